@@ -1,0 +1,75 @@
+//! What the host offers the plugin.
+
+use abi_stable::sabi_trait;
+use abi_stable::std_types::{ROption, RResult, RStr, RString, RVec};
+
+use crate::{Contact, ContactId, FilterId, HostError, Job, LogLevel, Millis, SavedFilter, User, UserId};
+
+/// Services the host lends the plugin. The host hands one to [`PluginMod::new`](crate::PluginMod);
+/// clones are cheap and may be used from any thread.
+///
+/// Every method that acts *as a user* applies that user's access rules exactly as the CRM's own
+/// screens do: the plugin must never see or change what the user could not.
+#[sabi_trait]
+pub trait HostServices: Send + Sync + Clone {
+    /// The contacts of `filter` that `user` may see, ordered by id, starting after `after`
+    /// (exclusive; `ContactId(0)` for the first page), at most `limit` of them.
+    fn filter_contacts(
+        &self,
+        filter: FilterId,
+        user: UserId,
+        after: ContactId,
+        limit: u32,
+    ) -> RResult<RVec<Contact>, HostError>;
+
+    /// Whether `contact` currently belongs to `filter` and `user` may see it.
+    fn filter_includes(&self, filter: FilterId, user: UserId, contact: ContactId) -> RResult<bool, HostError>;
+
+    /// A contact as `user` sees it; `None` when it does not exist or the user may not see it.
+    fn get_contact(&self, user: UserId, contact: ContactId) -> RResult<ROption<Contact>, HostError>;
+
+    /// Creates a contact as `user`. With `into_filter`, the host sets whatever the filter's
+    /// criteria need so that the new contact belongs to it. Returns the contact as stored.
+    fn create_contact(
+        &self,
+        user: UserId,
+        contact: &Contact,
+        into_filter: ROption<FilterId>,
+    ) -> RResult<Contact, HostError>;
+
+    /// Replaces the syncable fields of `contact.id` as `user`. Returns the contact as stored.
+    fn update_contact(&self, user: UserId, contact: &Contact) -> RResult<Contact, HostError>;
+
+    /// A user; `None` when there is no such user.
+    fn user(&self, user: UserId) -> RResult<ROption<User>, HostError>;
+
+    /// A filter; `None` when there is no such filter.
+    fn filter(&self, filter: FilterId) -> RResult<ROption<SavedFilter>, HostError>;
+
+    /// Whether `user` may see `contact`.
+    fn may_access(&self, user: UserId, contact: ContactId) -> RResult<bool, HostError>;
+
+    /// Queues `job` on the host's worker pool; the host calls
+    /// [`Plugin::run_job`](crate::Plugin::run_job) with it on a worker thread.
+    fn submit_job(&self, job: Job) -> RResult<(), HostError>;
+
+    /// A directory that belongs to this plugin alone and survives restarts.
+    fn data_dir(&self) -> RString;
+
+    /// A secret (OAuth tokens), from the host's secret store.
+    fn secret_get(&self, key: RStr<'_>) -> RResult<ROption<RString>, HostError>;
+
+    fn secret_set(&self, key: RStr<'_>, value: RStr<'_>) -> RResult<(), HostError>;
+
+    fn secret_delete(&self, key: RStr<'_>) -> RResult<(), HostError>;
+
+    /// The host's clock. Tests move it; the plugin never reads the system clock for sync logic.
+    fn now(&self) -> Millis;
+
+    /// Writes a line to the host's log.
+    fn log(&self, level: LogLevel, target: RStr<'_>, message: RStr<'_>);
+
+    /// A configuration value set by the CRM admin, e.g. `"google.people_url"`.
+    #[sabi(last_prefix_field)]
+    fn config(&self, key: RStr<'_>) -> ROption<RString>;
+}

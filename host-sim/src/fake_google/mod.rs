@@ -1,0 +1,1 @@
+//! A fake Google People API v1 + OAuth 2.0 server (being written).
