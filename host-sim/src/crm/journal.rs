@@ -1,0 +1,65 @@
+//! An append-only journal of CRM changes, one JSON line each. A torn last line (the process
+//! died mid-write) is ignored on replay: the change it held was never acknowledged.
+
+use std::fs::{File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::sync::Mutex;
+
+use abi::{SavedFilter, User};
+use serde::{Deserialize, Serialize};
+
+use super::{ContactRecord, CrmData};
+
+#[derive(Serialize, Deserialize)]
+pub enum Entry {
+    User(User),
+    Filter(SavedFilter),
+    Contact(ContactRecord),
+    DeleteContact(u64),
+}
+
+pub struct Journal {
+    file: Mutex<File>,
+}
+
+impl Journal {
+    pub fn open(path: &Path) -> std::io::Result<(Journal, CrmData)> {
+        let mut data = CrmData { next_id: 1, ..CrmData::default() };
+        if let Ok(file) = File::open(path) {
+            for line in BufReader::new(file).lines() {
+                let Ok(entry) = serde_json::from_str::<Entry>(&line?) else { break };
+                apply(&mut data, entry);
+            }
+        }
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        Ok((Journal { file: Mutex::new(file) }, data))
+    }
+
+    /// Appends one entry. The kernel keeps the bytes across a SIGKILL of this process.
+    pub fn append(&self, entry: &Entry) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(entry).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.file.lock().expect("journal lock poisoned").write_all(&line)
+    }
+}
+
+fn apply(data: &mut CrmData, entry: Entry) {
+    match entry {
+        Entry::User(u) => {
+            data.next_id = data.next_id.max(u.id.0 + 1);
+            data.users.insert(u.id.0, u);
+        }
+        Entry::Filter(f) => {
+            data.next_id = data.next_id.max(f.id.0 + 1);
+            data.filters.insert(f.id.0, f);
+        }
+        Entry::Contact(c) => {
+            data.next_id = data.next_id.max(c.contact.id.0 + 1);
+            data.contacts.insert(c.contact.id.0, c);
+        }
+        Entry::DeleteContact(id) => {
+            data.contacts.remove(&id);
+        }
+    }
+}
