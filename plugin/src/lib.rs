@@ -2,11 +2,14 @@
 //!
 //! The host loads this library and calls the root module exported by [`ffi`], which hands each
 //! hook to the [`integration::Integration`]. Everything else is organised by concern:
-//! [`google`] talks to Google, [`mapping`] translates contacts, `store` keeps the mapping file,
-//! `sync` decides and applies changes, `settings` is what users see.
+//! [`google`] talks to Google, [`mapping`] translates contacts, [`store`] keeps the mapping
+//! file, [`sync`] decides and applies changes, [`settings`] is what users see.
 
 pub mod ffi;
 pub mod google;
 pub mod integration;
 mod logging;
 pub mod mapping;
+pub mod settings;
+pub mod store;
+pub mod sync;

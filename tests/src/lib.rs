@@ -62,3 +62,192 @@ impl World {
 
 /// The plugin's name as host-sim knows it.
 pub const PLUGIN: &str = "google-contacts";
+
+/// A host-sim with the real plugin and an in-process fake Google over real HTTP.
+pub struct GoogleWorld {
+    pub world: World,
+    pub google: host_sim::fake_google::FakeGoogle,
+    pub control: host_sim::fake_google::FakeGoogleControl,
+    http: reqwest::blocking::Client,
+}
+
+/// The plugin configuration that points it at a fake Google at `base`.
+pub fn google_config(base: &str) -> Vec<(String, String)> {
+    let cfg = host_sim::fake_google::FakeGoogleConfig::default();
+    [
+        ("google.people_url", base.to_string()),
+        ("google.auth_url", format!("{base}/o/oauth2/v2/auth")),
+        ("google.token_url", format!("{base}/token")),
+        ("google.revoke_url", format!("{base}/revoke")),
+        ("google.userinfo_url", format!("{base}/oauth2/v2/userinfo")),
+        ("google.client_id", cfg.client_id),
+        ("google.client_secret", cfg.client_secret),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v))
+    .collect()
+}
+
+impl GoogleWorld {
+    pub fn start(
+        fake: impl FnOnce(&mut host_sim::fake_google::FakeGoogleConfig),
+        sim: impl FnOnce(&mut SimConfig),
+    ) -> GoogleWorld {
+        let mut cfg = host_sim::fake_google::FakeGoogleConfig::default();
+        fake(&mut cfg);
+        let google = host_sim::fake_google::FakeGoogle::start("127.0.0.1:0", cfg).expect("fake Google starts");
+        let base = google.base_url();
+        let world = World::start(|c| {
+            c.plugin_config.extend(google_config(&base));
+            sim(c);
+        });
+        let control = google.control();
+        let http = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client");
+        GoogleWorld { world, google, control, http }
+    }
+
+    pub fn sim(&self) -> &Arc<Sim> {
+        &self.world.sim
+    }
+
+    /// A CRM user whose plan includes the feature.
+    pub fn user(&self, name: &str, permission: abi::ContactsPermission) -> abi::User {
+        self.sim()
+            .crm()
+            .add_user(name, &[abi::FEATURE_GOOGLE_CONTACTS], permission, &[])
+            .expect("user is created")
+    }
+
+    /// A saved filter: contacts whose custom field `segment` equals `segment`.
+    pub fn filter(&self, author: abi::UserId, name: &str, segment: &str) -> abi::SavedFilter {
+        self.sim()
+            .save_filter(abi::SavedFilter {
+                id: abi::FilterId(0),
+                name: name.into(),
+                author,
+                saved: true,
+                criteria: abi_stable::std_types::RVec::from(vec![abi::Criterion {
+                    field: "custom:segment".into(),
+                    op: "equals".into(),
+                    value: segment.into(),
+                }]),
+            })
+            .expect("filter is saved")
+    }
+
+    pub fn action(&self, user: abi::UserId, page: abi::SettingsPage, name: &str, fields: &[(&str, &str)]) -> abi::ActionOutcome {
+        let action = abi::SettingsAction {
+            name: name.into(),
+            fields: fields.iter().map(|(n, v)| abi::Field { name: (*n).into(), value: (*v).into() }).collect(),
+        };
+        self.sim().settings_action(PLUGIN, user, page, action).expect("the action returns an outcome")
+    }
+
+    /// Connects `email` for `user` through the real OAuth flow: the plugin's authorization
+    /// URL, the fake's consent form, the redirect back with code and state.
+    pub fn connect(&self, user: abi::UserId, email: &str) -> abi::ActionOutcome {
+        let start = self.action(user, abi::SettingsPage::Integration, "connect", &[]);
+        let url = start.redirect_to.into_option().expect("connect redirects to Google").into_string();
+        let page = self.http.get(&url).send().expect("consent page").text().expect("consent page text");
+        let request_id = attribute_after(&page, "name=\"request_id\" value=\"").expect("request id on the consent page");
+        let mut form: Vec<(String, String)> = vec![
+            ("request_id".into(), request_id),
+            ("account".into(), email.into()),
+            ("decision".into(), "allow".into()),
+        ];
+        let mut rest = page.as_str();
+        while let Some(i) = rest.find("name=\"scope\" value=\"") {
+            rest = &rest[i + "name=\"scope\" value=\"".len()..];
+            let end = rest.find('"').unwrap_or(0);
+            form.push(("scope".into(), html_unescape(&rest[..end])));
+        }
+        let base = self.google.base_url();
+        let answer = self.http.post(format!("{base}/o/oauth2/v2/auth/decide")).form(&form).send().expect("consent decision");
+        let location = answer.headers().get("location").expect("redirect back").to_str().expect("ascii").to_string();
+        let callback = url::Url::parse(&location).expect("callback URL");
+        let fields: Vec<(String, String)> = callback.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        self.action(user, abi::SettingsPage::Integration, "oauth_callback", &fields)
+    }
+
+    /// Enables sync of `filter` with `email`, with extra option fields.
+    pub fn enable(&self, user: abi::UserId, filter: abi::FilterId, email: &str, options: &[(&str, &str)]) -> abi::ActionOutcome {
+        let filter_text = filter.0.to_string();
+        let mut fields = vec![("account", email), ("filter", filter_text.as_str())];
+        fields.extend_from_slice(options);
+        self.action(user, abi::SettingsPage::Filter(filter), "enable", &fields)
+    }
+
+    /// Waits until the plugin's jobs are done.
+    pub fn settle(&self) {
+        assert!(self.sim().wait_idle(std::time::Duration::from_secs(120)), "plugin jobs did not finish");
+    }
+
+    /// Advances the host clock past the tick period and waits for the jobs it started.
+    pub fn tick(&self, ms: i64) {
+        self.sim().advance(ms);
+        self.settle();
+    }
+
+    /// The account's live Google contacts, as Google's web UI would show them.
+    pub fn google_contacts(&self, email: &str) -> Vec<serde_json::Value> {
+        self.control.contacts(email).expect("fake account exists")
+    }
+
+    /// The resource name of the account's group called `name`.
+    pub fn group(&self, email: &str, name: &str) -> Option<String> {
+        self.control
+            .groups(email)
+            .expect("fake account exists")
+            .into_iter()
+            .find(|g| g["name"] == name)
+            .and_then(|g| g["resourceName"].as_str().map(str::to_string))
+    }
+
+    /// Live contacts of the account that are in `group`.
+    pub fn members(&self, email: &str, group: &str) -> Vec<serde_json::Value> {
+        self.google_contacts(email)
+            .into_iter()
+            .filter(|p| {
+                p["memberships"].as_array().is_some_and(|ms| {
+                    ms.iter().any(|m| m["contactGroupMembership"]["contactGroupResourceName"] == group)
+                })
+            })
+            .collect()
+    }
+
+    pub fn writes(&self) -> u64 {
+        self.control.stats().writes
+    }
+}
+
+fn attribute_after(page: &str, marker: &str) -> Option<String> {
+    let start = page.find(marker)? + marker.len();
+    let end = page[start..].find('"')? + start;
+    Some(html_unescape(&page[start..end]))
+}
+
+fn html_unescape(s: &str) -> String {
+    s.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+}
+
+/// A CRM contact in segment `segment`, with a name and an email.
+pub fn contact(given: &str, family: &str, email: &str, segment: &str) -> abi::Contact {
+    abi::Contact {
+        name: abi::PersonName { given: given.into(), family: family.into(), ..Default::default() },
+        emails: abi_stable::std_types::RVec::from(vec![abi::TypedValue {
+            value: email.into(),
+            kind: "work".into(),
+            primary: true,
+        }]),
+        custom_fields: abi_stable::std_types::RVec::from(vec![abi::CustomField {
+            key: "segment".into(),
+            label: "Segment".into(),
+            value: segment.into(),
+        }]),
+        ..Default::default()
+    }
+}

@@ -1,0 +1,125 @@
+//! Background work: which runs to queue, and running them one account at a time.
+
+use std::sync::atomic::Ordering;
+
+use abi::{Job, PluginError, PluginErrorKind};
+use serde::{Deserialize, Serialize};
+
+use super::sides::{HostCrm, PeopleSide};
+use super::{store_error, Integration};
+use crate::google::GoogleError;
+use crate::store::{accounts, bindings};
+use crate::sync::sides::SideError;
+use crate::sync::{self, Env, SyncError};
+
+#[derive(Debug, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Work {
+    /// Sync the accounts whose bindings have CRM changes waiting in the outbox.
+    Outbox,
+    /// Sync one Google account.
+    Account { email: String },
+}
+
+impl Integration {
+    /// Queues an outbox run unless one is queued and not started yet.
+    pub(crate) fn queue_outbox(&self) -> Result<(), PluginError> {
+        if self.outbox_job_queued.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let payload = serde_json::to_string(&Work::Outbox).unwrap_or_default();
+        self.submit("sync CRM changes".into(), payload).inspect_err(|_| {
+            self.outbox_job_queued.store(false, Ordering::SeqCst);
+        })
+    }
+
+    /// Queues a run of `email`'s bindings unless one is already queued.
+    pub(crate) fn queue_account(&self, email: &str) -> Result<(), PluginError> {
+        if !self.queued.lock().unwrap_or_else(|p| p.into_inner()).insert(email.to_string()) {
+            return Ok(());
+        }
+        let payload = serde_json::to_string(&Work::Account { email: email.to_string() }).unwrap_or_default();
+        self.submit(format!("sync {email}"), payload).inspect_err(|_| {
+            self.queued.lock().unwrap_or_else(|p| p.into_inner()).remove(email);
+        })
+    }
+
+    pub(crate) fn run(&self, job: &Job) -> Result<(), PluginError> {
+        let work: Work = serde_json::from_str(&job.payload).map_err(|e| {
+            PluginError::new(PluginErrorKind::Rejected, format!("Unknown job \"{}\": {e}", job.label))
+        })?;
+        match work {
+            Work::Outbox => {
+                // Changes recorded from now on need a new job; this one reads what is there.
+                self.outbox_job_queued.store(false, Ordering::SeqCst);
+                let enabled = bindings::enabled(&self.store.conn()).map_err(store_error)?;
+                let mut accounts: Vec<String> = enabled.into_iter().map(|b| b.account).collect();
+                accounts.sort();
+                accounts.dedup();
+                for account in accounts {
+                    self.run_account(&account)?;
+                }
+                Ok(())
+            }
+            Work::Account { email } => {
+                self.queued.lock().unwrap_or_else(|p| p.into_inner()).remove(&email);
+                self.run_account(&email)
+            }
+        }
+    }
+
+    /// Runs `email`'s bindings; if a run is under way, asks it to go once more instead, so one
+    /// account never has two runs at once (Google wants one user's writes in sequence).
+    pub(crate) fn run_account(&self, email: &str) -> Result<(), PluginError> {
+        {
+            let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(again) = running.get_mut(email) {
+                *again = true;
+                return Ok(());
+            }
+            running.insert(email.to_string(), false);
+        }
+        let mut result;
+        loop {
+            result = self.run_once(email);
+            let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
+            if running.get(email) == Some(&true) {
+                running.insert(email.to_string(), false);
+                continue;
+            }
+            running.remove(email);
+            break;
+        }
+        result
+    }
+
+    fn run_once(&self, email: &str) -> Result<(), PluginError> {
+        let failed = |e: String| PluginError::new(PluginErrorKind::Failed, e);
+        let google = self.google()?;
+        let people = match google.people(email) {
+            Ok(p) => p,
+            Err(e @ GoogleError::NotConnected { .. }) => return Err(failed(e.to_string())),
+            Err(e) => return Err(failed(e.to_string())),
+        };
+        let crm = HostCrm(&self.host);
+        let side = PeopleSide(people);
+        let env = Env { store: &self.store, crm: &crm, google: &side, now: self.host.now().0, rules: &self.rules };
+        match sync::run_account(&env, email) {
+            Ok(results) => {
+                let total = sync::total(&results);
+                log::info!("Synced {email}: {total:?}");
+                Ok(())
+            }
+            Err(SyncError::Side(SideError::ReconnectNeeded(message))) => {
+                log::warn!("{message}");
+                accounts::set_status(&self.store.conn(), email, accounts::AccountStatus::ReconnectNeeded)
+                    .map_err(store_error)?;
+                Err(failed(message))
+            }
+            Err(e) => {
+                log::warn!("Sync of {email} stopped: {e}");
+                Err(failed(e.to_string()))
+            }
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! The plugin instance the host talks to: it owns the mapping file and the Google accounts, and
+//! routes each hook to the concern that handles it. Host-thread hooks only record and queue;
+//! every network call happens in `run_job` on a host worker thread.
+
+mod host_glue;
+mod jobs;
+pub mod sides;
+
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+
+use abi::abi_stable::std_types::{RStr, RString};
+use abi::{
+    ActionOutcome, ChangeKind, ContactChange, Host, Job, Millis, PluginError, PluginErrorKind, SavedFilter,
+    SettingsAction, SettingsContext, SettingsView,
+};
+
+use crate::google::{GoogleAccounts, GoogleConfig, GoogleError, ThreadSleeper};
+use crate::store::{bindings, outbox, Store, StoreError};
+use crate::sync::Rules;
+use host_glue::{HostClock, HostSecrets};
+
+pub struct Integration {
+    pub(crate) host: Host,
+    pub(crate) store: Store,
+    /// The Google side, or why the configuration does not allow one.
+    pub(crate) google: Result<GoogleAccounts, String>,
+    pub(crate) rules: Rules,
+    /// A job to read the outbox is queued and has not started yet.
+    outbox_job_queued: AtomicBool,
+    /// Accounts with a run under way, and whether another run was asked for meanwhile.
+    running: Mutex<HashMap<String, bool>>,
+    /// Accounts with a job queued by a tick.
+    queued: Mutex<HashSet<String>>,
+    /// (user, filter) pairs where the user clicked the activation link.
+    pub(crate) activated: Mutex<HashSet<(u64, u64)>>,
+}
+
+pub(crate) fn store_error(e: StoreError) -> PluginError {
+    PluginError::new(PluginErrorKind::Failed, e.to_string())
+}
+
+impl Integration {
+    pub fn open(host: Host) -> Result<Self, PluginError> {
+        let dir = host.data_dir().into_string();
+        let store = Store::open(std::path::Path::new(&dir)).map_err(store_error)?;
+        let google = google_accounts(&host);
+        if let Err(e) = &google {
+            log::error!("Google is not usable with this configuration: {e}");
+        }
+        let mut rules = Rules::default();
+        if let Some(ms) = config(&host, "sync.visibility_ms").and_then(|v| v.parse().ok()) {
+            rules.visibility_ms = ms;
+        }
+        log::info!("Google Contacts plugin started; data in {dir}");
+        Ok(Integration {
+            host,
+            store,
+            google,
+            rules,
+            outbox_job_queued: AtomicBool::new(false),
+            running: Mutex::new(HashMap::new()),
+            queued: Mutex::new(HashSet::new()),
+            activated: Mutex::new(HashSet::new()),
+        })
+    }
+
+    /// A host may ask the plugin to panic inside a hook (config `debug.panic_in`, a
+    /// comma-separated list of hook names) to test that its error path holds.
+    fn injected_panic(&self, hook: &str) {
+        if let Some(list) = config(&self.host, "debug.panic_in") {
+            if list.split(',').any(|h| h.trim() == hook) {
+                panic!("panic injected in {hook} by debug.panic_in");
+            }
+        }
+    }
+
+    pub fn on_filter_saved(&self, filter: &SavedFilter) -> Result<(), PluginError> {
+        self.injected_panic("on_filter_saved");
+        log::info!("on_filter_saved: filter {} \"{}\"", filter.id.0, filter.name);
+        let binding = bindings::by_filter(&self.store.conn(), filter.id.0).map_err(store_error)?;
+        if let Some(b) = binding.filter(|b| b.enabled) {
+            // Criteria may have changed (contacts in or out) and the group follows the name.
+            bindings::request_full(&self.store.conn(), b.id).map_err(store_error)?;
+            self.queue_account(&b.account)?;
+        }
+        Ok(())
+    }
+
+    pub fn on_contact_changed(&self, change: &ContactChange) -> Result<(), PluginError> {
+        self.injected_panic("on_contact_changed");
+        log::debug!("on_contact_changed: contact {} {:?}", change.contact.0, change.kind);
+        let deleted = change.kind == ChangeKind::Deleted;
+        outbox::push(&self.store.hook_conn(), change.contact.0, deleted, change.at.0).map_err(store_error)?;
+        self.queue_outbox()
+    }
+
+    pub fn on_tick(&self, now: Millis) -> Result<(), PluginError> {
+        self.injected_panic("on_tick");
+        log::debug!("on_tick: {}", now.0);
+        let due = bindings::enabled(&self.store.conn()).map_err(store_error)?;
+        let accounts: HashSet<String> = due.into_iter().filter(|b| b.next_run_at <= now.0).map(|b| b.account).collect();
+        for account in accounts {
+            self.queue_account(&account)?;
+        }
+        Ok(())
+    }
+
+    pub fn render_settings(&self, ctx: &SettingsContext) -> Result<SettingsView, PluginError> {
+        self.injected_panic("render_settings");
+        crate::settings::render(self, ctx)
+    }
+
+    pub fn handle_settings_action(
+        &self,
+        ctx: &SettingsContext,
+        action: &SettingsAction,
+    ) -> Result<ActionOutcome, PluginError> {
+        self.injected_panic("handle_settings_action");
+        log::info!("handle_settings_action {} for user {}", action.name, ctx.user.0);
+        crate::settings::act(self, ctx, action)
+    }
+
+    pub fn run_job(&self, job: &Job) -> Result<(), PluginError> {
+        self.injected_panic("run_job");
+        log::info!("run_job \"{}\"", job.label);
+        self.run(job)
+    }
+
+    pub fn shutdown(&self) -> Result<(), PluginError> {
+        self.injected_panic("shutdown");
+        log::info!("shutdown");
+        Ok(())
+    }
+
+    fn submit(&self, label: String, payload: String) -> Result<(), PluginError> {
+        let job = Job { label: RString::from(label), payload: RString::from(payload) };
+        self.host
+            .submit_job(job)
+            .into_result()
+            .map_err(|e| PluginError::new(PluginErrorKind::Failed, format!("The CRM refused a background job: {e}")))
+    }
+
+    pub(crate) fn google(&self) -> Result<&GoogleAccounts, PluginError> {
+        self.google.as_ref().map_err(|e| PluginError::new(PluginErrorKind::Failed, e.clone()))
+    }
+}
+
+pub(crate) fn config(host: &Host, key: &str) -> Option<String> {
+    host.config(RStr::from_str(key)).into_option().map(RString::into_string)
+}
+
+fn google_accounts(host: &Host) -> Result<GoogleAccounts, String> {
+    let lookup_host = host.clone();
+    let config = GoogleConfig::from_lookup(move |key| config(&lookup_host, key)).map_err(|e| e.to_string())?;
+    GoogleAccounts::new(
+        config,
+        Arc::new(HostSecrets(host.clone())),
+        Arc::new(HostClock(host.clone())),
+        Arc::new(ThreadSleeper::new()),
+    )
+    .map_err(|e: GoogleError| e.to_string())
+}

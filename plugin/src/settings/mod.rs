@@ -1,0 +1,12 @@
+//! What users see and do: the settings view models and the actions behind their buttons.
+
+mod access;
+mod actions;
+mod options;
+mod view;
+mod widgets;
+
+pub use access::Refusal;
+pub use actions::act;
+pub use options::{parse_options, OptionsError};
+pub use view::render;

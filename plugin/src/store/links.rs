@@ -1,0 +1,216 @@
+//! Links (CRM contact ⇄ Google contact, with the synced base), group members per binding,
+//! what we know of the account's Google contacts, and create intents.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{from_json, to_json, StoreError};
+use crate::sync::model::Link;
+
+// ----- links -----
+
+pub fn all(conn: &Connection, account: &str) -> Result<BTreeMap<u64, Link>, StoreError> {
+    let mut stmt =
+        conn.prepare("SELECT contact_id, resource_name, etag, base FROM links WHERE account = ?1 ORDER BY contact_id")?;
+    let rows = stmt.query_map([account], |r| {
+        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+    })?;
+    let mut links = BTreeMap::new();
+    for row in rows {
+        let (contact_id, resource_name, etag, base) = row?;
+        links.insert(contact_id, Link { contact_id, resource_name, etag, base: from_json(&base)? });
+    }
+    Ok(links)
+}
+
+pub fn put(conn: &Connection, account: &str, link: &Link) -> Result<(), StoreError> {
+    // A resource can be linked to one contact only: a stale link to it goes first.
+    conn.execute(
+        "DELETE FROM links WHERE account = ?1 AND resource_name = ?2 AND contact_id <> ?3",
+        params![account, link.resource_name, link.contact_id as i64],
+    )?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO links (account, contact_id, resource_name, etag, base) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (account, contact_id) DO UPDATE SET resource_name = ?3, etag = ?4, base = ?5",
+    )?;
+    stmt.execute(params![account, link.contact_id as i64, link.resource_name, link.etag, to_json(&link.base)])?;
+    conn.execute("DELETE FROM intents WHERE account = ?1 AND contact_id = ?2", params![account, link.contact_id as i64])?;
+    Ok(())
+}
+
+pub fn remove(conn: &Connection, account: &str, contact_id: u64) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM links WHERE account = ?1 AND contact_id = ?2", params![account, contact_id as i64])?;
+    conn.execute(
+        "DELETE FROM members WHERE contact_id = ?2 AND binding_id IN (SELECT id FROM bindings WHERE account = ?1)",
+        params![account, contact_id as i64],
+    )?;
+    Ok(())
+}
+
+pub fn count(conn: &Connection, account: &str) -> Result<u64, StoreError> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM links WHERE account = ?1", [account], |r| r.get::<_, i64>(0))? as u64)
+}
+
+// ----- members of a binding's group -----
+
+pub fn members(conn: &Connection, binding_id: i64) -> Result<BTreeSet<u64>, StoreError> {
+    let mut stmt = conn.prepare("SELECT contact_id FROM members WHERE binding_id = ?1")?;
+    let rows = stmt.query_map([binding_id], |r| r.get::<_, i64>(0))?;
+    Ok(rows.map(|r| r.map(|v| v as u64)).collect::<Result<_, _>>()?)
+}
+
+pub fn add_member(conn: &Connection, binding_id: i64, contact_id: u64) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached("INSERT OR IGNORE INTO members (binding_id, contact_id) VALUES (?1, ?2)")?;
+    stmt.execute(params![binding_id, contact_id as i64])?;
+    Ok(())
+}
+
+pub fn remove_member(conn: &Connection, binding_id: i64, contact_id: u64) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM members WHERE binding_id = ?1 AND contact_id = ?2", params![binding_id, contact_id as i64])?;
+    Ok(())
+}
+
+/// Whether another enabled binding of the account still has the contact in its group.
+pub fn member_elsewhere(conn: &Connection, binding_id: i64, account: &str, contact_id: u64) -> Result<bool, StoreError> {
+    let n: i64 = conn.query_row(
+        "SELECT COUNT(*) FROM members m JOIN bindings b ON b.id = m.binding_id
+         WHERE m.contact_id = ?3 AND m.binding_id <> ?1 AND b.account = ?2 AND b.enabled = 1",
+        params![binding_id, account, contact_id as i64],
+        |r| r.get(0),
+    )?;
+    Ok(n > 0)
+}
+
+// ----- what we know of Google's side -----
+
+/// One Google contact of the account, as last listed or written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Remote {
+    pub resource_name: String,
+    pub etag: String,
+    pub crm_marker: Option<u64>,
+    pub email_key: Option<String>,
+    pub phone_key: Option<String>,
+    pub groups: Vec<String>,
+}
+
+pub fn put_remote(conn: &Connection, account: &str, r: &Remote) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO remote (account, resource_name, etag, crm_marker, email_key, phone_key, groups)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (account, resource_name) DO UPDATE SET etag = ?3, crm_marker = ?4, email_key = ?5,
+             phone_key = ?6, groups = ?7",
+    )?;
+    stmt.execute(params![
+        account,
+        r.resource_name,
+        r.etag,
+        r.crm_marker.map(|m| m as i64),
+        r.email_key,
+        r.phone_key,
+        to_json(&r.groups)
+    ])?;
+    Ok(())
+}
+
+pub fn remove_remote(conn: &Connection, account: &str, resource_name: &str) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM remote WHERE account = ?1 AND resource_name = ?2", params![account, resource_name])?;
+    Ok(())
+}
+
+pub fn clear_remote(conn: &Connection, account: &str) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM remote WHERE account = ?1", [account])?;
+    Ok(())
+}
+
+pub fn remote_count(conn: &Connection, account: &str) -> Result<u64, StoreError> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM remote WHERE account = ?1", [account], |r| r.get::<_, i64>(0))? as u64)
+}
+
+fn remote_row(r: &rusqlite::Row) -> rusqlite::Result<(Remote, String)> {
+    Ok((
+        Remote {
+            resource_name: r.get(0)?,
+            etag: r.get(1)?,
+            crm_marker: r.get::<_, Option<i64>>(2)?.map(|v| v as u64),
+            email_key: r.get(3)?,
+            phone_key: r.get(4)?,
+            groups: Vec::new(),
+        },
+        r.get(5)?,
+    ))
+}
+
+/// Google contacts carrying `key` in `column` (`crm_marker`, `email_key` or `phone_key`).
+pub fn remote_by(conn: &Connection, account: &str, column: MatchKey, key: &str) -> Result<Vec<Remote>, StoreError> {
+    let sql = format!(
+        "SELECT resource_name, etag, crm_marker, email_key, phone_key, groups FROM remote
+         WHERE account = ?1 AND {} = ?2 ORDER BY resource_name",
+        column.column()
+    );
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let rows = stmt.query_map(params![account, key], remote_row)?.collect::<Result<Vec<_>, _>>()?;
+    rows.into_iter()
+        .map(|(mut r, groups)| {
+            r.groups = from_json(&groups)?;
+            Ok(r)
+        })
+        .collect()
+}
+
+pub fn remote(conn: &Connection, account: &str, resource_name: &str) -> Result<Option<Remote>, StoreError> {
+    let row = conn
+        .query_row(
+            "SELECT resource_name, etag, crm_marker, email_key, phone_key, groups FROM remote
+             WHERE account = ?1 AND resource_name = ?2",
+            params![account, resource_name],
+            remote_row,
+        )
+        .optional()?;
+    row.map(|(mut r, groups)| {
+        r.groups = from_json(&groups)?;
+        Ok(r)
+    })
+    .transpose()
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum MatchKey {
+    Marker,
+    Email,
+    Phone,
+}
+
+impl MatchKey {
+    fn column(self) -> &'static str {
+        match self {
+            MatchKey::Marker => "crm_marker",
+            MatchKey::Email => "email_key",
+            MatchKey::Phone => "phone_key",
+        }
+    }
+}
+
+// ----- create intents -----
+
+/// Records that a create in Google is about to be sent for `contact_id`: if the process dies
+/// before the link is written, the next run looks for the created contact instead of creating
+/// a second one.
+pub fn add_intent(conn: &Connection, account: &str, contact_id: u64, at: i64) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached("INSERT OR IGNORE INTO intents (account, contact_id, at) VALUES (?1, ?2, ?3)")?;
+    stmt.execute(params![account, contact_id as i64, at])?;
+    Ok(())
+}
+
+/// Open intents: contact id → when the create was sent.
+pub fn intents(conn: &Connection, account: &str) -> Result<BTreeMap<u64, i64>, StoreError> {
+    let mut stmt = conn.prepare("SELECT contact_id, at FROM intents WHERE account = ?1")?;
+    let rows = stmt.query_map([account], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn drop_intent(conn: &Connection, account: &str, contact_id: u64) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM intents WHERE account = ?1 AND contact_id = ?2", params![account, contact_id as i64])?;
+    Ok(())
+}

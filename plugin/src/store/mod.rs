@@ -1,0 +1,114 @@
+//! The mapping file: one SQLite database in the plugin's data directory (WAL, busy timeout,
+//! `user_version` migrations, mode 0600). It never holds secrets: tokens live in the host's
+//! secret store. Every query is parameterized.
+
+pub mod accounts;
+pub mod bindings;
+pub mod links;
+pub mod outbox;
+mod schema;
+pub mod status;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags};
+
+pub use schema::SCHEMA_VERSION;
+
+pub const FILE_NAME: &str = "google-contacts.sqlite3";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("The plugin's mapping file {path} could not be opened: {reason}. Check that the CRM's plugin data directory is writable.")]
+    Open { path: PathBuf, reason: String },
+    #[error("The plugin's mapping file is from a newer version of the plugin (schema {found}, this plugin knows {known}). Install the newer plugin again.")]
+    TooNew { found: i64, known: i64 },
+    #[error("The plugin's mapping file could not be read or written: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("The plugin's mapping file holds a value it cannot read: {0}")]
+    Corrupt(String),
+}
+
+/// The mapping file. One connection serves background jobs, another the host's hooks, so a
+/// hook never waits behind a long sync transaction (WAL lets them work side by side).
+pub struct Store {
+    path: PathBuf,
+    main: Mutex<Connection>,
+    hook: Mutex<Connection>,
+}
+
+impl Store {
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let path = dir.join(FILE_NAME);
+        create_private(&path)?;
+        let main = connect(&path)?;
+        schema::migrate(&main)?;
+        let hook = connect(&path)?;
+        Ok(Store { path, main: Mutex::new(main), hook: Mutex::new(hook) })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The connection for background work.
+    pub fn conn(&self) -> MutexGuard<'_, Connection> {
+        self.main.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The connection for host-thread hooks.
+    pub fn hook_conn(&self) -> MutexGuard<'_, Connection> {
+        self.hook.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `f` in one transaction on the background connection.
+    pub fn tx<T>(&self, f: impl FnOnce(&rusqlite::Transaction) -> Result<T, StoreError>) -> Result<T, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction()?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+}
+
+/// Creates the file with mode 0600 before SQLite opens it, so it is never readable by others,
+/// not even for an instant.
+fn create_private(path: &Path) -> Result<(), StoreError> {
+    let open_error = |e: std::io::Error| StoreError::Open { path: path.to_path_buf(), reason: e.to_string() };
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        options.mode(0o600);
+        options.open(path).map_err(open_error)?;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(open_error)?;
+    }
+    #[cfg(not(unix))]
+    options.open(path).map_err(open_error)?;
+    Ok(())
+}
+
+fn connect(path: &Path) -> Result<Connection, StoreError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .map_err(|e| StoreError::Open { path: path.to_path_buf(), reason: e.to_string() })?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // NORMAL is durable across a crash of the process (the WAL is in the OS cache); only a
+    // power loss could drop the last transactions, and sync converges from there too.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(conn)
+}
+
+/// Reads a JSON column.
+pub(crate) fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_string())
+}

@@ -1,0 +1,43 @@
+//! CRM changes recorded by `on_contact_changed`, waiting for a job to sync them. Rows are read
+//! by every binding (each keeps a cursor) and dropped once all enabled bindings passed them.
+
+use rusqlite::{params, Connection};
+
+use super::StoreError;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub contact_id: u64,
+    pub deleted: bool,
+}
+
+pub fn push(conn: &Connection, contact_id: u64, deleted: bool, at: i64) -> Result<(), StoreError> {
+    let kind = if deleted { "deleted" } else { "changed" };
+    let mut stmt = conn.prepare_cached("INSERT INTO outbox (contact_id, kind, at) VALUES (?1, ?2, ?3)")?;
+    stmt.execute(params![contact_id as i64, kind, at])?;
+    Ok(())
+}
+
+/// Rows after `cursor`, oldest first.
+pub fn after(conn: &Connection, cursor: i64) -> Result<Vec<OutboxRow>, StoreError> {
+    let mut stmt = conn.prepare("SELECT id, contact_id, kind FROM outbox WHERE id > ?1 ORDER BY id")?;
+    let rows = stmt.query_map([cursor], |r| {
+        Ok(OutboxRow { id: r.get(0)?, contact_id: r.get::<_, i64>(1)? as u64, deleted: r.get::<_, String>(2)? == "deleted" })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+pub fn last_id(conn: &Connection) -> Result<i64, StoreError> {
+    Ok(conn.query_row("SELECT COALESCE(MAX(id), 0) FROM outbox", [], |r| r.get(0))?)
+}
+
+/// Drops rows every enabled binding has worked through.
+pub fn trim(conn: &Connection) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM outbox WHERE id <= (SELECT COALESCE(MIN(outbox_cursor), (SELECT MAX(id) FROM outbox))
+                                          FROM bindings WHERE enabled = 1)",
+        [],
+    )?;
+    Ok(())
+}

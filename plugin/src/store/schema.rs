@@ -1,0 +1,157 @@
+//! Schema migrations, applied in order at open; `user_version` records the last one applied.
+
+use rusqlite::Connection;
+
+use super::StoreError;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: accounts, bindings, links, the outbox.
+    "CREATE TABLE accounts (
+        email TEXT PRIMARY KEY,
+        crm_user INTEGER NOT NULL,
+        status TEXT NOT NULL DEFAULT 'ok',
+        sync_token TEXT,
+        created_at INTEGER NOT NULL
+    );
+    CREATE TABLE bindings (
+        id INTEGER PRIMARY KEY,
+        filter_id INTEGER NOT NULL UNIQUE,
+        crm_user INTEGER NOT NULL,
+        account TEXT NOT NULL,
+        group_resource TEXT,
+        options TEXT NOT NULL,
+        enabled INTEGER NOT NULL,
+        needs_full INTEGER NOT NULL DEFAULT 1,
+        outbox_cursor INTEGER NOT NULL DEFAULT 0,
+        next_run_at INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE links (
+        account TEXT NOT NULL,
+        contact_id INTEGER NOT NULL,
+        resource_name TEXT NOT NULL,
+        etag TEXT NOT NULL,
+        base TEXT NOT NULL,
+        PRIMARY KEY (account, contact_id),
+        UNIQUE (account, resource_name)
+    );
+    CREATE TABLE members (
+        binding_id INTEGER NOT NULL,
+        contact_id INTEGER NOT NULL,
+        PRIMARY KEY (binding_id, contact_id)
+    );
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        contact_id INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        at INTEGER NOT NULL
+    );",
+    // 2: what we know of Google's side, write intents, status for users.
+    "CREATE TABLE remote (
+        account TEXT NOT NULL,
+        resource_name TEXT NOT NULL,
+        etag TEXT NOT NULL,
+        crm_marker INTEGER,
+        email_key TEXT,
+        phone_key TEXT,
+        groups TEXT NOT NULL,
+        PRIMARY KEY (account, resource_name)
+    );
+    CREATE INDEX remote_marker ON remote (account, crm_marker);
+    CREATE INDEX remote_email ON remote (account, email_key);
+    CREATE INDEX remote_phone ON remote (account, phone_key);
+    CREATE TABLE intents (
+        account TEXT NOT NULL,
+        contact_id INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (account, contact_id)
+    );
+    CREATE TABLE health (
+        binding_id INTEGER NOT NULL,
+        contact_id INTEGER NOT NULL,
+        state TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (binding_id, contact_id)
+    );
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        binding_id INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        finished_at INTEGER,
+        counts TEXT,
+        error TEXT
+    );
+    ALTER TABLE bindings ADD COLUMN held TEXT;
+    ALTER TABLE bindings ADD COLUMN progress_done INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE bindings ADD COLUMN progress_total INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE bindings ADD COLUMN running INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE accounts ADD COLUMN full_listing_due INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE bindings ADD COLUMN group_name TEXT;",
+];
+
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    migrate_to(conn, SCHEMA_VERSION)
+}
+
+/// Applies migrations up to `target`, each in its own transaction.
+pub(crate) fn migrate_to(conn: &Connection, target: i64) -> Result<(), StoreError> {
+    let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if current > SCHEMA_VERSION {
+        return Err(StoreError::TooNew { found: current, known: SCHEMA_VERSION });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize).take((target - current).max(0) as usize) {
+        let version = index as i64 + 1;
+        conn.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {version}; COMMIT;"))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_of_the_first_schema_is_migrated_with_its_data_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::store::FILE_NAME);
+        {
+            let conn = Connection::open(&path).unwrap();
+            migrate_to(&conn, 1).unwrap();
+            conn.execute(
+                "INSERT INTO accounts (email, crm_user, created_at) VALUES (?1, ?2, ?3)",
+                rusqlite::params!["ann@example.com", 7, 1],
+            )
+            .unwrap();
+        }
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        let conn = store.conn();
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let due: i64 = conn
+            .query_row("SELECT full_listing_due FROM accounts WHERE email = ?1", ["ann@example.com"], |r| r.get(0))
+            .unwrap();
+        assert_eq!(due, 1);
+        conn.execute("INSERT INTO intents (account, contact_id, at) VALUES ('a', 1, 1)", []).unwrap();
+    }
+
+    #[test]
+    fn a_file_from_a_newer_plugin_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::store::FILE_NAME);
+        Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
+        let err = crate::store::Store::open(dir.path()).err().unwrap();
+        assert!(err.to_string().contains("newer version of the plugin"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_mapping_file_is_private_to_its_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        let mode = std::fs::metadata(store.path()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+}

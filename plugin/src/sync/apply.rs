@@ -1,0 +1,368 @@
+//! Applying a plan: batched writes to Google, writes to the CRM, and for every outcome the link
+//! written to the mapping file in the same transaction that records it. A crash between a write
+//! and its record is repaired by the next run: creates carry our CRM id, so the created contact
+//! is found and linked instead of created again.
+
+use std::collections::BTreeMap;
+
+use super::model::{Binding, Counts, Link, MY_CONTACTS};
+use super::observe::remote_of;
+use super::plan::{mark, GoogleWrite, Op, Plan};
+use super::sides::SideError;
+use super::Env;
+use crate::google::person::Person;
+use crate::store::status::{self, HealthState};
+use crate::store::{links, StoreError};
+
+/// Google's batch limits.
+const CREATE_BATCH: usize = 200;
+const UPDATE_BATCH: usize = 200;
+const DELETE_BATCH: usize = 500;
+const MEMBERS_BATCH: usize = 1000;
+
+/// Google's limit of contacts per account.
+pub const MAX_CONTACTS: u64 = 25_000;
+
+pub struct Applier<'a> {
+    pub env: &'a Env<'a>,
+    pub binding: &'a Binding,
+    pub group: &'a str,
+    pub counts: Counts,
+    done: u64,
+    total: u64,
+}
+
+fn store_failed(e: StoreError) -> SideError {
+    SideError::Failed(e.to_string())
+}
+
+impl<'a> Applier<'a> {
+    pub fn new(env: &'a Env<'a>, binding: &'a Binding, group: &'a str) -> Self {
+        Applier { env, binding, group, counts: Counts::default(), done: 0, total: 0 }
+    }
+
+    fn account(&self) -> &str {
+        &self.binding.account
+    }
+
+    /// Applies every operation; a failure of a whole call stops the run (the next run picks up
+    /// where this one stopped), a failure of one contact is recorded and the rest goes on.
+    pub fn apply(&mut self, plan: Plan) -> Result<(), SideError> {
+        self.counts.conflicts += plan.conflicts;
+        self.total = plan.ops.len() as u64;
+        let mut creates = Vec::new();
+        let mut syncs = Vec::new();
+        let mut imports = Vec::new();
+        let mut removals = Vec::new();
+        let mut deletes = Vec::new();
+        let mut unlinks = Vec::new();
+        for op in plan.ops {
+            match op {
+                Op::Create { contact_id, person, base } => creates.push((contact_id, person, base)),
+                Op::Sync { link, google, crm, add_to_group } => syncs.push((link, google, crm, add_to_group)),
+                Op::Import { resource_name, etag, contact, base } => imports.push((resource_name, etag, contact, base)),
+                Op::RemoveFromGroup { contact_id, resource_name } => removals.push((contact_id, resource_name)),
+                Op::Delete { contact_id, resource_name } => deletes.push((contact_id, resource_name)),
+                Op::Unlink { contact_id, resource_name } => unlinks.push((contact_id, resource_name)),
+            }
+        }
+        self.unlink(unlinks)?;
+        self.create(creates)?;
+        self.sync(syncs)?;
+        self.import(imports)?;
+        self.remove_from_group(removals)?;
+        self.delete(deletes)?;
+        Ok(())
+    }
+
+    fn progress(&mut self, n: usize) {
+        self.done += n as u64;
+        let _ = status::set_progress(&self.env.store.conn(), self.binding.id, self.done, self.total);
+    }
+
+    fn fail(&mut self, contact_id: u64, reason: &str) {
+        self.counts.errors += 1;
+        let _ = status::set_health(
+            &self.env.store.conn(),
+            self.binding.id,
+            contact_id,
+            HealthState::Failing,
+            reason,
+            self.env.now,
+        );
+    }
+
+    fn unlink(&mut self, unlinks: Vec<(u64, String)>) -> Result<(), SideError> {
+        let account = self.account().to_string();
+        self.env
+            .store
+            .tx(|tx| {
+                for (contact_id, _) in &unlinks {
+                    links::remove(tx, &account, *contact_id)?;
+                }
+                Ok(())
+            })
+            .map_err(store_failed)?;
+        self.counts.unlinked += unlinks.len() as u64;
+        self.progress(unlinks.len());
+        Ok(())
+    }
+
+    fn create(&mut self, creates: Vec<(u64, Person, crate::mapping::Fields)>) -> Result<(), SideError> {
+        let account = self.account().to_string();
+        let existing = links::remote_count(&self.env.store.conn(), &account).map_err(store_failed)?;
+        let room = MAX_CONTACTS.saturating_sub(existing) as usize;
+        let mut creates = creates;
+        if creates.len() > room {
+            for (contact_id, _, _) in creates.split_off(room) {
+                self.fail(
+                    contact_id,
+                    "Google allows 25,000 contacts per account and this account is full. Remove contacts in Google or narrow the filter.",
+                );
+            }
+        }
+        for chunk in chunked(creates, CREATE_BATCH) {
+            // The intent is committed before Google sees the create: after a crash, the next
+            // run looks for the contact instead of creating it again.
+            self.env
+                .store
+                .tx(|tx| {
+                    for (contact_id, _, _) in &chunk {
+                        links::add_intent(tx, &account, *contact_id, self.env.now)?;
+                    }
+                    Ok(())
+                })
+                .map_err(store_failed)?;
+            let persons = chunk.iter().map(|(_, p, _)| p.clone()).collect();
+            let results = self.env.google.create_many(persons)?;
+            let mut failures = Vec::new();
+            self.env
+                .store
+                .tx(|tx| {
+                    for ((contact_id, _, base), result) in chunk.iter().zip(results) {
+                        match result {
+                            Ok(created) => {
+                                let link = Link {
+                                    contact_id: *contact_id,
+                                    resource_name: created.resource_name.clone(),
+                                    etag: created.etag.clone(),
+                                    base: base.clone(),
+                                };
+                                links::put(tx, &account, &link)?;
+                                links::add_member(tx, self.binding.id, *contact_id)?;
+                                links::put_remote(tx, &account, &remote_of(&created))?;
+                                status::clear_health(tx, self.binding.id, *contact_id)?;
+                            }
+                            Err(e) => {
+                                links::drop_intent(tx, &account, *contact_id)?;
+                                failures.push((*contact_id, e.reason));
+                            }
+                        }
+                    }
+                    Ok(())
+                })
+                .map_err(store_failed)?;
+            self.counts.created_in_google += (chunk.len() - failures.len()) as u64;
+            for (contact_id, reason) in failures {
+                self.fail(contact_id, &format!("Google refused to create this contact: {reason}"));
+            }
+            self.progress(chunk.len());
+        }
+        Ok(())
+    }
+
+    fn sync(&mut self, syncs: Vec<(Link, Option<GoogleWrite>, Option<abi::Contact>, bool)>) -> Result<(), SideError> {
+        // Google first, grouped by mask (one mask per batch call).
+        let mut by_mask: BTreeMap<Vec<&'static str>, Vec<Person>> = BTreeMap::new();
+        for (_, google, _, _) in &syncs {
+            if let Some(w) = google {
+                by_mask.entry(w.mask.clone()).or_default().push(w.person.clone());
+            }
+        }
+        let mut written: BTreeMap<String, Result<Person, String>> = BTreeMap::new();
+        for (mask, persons) in by_mask {
+            for chunk in chunked(persons, UPDATE_BATCH) {
+                for (rn, result) in self.env.google.update_many(chunk, &mask)? {
+                    written.insert(rn, result.map_err(|e| stale_or(&e)));
+                }
+            }
+        }
+        // Then group membership, for those whose Google write (if any) went through.
+        let ok = |link: &Link, google: &Option<GoogleWrite>| google.is_none() || matches!(written.get(&link.resource_name), Some(Ok(_)));
+        let to_add: Vec<String> = syncs
+            .iter()
+            .filter(|(link, google, _, add)| *add && ok(link, google))
+            .map(|(link, _, _, _)| link.resource_name.clone())
+            .collect();
+        self.add_to_group(&to_add)?;
+        // Then the CRM, then one record per pair.
+        let user = self.binding.crm_user;
+        let mut outcomes: Vec<(Link, bool)> = Vec::new();
+        for (link, google, crm, add) in syncs {
+            if let Some(Err(reason)) = written.get(&link.resource_name) {
+                self.fail(link.contact_id, reason);
+                continue;
+            }
+            let mut link = link;
+            if let Some(Ok(person)) = written.get(&link.resource_name) {
+                link.etag = person.etag.clone();
+                self.counts.updated_in_google += 1;
+            }
+            if let Some(contact) = &crm {
+                if let Err(e) = self.env.crm.update(user, contact) {
+                    self.fail(link.contact_id, &format!("The CRM refused the update from Google: {e}"));
+                    continue;
+                }
+                self.counts.updated_in_crm += 1;
+            }
+            outcomes.push((link, add || google.is_some() || crm.is_some()));
+        }
+        let account = self.account().to_string();
+        self.env
+            .store
+            .tx(|tx| {
+                for (link, _) in &outcomes {
+                    links::put(tx, &account, link)?;
+                    links::add_member(tx, self.binding.id, link.contact_id)?;
+                    status::clear_health(tx, self.binding.id, link.contact_id)?;
+                }
+                Ok(())
+            })
+            .map_err(store_failed)?;
+        self.progress(outcomes.len());
+        Ok(())
+    }
+
+    fn add_to_group(&mut self, resource_names: &[String]) -> Result<(), SideError> {
+        if self.group == MY_CONTACTS {
+            // Every contact is in My Contacts already.
+            return Ok(());
+        }
+        for chunk in resource_names.chunks(MEMBERS_BATCH) {
+            self.env.google.modify_group(self.group, chunk, &[])?;
+        }
+        Ok(())
+    }
+
+    fn import(&mut self, imports: Vec<(String, String, abi::Contact, crate::mapping::Fields)>) -> Result<(), SideError> {
+        let account = self.account().to_string();
+        let mut marks = Vec::new();
+        for (resource_name, etag, contact, base) in imports {
+            let created = match self.env.crm.create(self.binding.crm_user, &contact, self.binding.filter_id) {
+                Ok(c) => c,
+                Err(e) => {
+                    self.counts.errors += 1;
+                    log::warn!("The CRM refused a contact from Google ({resource_name}): {e}");
+                    continue;
+                }
+            };
+            let id = created.id.0;
+            let link = Link { contact_id: id, resource_name: resource_name.clone(), etag: etag.clone(), base };
+            self.env
+                .store
+                .tx(|tx| {
+                    links::put(tx, &account, &link)?;
+                    links::add_member(tx, self.binding.id, id)
+                })
+                .map_err(store_failed)?;
+            self.counts.created_in_crm += 1;
+            let mut person = Person { resource_name, etag, ..Person::default() };
+            mark(&mut person, id);
+            marks.push(person);
+        }
+        // Mark the imported contacts with their new CRM id, so they are recognised later.
+        for chunk in chunked(marks, UPDATE_BATCH) {
+            let n = chunk.len();
+            for (rn, result) in self.env.google.update_many(chunk, &["clientData"])? {
+                if let Ok(person) = result {
+                    let _ = links::put_remote(&self.env.store.conn(), &account, &remote_of(&person));
+                } else {
+                    log::info!("Could not mark {rn} with its CRM id yet; it stays linked.");
+                }
+            }
+            self.progress(n);
+        }
+        Ok(())
+    }
+
+    fn remove_from_group(&mut self, removals: Vec<(u64, String)>) -> Result<(), SideError> {
+        if removals.is_empty() {
+            return Ok(());
+        }
+        if self.group != MY_CONTACTS {
+            for chunk in removals.chunks(MEMBERS_BATCH) {
+                let rns: Vec<String> = chunk.iter().map(|(_, rn)| rn.clone()).collect();
+                let result = self.env.google.modify_group(self.group, &[], &rns)?;
+                if !result.last_group.is_empty() {
+                    // Google keeps every contact in at least one group: park those in My
+                    // Contacts, then take them out of ours.
+                    self.env.google.modify_group(MY_CONTACTS, &result.last_group, &[])?;
+                    self.env.google.modify_group(self.group, &[], &result.last_group)?;
+                }
+            }
+        }
+        self.env
+            .store
+            .tx(|tx| {
+                for (contact_id, _) in &removals {
+                    links::remove_member(tx, self.binding.id, *contact_id)?;
+                    status::clear_health(tx, self.binding.id, *contact_id)?;
+                }
+                Ok(())
+            })
+            .map_err(store_failed)?;
+        self.counts.removed_from_group += removals.len() as u64;
+        self.progress(removals.len());
+        Ok(())
+    }
+
+    fn delete(&mut self, deletes: Vec<(u64, String)>) -> Result<(), SideError> {
+        let account = self.account().to_string();
+        for chunk in chunked(deletes, DELETE_BATCH) {
+            let rns: Vec<String> = chunk.iter().map(|(_, rn)| rn.clone()).collect();
+            self.env.google.delete_many(&rns)?;
+            self.env
+                .store
+                .tx(|tx| {
+                    for (contact_id, rn) in &chunk {
+                        links::remove(tx, &account, *contact_id)?;
+                        links::remove_remote(tx, &account, rn)?;
+                        status::clear_health(tx, self.binding.id, *contact_id)?;
+                    }
+                    Ok(())
+                })
+                .map_err(store_failed)?;
+            self.counts.deleted_in_google += chunk.len() as u64;
+            self.progress(chunk.len());
+        }
+        Ok(())
+    }
+}
+
+fn stale_or(e: &super::sides::ItemError) -> String {
+    if e.stale {
+        "The contact changed in Google while it was being synced; it is merged again on the next run.".to_string()
+    } else {
+        format!("Google refused the update: {}", e.reason)
+    }
+}
+
+fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
+    let mut chunks = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        chunks.push(items.by_ref().take(size).collect());
+    }
+    chunks
+}
+
+/// For tests of the applier's helpers.
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn chunks_keep_order_and_size() {
+        let chunks = super::chunked((0..450).collect::<Vec<_>>(), 200);
+        assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), vec![200, 200, 50]);
+        assert_eq!(chunks[2][0], 400);
+    }
+}

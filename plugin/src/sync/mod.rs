@@ -1,0 +1,266 @@
+//! The sync: observe both sides → plan (pure) → apply, one Google account at a time.
+//!
+//! One run lists the account's Google changes once and serves every binding of the account
+//! with that listing. Nothing that happens in Google ever deletes a CRM contact: the planner
+//! has no operation that could.
+
+pub mod apply;
+pub mod merge;
+pub mod model;
+pub mod observe;
+pub mod plan;
+pub mod sides;
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::store::{accounts, bindings, links, outbox, status, Store, StoreError};
+use model::{Binding, Counts, GroupChoice, MY_CONTACTS};
+use sides::{CrmSide, GoogleSide, SideError};
+
+/// What a run needs from the world.
+pub struct Env<'a> {
+    pub store: &'a Store,
+    pub crm: &'a dyn CrmSide,
+    pub google: &'a dyn GoogleSide,
+    pub now: i64,
+    pub rules: &'a Rules,
+}
+
+/// Tunables of the sync.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    /// How long Google may take to show a write in listings. A create whose link was lost in a
+    /// crash is looked for only after this long; before that its contact waits.
+    pub visibility_ms: i64,
+    /// A plan removing more than this share of a binding's contacts…
+    pub hold_share: f64,
+    /// …and more than this many is held until the user confirms it.
+    pub hold_min: usize,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Rules { visibility_ms: 10 * 60 * 1000, hold_share: 0.30, hold_min: 20 }
+    }
+}
+
+/// A mass removal waiting for the user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Held {
+    pub removals: usize,
+    pub contacts: usize,
+    pub confirmed: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Side(#[from] SideError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("The CRM could not be read: {0}")]
+    Crm(String),
+}
+
+/// Syncs every enabled binding of `account`. Returns each binding's counts.
+pub fn run_account(env: &Env, account: &str) -> Result<Vec<(i64, Counts)>, SyncError> {
+    let (all, acct) = {
+        let conn = env.store.conn();
+        (bindings::of_account(&conn, account)?, accounts::get(&conn, account)?)
+    };
+    let Some(acct) = acct else { return Ok(Vec::new()) };
+    if all.is_empty() || acct.status == accounts::AccountStatus::ReconnectNeeded {
+        return Ok(Vec::new());
+    }
+    let intents = links::intents(&env.store.conn(), account)?;
+    let settled = intents.values().any(|&at| at + env.rules.visibility_ms <= env.now);
+    let full = acct.full_listing_due || acct.sync_token.is_none() || settled || all.iter().any(|b| b.needs_full);
+    let token = if full { None } else { acct.sync_token.as_deref() };
+    let (mut google, next_token) = observe::google(env, account, token)?;
+    let waiting: BTreeSet<u64> =
+        intents.iter().filter(|(_, &at)| at + env.rules.visibility_ms > env.now).map(|(&id, _)| id).collect();
+
+    let mut results = Vec::new();
+    for binding in &all {
+        let run_id = status::start_run(&env.store.conn(), binding.id, env.now)?;
+        let outcome = run_binding(env, binding, &mut google, &waiting);
+        let (counts, error) = match &outcome {
+            Ok(counts) => (*counts, None),
+            Err(e) => (Counts::default(), Some(e.to_string())),
+        };
+        status::finish_run(&env.store.conn(), run_id, binding.id, env.now, &counts, error.as_deref())?;
+        if let Err(SyncError::Side(e @ SideError::ReconnectNeeded(_))) = outcome {
+            return Err(e.into());
+        }
+        results.push((binding.id, counts));
+    }
+    env.store.tx(|tx| {
+        accounts::set_sync_token(tx, account, Some(&next_token))?;
+        outbox::trim(tx)
+    })?;
+    // Intents whose contact is still unlinked after a full listing were never created.
+    if google.full {
+        let still = links::intents(&env.store.conn(), account)?;
+        for (id, at) in still {
+            if at + env.rules.visibility_ms <= env.now {
+                links::drop_intent(&env.store.conn(), account, id)?;
+            }
+        }
+    }
+    Ok(results)
+}
+
+fn run_binding(
+    env: &Env,
+    binding: &Binding,
+    google: &mut plan::GoogleView,
+    waiting: &BTreeSet<u64>,
+) -> Result<Counts, SyncError> {
+    let group = ensure_group(env, binding)?;
+    let (crm, cursor) = observe::crm(env, binding).map_err(SyncError::Crm)?;
+    let account = binding.account.as_str();
+    let (links_now, members, shared) = {
+        let conn = env.store.conn();
+        let links_now = links::all(&conn, account)?;
+        let members = links::members(&conn, binding.id)?;
+        let mut shared = BTreeSet::new();
+        for other in bindings::of_account(&conn, account)?.iter().filter(|b| b.id != binding.id) {
+            shared.extend(links::members(&conn, other.id)?);
+        }
+        (links_now, members, shared)
+    };
+    let matches = observe::matches(env, account, &crm, &links_now, google)?;
+    // Linked contacts changed in the CRM but not seen in this listing: fetch Google's current
+    // copy so the merge is a true three-way merge with a fresh etag.
+    let changed: Vec<String> = crm
+        .present
+        .iter()
+        .filter_map(|(id, c)| {
+            let link = links_now.get(id)?;
+            (mapping_changed(c, link, binding)).then(|| link.resource_name.clone())
+        })
+        .collect();
+    observe::fetch_missing(env, google, changed)?;
+
+    let input = plan::Input {
+        binding,
+        group: &group,
+        links: &links_now,
+        members: &members,
+        shared: &shared,
+        crm: &crm,
+        google,
+        matches: &matches,
+        waiting,
+    };
+    let mut the_plan = plan::plan(&input);
+    let held = hold_mass_removal(env, binding, &members, &mut the_plan)?;
+    let mut applier = apply::Applier::new(env, binding, &group);
+    for (id, reason) in &the_plan.skipped {
+        status::set_health(&env.store.conn(), binding.id, *id, status::HealthState::Excluded, reason, env.now)?;
+    }
+    let skipped = !the_plan.skipped.is_empty();
+    applier.apply(the_plan)?;
+    let next = env.now + binding.options.interval_ms.max(1000);
+    // Held removals and skipped contacts need another full look; otherwise the outbox is done.
+    let again = held || (skipped && crm.full);
+    bindings::finish_run(&env.store.conn(), binding.id, cursor, again, if skipped { env.now } else { next })?;
+    if held {
+        accounts::require_full_listing(&env.store.conn(), account)?;
+    }
+    Ok(applier.counts)
+}
+
+fn mapping_changed(contact: &abi::Contact, link: &model::Link, binding: &Binding) -> bool {
+    crate::mapping::crm_fields(contact, &binding.options.mapping) != link.base
+}
+
+/// The group's resource name: created after the filter, renamed with it, or the chosen one.
+fn ensure_group(env: &Env, binding: &Binding) -> Result<String, SyncError> {
+    match &binding.options.group {
+        GroupChoice::MyContacts => Ok(MY_CONTACTS.to_string()),
+        GroupChoice::Existing(group) if group.starts_with("contactGroups/") => Ok(group.clone()),
+        // A group picked by name: found (or made) once, then kept by resource name.
+        GroupChoice::Existing(name) => match &binding.group {
+            Some(rn) => Ok(rn.clone()),
+            None => {
+                let rn = env.google.ensure_group(name)?;
+                bindings::set_group(&env.store.conn(), binding.id, Some(&rn))?;
+                Ok(rn)
+            }
+        },
+        GroupChoice::FilterName => {
+            let name = env
+                .crm
+                .filter_name(binding.filter_id)
+                .map_err(SyncError::Crm)?
+                .unwrap_or_else(|| format!("CRM filter {}", binding.filter_id));
+            let known_name: Option<String> = env
+                .store
+                .conn()
+                .query_row("SELECT group_name FROM bindings WHERE id = ?1", [binding.id], |r| r.get(0))
+                .map_err(StoreError::from)?;
+            let rn = match &binding.group {
+                Some(rn) => {
+                    if known_name.as_deref() != Some(name.as_str()) {
+                        env.google.rename_group(rn, &name)?;
+                    }
+                    rn.clone()
+                }
+                None => env.google.ensure_group(&name)?,
+            };
+            let conn = env.store.conn();
+            bindings::set_group(&conn, binding.id, Some(&rn))?;
+            conn.execute(
+                "UPDATE bindings SET group_name = ?2 WHERE id = ?1",
+                rusqlite::params![binding.id, name],
+            )
+            .map_err(StoreError::from)?;
+            Ok(rn)
+        }
+    }
+}
+
+/// Holds the removals of a plan that would take out too much of a binding at once, until the
+/// user confirms them in the settings; the rest of the plan goes ahead.
+fn hold_mass_removal(
+    env: &Env,
+    binding: &Binding,
+    members: &BTreeSet<u64>,
+    the_plan: &mut plan::Plan,
+) -> Result<bool, SyncError> {
+    let removals = the_plan.removals();
+    let conn = env.store.conn();
+    let held: Option<Held> = bindings::held(&conn, binding.id)?.and_then(|h| serde_json::from_str(&h).ok());
+    let too_many = removals > env.rules.hold_min && (removals as f64) > env.rules.hold_share * members.len() as f64;
+    if !too_many {
+        if held.is_some() {
+            bindings::set_held(&conn, binding.id, None)?;
+        }
+        return Ok(false);
+    }
+    if held.as_ref().is_some_and(|h| h.confirmed) {
+        bindings::set_held(&conn, binding.id, None)?;
+        return Ok(false);
+    }
+    let h = Held { removals, contacts: members.len(), confirmed: false };
+    bindings::set_held(&conn, binding.id, Some(&serde_json::to_string(&h).unwrap_or_default()))?;
+    log::warn!(
+        "Binding {}: holding {removals} removals of {} contacts until the user confirms them.",
+        binding.id,
+        members.len()
+    );
+    the_plan.ops.retain(|op| !matches!(op, plan::Op::RemoveFromGroup { .. } | plan::Op::Delete { .. } | plan::Op::Unlink { .. }));
+    Ok(true)
+}
+
+/// Counts per binding, summed.
+pub fn total(results: &[(i64, Counts)]) -> Counts {
+    let mut sum = Counts::default();
+    for (_, c) in results {
+        sum.add(c);
+    }
+    sum
+}

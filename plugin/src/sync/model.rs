@@ -1,0 +1,144 @@
+//! The sync's domain: bindings (what is synced with what, and how) and links (which CRM contact
+//! is which Google contact, and what both last agreed on).
+
+use serde::{Deserialize, Serialize};
+
+use crate::mapping::{FieldMapping, Fields};
+
+/// Which way changes flow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    #[default]
+    TwoWay,
+    /// "Reverse sync" off: Google edits never reach the CRM.
+    CrmToGoogle,
+    GoogleToCrm,
+}
+
+impl Direction {
+    pub fn to_google(self) -> bool {
+        self != Direction::GoogleToCrm
+    }
+
+    pub fn to_crm(self) -> bool {
+        self != Direction::CrmToGoogle
+    }
+}
+
+/// Who wins a field changed on both sides since they last agreed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum ConflictPolicy {
+    CrmWins,
+    GoogleWins,
+    #[default]
+    LatestWins,
+}
+
+/// What a contact deleted in the CRM becomes in Google.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum DeleteMode {
+    #[default]
+    Delete,
+    /// Only taken out of the group; the Google contact stays.
+    RemoveFromGroup,
+}
+
+/// Which Google group the filter's contacts go to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case", tag = "mode", content = "group")]
+pub enum GroupChoice {
+    /// A group named after the filter, created if needed and renamed with it.
+    #[default]
+    FilterName,
+    /// A group the user picked, by resource name.
+    Existing(String),
+    /// "My Contacts": all the account's contacts.
+    MyContacts,
+}
+
+pub const MY_CONTACTS: &str = "contactGroups/myContacts";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BindingOptions {
+    pub direction: Direction,
+    pub policy: ConflictPolicy,
+    pub delete_mode: DeleteMode,
+    pub group: GroupChoice,
+    /// How often Google is checked for changes.
+    pub interval_ms: i64,
+    pub mapping: FieldMapping,
+}
+
+pub const DEFAULT_INTERVAL_MS: i64 = 5 * 60 * 1000;
+
+impl Default for BindingOptions {
+    fn default() -> Self {
+        BindingOptions {
+            direction: Direction::TwoWay,
+            policy: ConflictPolicy::LatestWins,
+            delete_mode: DeleteMode::Delete,
+            group: GroupChoice::FilterName,
+            interval_ms: DEFAULT_INTERVAL_MS,
+            mapping: FieldMapping::default(),
+        }
+    }
+}
+
+/// A saved filter synced by one CRM user with one Google account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binding {
+    pub id: i64,
+    pub filter_id: u64,
+    pub crm_user: u64,
+    pub account: String,
+    /// The group's resource name, once known.
+    pub group: Option<String>,
+    pub options: BindingOptions,
+    pub enabled: bool,
+    /// A full CRM listing is due (first sync, re-enable, safety net).
+    pub needs_full: bool,
+    /// The last outbox row this binding has worked through.
+    pub outbox_cursor: i64,
+    pub next_run_at: i64,
+}
+
+/// A CRM contact known to be a Google contact of the account.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Link {
+    pub contact_id: u64,
+    pub resource_name: String,
+    pub etag: String,
+    /// The field values both sides last agreed on.
+    pub base: Fields,
+}
+
+/// Figures of one run, shown to the user.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Counts {
+    pub created_in_google: u64,
+    pub created_in_crm: u64,
+    pub updated_in_google: u64,
+    pub updated_in_crm: u64,
+    pub deleted_in_google: u64,
+    pub removed_from_group: u64,
+    pub unlinked: u64,
+    pub conflicts: u64,
+    pub errors: u64,
+}
+
+impl Counts {
+    pub fn add(&mut self, other: &Counts) {
+        self.created_in_google += other.created_in_google;
+        self.created_in_crm += other.created_in_crm;
+        self.updated_in_google += other.updated_in_google;
+        self.updated_in_crm += other.updated_in_crm;
+        self.deleted_in_google += other.deleted_in_google;
+        self.removed_from_group += other.removed_from_group;
+        self.unlinked += other.unlinked;
+        self.conflicts += other.conflicts;
+        self.errors += other.errors;
+    }
+}

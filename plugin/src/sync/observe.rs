@@ -1,0 +1,185 @@
+//! Observation: what changed on each side since the last run.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::plan::{CrmView, Gone, GoogleView};
+use super::sides::SideError;
+use super::Env;
+use crate::google::person::Person;
+use crate::mapping::{self, normalize};
+use crate::store::links::{self, MatchKey, Remote};
+use crate::store::{outbox, StoreError};
+use crate::sync::model::{Binding, Link};
+
+/// CRM contacts are listed in pages of this size.
+const CRM_PAGE: u32 = 500;
+
+/// Lists Google (everything, or the changes since the account's token) and refreshes what the
+/// mapping file knows of the account's contacts. Returns the view and the token to store once
+/// the run has applied it.
+pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleView, String), SideError> {
+    let mut view = GoogleView { full: token.is_none(), ..GoogleView::default() };
+    let mut pages = Vec::new();
+    let listed = env.google.list(token, &mut |page| pages.push(page));
+    let next = match listed {
+        Err(SideError::ExpiredSyncToken) if token.is_some() => {
+            // Google's advice: drop what the partial delta said and list everything again.
+            pages.clear();
+            view.full = true;
+            env.google.list(None, &mut |page| pages.push(page))?
+        }
+        other => other?,
+    };
+    for person in pages.into_iter().flatten() {
+        if person.is_deleted() {
+            view.deleted.insert(person.resource_name.clone());
+        } else {
+            view.persons.insert(person.resource_name.clone(), person);
+        }
+    }
+    remember(env, account, &view).map_err(|e| SideError::Failed(e.to_string()))?;
+    Ok((view, next))
+}
+
+/// The match keys of a Google contact, as stored in the mapping file.
+pub fn remote_of(person: &Person) -> Remote {
+    let primary_or_first = |items: Vec<(bool, String)>| {
+        items.iter().find(|(p, _)| *p).or(items.first()).map(|(_, v)| v.clone()).filter(|v| !v.is_empty())
+    };
+    Remote {
+        resource_name: person.resource_name.clone(),
+        etag: person.etag.clone(),
+        crm_marker: mapping::crm_id_of(person).map(|id| id.0),
+        email_key: primary_or_first(
+            person
+                .email_addresses
+                .iter()
+                .map(|e| (crate::google::person::FieldMetadata::is_primary(&e.metadata), normalize::email_key(&e.value)))
+                .collect(),
+        ),
+        phone_key: primary_or_first(
+            person
+                .phone_numbers
+                .iter()
+                .map(|p| {
+                    let value = p.canonical_form.as_deref().unwrap_or(&p.value);
+                    (crate::google::person::FieldMetadata::is_primary(&p.metadata), normalize::phone_key(value))
+                })
+                .collect(),
+        ),
+        groups: person
+            .memberships
+            .iter()
+            .filter_map(|m| m.contact_group_membership.as_ref())
+            .map(|g| g.contact_group_resource_name.clone())
+            .collect(),
+    }
+}
+
+fn remember(env: &Env, account: &str, view: &GoogleView) -> Result<(), StoreError> {
+    env.store.tx(|tx| {
+        if view.full {
+            links::clear_remote(tx, account)?;
+        }
+        for person in view.persons.values() {
+            links::put_remote(tx, account, &remote_of(person))?;
+        }
+        for rn in &view.deleted {
+            links::remove_remote(tx, account, rn)?;
+        }
+        Ok(())
+    })
+}
+
+/// The CRM side of a binding: every contact of the filter (full), or the contacts the outbox
+/// names since the binding's cursor. Returns the view and the outbox position it covers.
+pub fn crm(env: &Env, binding: &Binding) -> Result<(CrmView, i64), String> {
+    let last = outbox::last_id(&env.store.conn()).map_err(|e| e.to_string())?;
+    let (filter, user) = (binding.filter_id, binding.crm_user);
+    let mut view = CrmView { full: binding.needs_full, ..CrmView::default() };
+    if binding.needs_full {
+        let mut after = 0;
+        loop {
+            let page = env.crm.filter_page(filter, user, after, CRM_PAGE)?;
+            let Some(last_contact) = page.last() else { break };
+            after = last_contact.id.0;
+            let done = page.len() < CRM_PAGE as usize;
+            view.present.extend(page.into_iter().map(|c| (c.id.0, c)));
+            if done {
+                break;
+            }
+        }
+        return Ok((view, last));
+    }
+    let rows = outbox::after(&env.store.conn(), binding.outbox_cursor).map_err(|e| e.to_string())?;
+    let cursor = rows.last().map_or(binding.outbox_cursor, |r| r.id);
+    let deleted: BTreeSet<u64> = rows.iter().filter(|r| r.deleted).map(|r| r.contact_id).collect();
+    let ids: BTreeSet<u64> = rows.iter().map(|r| r.contact_id).collect();
+    for id in ids {
+        match env.crm.get(user, id)? {
+            Some(contact) if env.crm.includes(filter, user, id)? => {
+                view.present.insert(id, contact);
+            }
+            None if deleted.contains(&id) => {
+                view.gone.insert(id, Gone::Deleted);
+            }
+            _ => {
+                view.gone.insert(id, Gone::Left);
+            }
+        }
+    }
+    Ok((view, cursor))
+}
+
+/// Finds an existing Google contact for each unlinked CRM contact: our CRM id in its client
+/// data, then the primary email, then the phone. Fetches matched persons the view lacks.
+pub fn matches(
+    env: &Env,
+    account: &str,
+    crm: &CrmView,
+    links: &BTreeMap<u64, Link>,
+    google: &mut GoogleView,
+) -> Result<BTreeMap<u64, String>, SideError> {
+    let store_error = |e: StoreError| SideError::Failed(e.to_string());
+    let linked: BTreeSet<&str> = links.values().map(|l| l.resource_name.as_str()).collect();
+    let mut taken: BTreeSet<String> = BTreeSet::new();
+    let mut found = BTreeMap::new();
+    let conn = env.store.conn();
+    for (&id, contact) in crm.present.iter().filter(|(id, _)| !links.contains_key(id)) {
+        let fields = mapping::crm_fields(contact, &Default::default());
+        let email = fields.items(mapping::key::EMAILS).iter().find(|i| i.is_primary()).map(|i| i.key.clone());
+        let phone = fields.items(mapping::key::PHONES).iter().find(|i| i.is_primary()).map(|i| i.key.clone());
+        let keys = [(MatchKey::Marker, Some(id.to_string())), (MatchKey::Email, email), (MatchKey::Phone, phone)];
+        for (kind, key) in keys {
+            let Some(key) = key.filter(|k| !k.is_empty()) else { continue };
+            let candidates = links::remote_by(&conn, account, kind, &key).map_err(store_error)?;
+            let free = candidates.into_iter().find(|r| {
+                !linked.contains(r.resource_name.as_str())
+                    && !taken.contains(&r.resource_name)
+                    && !google.deleted.contains(&r.resource_name)
+                    // Another CRM contact's Google contact is never taken over by email or phone.
+                    && r.crm_marker.is_none_or(|m| m == id)
+            });
+            if let Some(r) = free {
+                taken.insert(r.resource_name.clone());
+                found.insert(id, r.resource_name);
+                break;
+            }
+        }
+    }
+    drop(conn);
+    fetch_missing(env, google, found.values().cloned().collect())?;
+    Ok(found)
+}
+
+/// Adds to the view the persons it lacks among `wanted`, fetched by resource name.
+pub fn fetch_missing(env: &Env, google: &mut GoogleView, wanted: Vec<String>) -> Result<(), SideError> {
+    let missing: Vec<String> = wanted.into_iter().filter(|rn| !google.persons.contains_key(rn)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    for person in env.google.get_many(&missing)? {
+        google.persons.insert(person.resource_name.clone(), person);
+    }
+    Ok(())
+}

@@ -1,0 +1,289 @@
+//! The planner: a pure function from what was observed on both sides, the links and the
+//! binding's options to the operations that make both sides agree. No I/O happens here, so
+//! every rule of the sync can be tested with plain values.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use abi::Contact;
+
+use super::merge::{merge, Winner};
+use super::model::{Binding, ConflictPolicy, DeleteMode, Direction, Link};
+use crate::google::person::{Membership, Person};
+use crate::mapping::{self, changed_person_fields, Fields};
+
+/// Why a contact no longer belongs to the binding on the CRM side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gone {
+    /// Deleted in the CRM.
+    Deleted,
+    /// Left the filter, or the binding's user may no longer see it.
+    Left,
+}
+
+/// The CRM side as observed for one binding.
+#[derive(Debug, Clone, Default)]
+pub struct CrmView {
+    /// Every contact of the filter was listed (so a linked member not listed has left).
+    pub full: bool,
+    /// Contacts in the filter that the binding's user may see.
+    pub present: BTreeMap<u64, Contact>,
+    pub gone: BTreeMap<u64, Gone>,
+}
+
+/// The Google side as observed for the account.
+#[derive(Debug, Clone, Default)]
+pub struct GoogleView {
+    /// Every contact of the account was listed.
+    pub full: bool,
+    /// Persons seen in this run, by resource name.
+    pub persons: BTreeMap<String, Person>,
+    /// Resource names Google reported deleted.
+    pub deleted: BTreeSet<String>,
+}
+
+pub struct Input<'a> {
+    pub binding: &'a Binding,
+    /// The resource name of the binding's group.
+    pub group: &'a str,
+    /// The account's links, by CRM contact id.
+    pub links: &'a BTreeMap<u64, Link>,
+    /// Contacts we put in this binding's group.
+    pub members: &'a BTreeSet<u64>,
+    /// Contacts that another enabled binding of the account keeps in its group.
+    pub shared: &'a BTreeSet<u64>,
+    pub crm: &'a CrmView,
+    pub google: &'a GoogleView,
+    /// Unlinked CRM contacts matched to an existing Google contact (in `google.persons`).
+    pub matches: &'a BTreeMap<u64, String>,
+    /// Unlinked CRM contacts whose earlier create may still appear in Google: left alone.
+    pub waiting: &'a BTreeSet<u64>,
+}
+
+/// A write to Google's copy of a linked contact.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoogleWrite {
+    pub person: Person,
+    /// People API field names for `updatePersonFields`.
+    pub mask: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Op {
+    /// Create the contact in Google, in the group, carrying our CRM id.
+    Create { contact_id: u64, person: Person, base: Fields },
+    /// Bring a linked pair to the merged values; `link` is what to record once written.
+    Sync { link: Link, google: Option<GoogleWrite>, crm: Option<Contact>, add_to_group: bool },
+    /// Create a Google contact of the group in the CRM, then mark it with the new CRM id.
+    Import { resource_name: String, etag: String, contact: Contact, base: Fields },
+    RemoveFromGroup { contact_id: u64, resource_name: String },
+    Delete { contact_id: u64, resource_name: String },
+    /// Forget a link (the Google contact is gone or left the group); the CRM keeps the contact.
+    Unlink { contact_id: u64, resource_name: String },
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Plan {
+    pub ops: Vec<Op>,
+    pub conflicts: u64,
+    /// Contacts left alone this run, with the reason (shown as their health).
+    pub skipped: Vec<(u64, String)>,
+}
+
+impl Plan {
+    /// How many of the binding's contacts this plan takes out of Google or out of the group.
+    pub fn removals(&self) -> usize {
+        self.ops
+            .iter()
+            .filter(|op| matches!(op, Op::RemoveFromGroup { .. } | Op::Delete { .. } | Op::Unlink { .. }))
+            .count()
+    }
+}
+
+pub fn plan(input: &Input) -> Plan {
+    let mut plan = Plan::default();
+    let direction = input.binding.options.direction;
+    let mut handled: BTreeSet<u64> = BTreeSet::new();
+    let mut claimed: BTreeSet<&str> = BTreeSet::new();
+
+    // Contacts present in the CRM.
+    for (&id, contact) in &input.crm.present {
+        handled.insert(id);
+        if let Some(link) = input.links.get(&id) {
+            claimed.insert(link.resource_name.as_str());
+            plan_linked(input, &mut plan, link, contact);
+        } else if let Some(rn) = input.matches.get(&id) {
+            claimed.insert(rn.as_str());
+            let link = Link { contact_id: id, resource_name: rn.clone(), etag: String::new(), base: Fields::default() };
+            plan_linked(input, &mut plan, &link, contact);
+        } else if input.waiting.contains(&id) {
+            plan.skipped.push((id, "Waiting for Google to show a contact created earlier.".into()));
+        } else if direction.to_google() {
+            let fields = mapping::crm_fields(contact, &input.binding.options.mapping);
+            let mut person = mapping::contact_to_person(contact, &input.binding.options.mapping);
+            person.memberships = vec![Membership::of_group(input.group)];
+            plan.ops.push(Op::Create { contact_id: id, person, base: fields });
+        }
+    }
+
+    // Contacts gone from the CRM side.
+    for (&id, gone) in &input.crm.gone {
+        handled.insert(id);
+        let Some(link) = input.links.get(&id) else { continue };
+        claimed.insert(link.resource_name.as_str());
+        plan_gone(input, &mut plan, link, *gone);
+    }
+
+    // Members not listed by a full CRM listing have left the filter.
+    if input.crm.full {
+        for &id in input.members.iter().filter(|id| !handled.contains(id)) {
+            if let Some(link) = input.links.get(&id) {
+                claimed.insert(link.resource_name.as_str());
+                plan_gone(input, &mut plan, link, Gone::Left);
+            }
+        }
+    }
+
+    // Google's side: deletions and departures from the group of linked members.
+    let by_resource: BTreeMap<&str, &Link> = input.links.values().map(|l| (l.resource_name.as_str(), l)).collect();
+    for &id in input.members {
+        let Some(link) = input.links.get(&id) else { continue };
+        if claimed.contains(link.resource_name.as_str()) && !input.google.deleted.contains(&link.resource_name) {
+            continue;
+        }
+        if google_left(input, link) {
+            plan.ops.push(Op::Unlink { contact_id: id, resource_name: link.resource_name.clone() });
+        }
+    }
+
+    // Google contacts in the group that no CRM contact is linked to: imported.
+    if direction.to_crm() {
+        for (rn, person) in &input.google.persons {
+            let unlinked = !by_resource.contains_key(rn.as_str()) && !claimed.contains(rn.as_str());
+            if unlinked && !person.is_deleted() && person.is_member_of(input.group) {
+                if let Some(op) = plan_import(input, rn, person) {
+                    plan.ops.push(op);
+                }
+            }
+        }
+    }
+    plan
+}
+
+/// Whether Google deleted a linked contact or took it out of the group.
+fn google_left(input: &Input, link: &Link) -> bool {
+    if input.google.deleted.contains(&link.resource_name) {
+        return true;
+    }
+    match input.google.persons.get(&link.resource_name) {
+        Some(person) => !person.is_member_of(input.group),
+        // A full listing that no longer shows the contact: deleted.
+        None => input.google.full,
+    }
+}
+
+fn winner(input: &Input, contact: &Contact, person: Option<&Person>) -> Winner {
+    match input.binding.options.policy {
+        ConflictPolicy::CrmWins => Winner::Crm,
+        ConflictPolicy::GoogleWins => Winner::Google,
+        ConflictPolicy::LatestWins => {
+            let google_time = person.and_then(update_time_ms).unwrap_or(i64::MIN);
+            if google_time > contact.updated_at_ms {
+                Winner::Google
+            } else {
+                Winner::Crm
+            }
+        }
+    }
+}
+
+/// When Google last changed the contact, from its CONTACT source.
+pub fn update_time_ms(person: &Person) -> Option<i64> {
+    let sources = &person.metadata.as_ref()?.sources;
+    let source = sources.iter().find(|s| s.kind == "CONTACT").or(sources.first())?;
+    let text = source.update_time.as_deref()?;
+    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis())
+}
+
+fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
+    let options = &input.binding.options;
+    let mapping = &options.mapping;
+    let person = input.google.persons.get(&link.resource_name);
+    if person.is_some_and(|p| p.is_deleted()) || input.google.deleted.contains(&link.resource_name) {
+        // Deleted in Google while present in the CRM: the link goes, the CRM contact stays.
+        plan.ops.push(Op::Unlink { contact_id: link.contact_id, resource_name: link.resource_name.clone() });
+        return;
+    }
+    let in_group = person.map(|p| p.is_member_of(input.group));
+    if in_group == Some(false) && input.members.contains(&link.contact_id) {
+        // Taken out of the group in Google: unlinked from this binding, CRM untouched.
+        plan.ops.push(Op::Unlink { contact_id: link.contact_id, resource_name: link.resource_name.clone() });
+        return;
+    }
+    let crm = mapping::crm_fields(contact, mapping);
+    let google = person.map(|p| mapping::google_fields(p, mapping)).unwrap_or_else(|| link.base.clone());
+    let merged = match options.direction {
+        Direction::TwoWay => {
+            let m = merge(&link.base, &crm, &google, winner(input, contact, person));
+            plan.conflicts += m.conflicts.len() as u64;
+            m.fields
+        }
+        Direction::CrmToGoogle => crm.clone(),
+        Direction::GoogleToCrm => google.clone(),
+    };
+    let google_write = (options.direction.to_google() && merged != google).then(|| {
+        let current = person.cloned().unwrap_or_default();
+        let mut out = mapping::fields_to_person(&merged, &current, mapping);
+        out.etag = if current.etag.is_empty() { link.etag.clone() } else { current.etag.clone() };
+        let mut mask = changed_person_fields(&google, &merged);
+        if mapping::crm_id_of(&current) != Some(abi::ContactId(link.contact_id)) {
+            mark(&mut out, link.contact_id);
+            mask.push("clientData");
+        }
+        GoogleWrite { person: out, mask }
+    });
+    let crm_write = (options.direction.to_crm() && merged != crm).then(|| mapping::fields_to_contact(&merged, contact, mapping));
+    let etag = person.map(|p| p.etag.clone()).filter(|e| !e.is_empty()).unwrap_or_else(|| link.etag.clone());
+    let add_to_group = options.direction.to_google() && in_group != Some(true) && !input.members.contains(&link.contact_id);
+    let new_link = Link { etag, base: merged, ..link.clone() };
+    if google_write.is_some() || crm_write.is_some() || add_to_group || new_link != *link {
+        plan.ops.push(Op::Sync { link: new_link, google: google_write, crm: crm_write, add_to_group });
+    }
+}
+
+/// Puts our CRM id in the person's client data, keeping other apps' entries.
+pub fn mark(person: &mut Person, contact_id: u64) {
+    mapping::set_crm_id(person, abi::ContactId(contact_id));
+}
+
+fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
+    let (id, rn) = (link.contact_id, link.resource_name.clone());
+    let options = &input.binding.options;
+    let member = input.members.contains(&id);
+    match gone {
+        Gone::Deleted if options.direction.to_google() => {
+            if options.delete_mode == DeleteMode::Delete && !input.shared.contains(&id) {
+                plan.ops.push(Op::Delete { contact_id: id, resource_name: rn });
+            } else if member {
+                plan.ops.push(Op::RemoveFromGroup { contact_id: id, resource_name: rn });
+            } else {
+                plan.ops.push(Op::Unlink { contact_id: id, resource_name: rn });
+            }
+        }
+        Gone::Deleted => plan.ops.push(Op::Unlink { contact_id: id, resource_name: rn }),
+        // Losing access takes the contact out of Google's group whatever the direction: it must
+        // not stay in front of the user there.
+        Gone::Left if member => plan.ops.push(Op::RemoveFromGroup { contact_id: id, resource_name: rn }),
+        Gone::Left => {}
+    }
+}
+
+fn plan_import(input: &Input, rn: &str, person: &Person) -> Option<Op> {
+    // A contact carrying our CRM id was made from a CRM contact: if that contact is not in the
+    // filter as the user sees it (deleted, hidden, moved out), it is not brought back as a copy.
+    if mapping::crm_id_of(person).is_some() {
+        return None;
+    }
+    let base = mapping::google_fields(person, &input.binding.options.mapping);
+    let contact = mapping::fields_to_contact(&base, &Contact::default(), &input.binding.options.mapping);
+    Some(Op::Import { resource_name: rn.to_string(), etag: person.etag.clone(), contact, base })
+}

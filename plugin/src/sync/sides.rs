@@ -1,0 +1,66 @@
+//! The two sides the sync works between, as the engine sees them. The plugin implements them
+//! over the host's services and the People client; tests implement them in memory.
+
+use abi::Contact;
+
+use crate::google::person::Person;
+
+/// An error from either side, as the sync needs to tell them apart.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SideError {
+    /// Google no longer accepts the sync token: list everything again.
+    #[error("Google's change token expired; a full listing is needed.")]
+    ExpiredSyncToken,
+    /// Google refused the account's refresh token.
+    #[error("{0}")]
+    ReconnectNeeded(String),
+    /// Anything else, as a sentence for the user.
+    #[error("{0}")]
+    Failed(String),
+}
+
+/// Why Google refused one contact of a batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemError {
+    pub reason: String,
+    /// The etag was stale: the contact changed in Google meanwhile.
+    pub stale: bool,
+}
+
+/// The result of one contact of a batch write.
+pub type ItemResult = Result<Person, ItemError>;
+
+/// What `members:modify` could not do.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GroupChange {
+    pub not_found: Vec<String>,
+    pub last_group: Vec<String>,
+}
+
+/// The account's contacts in Google.
+pub trait GoogleSide {
+    /// Lists every contact (`sync_token` `None`) or the changes since the token, page by page;
+    /// returns the token for next time.
+    fn list(&self, sync_token: Option<&str>, on_page: &mut dyn FnMut(Vec<Person>)) -> Result<String, SideError>;
+    fn get_many(&self, resource_names: &[String]) -> Result<Vec<Person>, SideError>;
+    /// Creates contacts; one result per person, in order.
+    fn create_many(&self, persons: Vec<Person>) -> Result<Vec<ItemResult>, SideError>;
+    /// Updates contacts (each with its etag) on the masked fields; results by resource name.
+    fn update_many(&self, persons: Vec<Person>, mask: &[&str]) -> Result<Vec<(String, ItemResult)>, SideError>;
+    fn delete_many(&self, resource_names: &[String]) -> Result<(), SideError>;
+    fn modify_group(&self, group: &str, add: &[String], remove: &[String]) -> Result<GroupChange, SideError>;
+    /// The resource name of the user group called `name`, created if missing.
+    fn ensure_group(&self, name: &str) -> Result<String, SideError>;
+    fn rename_group(&self, group: &str, name: &str) -> Result<(), SideError>;
+}
+
+/// The CRM, as the binding's user.
+pub trait CrmSide {
+    fn filter_page(&self, filter: u64, user: u64, after: u64, limit: u32) -> Result<Vec<Contact>, String>;
+    fn includes(&self, filter: u64, user: u64, contact: u64) -> Result<bool, String>;
+    fn get(&self, user: u64, contact: u64) -> Result<Option<Contact>, String>;
+    fn create(&self, user: u64, contact: &Contact, filter: u64) -> Result<Contact, String>;
+    fn update(&self, user: u64, contact: &Contact) -> Result<Contact, String>;
+    /// The filter's name, `None` when the filter is gone.
+    fn filter_name(&self, filter: u64) -> Result<Option<String>, String>;
+}
