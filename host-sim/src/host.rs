@@ -58,6 +58,7 @@ impl HostServices for SimHost {
     ) -> RResult<Contact, HostError> {
         let mut contact = contact.clone();
         contact.updated_at_ms = self.shared.clock.now().0;
+        self.shared.plugin_writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let created = self.shared.crm.create_contact(user, contact, Visibility::Everyone, into_filter.into_option());
         if let Ok(c) = &created {
             self.shared.notify_contact(Some(&self.plugin), c.id, abi::ChangeKind::Created, Some(user));
@@ -68,6 +69,7 @@ impl HostServices for SimHost {
     fn update_contact(&self, user: UserId, contact: &Contact) -> RResult<Contact, HostError> {
         let mut contact = contact.clone();
         contact.updated_at_ms = self.shared.clock.now().0;
+        self.shared.plugin_writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let updated = self.shared.crm.update_contact(user, contact);
         if let Ok(c) = &updated {
             self.shared.notify_contact(Some(&self.plugin), c.id, abi::ChangeKind::Updated, Some(user));

@@ -9,6 +9,7 @@ pub mod loader;
 pub mod logbook;
 pub mod secrets;
 pub mod sim;
+pub mod web;
 pub mod workers;
 
 pub use sim::{Sim, SimConfig};

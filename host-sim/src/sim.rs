@@ -81,6 +81,8 @@ pub struct Shared {
     pub hook_errors: Mutex<Vec<String>>,
     /// The instants at which ticks were delivered.
     pub ticks: Mutex<Vec<Millis>>,
+    /// Contacts created or updated by plugins through the host's services.
+    pub plugin_writes: std::sync::atomic::AtomicU64,
 }
 
 impl Shared {
@@ -149,6 +151,7 @@ impl Sim {
             pool: RwLock::new(None),
             hook_errors: Mutex::new(Vec::new()),
             ticks: Mutex::new(Vec::new()),
+            plugin_writes: std::sync::atomic::AtomicU64::new(0),
         });
         let pool = Arc::new(WorkerPool::start(config.workers, job_runner(&shared)));
         *shared.pool.write().expect("pool lock poisoned") = Some(pool.clone());
@@ -230,6 +233,11 @@ impl Sim {
 
     pub fn hook_errors(&self) -> Vec<String> {
         self.shared.hook_errors.lock().expect("hook error lock poisoned").clone()
+    }
+
+    /// How many contacts plugins created or updated in the CRM so far.
+    pub fn plugin_writes(&self) -> u64 {
+        self.shared.plugin_writes.load(Ordering::SeqCst)
     }
 
     pub fn ticks(&self) -> Vec<Millis> {

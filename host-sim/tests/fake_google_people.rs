@@ -21,12 +21,22 @@ impl Fake {
 
     fn with(cfg: FakeGoogleConfig) -> Fake {
         let g = FakeGoogle::start("127.0.0.1:0", cfg).expect("start fake google");
-        let token = g.issue_tokens(ALICE, &[CONTACTS_SCOPE]).expect("tokens").access_token;
-        Fake { g, http: Client::new(), token }
+        let token = g
+            .issue_tokens(ALICE, &[CONTACTS_SCOPE])
+            .expect("tokens")
+            .access_token;
+        Fake {
+            g,
+            http: Client::new(),
+            token,
+        }
     }
 
     fn call(&self, method: Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let mut rb = self.http.request(method, format!("{}{path}", self.g.base_url())).bearer_auth(&self.token);
+        let mut rb = self
+            .http
+            .request(method, format!("{}{path}", self.g.base_url()))
+            .bearer_auth(&self.token);
         if let Some(b) = body {
             rb = rb.json(&b);
         }
@@ -51,7 +61,11 @@ impl Fake {
     }
 
     fn create(&self, person: Value) -> Value {
-        self.ok(Method::POST, &format!("/v1/people:createContact?personFields={ALL}"), Some(person))
+        self.ok(
+            Method::POST,
+            &format!("/v1/people:createContact?personFields={ALL}"),
+            Some(person),
+        )
     }
 }
 
@@ -99,13 +113,19 @@ fn create_renders_computed_read_only_fields() {
     assert_eq!(p["phoneNumbers"][1]["canonicalForm"], "+442079460958");
     assert_eq!(p["phoneNumbers"][1]["formattedType"], "Work Fax");
     assert_eq!(p["emailAddresses"][0]["formattedType"], "Work");
-    assert_eq!(p["addresses"][0]["formattedValue"], "1 Main St\nSpringfield, IL 62701\nUSA");
+    assert_eq!(
+        p["addresses"][0]["formattedValue"],
+        "1 Main St\nSpringfield, IL 62701\nUSA"
+    );
     assert_eq!(p["addresses"][0]["formattedType"], "Home");
     assert_eq!(p["genders"][0]["formattedValue"], "Female");
     assert_eq!(p["imClients"][0]["formattedProtocol"], "Skype");
     assert_eq!(p["organizations"][0]["current"], true);
     // Created without memberships → myContacts.
-    assert_eq!(p["memberships"][0]["contactGroupMembership"]["contactGroupResourceName"], "contactGroups/myContacts");
+    assert_eq!(
+        p["memberships"][0]["contactGroupMembership"]["contactGroupResourceName"],
+        "contactGroups/myContacts"
+    );
     let src = &p["metadata"]["sources"][0];
     assert_eq!(src["type"], "CONTACT");
     assert!(src["etag"].is_string() && src["updateTime"].is_string() && src["id"].is_string());
@@ -124,9 +144,21 @@ fn get_renders_only_requested_fields() {
     assert_eq!(keys, ["etag", "names", "resourceName"]);
     assert_eq!(got["etag"], p["etag"]);
     assert_error(&f.get(&format!("/v1/{rn}")), 400, "INVALID_ARGUMENT");
-    assert_error(&f.get(&format!("/v1/{rn}?personFields=bogus")), 400, "INVALID_ARGUMENT");
-    assert_error(&f.get("/v1/people/c123456789?personFields=names"), 404, "NOT_FOUND");
-    assert_error(&f.get("/v1/people/xyz?personFields=names"), 400, "INVALID_ARGUMENT");
+    assert_error(
+        &f.get(&format!("/v1/{rn}?personFields=bogus")),
+        400,
+        "INVALID_ARGUMENT",
+    );
+    assert_error(
+        &f.get("/v1/people/c123456789?personFields=names"),
+        404,
+        "NOT_FOUND",
+    );
+    assert_error(
+        &f.get("/v1/people/xyz?personFields=names"),
+        400,
+        "INVALID_ARGUMENT",
+    );
     let me = f.ok(Method::GET, "/v1/people/me?personFields=emailAddresses", None);
     assert_eq!(me["emailAddresses"][0]["value"], ALICE);
 }
@@ -137,19 +169,34 @@ fn input_validation_matches_google() {
     let path = "/v1/people:createContact?personFields=names";
     let two_names = f.post(path, json!({"names": [{"givenName": "A"}, {"givenName": "B"}]}));
     assert_error(&two_names, 400, "INVALID_ARGUMENT");
-    assert_eq!(two_names.1["error"]["message"], "Cannot have more than one person.names per source.");
+    assert_eq!(
+        two_names.1["error"]["message"],
+        "Cannot have more than one person.names per source."
+    );
     for field in ["genders", "birthdays", "biographies"] {
         let r = f.post(path, json!({ field: [{}, {}] }));
         assert_error(&r, 400, "INVALID_ARGUMENT");
     }
     let unknown = f.post(path, json!({"emails": [{"value": "x@y"}]}));
     assert_error(&unknown, 400, "INVALID_ARGUMENT");
-    assert!(unknown.1["error"]["message"].as_str().expect("msg").contains("Unknown name \"emails\""));
+    assert!(unknown.1["error"]["message"]
+        .as_str()
+        .expect("msg")
+        .contains("Unknown name \"emails\""));
     let wrong_type = f.post(path, json!({"names": {"givenName": "A"}}));
     assert_error(&wrong_type, 400, "INVALID_ARGUMENT");
-    let bad_enum = f.post(path, json!({"biographies": [{"value": "x", "contentType": "TEXT_RTF"}]}));
+    let bad_enum = f.post(
+        path,
+        json!({"biographies": [{"value": "x", "contentType": "TEXT_RTF"}]}),
+    );
     assert_error(&bad_enum, 400, "INVALID_ARGUMENT");
-    let resp = f.http.post(format!("{}{path}", f.g.base_url())).bearer_auth(&f.token).body("{not json").send().expect("send");
+    let resp = f
+        .http
+        .post(format!("{}{path}", f.g.base_url()))
+        .bearer_auth(&f.token)
+        .body("{not json")
+        .send()
+        .expect("send");
     assert_eq!(resp.status().as_u16(), 400);
     let v: Value = resp.json().expect("json");
     assert_eq!(v["error"]["status"], "INVALID_ARGUMENT");
@@ -171,9 +218,15 @@ fn update_replaces_masked_fields_and_checks_etag() {
     assert_eq!(u["phoneNumbers"].as_array().expect("phones").len(), 1);
     assert_eq!(u["phoneNumbers"][0]["canonicalForm"], "+15550001111");
     assert!(u.get("urls").is_none(), "masked but absent → cleared");
-    assert_eq!(u["emailAddresses"], p["emailAddresses"], "unmasked fields untouched");
+    assert_eq!(
+        u["emailAddresses"], p["emailAddresses"],
+        "unmasked fields untouched"
+    );
     assert_ne!(u["etag"], p["etag"]);
-    assert_ne!(u["metadata"]["sources"][0]["etag"], p["metadata"]["sources"][0]["etag"]);
+    assert_ne!(
+        u["metadata"]["sources"][0]["etag"],
+        p["metadata"]["sources"][0]["etag"]
+    );
 
     let stale = f.call(Method::PATCH, &url, Some(body));
     assert_error(&stale, 400, "FAILED_PRECONDITION");
@@ -183,12 +236,28 @@ fn update_replaces_masked_fields_and_checks_etag() {
     );
     // The source etag is accepted too.
     let by_source = json!({"metadata": {"sources": [{"type": "CONTACT", "etag": u["metadata"]["sources"][0]["etag"]}]}, "names": [{"givenName": "Ada"}]});
-    f.ok(Method::PATCH, &format!("/v1/{rn}:updateContact?updatePersonFields=names"), Some(by_source));
-    let no_etag = f.call(Method::PATCH, &format!("/v1/{rn}:updateContact?updatePersonFields=names"), Some(json!({"names": []})));
+    f.ok(
+        Method::PATCH,
+        &format!("/v1/{rn}:updateContact?updatePersonFields=names"),
+        Some(by_source),
+    );
+    let no_etag = f.call(
+        Method::PATCH,
+        &format!("/v1/{rn}:updateContact?updatePersonFields=names"),
+        Some(json!({"names": []})),
+    );
     assert_error(&no_etag, 400, "INVALID_ARGUMENT");
-    let no_mask = f.call(Method::PATCH, &format!("/v1/{rn}:updateContact"), Some(json!({"etag": "x"})));
+    let no_mask = f.call(
+        Method::PATCH,
+        &format!("/v1/{rn}:updateContact"),
+        Some(json!({"etag": "x"})),
+    );
     assert_error(&no_mask, 400, "INVALID_ARGUMENT");
-    let bad_mask = f.call(Method::PATCH, &format!("/v1/{rn}:updateContact?updatePersonFields=photos"), Some(json!({"etag": "x"})));
+    let bad_mask = f.call(
+        Method::PATCH,
+        &format!("/v1/{rn}:updateContact?updatePersonFields=photos"),
+        Some(json!({"etag": "x"})),
+    );
     assert_error(&bad_mask, 400, "INVALID_ARGUMENT");
     let cur = f.ok(Method::GET, &format!("/v1/{rn}?personFields=names"), None);
     let empty_memberships = f.call(
@@ -204,9 +273,16 @@ fn delete_contact_then_not_found() {
     let f = Fake::new();
     let p = f.create(json!({"names": [{"givenName": "Gone"}]}));
     let rn = p["resourceName"].as_str().expect("rn");
-    assert_eq!(f.ok(Method::DELETE, &format!("/v1/{rn}:deleteContact"), None), json!({}));
+    assert_eq!(
+        f.ok(Method::DELETE, &format!("/v1/{rn}:deleteContact"), None),
+        json!({})
+    );
     assert_error(&f.get(&format!("/v1/{rn}?personFields=names")), 404, "NOT_FOUND");
-    assert_error(&f.call(Method::DELETE, &format!("/v1/{rn}:deleteContact"), None), 404, "NOT_FOUND");
+    assert_error(
+        &f.call(Method::DELETE, &format!("/v1/{rn}:deleteContact"), None),
+        404,
+        "NOT_FOUND",
+    );
     let tomb = f.g.tombstones(ALICE).expect("tombstones");
     assert_eq!(tomb[0]["resourceName"], rn);
     assert_eq!(tomb[0]["metadata"]["deleted"], true);
@@ -215,9 +291,18 @@ fn delete_contact_then_not_found() {
 #[test]
 fn batch_methods_shapes_and_limits() {
     let f = Fake::new();
-    let contacts: Vec<Value> = (0..3).map(|i| json!({"contactPerson": {"names": [{"givenName": format!("P{i}")}]}})).collect();
-    let created = f.ok(Method::POST, "/v1/people:batchCreateContacts", Some(json!({"contacts": contacts, "readMask": "names,metadata"})));
-    let created = created["createdPeople"].as_array().expect("createdPeople").clone();
+    let contacts: Vec<Value> = (0..3)
+        .map(|i| json!({"contactPerson": {"names": [{"givenName": format!("P{i}")}]}}))
+        .collect();
+    let created = f.ok(
+        Method::POST,
+        "/v1/people:batchCreateContacts",
+        Some(json!({"contacts": contacts, "readMask": "names,metadata"})),
+    );
+    let created = created["createdPeople"]
+        .as_array()
+        .expect("createdPeople")
+        .clone();
     assert_eq!(created.len(), 3);
     for c in &created {
         assert_eq!(c["httpStatusCode"], 200);
@@ -225,15 +310,29 @@ fn batch_methods_shapes_and_limits() {
         assert!(c["person"]["names"][0]["displayName"].is_string());
     }
     // Empty readMask: no person data echoed.
-    let quiet = f.ok(Method::POST, "/v1/people:batchCreateContacts", Some(json!({"contacts": [{"contactPerson": {}}]})));
+    let quiet = f.ok(
+        Method::POST,
+        "/v1/people:batchCreateContacts",
+        Some(json!({"contacts": [{"contactPerson": {}}]})),
+    );
     assert!(quiet["createdPeople"][0].get("person").is_none());
     let too_many: Vec<Value> = (0..201).map(|_| json!({"contactPerson": {}})).collect();
-    assert_error(&f.post("/v1/people:batchCreateContacts", json!({"contacts": too_many, "readMask": "names"})), 400, "INVALID_ARGUMENT");
+    assert_error(
+        &f.post(
+            "/v1/people:batchCreateContacts",
+            json!({"contacts": too_many, "readMask": "names"}),
+        ),
+        400,
+        "INVALID_ARGUMENT",
+    );
 
     let mut map = serde_json::Map::new();
     for c in &created {
         let p = &c["person"];
-        map.insert(p["resourceName"].as_str().expect("rn").into(), json!({"etag": p["etag"], "names": [{"givenName": "Renamed"}]}));
+        map.insert(
+            p["resourceName"].as_str().expect("rn").into(),
+            json!({"etag": p["etag"], "names": [{"givenName": "Renamed"}]}),
+        );
     }
     let updated = f.ok(
         Method::POST,
@@ -248,9 +347,19 @@ fn batch_methods_shapes_and_limits() {
         assert_eq!(r["person"]["names"][0]["givenName"], "Renamed");
     }
     // Same etags again: stale, and nothing is applied.
-    let stale = f.post("/v1/people:batchUpdateContacts", json!({"contacts": map, "updateMask": "names", "readMask": "names"}));
+    let stale = f.post(
+        "/v1/people:batchUpdateContacts",
+        json!({"contacts": map, "updateMask": "names", "readMask": "names"}),
+    );
     assert_error(&stale, 400, "FAILED_PRECONDITION");
-    assert_error(&f.post("/v1/people:batchUpdateContacts", json!({"contacts": {}, "updateMask": "names"})), 400, "INVALID_ARGUMENT");
+    assert_error(
+        &f.post(
+            "/v1/people:batchUpdateContacts",
+            json!({"contacts": {}, "updateMask": "names"}),
+        ),
+        400,
+        "INVALID_ARGUMENT",
+    );
 
     let names: Vec<String> = results.keys().cloned().collect();
     let mut query: String = names.iter().map(|n| format!("resourceNames={n}&")).collect();
@@ -262,23 +371,47 @@ fn batch_methods_shapes_and_limits() {
     assert_eq!(responses[0]["person"]["names"][0]["givenName"], "Renamed");
     assert_eq!(responses[3]["status"]["code"], 5);
     let too_many: String = (0..201).map(|i| format!("resourceNames=people/c{i}&")).collect();
-    assert_error(&f.get(&format!("/v1/people:batchGet?{too_many}personFields=names")), 400, "INVALID_ARGUMENT");
+    assert_error(
+        &f.get(&format!("/v1/people:batchGet?{too_many}personFields=names")),
+        400,
+        "INVALID_ARGUMENT",
+    );
 
-    assert_eq!(f.ok(Method::POST, "/v1/people:batchDeleteContacts", Some(json!({"resourceNames": names}))), json!({}));
+    assert_eq!(
+        f.ok(
+            Method::POST,
+            "/v1/people:batchDeleteContacts",
+            Some(json!({"resourceNames": names}))
+        ),
+        json!({})
+    );
     assert_eq!(f.g.contacts(ALICE).expect("contacts").len(), 1);
     let too_many: Vec<String> = (0..501).map(|i| format!("people/c{i}")).collect();
-    assert_error(&f.post("/v1/people:batchDeleteContacts", json!({"resourceNames": too_many})), 400, "INVALID_ARGUMENT");
+    assert_error(
+        &f.post(
+            "/v1/people:batchDeleteContacts",
+            json!({"resourceNames": too_many}),
+        ),
+        400,
+        "INVALID_ARGUMENT",
+    );
 }
 
 #[test]
 fn contact_limit_per_account() {
-    let f = Fake::with(FakeGoogleConfig { max_contacts_per_account: 2, ..FakeGoogleConfig::default() });
+    let f = Fake::with(FakeGoogleConfig {
+        max_contacts_per_account: 2,
+        ..FakeGoogleConfig::default()
+    });
     f.create(json!({}));
     f.create(json!({}));
     let third = f.post("/v1/people:createContact?personFields=names", json!({}));
     assert_error(&third, 400, "FAILED_PRECONDITION");
     assert!(third.1["error"]["message"].as_str().expect("msg").contains("2"));
-    let batch = f.post("/v1/people:batchCreateContacts", json!({"contacts": [{"contactPerson": {}}], "readMask": "names"}));
+    let batch = f.post(
+        "/v1/people:batchCreateContacts",
+        json!({"contacts": [{"contactPerson": {}}], "readMask": "names"}),
+    );
     assert_error(&batch, 400, "FAILED_PRECONDITION");
 }
 
@@ -287,25 +420,43 @@ fn groups_crud_and_system_groups() {
     let f = Fake::new();
     let list = f.ok(Method::GET, "/v1/contactGroups", None);
     let groups = list["contactGroups"].as_array().expect("groups");
-    let my = groups.iter().find(|g| g["resourceName"] == "contactGroups/myContacts").expect("myContacts");
+    let my = groups
+        .iter()
+        .find(|g| g["resourceName"] == "contactGroups/myContacts")
+        .expect("myContacts");
     assert_eq!(my["groupType"], "SYSTEM_CONTACT_GROUP");
     assert_eq!(my["formattedName"], "My Contacts");
-    let starred = groups.iter().find(|g| g["resourceName"] == "contactGroups/starred").expect("starred");
+    let starred = groups
+        .iter()
+        .find(|g| g["resourceName"] == "contactGroups/starred")
+        .expect("starred");
     assert_eq!(starred["formattedName"], "Starred");
     assert!(list["nextSyncToken"].is_string());
     assert_eq!(list["totalItems"], groups.len());
 
-    let created = f.ok(Method::POST, "/v1/contactGroups", Some(json!({"contactGroup": {"name": "CRM"}})));
+    let created = f.ok(
+        Method::POST,
+        "/v1/contactGroups",
+        Some(json!({"contactGroup": {"name": "CRM"}})),
+    );
     assert_eq!(created["groupType"], "USER_CONTACT_GROUP");
     assert_eq!(created["formattedName"], "CRM");
     let grn = created["resourceName"].as_str().expect("rn").to_string();
     let dup = f.post("/v1/contactGroups", json!({"contactGroup": {"name": "crm"}}));
     assert_error(&dup, 409, "ALREADY_EXISTS");
 
-    let renamed = f.ok(Method::PUT, &format!("/v1/{grn}"), Some(json!({"contactGroup": {"name": "CRM sync", "etag": created["etag"]}})));
+    let renamed = f.ok(
+        Method::PUT,
+        &format!("/v1/{grn}"),
+        Some(json!({"contactGroup": {"name": "CRM sync", "etag": created["etag"]}})),
+    );
     assert_eq!(renamed["name"], "CRM sync");
     assert_ne!(renamed["etag"], created["etag"]);
-    let stale = f.call(Method::PUT, &format!("/v1/{grn}"), Some(json!({"contactGroup": {"name": "X", "etag": created["etag"]}})));
+    let stale = f.call(
+        Method::PUT,
+        &format!("/v1/{grn}"),
+        Some(json!({"contactGroup": {"name": "X", "etag": created["etag"]}})),
+    );
     assert_error(&stale, 400, "FAILED_PRECONDITION");
 
     // Paging.
@@ -322,11 +473,19 @@ fn groups_crud_and_system_groups() {
     let got = f.ok(Method::GET, &format!("/v1/{grn}?maxMembers=10"), None);
     assert_eq!(got["memberResourceNames"], json!([p["resourceName"]]));
 
-    let bg = f.ok(Method::GET, &format!("/v1/contactGroups:batchGet?resourceNames={grn}&resourceNames=contactGroups/nope"), None);
+    let bg = f.ok(
+        Method::GET,
+        &format!("/v1/contactGroups:batchGet?resourceNames={grn}&resourceNames=contactGroups/nope"),
+        None,
+    );
     assert_eq!(bg["responses"][0]["contactGroup"]["name"], "CRM sync");
     assert_eq!(bg["responses"][1]["status"]["code"], 5);
 
-    assert_error(&f.call(Method::DELETE, "/v1/contactGroups/myContacts", None), 400, "INVALID_ARGUMENT");
+    assert_error(
+        &f.call(Method::DELETE, "/v1/contactGroups/myContacts", None),
+        400,
+        "INVALID_ARGUMENT",
+    );
     f.ok(Method::DELETE, &format!("/v1/{grn}?deleteContacts=true"), None);
     assert_error(&f.get(&format!("/v1/{grn}")), 404, "NOT_FOUND");
     let rn = p["resourceName"].as_str().expect("rn");
@@ -336,7 +495,11 @@ fn groups_crud_and_system_groups() {
 #[test]
 fn members_modify_rules() {
     let f = Fake::new();
-    let grp = f.ok(Method::POST, "/v1/contactGroups", Some(json!({"contactGroup": {"name": "Sync"}})));
+    let grp = f.ok(
+        Method::POST,
+        "/v1/contactGroups",
+        Some(json!({"contactGroup": {"name": "Sync"}})),
+    );
     let grn = grp["resourceName"].as_str().expect("rn").to_string();
     let p = f.create(json!({"names": [{"givenName": "M"}]}));
     let rn = p["resourceName"].as_str().expect("rn").to_string();
@@ -347,27 +510,75 @@ fn members_modify_rules() {
         Some(json!({"resourceNamesToAdd": [rn, "people/c12345"]})),
     );
     assert_eq!(r, json!({"notFoundResourceNames": ["people/c12345"]}));
-    let after_add = f.ok(Method::GET, &format!("/v1/{rn}?personFields=memberships,metadata"), None);
+    let after_add = f.ok(
+        Method::GET,
+        &format!("/v1/{rn}?personFields=memberships,metadata"),
+        None,
+    );
     assert_ne!(after_add["etag"], p["etag"], "membership changes change the etag");
     assert_ne!(after_add["metadata"]["sources"][0]["updateTime"], json!(null));
     assert_eq!(after_add["memberships"].as_array().expect("m").len(), 2);
 
     // Remove from myContacts: fine, still in Sync. Then removing from Sync is refused.
-    let r = f.ok(Method::POST, "/v1/contactGroups/myContacts/members:modify", Some(json!({"resourceNamesToRemove": [rn]})));
+    let r = f.ok(
+        Method::POST,
+        "/v1/contactGroups/myContacts/members:modify",
+        Some(json!({"resourceNamesToRemove": [rn]})),
+    );
     assert_eq!(r, json!({}));
-    let r = f.ok(Method::POST, &format!("/v1/{grn}/members:modify"), Some(json!({"resourceNamesToRemove": [rn]})));
+    let r = f.ok(
+        Method::POST,
+        &format!("/v1/{grn}/members:modify"),
+        Some(json!({"resourceNamesToRemove": [rn]})),
+    );
     assert_eq!(r, json!({"canNotRemoveLastContactGroupResourceNames": [rn]}));
     // Google's recipe: add to myContacts first, then remove.
-    f.ok(Method::POST, "/v1/contactGroups/myContacts/members:modify", Some(json!({"resourceNamesToAdd": [rn]})));
-    assert_eq!(f.ok(Method::POST, &format!("/v1/{grn}/members:modify"), Some(json!({"resourceNamesToRemove": [rn]}))), json!({}));
+    f.ok(
+        Method::POST,
+        "/v1/contactGroups/myContacts/members:modify",
+        Some(json!({"resourceNamesToAdd": [rn]})),
+    );
+    assert_eq!(
+        f.ok(
+            Method::POST,
+            &format!("/v1/{grn}/members:modify"),
+            Some(json!({"resourceNamesToRemove": [rn]}))
+        ),
+        json!({})
+    );
 
     let too_many: Vec<String> = (0..1001).map(|i| format!("people/c{i}")).collect();
-    assert_error(&f.post(&format!("/v1/{grn}/members:modify"), json!({"resourceNamesToAdd": too_many})), 400, "INVALID_ARGUMENT");
-    assert_error(&f.post("/v1/contactGroups/friends/members:modify", json!({"resourceNamesToAdd": [rn]})), 400, "FAILED_PRECONDITION");
-    assert_error(&f.post("/v1/contactGroups/abcdef/members:modify", json!({"resourceNamesToAdd": [rn]})), 404, "NOT_FOUND");
+    assert_error(
+        &f.post(
+            &format!("/v1/{grn}/members:modify"),
+            json!({"resourceNamesToAdd": too_many}),
+        ),
+        400,
+        "INVALID_ARGUMENT",
+    );
+    assert_error(
+        &f.post(
+            "/v1/contactGroups/friends/members:modify",
+            json!({"resourceNamesToAdd": [rn]}),
+        ),
+        400,
+        "FAILED_PRECONDITION",
+    );
+    assert_error(
+        &f.post(
+            "/v1/contactGroups/abcdef/members:modify",
+            json!({"resourceNamesToAdd": [rn]}),
+        ),
+        404,
+        "NOT_FOUND",
+    );
 
     // Starred is addable; the contact can be updated into groups via memberships too.
-    f.ok(Method::POST, "/v1/contactGroups/starred/members:modify", Some(json!({"resourceNamesToAdd": [rn]})));
+    f.ok(
+        Method::POST,
+        "/v1/contactGroups/starred/members:modify",
+        Some(json!({"resourceNamesToAdd": [rn]})),
+    );
     let cur = f.ok(Method::GET, &format!("/v1/{rn}?personFields=memberships"), None);
     let groups: Vec<&str> = cur["memberships"]
         .as_array()

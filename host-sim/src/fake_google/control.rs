@@ -35,7 +35,9 @@ fn unknown_account(email: &str) -> ApiError {
 }
 
 fn group_id(resource_name: &str) -> &str {
-    resource_name.strip_prefix("contactGroups/").unwrap_or(resource_name)
+    resource_name
+        .strip_prefix("contactGroups/")
+        .unwrap_or(resource_name)
 }
 
 impl FakeGoogleControl {
@@ -57,7 +59,9 @@ impl FakeGoogleControl {
         {
             let mut accounts = self.state.accounts();
             for email in &cfg.accounts {
-                accounts.entry(email.clone()).or_insert_with(|| Account::new(email, now));
+                accounts
+                    .entry(email.clone())
+                    .or_insert_with(|| Account::new(email, now));
             }
         }
         *self.state.config.lock().expect("config mutex") = cfg;
@@ -75,7 +79,9 @@ impl FakeGoogleControl {
     }
 
     pub fn advance_clock(&self, by: Duration) {
-        self.state.clock.advance_ms(i64::try_from(by.as_millis()).unwrap_or(i64::MAX / 4));
+        self.state
+            .clock
+            .advance_ms(i64::try_from(by.as_millis()).unwrap_or(i64::MAX / 4));
     }
 
     pub fn stats(&self) -> Stats {
@@ -122,12 +128,21 @@ impl FakeGoogleControl {
         }
         let cfg = self.config();
         let now = self.state.clock.now_ms();
-        Ok(self.state.oauth.lock().expect("oauth mutex").issue(&cfg, account, scopes, now))
+        Ok(self
+            .state
+            .oauth
+            .lock()
+            .expect("oauth mutex")
+            .issue(&cfg, account, scopes, now))
     }
 
     /// Revokes all of an account's grants (as "Remove access" in the Google account page).
     pub fn revoke_tokens(&self, account: &str) -> usize {
-        self.state.oauth.lock().expect("oauth mutex").revoke_account(account)
+        self.state
+            .oauth
+            .lock()
+            .expect("oauth mutex")
+            .revoke_account(account)
     }
 
     /// Revokes the grant behind one access or refresh token.
@@ -138,14 +153,22 @@ impl FakeGoogleControl {
     /// Makes current access tokens expire now (refresh tokens stay valid).
     pub fn expire_access_tokens(&self, account: Option<&str>) -> usize {
         let now = self.state.clock.now_ms();
-        self.state.oauth.lock().expect("oauth mutex").expire_access_tokens(account, now)
+        self.state
+            .oauth
+            .lock()
+            .expect("oauth mutex")
+            .expire_access_tokens(account, now)
     }
 
     pub fn accounts(&self) -> Vec<String> {
         self.state.accounts().keys().cloned().collect()
     }
 
-    fn with_account<T>(&self, email: &str, f: impl FnOnce(&mut Account, i64, &FakeGoogleConfig) -> ApiResult<T>) -> ApiResult<T> {
+    fn with_account<T>(
+        &self,
+        email: &str,
+        f: impl FnOnce(&mut Account, i64, &FakeGoogleConfig) -> ApiResult<T>,
+    ) -> ApiResult<T> {
         let cfg = self.config();
         let now = self.state.clock.now_ms();
         let mut accounts = self.state.accounts();
@@ -158,7 +181,10 @@ impl FakeGoogleControl {
         self.with_account(account, |acct, _, _| {
             let mut live: Vec<_> = acct.contacts.values().filter(|c| c.live().is_some()).collect();
             live.sort_by_key(|c| (c.latest().update_ms, c.latest().seq));
-            Ok(live.iter().map(|c| person::render(c, c.latest(), &all_fields())).collect())
+            Ok(live
+                .iter()
+                .map(|c| person::render(c, c.latest(), &all_fields()))
+                .collect())
         })
     }
 
@@ -172,7 +198,9 @@ impl FakeGoogleControl {
     }
 
     pub fn contact(&self, account: &str, resource_name: &str) -> ApiResult<Value> {
-        self.with_account(account, |acct, _, _| people::render_live(acct, contact_id(resource_name)?, &all_fields()))
+        self.with_account(account, |acct, _, _| {
+            people::render_live(acct, contact_id(resource_name)?, &all_fields())
+        })
     }
 
     /// Creates a contact (a Person JSON, memberships optional) as the user would in the web UI.
@@ -191,7 +219,12 @@ impl FakeGoogleControl {
             let id = contact_id(resource_name)?.to_string();
             let mask: Vec<String> = person
                 .as_object()
-                .map(|m| m.keys().filter(|k| UPDATABLE_FIELDS.contains(&k.as_str())).cloned().collect())
+                .map(|m| {
+                    m.keys()
+                        .filter(|k| UPDATABLE_FIELDS.contains(&k.as_str()))
+                        .cloned()
+                        .collect()
+                })
                 .unwrap_or_default();
             let data = prepare_update(acct, &id, person, &mask, "person", false)?;
             acct.write_contact(&id, Some(data), now, delay(cfg));
@@ -213,8 +246,16 @@ impl FakeGoogleControl {
     /// All live groups with every field and all member resource names.
     pub fn groups(&self, account: &str) -> ApiResult<Vec<Value>> {
         self.with_account(account, |acct, _, _| {
-            let mask: Vec<String> = ["clientData", "groupType", "memberCount", "metadata", "name"].iter().map(|s| s.to_string()).collect();
-            Ok(acct.groups.values().filter(|g| !g.deleted).map(|g| groups::render_group(acct, g, &mask, usize::MAX)).collect())
+            let mask: Vec<String> = ["clientData", "groupType", "memberCount", "metadata", "name"]
+                .iter()
+                .map(|s| s.to_string())
+                .collect();
+            Ok(acct
+                .groups
+                .values()
+                .filter(|g| !g.deleted)
+                .map(|g| groups::render_group(acct, g, &mask, usize::MAX))
+                .collect())
         })
     }
 
@@ -228,13 +269,23 @@ impl FakeGoogleControl {
     }
 
     pub fn delete_group(&self, account: &str, resource_name: &str, delete_contacts: bool) -> ApiResult<()> {
-        self.with_account(account, |acct, now, cfg| groups::delete_group(acct, group_id(resource_name), delete_contacts, now, delay(cfg)))
+        self.with_account(account, |acct, now, cfg| {
+            groups::delete_group(acct, group_id(resource_name), delete_contacts, now, delay(cfg))
+        })
     }
 
     /// Adds/removes contacts (resource names) to/from a group; returns Google's modify response.
-    pub fn modify_group_members(&self, account: &str, group: &str, add: &[&str], remove: &[&str]) -> ApiResult<Value> {
+    pub fn modify_group_members(
+        &self,
+        account: &str,
+        group: &str,
+        add: &[&str],
+        remove: &[&str],
+    ) -> ApiResult<Value> {
         let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
-        self.with_account(account, |acct, now, cfg| groups::modify(acct, group_id(group), &own(add), &own(remove), now, delay(cfg)))
+        self.with_account(account, |acct, now, cfg| {
+            groups::modify(acct, group_id(group), &own(add), &own(remove), now, delay(cfg))
+        })
     }
 }
 
@@ -247,7 +298,9 @@ fn ok(v: Value) -> ApiResult<Value> {
 }
 
 fn str_list(v: &Value) -> Vec<&str> {
-    v.as_array().map(|a| a.iter().filter_map(Value::as_str).collect()).unwrap_or_default()
+    v.as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
 }
 
 fn bad_request(msg: &str) -> ApiError {
@@ -264,7 +317,12 @@ pub fn handle(state: &Arc<State>, req: &Request) -> Response {
 }
 
 fn route(ctl: &FakeGoogleControl, req: &Request) -> ApiResult<Value> {
-    let segs: Vec<&str> = req.path.trim_start_matches("/control").split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = req
+        .path
+        .trim_start_matches("/control")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     let body = || json_body(req);
     let account_of = |b: &Value| b["account"].as_str().map(str::to_string);
     match (req.method.as_str(), segs.as_slice()) {
@@ -282,11 +340,14 @@ fn route(ctl: &FakeGoogleControl, req: &Request) -> ApiResult<Value> {
                 }
                 m.insert(k.clone(), v.clone());
             }
-            let cfg: FakeGoogleConfig = serde_json::from_value(merged).map_err(|e| bad_request(&format!("Invalid config: {e}")))?;
+            let cfg: FakeGoogleConfig =
+                serde_json::from_value(merged).map_err(|e| bad_request(&format!("Invalid config: {e}")))?;
             ctl.set_config(cfg);
             ok(json!(ctl.config()))
         }
-        ("GET", ["clock"]) => ok(json!({"now": ctl.now().to_rfc3339(), "offsetMs": ctl.state.clock.offset_ms()})),
+        ("GET", ["clock"]) => {
+            ok(json!({"now": ctl.now().to_rfc3339(), "offsetMs": ctl.state.clock.offset_ms()}))
+        }
         ("POST", ["clock", "advance"]) => {
             let b = body()?;
             let ms = b["ms"].as_u64().unwrap_or(0) + b["secs"].as_u64().unwrap_or(0) * 1000;
@@ -304,7 +365,8 @@ fn route(ctl: &FakeGoogleControl, req: &Request) -> ApiResult<Value> {
         }
         ("GET", ["faults"]) => ok(json!(ctl.faults())),
         ("POST", ["faults"]) => {
-            let rule: FaultRule = serde_json::from_value(body()?).map_err(|e| bad_request(&format!("Invalid fault rule: {e}")))?;
+            let rule: FaultRule = serde_json::from_value(body()?)
+                .map_err(|e| bad_request(&format!("Invalid fault rule: {e}")))?;
             ctl.add_fault(rule).map_err(|e| bad_request(&e))?;
             ok(json!(ctl.faults()))
         }
@@ -320,7 +382,11 @@ fn route(ctl: &FakeGoogleControl, req: &Request) -> ApiResult<Value> {
             let b = body()?;
             let account = account_of(&b).ok_or_else(|| bad_request("\"account\" is required."))?;
             let scopes = str_list(&b["scopes"]);
-            let scopes = if scopes.is_empty() { vec![super::CONTACTS_SCOPE] } else { scopes };
+            let scopes = if scopes.is_empty() {
+                vec![super::CONTACTS_SCOPE]
+            } else {
+                scopes
+            };
             ok(json!(ctl.issue_tokens(&account, &scopes)?))
         }
         ("POST", ["tokens", "revoke"]) => {
@@ -331,13 +397,17 @@ fn route(ctl: &FakeGoogleControl, req: &Request) -> ApiResult<Value> {
             let account = account_of(&b).ok_or_else(|| bad_request("Give \"account\" or \"token\"."))?;
             ok(json!({"revoked": ctl.revoke_tokens(&account)}))
         }
-        ("POST", ["tokens", "expire"]) => ok(json!({"expired": ctl.expire_access_tokens(account_of(&body()?).as_deref())})),
+        ("POST", ["tokens", "expire"]) => {
+            ok(json!({"expired": ctl.expire_access_tokens(account_of(&body()?).as_deref())}))
+        }
         ("GET", ["accounts"]) => ok(json!(ctl.accounts())),
         ("GET", ["accounts", a, "contacts"]) => ok(json!(ctl.contacts(a)?)),
         ("POST", ["accounts", a, "contacts"]) => ctl.create_contact(a, &body()?),
         ("GET", ["accounts", a, "contacts", id]) => ctl.contact(a, &format!("people/{id}")),
         ("PATCH", ["accounts", a, "contacts", id]) => ctl.edit_contact(a, &format!("people/{id}"), &body()?),
-        ("DELETE", ["accounts", a, "contacts", id]) => ctl.delete_contact(a, &format!("people/{id}")).map(|_| json!({})),
+        ("DELETE", ["accounts", a, "contacts", id]) => {
+            ctl.delete_contact(a, &format!("people/{id}")).map(|_| json!({}))
+        }
         ("GET", ["accounts", a, "tombstones"]) => ok(json!(ctl.tombstones(a)?)),
         ("GET", ["accounts", a, "groups"]) => ok(json!(ctl.groups(a)?)),
         ("POST", ["accounts", a, "groups"]) => {
@@ -352,6 +422,10 @@ fn route(ctl: &FakeGoogleControl, req: &Request) -> ApiResult<Value> {
             let b = body()?;
             ctl.modify_group_members(a, id, &str_list(&b["add"]), &str_list(&b["remove"]))
         }
-        _ => Err(ApiError::new(404, "NOT_FOUND", format!("Unknown control route: {} {}", req.method, req.path))),
+        _ => Err(ApiError::new(
+            404,
+            "NOT_FOUND",
+            format!("Unknown control route: {} {}", req.method, req.path),
+        )),
     }
 }

@@ -30,7 +30,13 @@ impl std::error::Error for ApiError {}
 
 impl ApiError {
     pub fn new(code: u16, status: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { code, status, message: message.into(), details: Vec::new(), headers: Vec::new() }
+        ApiError {
+            code,
+            status,
+            message: message.into(),
+            details: Vec::new(),
+            headers: Vec::new(),
+        }
     }
 
     pub fn invalid_argument(message: &str) -> ApiError {
@@ -67,8 +73,11 @@ impl ApiError {
     }
 
     pub fn expired_sync_token() -> ApiError {
-        ApiError::failed_precondition(EXPIRED_SYNC_TOKEN_MESSAGE)
-            .with_error_info("EXPIRED_SYNC_TOKEN", "people.googleapis.com", json!(null))
+        ApiError::failed_precondition(EXPIRED_SYNC_TOKEN_MESSAGE).with_error_info(
+            "EXPIRED_SYNC_TOKEN",
+            "people.googleapis.com",
+            json!(null),
+        )
     }
 
     pub fn with_detail(mut self, detail: Value) -> ApiError {

@@ -45,17 +45,28 @@ pub struct FaultRule {
 impl FaultRule {
     /// Always `fault` on every matching request.
     pub fn always(method: Option<&str>, fault: Fault) -> FaultRule {
-        FaultRule { method: method.map(str::to_string), fault: Some(fault), ..FaultRule::default() }
+        FaultRule {
+            method: method.map(str::to_string),
+            fault: Some(fault),
+            ..FaultRule::default()
+        }
     }
 
     /// `fault` with probability `rate` (0.0–1.0).
     pub fn with_rate(method: Option<&str>, rate: f64, fault: Fault) -> FaultRule {
-        FaultRule { rate: Some(rate), ..FaultRule::always(method, fault) }
+        FaultRule {
+            rate: Some(rate),
+            ..FaultRule::always(method, fault)
+        }
     }
 
     /// One step per matching request, in order; `Fault::Ok` lets a request through.
     pub fn script(method: Option<&str>, steps: Vec<Fault>) -> FaultRule {
-        FaultRule { method: method.map(str::to_string), script: steps.into(), ..FaultRule::default() }
+        FaultRule {
+            method: method.map(str::to_string),
+            script: steps.into(),
+            ..FaultRule::default()
+        }
     }
 
     pub fn validate(&self) -> Result<(), String> {

@@ -65,7 +65,11 @@ pub fn render_group(acct: &Account, g: &Group, mask: &[String], max_members: usi
         }
     }
     if max_members > 0 {
-        let names: Vec<String> = members.iter().take(max_members).map(|id| format!("people/{id}")).collect();
+        let names: Vec<String> = members
+            .iter()
+            .take(max_members)
+            .map(|id| format!("people/{id}"))
+            .collect();
         out["memberResourceNames"] = json!(names);
     }
     prune_defaults(out)
@@ -109,8 +113,11 @@ pub fn list(api: &mut Api, req: &Request, _: &[String]) -> ApiResult<Value> {
             let t: GroupSyncToken = decode_token("g", raw)
                 .filter(|t: &GroupSyncToken| t.user == acct.user_id)
                 .ok_or_else(|| ApiError::bad_field("syncToken", "Sync token is invalid."))?;
-            let max_age = i64::try_from(api.cfg.sync_token_max_age_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-            if api.now_ms.saturating_sub(t.issued_ms) > max_age || t.issued_ms < acct.sync_tokens_valid_from_ms {
+            let max_age =
+                i64::try_from(api.cfg.sync_token_max_age_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+            if api.now_ms.saturating_sub(t.issued_ms) > max_age
+                || t.issued_ms < acct.sync_tokens_valid_from_ms
+            {
                 return Err(ApiError::expired_sync_token());
             }
             Some(t.seq)
@@ -134,18 +141,37 @@ pub fn list(api: &mut Api, req: &Request, _: &[String]) -> ApiResult<Value> {
         })
         .collect();
     // System groups first, then user groups by name, for a stable order.
-    groups.sort_by_key(|g| (g.group_type == GroupType::User, g.name.to_lowercase(), g.id.clone()));
+    groups.sort_by_key(|g| {
+        (
+            g.group_type == GroupType::User,
+            g.name.to_lowercase(),
+            g.id.clone(),
+        )
+    });
     let total = groups.len();
-    let page: Vec<Value> = groups.iter().skip(offset).take(size).map(|g| render_group(acct, g, &mask, 0)).collect();
+    let page: Vec<Value> = groups
+        .iter()
+        .skip(offset)
+        .take(size)
+        .map(|g| render_group(acct, g, &mask, 0))
+        .collect();
     let mut out = json!({});
     if !page.is_empty() {
         out["contactGroups"] = json!(page);
     }
     if offset + size < total {
-        let t = GroupPageToken { user: acct.user_id.clone(), seq: acct.seq, offset: offset + size };
+        let t = GroupPageToken {
+            user: acct.user_id.clone(),
+            seq: acct.seq,
+            offset: offset + size,
+        };
         out["nextPageToken"] = json!(encode_token("q", &t));
     } else {
-        let t = GroupSyncToken { user: acct.user_id.clone(), seq: acct.seq, issued_ms: api.now_ms };
+        let t = GroupSyncToken {
+            user: acct.user_id.clone(),
+            seq: acct.seq,
+            issued_ms: api.now_ms,
+        };
         out["nextSyncToken"] = json!(encode_token("g", &t));
     }
     if total > 0 {
@@ -169,7 +195,10 @@ pub fn batch_get(api: &mut Api, req: &Request, _: &[String]) -> ApiResult<Value>
     if names.is_empty() || names.len() > MAX_BATCH_GET {
         return Err(ApiError::bad_field(
             "resourceNames",
-            &format!("Between 1 and {MAX_BATCH_GET} resource names must be given, got {}.", names.len()),
+            &format!(
+                "Between 1 and {MAX_BATCH_GET} resource names must be given, got {}.",
+                names.len()
+            ),
         ));
     }
     let responses: Vec<Value> = names
@@ -188,7 +217,10 @@ pub fn batch_get(api: &mut Api, req: &Request, _: &[String]) -> ApiResult<Value>
 fn check_name(acct: &Account, name: &str, except: Option<&str>) -> ApiResult<String> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(ApiError::bad_field("contact_group.name", "Contact group name must not be empty."));
+        return Err(ApiError::bad_field(
+            "contact_group.name",
+            "Contact group name must not be empty.",
+        ));
     }
     let taken = acct.groups.values().any(|g| {
         !g.deleted
@@ -196,13 +228,22 @@ fn check_name(acct: &Account, name: &str, except: Option<&str>) -> ApiResult<Str
             && (g.name.eq_ignore_ascii_case(name) || g.formatted_name().eq_ignore_ascii_case(name))
     });
     if taken {
-        return Err(ApiError::new(409, "ALREADY_EXISTS", "Contact group name already exists."));
+        return Err(ApiError::new(
+            409,
+            "ALREADY_EXISTS",
+            "Contact group name already exists.",
+        ));
     }
     Ok(name.to_string())
 }
 
 /// Creates a user group; shared with the control API.
-pub fn create_group(acct: &mut Account, name: &str, client_data: Vec<Value>, now_ms: i64) -> ApiResult<String> {
+pub fn create_group(
+    acct: &mut Account,
+    name: &str,
+    client_data: Vec<Value>,
+    now_ms: i64,
+) -> ApiResult<String> {
     let name = check_name(acct, name, None)?;
     let id = loop {
         let candidate = random_hex(8);
@@ -213,7 +254,16 @@ pub fn create_group(acct: &mut Account, name: &str, client_data: Vec<Value>, now
     let seq = acct.next_seq();
     acct.groups.insert(
         id.clone(),
-        Group { id: id.clone(), name, group_type: GroupType::User, client_data, etag: new_group_etag(), update_ms: now_ms, seq, deleted: false },
+        Group {
+            id: id.clone(),
+            name,
+            group_type: GroupType::User,
+            client_data,
+            etag: new_group_etag(),
+            update_ms: now_ms,
+            seq,
+            deleted: false,
+        },
     );
     Ok(id)
 }
@@ -221,10 +271,19 @@ pub fn create_group(acct: &mut Account, name: &str, client_data: Vec<Value>, now
 pub fn create(api: &mut Api, req: &Request, _: &[String]) -> ApiResult<Value> {
     let body = json_body(req)?;
     schema::validate(&body, "CreateContactGroupRequest", "")?;
-    let mask = group_mask(body["readGroupFields"].as_str(), "readGroupFields", DEFAULT_WRITE_READ_FIELDS)?;
+    let mask = group_mask(
+        body["readGroupFields"].as_str(),
+        "readGroupFields",
+        DEFAULT_WRITE_READ_FIELDS,
+    )?;
     let cg = &body["contactGroup"];
     let client_data = cg["clientData"].as_array().cloned().unwrap_or_default();
-    let id = create_group(api.acct, cg["name"].as_str().unwrap_or(""), client_data, api.now_ms)?;
+    let id = create_group(
+        api.acct,
+        cg["name"].as_str().unwrap_or(""),
+        client_data,
+        api.now_ms,
+    )?;
     let g = api.acct.live_group(&id).ok_or_else(ApiError::internal)?;
     Ok(render_group(api.acct, g, &mask, 0))
 }
@@ -233,15 +292,24 @@ pub fn update(api: &mut Api, req: &Request, params: &[String]) -> ApiResult<Valu
     let id = group_id(params.first())?;
     let body = json_body(req)?;
     schema::validate(&body, "UpdateContactGroupRequest", "")?;
-    let read = group_mask(body["readGroupFields"].as_str(), "readGroupFields", DEFAULT_WRITE_READ_FIELDS)?;
+    let read = group_mask(
+        body["readGroupFields"].as_str(),
+        "readGroupFields",
+        DEFAULT_WRITE_READ_FIELDS,
+    )?;
     let update_fields = group_mask(body["updateGroupFields"].as_str(), "updateGroupFields", &["name"])?;
     if update_fields.iter().any(|f| f != "name" && f != "clientData") {
-        return Err(ApiError::bad_field("updateGroupFields", "Valid updateGroupFields paths are: clientData, name."));
+        return Err(ApiError::bad_field(
+            "updateGroupFields",
+            "Valid updateGroupFields paths are: clientData, name.",
+        ));
     }
     let cg = &body["contactGroup"];
     let g = api.acct.live_group(&id).ok_or_else(ApiError::not_found)?;
     if g.group_type == GroupType::System {
-        return Err(ApiError::invalid_argument("Cannot update a system contact group."));
+        return Err(ApiError::invalid_argument(
+            "Cannot update a system contact group.",
+        ));
     }
     match cg["etag"].as_str() {
         Some(e) if e == g.etag => {}
@@ -253,7 +321,11 @@ pub fn update(api: &mut Api, req: &Request, params: &[String]) -> ApiResult<Valu
         None => return Err(ApiError::bad_field("contact_group.etag", "Request must set contactGroup.etag.")),
     }
     let new_name = if update_fields.iter().any(|f| f == "name") {
-        Some(check_name(api.acct, cg["name"].as_str().unwrap_or(""), Some(&id))?)
+        Some(check_name(
+            api.acct,
+            cg["name"].as_str().unwrap_or(""),
+            Some(&id),
+        )?)
     } else {
         None
     };
@@ -277,10 +349,18 @@ pub fn update(api: &mut Api, req: &Request, params: &[String]) -> ApiResult<Valu
 /// Deletes a user group. Its members are deleted too with `delete_contacts`; otherwise they
 /// lose the membership (a contact left with none goes back to myContacts, keeping Google's
 /// "at least one membership" invariant). Shared with the control API.
-pub fn delete_group(acct: &mut Account, id: &str, delete_contacts: bool, now_ms: i64, delay_ms: i64) -> ApiResult<()> {
+pub fn delete_group(
+    acct: &mut Account,
+    id: &str,
+    delete_contacts: bool,
+    now_ms: i64,
+    delay_ms: i64,
+) -> ApiResult<()> {
     let g = acct.live_group(id).ok_or_else(ApiError::not_found)?;
     if g.group_type == GroupType::System {
-        return Err(ApiError::invalid_argument("Cannot delete a system contact group."));
+        return Err(ApiError::invalid_argument(
+            "Cannot delete a system contact group.",
+        ));
     }
     for member in acct.members_of(id) {
         let new = if delete_contacts {
@@ -346,7 +426,10 @@ pub fn modify(
             .or_else(|| acct.live(id).map(|(_, d)| d.clone()))
     };
     for rn in add {
-        let Some(d) = contact_id(rn).ok().and_then(|id| current(&changes, acct, id).map(|d| (id.to_string(), d))) else {
+        let Some(d) = contact_id(rn)
+            .ok()
+            .and_then(|id| current(&changes, acct, id).map(|d| (id.to_string(), d)))
+        else {
             not_found.push(rn.clone());
             continue;
         };
@@ -357,7 +440,10 @@ pub fn modify(
         }
     }
     for rn in remove {
-        let Some((id, mut d)) = contact_id(rn).ok().and_then(|id| current(&changes, acct, id).map(|d| (id.to_string(), d))) else {
+        let Some((id, mut d)) = contact_id(rn)
+            .ok()
+            .and_then(|id| current(&changes, acct, id).map(|d| (id.to_string(), d)))
+        else {
             not_found.push(rn.clone());
             continue;
         };
@@ -402,8 +488,18 @@ pub fn modify_members(api: &mut Api, req: &Request, params: &[String]) -> ApiRes
     let body = json_body(req)?;
     schema::validate(&body, "ModifyContactGroupMembersRequest", "")?;
     let strings = |k: &str| -> Vec<String> {
-        body[k].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect()).unwrap_or_default()
+        body[k]
+            .as_array()
+            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+            .unwrap_or_default()
     };
     let delay = api.delay_ms();
-    modify(api.acct, &id, &strings("resourceNamesToAdd"), &strings("resourceNamesToRemove"), api.now_ms, delay)
+    modify(
+        api.acct,
+        &id,
+        &strings("resourceNamesToAdd"),
+        &strings("resourceNamesToRemove"),
+        api.now_ms,
+        delay,
+    )
 }

@@ -28,16 +28,27 @@ pub struct Request {
 
 impl Request {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The last value of a query parameter (proto-style: a repeated singular wins last).
     pub fn query_one(&self, name: &str) -> Option<&str> {
-        self.query.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn query_all(&self, name: &str) -> Vec<&str> {
-        self.query.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        self.query
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 }
 
@@ -121,32 +132,40 @@ impl Server {
         let accept_thread = {
             let stopping = stopping.clone();
             let conns = conns.clone();
-            thread::Builder::new().name("fake-google-accept".into()).spawn(move || {
-                let next_id = AtomicU64::new(0);
-                for stream in listener.incoming() {
-                    if stopping.load(Ordering::SeqCst) {
-                        break;
+            thread::Builder::new()
+                .name("fake-google-accept".into())
+                .spawn(move || {
+                    let next_id = AtomicU64::new(0);
+                    for stream in listener.incoming() {
+                        if stopping.load(Ordering::SeqCst) {
+                            break;
+                        }
+                        let Ok(stream) = stream else { continue };
+                        let id = next_id.fetch_add(1, Ordering::SeqCst);
+                        if let Ok(clone) = stream.try_clone() {
+                            conns.lock().expect("conns mutex").insert(id, clone);
+                        }
+                        let handler = handler.clone();
+                        let conns = conns.clone();
+                        let spawned =
+                            thread::Builder::new()
+                                .name("fake-google-conn".into())
+                                .spawn(move || {
+                                    serve_connection(stream, &handler);
+                                    conns.lock().expect("conns mutex").remove(&id);
+                                });
+                        if spawned.is_err() {
+                            log::warn!("fake google: could not spawn a connection thread");
+                        }
                     }
-                    let Ok(stream) = stream else { continue };
-                    let id = next_id.fetch_add(1, Ordering::SeqCst);
-                    if let Ok(clone) = stream.try_clone() {
-                        conns.lock().expect("conns mutex").insert(id, clone);
-                    }
-                    let handler = handler.clone();
-                    let conns = conns.clone();
-                    let spawned = thread::Builder::new()
-                        .name("fake-google-conn".into())
-                        .spawn(move || {
-                            serve_connection(stream, &handler);
-                            conns.lock().expect("conns mutex").remove(&id);
-                        });
-                    if spawned.is_err() {
-                        log::warn!("fake google: could not spawn a connection thread");
-                    }
-                }
-            })?
+                })?
         };
-        Ok(Server { addr, stopping, conns, accept_thread: Some(accept_thread) })
+        Ok(Server {
+            addr,
+            stopping,
+            conns,
+            accept_thread: Some(accept_thread),
+        })
     }
 
     pub fn addr(&self) -> std::net::SocketAddr {
@@ -175,7 +194,9 @@ impl Drop for Server {
 }
 
 fn serve_connection(stream: TcpStream, handler: &Handler) {
-    let Ok(write_half) = stream.try_clone() else { return };
+    let Ok(write_half) = stream.try_clone() else {
+        return;
+    };
     let mut writer = write_half;
     let mut reader = BufReader::new(stream);
     loop {
@@ -193,7 +214,11 @@ fn serve_connection(stream: TcpStream, handler: &Handler) {
         let close_after = request
             .header("connection")
             .is_some_and(|v| v.eq_ignore_ascii_case("close"));
-        match handler(request) {
+        // A bug in a handler must not take the connection (or the test) down silently:
+        // answer 500 like Google's INTERNAL and keep serving.
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler(request)))
+            .unwrap_or_else(|_| Outcome::Respond(super::error::ApiError::internal().into_response()));
+        match outcome {
             Outcome::Respond(resp) => {
                 if write_response(&mut writer, &resp).is_err() || close_after {
                     let _ = writer.shutdown(Shutdown::Both);
@@ -252,10 +277,7 @@ fn read_line(r: &mut BufReader<TcpStream>, budget: &mut usize) -> Result<Option<
     Ok(Some(String::from_utf8_lossy(&buf).into_owned()))
 }
 
-fn read_request(
-    r: &mut BufReader<TcpStream>,
-    w: &mut TcpStream,
-) -> Result<Option<Request>, ReadError> {
+fn read_request(r: &mut BufReader<TcpStream>, w: &mut TcpStream) -> Result<Option<Request>, ReadError> {
     let mut budget = MAX_HEADER_BYTES;
     // Tolerate stray blank lines between keep-alive requests.
     let line = loop {
@@ -305,7 +327,9 @@ fn read_request(
     Ok(Some(Request {
         method: method.to_ascii_uppercase(),
         path: percent_decode(raw_path),
-        query: url::form_urlencoded::parse(raw_query.as_bytes()).into_owned().collect(),
+        query: url::form_urlencoded::parse(raw_query.as_bytes())
+            .into_owned()
+            .collect(),
         headers,
         body,
     }))

@@ -92,8 +92,11 @@ impl State {
     fn new(cfg: FakeGoogleConfig) -> State {
         let clock = clock::FakeClock::default();
         let now = clock.now_ms();
-        let accounts =
-            cfg.accounts.iter().map(|e| (e.clone(), store::Account::new(e, now))).collect();
+        let accounts = cfg
+            .accounts
+            .iter()
+            .map(|e| (e.clone(), store::Account::new(e, now)))
+            .collect();
         State {
             clock,
             config: Mutex::new(cfg),
@@ -125,12 +128,12 @@ impl FakeGoogle {
     pub fn start(listen: &str, cfg: FakeGoogleConfig) -> std::io::Result<FakeGoogle> {
         let state = Arc::new(State::new(cfg));
         let handler_state = state.clone();
-        let server = http::Server::start(
-            listen,
-            Arc::new(move |req| server::handle(&handler_state, req)),
-        )?;
+        let server = http::Server::start(listen, Arc::new(move |req| server::handle(&handler_state, req)))?;
         let base_url = format!("http://{}", server.addr());
-        Ok(FakeGoogle { control: FakeGoogleControl::new(state, base_url), server })
+        Ok(FakeGoogle {
+            control: FakeGoogleControl::new(state, base_url),
+            server,
+        })
     }
 
     /// `http://127.0.0.1:PORT`, no trailing slash.

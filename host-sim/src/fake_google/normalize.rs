@@ -110,7 +110,12 @@ fn s<'a>(m: &'a Map<String, Value>, k: &str) -> &'a str {
 }
 
 fn join_nonempty(parts: &[&str], sep: &str) -> String {
-    parts.iter().filter(|p| !p.is_empty()).copied().collect::<Vec<_>>().join(sep)
+    parts
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(sep)
 }
 
 /// Fills `displayName`, `displayNameLastFirst` and `unstructuredName` of a stored name.
@@ -132,7 +137,11 @@ pub fn complete_name(name: &mut Map<String, Value>) {
         display.clone()
     } else {
         let rest = join_nonempty(&[prefix, given, middle], " ");
-        let head = if rest.is_empty() { family.to_string() } else { format!("{family}, {rest}") };
+        let head = if rest.is_empty() {
+            family.to_string()
+        } else {
+            format!("{family}, {rest}")
+        };
         join_nonempty(&[&head, suffix], ", ")
     };
     if display.is_empty() {
@@ -148,14 +157,28 @@ pub fn complete_name(name: &mut Map<String, Value>) {
 /// Google composes `formattedValue` from the structured parts (when any are set).
 pub fn formatted_address(a: &Map<String, Value>) -> Option<String> {
     let po_box = s(a, "poBox");
-    let po_line = if po_box.is_empty() { String::new() } else { format!("PO Box {po_box}") };
+    let po_line = if po_box.is_empty() {
+        String::new()
+    } else {
+        format!("PO Box {po_box}")
+    };
     let city_line = {
         let city_region = join_nonempty(&[s(a, "city"), s(a, "region")], ", ");
         join_nonempty(&[&city_region, s(a, "postalCode")], " ")
     };
-    let country = if s(a, "country").is_empty() { s(a, "countryCode") } else { s(a, "country") };
+    let country = if s(a, "country").is_empty() {
+        s(a, "countryCode")
+    } else {
+        s(a, "country")
+    };
     let lines = join_nonempty(
-        &[s(a, "streetAddress"), s(a, "extendedAddress"), &po_line, &city_line, country],
+        &[
+            s(a, "streetAddress"),
+            s(a, "extendedAddress"),
+            &po_line,
+            &city_line,
+            country,
+        ],
         "\n",
     );
     (!lines.is_empty()).then_some(lines)
@@ -168,8 +191,14 @@ mod tests {
     #[test]
     fn phones() {
         assert_eq!(canonical_phone("(555) 123-4567").as_deref(), Some("+15551234567"));
-        assert_eq!(canonical_phone("+44 20 7946 0958").as_deref(), Some("+442079460958"));
-        assert_eq!(canonical_phone("0049 30 1234567").as_deref(), Some("+49301234567"));
+        assert_eq!(
+            canonical_phone("+44 20 7946 0958").as_deref(),
+            Some("+442079460958")
+        );
+        assert_eq!(
+            canonical_phone("0049 30 1234567").as_deref(),
+            Some("+49301234567")
+        );
         assert_eq!(canonical_phone("555.123.4567").as_deref(), Some("+15551234567"));
         assert_eq!(canonical_phone("12345"), None);
         assert_eq!(canonical_phone("call me"), None);

@@ -86,7 +86,12 @@ impl OAuthState {
         let id = random_b64(12);
         self.grants.insert(
             id.clone(),
-            Grant { account: account.into(), client_id: client_id.into(), scopes, revoked: false },
+            Grant {
+                account: account.into(),
+                client_id: client_id.into(),
+                scopes,
+                revoked: false,
+            },
         );
         id
     }
@@ -94,7 +99,13 @@ impl OAuthState {
     fn new_access(&mut self, grant: &str, now_ms: i64, lifetime_secs: u64) -> String {
         let token = format!("ya29.{}", random_b64(60));
         let lifetime = i64::try_from(lifetime_secs.saturating_mul(1000)).unwrap_or(i64::MAX / 4);
-        self.access.insert(token.clone(), AccessToken { grant: grant.into(), expires_ms: now_ms + lifetime });
+        self.access.insert(
+            token.clone(),
+            AccessToken {
+                grant: grant.into(),
+                expires_ms: now_ms + lifetime,
+            },
+        );
         token
     }
 
@@ -105,7 +116,13 @@ impl OAuthState {
     }
 
     /// Mints tokens for `account` without the consent page.
-    pub fn issue(&mut self, cfg: &FakeGoogleConfig, account: &str, scopes: &[&str], now_ms: i64) -> IssuedTokens {
+    pub fn issue(
+        &mut self,
+        cfg: &FakeGoogleConfig,
+        account: &str,
+        scopes: &[&str],
+        now_ms: i64,
+    ) -> IssuedTokens {
         let scopes: Vec<String> = scopes.iter().map(|s| normalize_scope(s)).collect();
         let grant = self.new_grant(account, &cfg.client_id, scopes.clone());
         IssuedTokens {
@@ -119,7 +136,11 @@ impl OAuthState {
     /// Revokes every grant of an account (or the grant behind one token). Returns how many.
     pub fn revoke_account(&mut self, account: &str) -> usize {
         let mut n = 0;
-        for g in self.grants.values_mut().filter(|g| g.account == account && !g.revoked) {
+        for g in self
+            .grants
+            .values_mut()
+            .filter(|g| g.account == account && !g.revoked)
+        {
             g.revoked = true;
             n += 1;
         }
@@ -127,12 +148,17 @@ impl OAuthState {
     }
 
     fn grant_of_token(&self, token: &str) -> Option<String> {
-        self.access.get(token).map(|a| a.grant.clone()).or_else(|| self.refresh.get(token).cloned())
+        self.access
+            .get(token)
+            .map(|a| a.grant.clone())
+            .or_else(|| self.refresh.get(token).cloned())
     }
 
     /// Revokes the grant behind an access or refresh token; false if unknown or already revoked.
     pub fn revoke_token(&mut self, token: &str) -> bool {
-        let Some(grant) = self.grant_of_token(token) else { return false };
+        let Some(grant) = self.grant_of_token(token) else {
+            return false;
+        };
         match self.grants.get_mut(&grant) {
             Some(g) if !g.revoked => {
                 g.revoked = true;
@@ -172,7 +198,9 @@ fn scope_label(s: &str) -> &str {
         super::CONTACTS_SCOPE => "See, edit, download, and permanently delete your contacts",
         super::CONTACTS_READONLY_SCOPE => "See and download your contacts",
         USERINFO_EMAIL => "See your primary Google Account email address",
-        USERINFO_PROFILE => "See your personal info, including any personal info you've made publicly available",
+        USERINFO_PROFILE => {
+            "See your personal info, including any personal info you've made publicly available"
+        }
         "openid" => "Associate you with your personal info on Google",
         other => other,
     }
@@ -212,7 +240,10 @@ fn redirect_allowed(cfg: &FakeGoogleConfig, uri: &str) -> bool {
     // Desktop-app rule: any port on a loopback host, http only.
     url::Url::parse(uri).is_ok_and(|u| {
         u.scheme() == "http"
-            && matches!(u.host_str(), Some("127.0.0.1") | Some("localhost") | Some("[::1]"))
+            && matches!(
+                u.host_str(),
+                Some("127.0.0.1") | Some("localhost") | Some("[::1]")
+            )
             && u.fragment().is_none()
     })
 }
@@ -227,14 +258,26 @@ pub fn authorize_page(state: &State, req: &Request) -> Response {
     let q = |k: &str| req.query_one(k).unwrap_or("").to_string();
     let client_id = q("client_id");
     if client_id.is_empty() {
-        return error_page(400, "Error 400: invalid_request", "Missing required parameter: client_id");
+        return error_page(
+            400,
+            "Error 400: invalid_request",
+            "Missing required parameter: client_id",
+        );
     }
     if client_id != cfg.client_id {
-        return error_page(401, "Error 401: invalid_client", "The OAuth client was not found.");
+        return error_page(
+            401,
+            "Error 401: invalid_client",
+            "The OAuth client was not found.",
+        );
     }
     let redirect_uri = q("redirect_uri");
     if redirect_uri.is_empty() {
-        return error_page(400, "Error 400: invalid_request", "Missing required parameter: redirect_uri");
+        return error_page(
+            400,
+            "Error 400: invalid_request",
+            "Missing required parameter: redirect_uri",
+        );
     }
     if !redirect_allowed(&cfg, &redirect_uri) {
         return error_page(
@@ -244,12 +287,20 @@ pub fn authorize_page(state: &State, req: &Request) -> Response {
         );
     }
     if q("response_type") != "code" {
-        return error_page(400, "Error 400: invalid_request", "Invalid response_type: only \"code\" is supported.");
+        return error_page(
+            400,
+            "Error 400: invalid_request",
+            "Invalid response_type: only \"code\" is supported.",
+        );
     }
     let mut scopes: Vec<String> = Vec::new();
     for s in q("scope").split_whitespace() {
         if !valid_scope(s) {
-            return error_page(400, "Error 400: invalid_scope", &format!("Some requested scopes were invalid. {{invalid=[{s}]}}"));
+            return error_page(
+                400,
+                "Error 400: invalid_scope",
+                &format!("Some requested scopes were invalid. {{invalid=[{s}]}}"),
+            );
         }
         let s = normalize_scope(s);
         if !scopes.contains(&s) {
@@ -257,14 +308,22 @@ pub fn authorize_page(state: &State, req: &Request) -> Response {
         }
     }
     if scopes.is_empty() {
-        return error_page(400, "Error 400: invalid_request", "Missing required parameter: scope");
+        return error_page(
+            400,
+            "Error 400: invalid_request",
+            "Missing required parameter: scope",
+        );
     }
     let challenge = match (q("code_challenge"), q("code_challenge_method")) {
         (c, _) if c.is_empty() => None,
         (c, m) if m == "S256" || m == "plain" => Some((c, m)),
         (c, m) if m.is_empty() => Some((c, "plain".to_string())),
         (_, m) => {
-            return error_page(400, "Error 400: invalid_request", &format!("Invalid code_challenge_method: {m}"))
+            return error_page(
+                400,
+                "Error 400: invalid_request",
+                &format!("Invalid code_challenge_method: {m}"),
+            )
         }
     };
     let pending = PendingAuth {
@@ -276,7 +335,12 @@ pub fn authorize_page(state: &State, req: &Request) -> Response {
         challenge,
     };
     let request_id = random_b64(24);
-    state.oauth.lock().expect("oauth mutex").pending.insert(request_id.clone(), pending);
+    state
+        .oauth
+        .lock()
+        .expect("oauth mutex")
+        .pending
+        .insert(request_id.clone(), pending);
 
     let mut accounts_html = String::new();
     for (i, email) in cfg.accounts.iter().enumerate() {
@@ -317,7 +381,11 @@ fn form(req: &Request) -> Vec<(String, String)> {
 }
 
 fn form_one<'a>(f: &'a [(String, String)], k: &str) -> Option<&'a str> {
-    f.iter().rev().find(|(key, _)| key == k).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
+    f.iter()
+        .rev()
+        .find(|(key, _)| key == k)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
 }
 
 fn redirect_with(uri: &str, params: &[(&str, &str)]) -> Response {
@@ -341,7 +409,11 @@ pub fn decide(state: &State, req: &Request) -> Response {
     let f = form(req);
     let mut oauth = state.oauth.lock().expect("oauth mutex");
     let Some(p) = form_one(&f, "request_id").and_then(|id| oauth.pending.remove(id)) else {
-        return error_page(400, "Error 400: invalid_request", "This sign-in request is unknown or was already used.");
+        return error_page(
+            400,
+            "Error 400: invalid_request",
+            "This sign-in request is unknown or was already used.",
+        );
     };
     let mut params: Vec<(&str, &str)> = Vec::new();
     if let Some(s) = &p.state {
@@ -387,10 +459,16 @@ fn oauth_error(status: u16, error: &str, description: &str) -> Response {
 
 fn basic_auth(req: &Request) -> Option<(String, String)> {
     let raw = req.header("authorization")?.strip_prefix("Basic ")?;
-    let decoded = base64::engine::general_purpose::STANDARD.decode(raw.trim()).ok()?;
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(raw.trim())
+        .ok()?;
     let s = String::from_utf8(decoded).ok()?;
     let (id, secret) = s.split_once(':')?;
-    let dec = |x: &str| url::form_urlencoded::parse(format!("x={x}").as_bytes()).next().map(|(_, v)| v.into_owned());
+    let dec = |x: &str| {
+        url::form_urlencoded::parse(format!("x={x}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+    };
     Some((dec(id)?, dec(secret)?))
 }
 
@@ -410,10 +488,17 @@ pub fn token(state: &State, req: &Request) -> Response {
     let f = form(req);
     let (client_id, secret) = match basic_auth(req) {
         Some((id, s)) => (Some(id), Some(s)),
-        None => (form_one(&f, "client_id").map(str::to_string), form_one(&f, "client_secret").map(str::to_string)),
+        None => (
+            form_one(&f, "client_id").map(str::to_string),
+            form_one(&f, "client_secret").map(str::to_string),
+        ),
     };
     let Some(client_id) = client_id else {
-        return oauth_error(400, "invalid_request", "Could not determine client ID from request.");
+        return oauth_error(
+            400,
+            "invalid_request",
+            "Could not determine client ID from request.",
+        );
     };
     if client_id != cfg.client_id {
         return oauth_error(401, "invalid_client", "The OAuth client was not found.");
@@ -426,7 +511,11 @@ pub fn token(state: &State, req: &Request) -> Response {
     let now = state.clock.now_ms();
     let mut oauth = state.oauth.lock().expect("oauth mutex");
     match form_one(&f, "grant_type") {
-        None => oauth_error(400, "invalid_request", "Required parameter is missing: grant_type"),
+        None => oauth_error(
+            400,
+            "invalid_request",
+            "Required parameter is missing: grant_type",
+        ),
         Some("authorization_code") => {
             let Some(code) = form_one(&f, "code") else {
                 return oauth_error(400, "invalid_request", "Missing required parameter: code");
@@ -445,7 +534,9 @@ pub fn token(state: &State, req: &Request) -> Response {
             if let Some(ch) = &c.challenge {
                 match form_one(&f, "code_verifier") {
                     None => return oauth_error(400, "invalid_grant", "Missing code verifier."),
-                    Some(v) if !pkce_ok(ch, v) => return oauth_error(400, "invalid_grant", "Invalid code verifier."),
+                    Some(v) if !pkce_ok(ch, v) => {
+                        return oauth_error(400, "invalid_grant", "Invalid code verifier.")
+                    }
                     Some(_) => {}
                 }
             }
@@ -468,7 +559,11 @@ pub fn token(state: &State, req: &Request) -> Response {
         }
         Some("refresh_token") => {
             let Some(rt) = form_one(&f, "refresh_token") else {
-                return oauth_error(400, "invalid_request", "Missing required parameter: refresh_token");
+                return oauth_error(
+                    400,
+                    "invalid_request",
+                    "Missing required parameter: refresh_token",
+                );
             };
             let grant_id = oauth.refresh.get(rt).cloned();
             let Some((grant_id, g)) = grant_id.and_then(|id| oauth.grants.get(&id).map(|g| (id, g))) else {
@@ -493,14 +588,22 @@ pub fn token(state: &State, req: &Request) -> Response {
             }
             Response::json(200, &body)
         }
-        Some(other) => oauth_error(400, "unsupported_grant_type", &format!("Invalid grant_type: {other}")),
+        Some(other) => oauth_error(
+            400,
+            "unsupported_grant_type",
+            &format!("Invalid grant_type: {other}"),
+        ),
     }
 }
 
 /// An unsigned-in-spirit JWT: correct claims, but the signature is a hash, not RS256.
 fn id_token(state: &State, cfg: &FakeGoogleConfig, account: &str, scopes: &[String], now_ms: i64) -> String {
     let b64 = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
-    let sub = state.accounts().get(account).map(|a| a.user_id.clone()).unwrap_or_default();
+    let sub = state
+        .accounts()
+        .get(account)
+        .map(|a| a.user_id.clone())
+        .unwrap_or_default();
     let mut claims = json!({
         "iss": "https://accounts.google.com",
         "azp": cfg.client_id,
@@ -513,16 +616,23 @@ fn id_token(state: &State, cfg: &FakeGoogleConfig, account: &str, scopes: &[Stri
         claims["email"] = json!(account);
         claims["email_verified"] = json!(true);
     }
-    let signing_input = format!("{}.{}", b64(&json!({"alg": "RS256", "kid": "fake-google", "typ": "JWT"})), b64(&claims));
-    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(Sha256::digest(format!("{signing_input}{}", cfg.client_secret).as_bytes()));
+    let signing_input = format!(
+        "{}.{}",
+        b64(&json!({"alg": "RS256", "kid": "fake-google", "typ": "JWT"})),
+        b64(&claims)
+    );
+    let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(
+        format!("{signing_input}{}", cfg.client_secret).as_bytes(),
+    ));
     format!("{signing_input}.{sig}")
 }
 
 /// `POST /revoke` (token in the form body or the query string).
 pub fn revoke(state: &State, req: &Request) -> Response {
     let f = form(req);
-    let token = form_one(&f, "token").map(str::to_string).or_else(|| req.query_one("token").map(str::to_string));
+    let token = form_one(&f, "token")
+        .map(str::to_string)
+        .or_else(|| req.query_one("token").map(str::to_string));
     let Some(token) = token else {
         return oauth_error(400, "invalid_request", "Bad Request");
     };
@@ -563,9 +673,20 @@ pub fn authenticate(state: &State, req: &Request) -> ApiResult<Authed> {
     };
     let now = state.clock.now_ms();
     let oauth = state.oauth.lock().expect("oauth mutex");
-    let a = oauth.access.get(&token).filter(|a| a.expires_ms > now).ok_or_else(invalid_credentials)?;
-    let g = oauth.grants.get(&a.grant).filter(|g| !g.revoked).ok_or_else(invalid_credentials)?;
-    Ok(Authed { account: g.account.clone(), scopes: g.scopes.clone() })
+    let a = oauth
+        .access
+        .get(&token)
+        .filter(|a| a.expires_ms > now)
+        .ok_or_else(invalid_credentials)?;
+    let g = oauth
+        .grants
+        .get(&a.grant)
+        .filter(|g| !g.revoked)
+        .ok_or_else(invalid_credentials)?;
+    Ok(Authed {
+        account: g.account.clone(),
+        scopes: g.scopes.clone(),
+    })
 }
 
 /// `GET /oauth2/v2/userinfo`.
@@ -574,7 +695,11 @@ pub fn userinfo(state: &State, req: &Request) -> Response {
         Ok(w) => w,
         Err(e) => return e.into_response(),
     };
-    let user_id = state.accounts().get(&who.account).map(|a| a.user_id.clone()).unwrap_or_default();
+    let user_id = state
+        .accounts()
+        .get(&who.account)
+        .map(|a| a.user_id.clone())
+        .unwrap_or_default();
     let mut body = json!({
         "id": user_id,
         "picture": "https://lh3.googleusercontent.com/a/default-user=s96-c",

@@ -16,9 +16,7 @@ const MAX_BATCH_DELETE: usize = 500;
 /// `people/c123` → `c123`; anything else is a 400 as Google answers for malformed names.
 pub fn contact_id(resource_name: &str) -> ApiResult<&str> {
     let id = resource_name.strip_prefix("people/").unwrap_or("");
-    let valid = id.len() > 1
-        && id.starts_with('c')
-        && id[1..].bytes().all(|b| b.is_ascii_digit());
+    let valid = id.len() > 1 && id.starts_with('c') && id[1..].bytes().all(|b| b.is_ascii_digit());
     if valid {
         Ok(id)
     } else {
@@ -34,7 +32,11 @@ fn read_mask(req: &Request, param: &str, required: bool) -> ApiResult<Vec<String
 
 /// Renders the newest version of a live contact, or 404.
 pub fn render_live(acct: &Account, id: &str, mask: &[String]) -> ApiResult<Value> {
-    let c = acct.contacts.get(id).filter(|c| c.live().is_some()).ok_or_else(ApiError::not_found)?;
+    let c = acct
+        .contacts
+        .get(id)
+        .filter(|c| c.live().is_some())
+        .ok_or_else(ApiError::not_found)?;
     Ok(person::render(c, c.latest(), mask))
 }
 
@@ -46,9 +48,16 @@ fn render_me(acct: &Account, mask: &[String]) -> Value {
     let first_meta = json!({"primary": true, "source": source});
     for f in mask {
         match f.as_str() {
-            "names" => out["names"] = json!([{"metadata": first_meta, "displayName": local, "givenName": local, "displayNameLastFirst": local, "unstructuredName": local}]),
-            "emailAddresses" => out["emailAddresses"] = json!([{"metadata": first_meta, "value": acct.email}]),
-            "metadata" => out["metadata"] = json!({"sources": [{"type": "PROFILE", "id": acct.user_id}], "objectType": "PERSON"}),
+            "names" => {
+                out["names"] = json!([{"metadata": first_meta, "displayName": local, "givenName": local, "displayNameLastFirst": local, "unstructuredName": local}])
+            }
+            "emailAddresses" => {
+                out["emailAddresses"] = json!([{"metadata": first_meta, "value": acct.email}])
+            }
+            "metadata" => {
+                out["metadata"] =
+                    json!({"sources": [{"type": "PROFILE", "id": acct.user_id}], "objectType": "PERSON"})
+            }
             _ => {}
         }
     }
@@ -69,12 +78,18 @@ pub fn batch_get(api: &mut Api, req: &Request, _: &[String]) -> ApiResult<Value>
     let mask = read_mask(req, "personFields", true)?;
     let names = req.query_all("resourceNames");
     if names.is_empty() {
-        return Err(ApiError::bad_field("resourceNames", "Request must specify at least one resource name."));
+        return Err(ApiError::bad_field(
+            "resourceNames",
+            "Request must specify at least one resource name.",
+        ));
     }
     if names.len() > MAX_BATCH_GET {
         return Err(ApiError::bad_field(
             "resourceNames",
-            &format!("Too many resource names: {} (maximum is {MAX_BATCH_GET}).", names.len()),
+            &format!(
+                "Too many resource names: {} (maximum is {MAX_BATCH_GET}).",
+                names.len()
+            ),
         ));
     }
     let mut responses = Vec::new();
@@ -150,15 +165,29 @@ pub fn check_capacity(acct: &Account, adding: usize, max: usize) -> ApiResult<()
         return Err(ApiError::failed_precondition(&format!(
             "Contacts limit reached. An account can have at most {max} contacts."
         ))
-        .with_error_info("MAX_CONTACTS_LIMIT_EXCEEDED", "people.googleapis.com", Value::Null));
+        .with_error_info(
+            "MAX_CONTACTS_LIMIT_EXCEEDED",
+            "people.googleapis.com",
+            Value::Null,
+        ));
     }
     Ok(())
 }
 
 pub fn create_contact(api: &mut Api, req: &Request, _: &[String]) -> ApiResult<Value> {
-    let mask = parse_mask(req.query_one("personFields"), READABLE_FIELDS, "personFields", false, GET_DOC)?;
+    let mask = parse_mask(
+        req.query_one("personFields"),
+        READABLE_FIELDS,
+        "personFields",
+        false,
+        GET_DOC,
+    )?;
     // Google defaults personFields to all fields for createContact.
-    let mask = if mask.is_empty() { READABLE_FIELDS.iter().map(|s| s.to_string()).collect() } else { mask };
+    let mask = if mask.is_empty() {
+        READABLE_FIELDS.iter().map(|s| s.to_string()).collect()
+    } else {
+        mask
+    };
     let body = json_body(req)?;
     check_capacity(api.acct, 1, api.cfg.max_contacts_per_account)?;
     let data = prepare_create(api.acct, &body, "person")?;
@@ -235,18 +264,37 @@ fn update_mask(raw: Option<&str>, param: &str) -> ApiResult<Vec<String>> {
 }
 
 pub fn update_contact(api: &mut Api, req: &Request, params: &[String]) -> ApiResult<Value> {
-    let id = contact_id(&format!("people/{}", params.first().map(String::as_str).unwrap_or("")))?.to_string();
+    let id = contact_id(&format!(
+        "people/{}",
+        params.first().map(String::as_str).unwrap_or("")
+    ))?
+    .to_string();
     let mask = update_mask(req.query_one("updatePersonFields"), "updatePersonFields")?;
-    let read = parse_mask(req.query_one("personFields"), READABLE_FIELDS, "personFields", false, GET_DOC)?;
-    let read = if read.is_empty() { READABLE_FIELDS.iter().map(|s| s.to_string()).collect() } else { read };
+    let read = parse_mask(
+        req.query_one("personFields"),
+        READABLE_FIELDS,
+        "personFields",
+        false,
+        GET_DOC,
+    )?;
+    let read = if read.is_empty() {
+        READABLE_FIELDS.iter().map(|s| s.to_string()).collect()
+    } else {
+        read
+    };
     let body = json_body(req)?;
     let data = prepare_update(api.acct, &id, &body, &mask, "person", true)?;
-    api.acct.write_contact(&id, Some(data), api.now_ms, api.delay_ms());
+    api.acct
+        .write_contact(&id, Some(data), api.now_ms, api.delay_ms());
     render_live(api.acct, &id, &read)
 }
 
 pub fn delete_contact(api: &mut Api, _req: &Request, params: &[String]) -> ApiResult<Value> {
-    let id = contact_id(&format!("people/{}", params.first().map(String::as_str).unwrap_or("")))?.to_string();
+    let id = contact_id(&format!(
+        "people/{}",
+        params.first().map(String::as_str).unwrap_or("")
+    ))?
+    .to_string();
     if api.acct.live(&id).is_none() {
         return Err(ApiError::not_found());
     }
@@ -255,7 +303,13 @@ pub fn delete_contact(api: &mut Api, _req: &Request, params: &[String]) -> ApiRe
 }
 
 fn batch_read_mask(body: &Value) -> ApiResult<Vec<String>> {
-    parse_mask(body["readMask"].as_str(), READABLE_FIELDS, "readMask", false, GET_DOC)
+    parse_mask(
+        body["readMask"].as_str(),
+        READABLE_FIELDS,
+        "readMask",
+        false,
+        GET_DOC,
+    )
 }
 
 fn check_batch_size(n: usize, max: usize, field: &str) -> ApiResult<()> {
@@ -263,7 +317,10 @@ fn check_batch_size(n: usize, max: usize, field: &str) -> ApiResult<()> {
         return Err(ApiError::bad_field(field, &format!("{field} must not be empty.")));
     }
     if n > max {
-        return Err(ApiError::bad_field(field, &format!("Too many {field}: {n} (maximum is {max}).")));
+        return Err(ApiError::bad_field(
+            field,
+            &format!("Too many {field}: {n} (maximum is {max})."),
+        ));
     }
     Ok(())
 }
@@ -279,12 +336,20 @@ pub fn batch_create(api: &mut Api, req: &Request, _: &[String]) -> ApiResult<Val
     let mut prepared = Vec::new();
     for (i, c) in contacts.iter().enumerate() {
         let person = c.get("contactPerson").cloned().unwrap_or_else(|| json!({}));
-        prepared.push(prepare_create(api.acct, &person, &format!("contacts[{i}].contact_person"))?);
+        prepared.push(prepare_create(
+            api.acct,
+            &person,
+            &format!("contacts[{i}].contact_person"),
+        )?);
     }
     let mut created = Vec::new();
     for data in prepared {
         let id = api.acct.insert_contact(data, api.now_ms, api.delay_ms());
-        let person = if read.is_empty() { Value::Null } else { render_live(api.acct, &id, &read)? };
+        let person = if read.is_empty() {
+            Value::Null
+        } else {
+            render_live(api.acct, &id, &read)?
+        };
         created.push(person_response(None, Ok(person)));
     }
     Ok(json!({ "createdPeople": created }))
@@ -306,8 +371,13 @@ pub fn batch_update(api: &mut Api, req: &Request, _: &[String]) -> ApiResult<Val
     }
     let mut results = Map::new();
     for (rn, id, data) in prepared {
-        api.acct.write_contact(&id, Some(data), api.now_ms, api.delay_ms());
-        let person = if read.is_empty() { Value::Null } else { render_live(api.acct, &id, &read)? };
+        api.acct
+            .write_contact(&id, Some(data), api.now_ms, api.delay_ms());
+        let person = if read.is_empty() {
+            Value::Null
+        } else {
+            render_live(api.acct, &id, &read)?
+        };
         results.insert(rn, person_response(None, Ok(person)));
     }
     Ok(json!({ "updateResult": results }))

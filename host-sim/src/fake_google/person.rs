@@ -10,19 +10,63 @@ use super::store::{Contact, PersonData, Version};
 
 /// Fields that createContact/updateContact accept (`updatePersonFields` valid values).
 pub const UPDATABLE_FIELDS: &[&str] = &[
-    "addresses", "biographies", "birthdays", "calendarUrls", "clientData", "emailAddresses",
-    "events", "externalIds", "genders", "imClients", "interests", "locales", "locations",
-    "memberships", "miscKeywords", "names", "nicknames", "occupations", "organizations",
-    "phoneNumbers", "relations", "sipAddresses", "urls", "userDefined",
+    "addresses",
+    "biographies",
+    "birthdays",
+    "calendarUrls",
+    "clientData",
+    "emailAddresses",
+    "events",
+    "externalIds",
+    "genders",
+    "imClients",
+    "interests",
+    "locales",
+    "locations",
+    "memberships",
+    "miscKeywords",
+    "names",
+    "nicknames",
+    "occupations",
+    "organizations",
+    "phoneNumbers",
+    "relations",
+    "sipAddresses",
+    "urls",
+    "userDefined",
 ];
 
 /// `personFields` / `readMask` valid values.
 pub const READABLE_FIELDS: &[&str] = &[
-    "addresses", "ageRanges", "biographies", "birthdays", "calendarUrls", "clientData",
-    "coverPhotos", "emailAddresses", "events", "externalIds", "genders", "imClients", "interests",
-    "locales", "locations", "memberships", "metadata", "miscKeywords", "names", "nicknames",
-    "occupations", "organizations", "phoneNumbers", "photos", "relations", "sipAddresses",
-    "skills", "urls", "userDefined",
+    "addresses",
+    "ageRanges",
+    "biographies",
+    "birthdays",
+    "calendarUrls",
+    "clientData",
+    "coverPhotos",
+    "emailAddresses",
+    "events",
+    "externalIds",
+    "genders",
+    "imClients",
+    "interests",
+    "locales",
+    "locations",
+    "memberships",
+    "metadata",
+    "miscKeywords",
+    "names",
+    "nicknames",
+    "occupations",
+    "organizations",
+    "phoneNumbers",
+    "photos",
+    "relations",
+    "sipAddresses",
+    "skills",
+    "urls",
+    "userDefined",
 ];
 
 /// Contact sources accept at most one item in these.
@@ -76,11 +120,7 @@ pub struct PersonInput {
 /// Validates a request Person and extracts the given updatable fields (read-only parts and
 /// per-field metadata dropped). Memberships are returned separately as group resource names;
 /// `None` means the body had no memberships at all.
-pub fn parse_input(
-    person: &Value,
-    fields: &[&str],
-    path: &str,
-) -> ApiResult<PersonInput> {
+pub fn parse_input(person: &Value, fields: &[&str], path: &str) -> ApiResult<PersonInput> {
     schema::validate(person, "Person", path)?;
     let person = schema::canonical_keys(person);
     let mut out = Map::new();
@@ -102,7 +142,11 @@ pub fn parse_input(
                 let rn = cgm["contactGroupResourceName"]
                     .as_str()
                     .map(str::to_string)
-                    .or_else(|| cgm["contactGroupId"].as_str().map(|id| format!("contactGroups/{id}")));
+                    .or_else(|| {
+                        cgm["contactGroupId"]
+                            .as_str()
+                            .map(|id| format!("contactGroups/{id}"))
+                    });
                 if let Some(rn) = rn {
                     groups.push(rn);
                 }
@@ -129,7 +173,10 @@ pub fn parse_input(
             .collect();
         out.insert((*field).to_string(), Value::Array(cleaned));
     }
-    Ok(PersonInput { fields: out, memberships })
+    Ok(PersonInput {
+        fields: out,
+        memberships,
+    })
 }
 
 /// Renders a contact version the way people.get / connections.list return it.
@@ -167,7 +214,9 @@ pub fn render(contact: &Contact, v: &Version, mask: &[String]) -> Value {
                 }
             }
             f => {
-                let Some(Value::Array(items)) = data.fields.get(f) else { continue };
+                let Some(Value::Array(items)) = data.fields.get(f) else {
+                    continue;
+                };
                 let rendered: Vec<Value> = items
                     .iter()
                     .enumerate()
@@ -237,7 +286,10 @@ fn render_item(field: &str, index: usize, item: &Value, source: &Value) -> Value
         }
         "imClients" => {
             if let Some(p) = str_of(&m, "protocol") {
-                m.insert("formattedProtocol".into(), json!(normalize::formatted_protocol(&p)));
+                m.insert(
+                    "formattedProtocol".into(),
+                    json!(normalize::formatted_protocol(&p)),
+                );
             }
         }
         _ => {}

@@ -9,8 +9,10 @@ use serde_json::{Map, Value};
 
 use super::error::{ApiError, ApiResult};
 
-const PEOPLE_DISCOVERY: &str =
-    include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/discovery/people-v1-discovery.json"));
+const PEOPLE_DISCOVERY: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/discovery/people-v1-discovery.json"
+));
 
 /// The parsed People v1 discovery document.
 pub fn discovery() -> &'static Value {
@@ -94,9 +96,7 @@ fn validate_prop(value: &Value, prop: &Value, path: &str) -> ApiResult<()> {
             (Some(_), None) => true,
             (None, _) => false,
         },
-        "integer" => {
-            value.as_i64().is_some() || value.as_str().is_some_and(|s| s.parse::<i64>().is_ok())
-        }
+        "integer" => value.as_i64().is_some() || value.as_str().is_some_and(|s| s.parse::<i64>().is_ok()),
         "number" => value.is_number(),
         "boolean" => value.is_boolean(),
         _ => true,
@@ -146,9 +146,11 @@ pub fn snake_to_camel(s: &str) -> String {
 /// Rewrites snake_case keys to lowerCamelCase, recursively, so stored data is canonical.
 pub fn canonical_keys(value: &Value) -> Value {
     match value {
-        Value::Object(m) => {
-            Value::Object(m.iter().map(|(k, v)| (snake_to_camel(k), canonical_keys(v))).collect())
-        }
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .map(|(k, v)| (snake_to_camel(k), canonical_keys(v)))
+                .collect(),
+        ),
         Value::Array(a) => Value::Array(a.iter().map(canonical_keys).collect()),
         other => other.clone(),
     }

@@ -51,7 +51,12 @@ type PeopleHandler = fn(&mut Api, &Request, &[String]) -> ApiResult<Value>;
 type OAuthHandler = fn(&State, &Request) -> Response;
 
 enum Target {
-    People { bucket: Bucket, rpc: &'static str, handler: PeopleHandler, params: Vec<String> },
+    People {
+        bucket: Bucket,
+        rpc: &'static str,
+        handler: PeopleHandler,
+        params: Vec<String>,
+    },
     OAuth(OAuthHandler),
 }
 
@@ -67,28 +72,80 @@ fn people_route(
     handler: PeopleHandler,
     params: Vec<String>,
 ) -> Option<Route> {
-    Some(Route { id, target: Target::People { bucket, rpc, handler, params } })
+    Some(Route {
+        id,
+        target: Target::People {
+            bucket,
+            rpc,
+            handler,
+            params,
+        },
+    })
 }
 
 /// Every method the fake serves: (discovery method id, HTTP method, discovery `flatPath`).
 /// A unit test below checks that `route` agrees with this table.
 pub const SERVED_METHODS: &[(&str, &str, &str)] = &[
-    ("people.people.connections.list", "GET", "v1/people/{peopleId}/connections"),
+    (
+        "people.people.connections.list",
+        "GET",
+        "v1/people/{peopleId}/connections",
+    ),
     ("people.people.get", "GET", "v1/people/{peopleId}"),
     ("people.people.getBatchGet", "GET", "v1/people:batchGet"),
     ("people.people.createContact", "POST", "v1/people:createContact"),
-    ("people.people.updateContact", "PATCH", "v1/people/{peopleId}:updateContact"),
-    ("people.people.deleteContact", "DELETE", "v1/people/{peopleId}:deleteContact"),
-    ("people.people.batchCreateContacts", "POST", "v1/people:batchCreateContacts"),
-    ("people.people.batchUpdateContacts", "POST", "v1/people:batchUpdateContacts"),
-    ("people.people.batchDeleteContacts", "POST", "v1/people:batchDeleteContacts"),
+    (
+        "people.people.updateContact",
+        "PATCH",
+        "v1/people/{peopleId}:updateContact",
+    ),
+    (
+        "people.people.deleteContact",
+        "DELETE",
+        "v1/people/{peopleId}:deleteContact",
+    ),
+    (
+        "people.people.batchCreateContacts",
+        "POST",
+        "v1/people:batchCreateContacts",
+    ),
+    (
+        "people.people.batchUpdateContacts",
+        "POST",
+        "v1/people:batchUpdateContacts",
+    ),
+    (
+        "people.people.batchDeleteContacts",
+        "POST",
+        "v1/people:batchDeleteContacts",
+    ),
     ("people.contactGroups.list", "GET", "v1/contactGroups"),
     ("people.contactGroups.create", "POST", "v1/contactGroups"),
-    ("people.contactGroups.batchGet", "GET", "v1/contactGroups:batchGet"),
-    ("people.contactGroups.get", "GET", "v1/contactGroups/{contactGroupsId}"),
-    ("people.contactGroups.update", "PUT", "v1/contactGroups/{contactGroupsId}"),
-    ("people.contactGroups.delete", "DELETE", "v1/contactGroups/{contactGroupsId}"),
-    ("people.contactGroups.members.modify", "POST", "v1/contactGroups/{contactGroupsId}/members:modify"),
+    (
+        "people.contactGroups.batchGet",
+        "GET",
+        "v1/contactGroups:batchGet",
+    ),
+    (
+        "people.contactGroups.get",
+        "GET",
+        "v1/contactGroups/{contactGroupsId}",
+    ),
+    (
+        "people.contactGroups.update",
+        "PUT",
+        "v1/contactGroups/{contactGroupsId}",
+    ),
+    (
+        "people.contactGroups.delete",
+        "DELETE",
+        "v1/contactGroups/{contactGroupsId}",
+    ),
+    (
+        "people.contactGroups.members.modify",
+        "POST",
+        "v1/contactGroups/{contactGroupsId}/members:modify",
+    ),
     ("oauth2.userinfo.get", "GET", "oauth2/v2/userinfo"),
 ];
 
@@ -105,12 +162,20 @@ fn route(method: &str, path: &str) -> Option<Route> {
                 sync::list_connections,
                 vec![(*who).to_string()],
             ),
-            ("GET", ["people:batchGet"]) => {
-                people_route("people.people.getBatchGet", Read, "google.people.v1.PeopleService.GetPeople", people::batch_get, vec![])
-            }
-            ("POST", ["people:createContact"]) => {
-                people_route("people.people.createContact", Write, "google.people.v1.PeopleService.CreateContact", people::create_contact, vec![])
-            }
+            ("GET", ["people:batchGet"]) => people_route(
+                "people.people.getBatchGet",
+                Read,
+                "google.people.v1.PeopleService.GetPeople",
+                people::batch_get,
+                vec![],
+            ),
+            ("POST", ["people:createContact"]) => people_route(
+                "people.people.createContact",
+                Write,
+                "google.people.v1.PeopleService.CreateContact",
+                people::create_contact,
+                vec![],
+            ),
             ("POST", ["people:batchCreateContacts"]) => people_route(
                 "people.people.batchCreateContacts",
                 Write,
@@ -146,12 +211,20 @@ fn route(method: &str, path: &str) -> Option<Route> {
                 people::delete_contact,
                 vec![id.trim_end_matches(":deleteContact").to_string()],
             ),
-            ("GET", ["people", id]) if !id.contains(':') => {
-                people_route("people.people.get", Read, "google.people.v1.PeopleService.GetPerson", people::get, vec![(*id).to_string()])
-            }
-            ("GET", ["contactGroups"]) => {
-                people_route("people.contactGroups.list", Read, "google.people.v1.ContactGroupService.ListContactGroups", groups::list, vec![])
-            }
+            ("GET", ["people", id]) if !id.contains(':') => people_route(
+                "people.people.get",
+                Read,
+                "google.people.v1.PeopleService.GetPerson",
+                people::get,
+                vec![(*id).to_string()],
+            ),
+            ("GET", ["contactGroups"]) => people_route(
+                "people.contactGroups.list",
+                Read,
+                "google.people.v1.ContactGroupService.ListContactGroups",
+                groups::list,
+                vec![],
+            ),
             ("POST", ["contactGroups"]) => people_route(
                 "people.contactGroups.create",
                 Write,
@@ -166,9 +239,13 @@ fn route(method: &str, path: &str) -> Option<Route> {
                 groups::batch_get,
                 vec![],
             ),
-            ("GET", ["contactGroups", id]) if !id.contains(':') => {
-                people_route("people.contactGroups.get", Read, "google.people.v1.ContactGroupService.GetContactGroup", groups::get, vec![(*id).to_string()])
-            }
+            ("GET", ["contactGroups", id]) if !id.contains(':') => people_route(
+                "people.contactGroups.get",
+                Read,
+                "google.people.v1.ContactGroupService.GetContactGroup",
+                groups::get,
+                vec![(*id).to_string()],
+            ),
             ("PUT", ["contactGroups", id]) => people_route(
                 "people.contactGroups.update",
                 Write,
@@ -201,7 +278,10 @@ fn route(method: &str, path: &str) -> Option<Route> {
         ("GET", "/oauth2/v2/userinfo") => ("oauth2.userinfo.get", oauth::userinfo),
         _ => return None,
     };
-    Some(Route { id, target: Target::OAuth(handler) })
+    Some(Route {
+        id,
+        target: Target::OAuth(handler),
+    })
 }
 
 /// The entry point for every request.
@@ -217,6 +297,7 @@ pub fn handle(state: &Arc<State>, req: Request) -> Outcome {
         Target::People { bucket, .. } => Some(*bucket),
         Target::OAuth(_) => None,
     };
+    log::debug!("fake google: {} {} -> {}", req.method, req.path, route.id);
     record(state, route.id, bucket);
 
     let fault = state.faults.lock().expect("faults mutex").next(route.id);
@@ -240,12 +321,15 @@ pub fn handle(state: &Arc<State>, req: Request) -> Outcome {
 
     let response = match route.target {
         Target::OAuth(handler) => handler(state, &req),
-        Target::People { bucket, rpc, handler, params } => {
-            match people_call(state, &req, bucket, rpc, handler, &params) {
-                Ok(v) => Response::json(200, &v),
-                Err(e) => e.into_response(),
-            }
-        }
+        Target::People {
+            bucket,
+            rpc,
+            handler,
+            params,
+        } => match people_call(state, &req, bucket, rpc, handler, &params) {
+            Ok(v) => Response::json(200, &v),
+            Err(e) => e.into_response(),
+        },
     };
     if drop_after {
         Outcome::Drop(response)
@@ -283,24 +367,36 @@ fn people_call(
         Bucket::Read => grant.has_scope(CONTACTS_SCOPE) || grant.has_scope(CONTACTS_READONLY_SCOPE),
     };
     if !allowed {
-        return Err(ApiError::new(403, "PERMISSION_DENIED", "Request had insufficient authentication scopes.")
-            .with_error_info(
-                "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
-                "googleapis.com",
-                json!({"service": "people.googleapis.com", "method": rpc}),
-            ));
+        return Err(ApiError::new(
+            403,
+            "PERMISSION_DENIED",
+            "Request had insufficient authentication scopes.",
+        )
+        .with_error_info(
+            "ACCESS_TOKEN_SCOPE_INSUFFICIENT",
+            "googleapis.com",
+            json!({"service": "people.googleapis.com", "method": rpc}),
+        ));
     }
     let now_ms = state.clock.now_ms();
     let limit = match bucket {
         Bucket::Read => cfg.read_quota_per_minute,
         Bucket::Write => cfg.write_quota_per_minute,
     };
-    state.quota.lock().expect("quota mutex").take(&grant.account, bucket, limit, now_ms)?;
+    state
+        .quota
+        .lock()
+        .expect("quota mutex")
+        .take(&grant.account, bucket, limit, now_ms)?;
     let mut accounts = state.accounts();
     let Some(acct) = accounts.get_mut(&grant.account) else {
         return Err(oauth::invalid_credentials());
     };
-    let mut api = Api { acct, now_ms, cfg: &cfg };
+    let mut api = Api {
+        acct,
+        now_ms,
+        cfg: &cfg,
+    };
     handler(&mut api, req, params)
 }
 
@@ -309,9 +405,8 @@ pub fn json_body(req: &Request) -> ApiResult<Value> {
     if req.body.iter().all(u8::is_ascii_whitespace) {
         return Ok(json!({}));
     }
-    serde_json::from_slice(&req.body).map_err(|e| {
-        ApiError::invalid_argument(&format!("Invalid JSON payload received. {e}"))
-    })
+    serde_json::from_slice(&req.body)
+        .map_err(|e| ApiError::invalid_argument(&format!("Invalid JSON payload received. {e}")))
 }
 
 /// Parses an optional integer query parameter.
@@ -319,7 +414,13 @@ pub fn int_param(req: &Request, name: &str) -> ApiResult<Option<i64>> {
     match req.query_one(name) {
         None | Some("") => Ok(None),
         Some(v) => v.parse::<i64>().map(Some).map_err(|_| {
-            ApiError::bad_field(name, &format!("Invalid value at '{}' (TYPE_INT32), \"{v}\"", super::schema::camel_to_snake(name)))
+            ApiError::bad_field(
+                name,
+                &format!(
+                    "Invalid value at '{}' (TYPE_INT32), \"{v}\"",
+                    super::schema::camel_to_snake(name)
+                ),
+            )
         }),
     }
 }
@@ -332,7 +433,10 @@ pub fn bool_param(req: &Request, name: &str) -> ApiResult<bool> {
         Some("false") | Some("0") => Ok(false),
         Some(v) => Err(ApiError::bad_field(
             name,
-            &format!("Invalid value at '{}' (TYPE_BOOL), \"{v}\"", super::schema::camel_to_snake(name)),
+            &format!(
+                "Invalid value at '{}' (TYPE_BOOL), \"{v}\"",
+                super::schema::camel_to_snake(name)
+            ),
         )),
     }
 }
@@ -344,8 +448,16 @@ mod tests {
     #[test]
     fn route_table_matches_router() {
         for (id, method, flat) in SERVED_METHODS {
-            let path = format!("/{}", flat.replace("{peopleId}", "c1").replace("{contactGroupsId}", "abc"));
-            let path = if *id == "people.people.connections.list" { path.replace("c1", "me") } else { path };
+            let path = format!(
+                "/{}",
+                flat.replace("{peopleId}", "c1")
+                    .replace("{contactGroupsId}", "abc")
+            );
+            let path = if *id == "people.people.connections.list" {
+                path.replace("c1", "me")
+            } else {
+                path
+            };
             let r = route(method, &path).map(|r| r.id);
             assert_eq!(r, Some(*id), "{method} {path}");
         }

@@ -56,7 +56,10 @@ impl Contact {
 
     /// The version a listing at `snap` sees.
     pub fn at(&self, snap: Snapshot) -> Option<&Version> {
-        self.versions.iter().rev().find(|v| v.seq <= snap.seq && v.visible_at_ms <= snap.time_ms)
+        self.versions
+            .iter()
+            .rev()
+            .find(|v| v.seq <= snap.seq && v.visible_at_ms <= snap.time_ms)
     }
 }
 
@@ -115,8 +118,16 @@ impl Group {
 
 /// System groups every account has. The deprecated ones are listed because Google still lists
 /// them; only myContacts and starred accept new members.
-pub const SYSTEM_GROUPS: &[&str] =
-    &["myContacts", "starred", "friends", "family", "coworkers", "chatBuddies", "all", "blocked"];
+pub const SYSTEM_GROUPS: &[&str] = &[
+    "myContacts",
+    "starred",
+    "friends",
+    "family",
+    "coworkers",
+    "chatBuddies",
+    "all",
+    "blocked",
+];
 
 #[derive(Debug)]
 pub struct Account {
@@ -166,7 +177,10 @@ impl Account {
 
     /// The snapshot a listing starting now sees.
     pub fn snapshot(&self, now_ms: i64) -> Snapshot {
-        Snapshot { time_ms: now_ms, seq: self.seq }
+        Snapshot {
+            time_ms: now_ms,
+            seq: self.seq,
+        }
     }
 
     pub fn live_contact_count(&self) -> usize {
@@ -181,7 +195,10 @@ impl Account {
     /// Adds a contact; returns its id.
     pub fn insert_contact(&mut self, data: PersonData, now_ms: i64, delay_ms: i64) -> String {
         let id = loop {
-            let candidate = format!("c{}", rand::thread_rng().gen_range(1_000_000_000_000_000_000u64..=u64::MAX));
+            let candidate = format!(
+                "c{}",
+                rand::thread_rng().gen_range(1_000_000_000_000_000_000u64..=u64::MAX)
+            );
             if !self.contacts.contains_key(&candidate) {
                 break candidate;
             }
@@ -189,21 +206,20 @@ impl Account {
         let seq = self.next_seq();
         self.contacts.insert(
             id.clone(),
-            Contact { id: id.clone(), versions: vec![new_version(seq, now_ms, delay_ms, Some(data))] },
+            Contact {
+                id: id.clone(),
+                versions: vec![new_version(seq, now_ms, delay_ms, Some(data))],
+            },
         );
         id
     }
 
     /// Records a new version (an update, or a tombstone with `None`). Returns false if unknown.
-    pub fn write_contact(
-        &mut self,
-        id: &str,
-        data: Option<PersonData>,
-        now_ms: i64,
-        delay_ms: i64,
-    ) -> bool {
+    pub fn write_contact(&mut self, id: &str, data: Option<PersonData>, now_ms: i64, delay_ms: i64) -> bool {
         let seq = self.seq + 1;
-        let Some(c) = self.contacts.get_mut(id) else { return false };
+        let Some(c) = self.contacts.get_mut(id) else {
+            return false;
+        };
         c.versions.push(new_version(seq, now_ms, delay_ms, data));
         self.seq = seq;
         true
@@ -253,9 +269,13 @@ pub fn new_group_etag() -> String {
 
 pub fn random_b64(bytes: usize) -> String {
     let buf: Vec<u8> = (0..bytes).map(|_| rand::random::<u8>()).collect();
-    base64::engine::general_purpose::STANDARD_NO_PAD.encode(buf).replace(['+', '/'], "A")
+    base64::engine::general_purpose::STANDARD_NO_PAD
+        .encode(buf)
+        .replace(['+', '/'], "A")
 }
 
 pub fn random_hex(bytes: usize) -> String {
-    (0..bytes).map(|_| format!("{:02x}", rand::random::<u8>())).collect()
+    (0..bytes)
+        .map(|_| format!("{:02x}", rand::random::<u8>()))
+        .collect()
 }

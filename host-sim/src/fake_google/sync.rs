@@ -35,11 +35,16 @@ struct PageToken {
 
 pub fn encode_token<T: Serialize>(prefix: &str, t: &T) -> String {
     let raw = serde_json::to_vec(t).unwrap_or_default();
-    format!("{prefix}{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw))
+    format!(
+        "{prefix}{}",
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(raw)
+    )
 }
 
 pub fn decode_token<T: DeserializeOwned>(prefix: &str, s: &str) -> Option<T> {
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.strip_prefix(prefix)?).ok()?;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(s.strip_prefix(prefix)?)
+        .ok()?;
     serde_json::from_slice(&raw).ok()
 }
 
@@ -89,15 +94,38 @@ pub fn page_size(req: &Request, default: usize) -> ApiResult<usize> {
 
 pub fn list_connections(api: &mut Api, req: &Request, params: &[String]) -> ApiResult<Value> {
     if params.first().map(String::as_str) != Some("me") {
-        return Err(ApiError::invalid_argument("Only people/me is valid for people.connections.list."));
+        return Err(ApiError::invalid_argument(
+            "Only people/me is valid for people.connections.list.",
+        ));
     }
-    let mask = parse_mask(req.query_one("personFields"), READABLE_FIELDS, "personFields", true, LIST_DOC)?;
+    let mask = parse_mask(
+        req.query_one("personFields"),
+        READABLE_FIELDS,
+        "personFields",
+        true,
+        LIST_DOC,
+    )?;
     let size = page_size(req, 100)?;
     let order = sort_order(req)?;
     let want_sync_token = bool_param(req, "requestSyncToken")?;
     let mut sorted_mask = mask.clone();
     sorted_mask.sort();
     let mut sources: Vec<&str> = req.query_all("sources");
+    const SOURCES: &[&str] = &[
+        "READ_SOURCE_TYPE_UNSPECIFIED",
+        "READ_SOURCE_TYPE_PROFILE",
+        "READ_SOURCE_TYPE_CONTACT",
+        "READ_SOURCE_TYPE_DOMAIN_CONTACT",
+        "READ_SOURCE_TYPE_OTHER_CONTACT",
+    ];
+    if let Some(bad) = sources.iter().find(|s| !SOURCES.contains(s)) {
+        return Err(ApiError::bad_field(
+            "sources",
+            &format!(
+                "Invalid value at 'sources' (type.googleapis.com/google.people.v1.ReadSourceType), \"{bad}\""
+            ),
+        ));
+    }
     sources.sort();
     let fingerprint = format!("{}|{}", sorted_mask.join(","), sources.join(","));
     let acct = &*api.acct;
@@ -118,10 +146,21 @@ pub fn list_connections(api: &mut Api, req: &Request, params: &[String]) -> ApiR
         }
         None => {
             let since = match req.query_one("syncToken").filter(|t| !t.is_empty()) {
-                Some(raw) => Some(check_sync_token(acct, raw, &fingerprint, api.now_ms, api.cfg.sync_token_max_age_secs)?),
+                Some(raw) => Some(check_sync_token(
+                    acct,
+                    raw,
+                    &fingerprint,
+                    api.now_ms,
+                    api.cfg.sync_token_max_age_secs,
+                )?),
                 None => None,
             };
-            (acct.snapshot(api.now_ms), since, 0, want_sync_token || since.is_some())
+            (
+                acct.snapshot(api.now_ms),
+                since,
+                0,
+                want_sync_token || since.is_some(),
+            )
         }
     };
 
@@ -155,10 +194,22 @@ pub fn list_connections(api: &mut Api, req: &Request, params: &[String]) -> ApiR
     }
     let next = offset + size;
     if next < total {
-        let t = PageToken { user: acct.user_id.clone(), snap, since, offset: next, params: fingerprint, want_sync_token };
+        let t = PageToken {
+            user: acct.user_id.clone(),
+            snap,
+            since,
+            offset: next,
+            params: fingerprint,
+            want_sync_token,
+        };
         out["nextPageToken"] = json!(encode_token("p", &t));
     } else if want_sync_token {
-        let t = SyncToken { user: acct.user_id.clone(), snap, issued_ms: snap.time_ms, params: fingerprint };
+        let t = SyncToken {
+            user: acct.user_id.clone(),
+            snap,
+            issued_ms: snap.time_ms,
+            params: fingerprint,
+        };
         out["nextSyncToken"] = json!(encode_token("s", &t));
     }
     if total > 0 {
@@ -168,7 +219,13 @@ pub fn list_connections(api: &mut Api, req: &Request, params: &[String]) -> ApiR
     Ok(out)
 }
 
-fn check_sync_token(acct: &Account, raw: &str, fingerprint: &str, now_ms: i64, max_age_secs: u64) -> ApiResult<Snapshot> {
+fn check_sync_token(
+    acct: &Account,
+    raw: &str,
+    fingerprint: &str,
+    now_ms: i64,
+    max_age_secs: u64,
+) -> ApiResult<Snapshot> {
     let t: SyncToken = decode_token("s", raw)
         .filter(|t: &SyncToken| t.user == acct.user_id)
         .ok_or_else(|| ApiError::bad_field("syncToken", "Sync token is invalid."))?;

@@ -213,16 +213,12 @@ impl Req {
         Ok(Req { method: request.method().as_str().to_string(), path: path.to_string(), segments, query, headers, body })
     }
 
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
-    }
-
     /// The last value of a query parameter.
     pub fn query(&self, name: &str) -> Option<&str> {
         self.query.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 
-    /// A cookie's value, percent-decoded (we percent-encode every value we set).
+    /// A cookie's value, decoded (every value we set is form-encoded: see [`Resp::cookie`]).
     pub fn cookie(&self, name: &str) -> Option<String> {
         self.headers
             .iter()
@@ -230,7 +226,7 @@ impl Req {
             .flat_map(|(_, v)| v.split(';'))
             .filter_map(|pair| pair.trim().split_once('='))
             .find(|(k, _)| *k == name)
-            .map(|(_, v)| percent_decode(v))
+            .map(|(_, v)| form_decode(v))
     }
 
     /// A form-encoded body as ordered pairs.
@@ -239,6 +235,12 @@ impl Req {
     }
 }
 
+/// Decodes a form-encoded value (`+` is a space).
+fn form_decode(s: &str) -> String {
+    url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
+}
+
+/// Decodes a percent-encoded path segment (`+` is a plus sign there).
 fn percent_decode(s: &str) -> String {
     url::form_urlencoded::parse(format!("x={}", s.replace('+', "%2B")).as_bytes())
         .next()

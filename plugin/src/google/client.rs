@@ -5,6 +5,7 @@
 //! `Retry-After`) → 401 refresh-once → typed errors. Mutations hold the account's mutation lock
 //! for the whole call including its retries, because Google asks for sequential mutations.
 
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -283,20 +284,14 @@ impl PeopleClient {
                 kind: QuotaKind::Read,
             };
             let answer: wire::GetPeopleResponse = self.send(&call)?;
-            let mut answers = answer
+            let mut by_name: HashMap<String, wire::PersonResponse> = answer
                 .responses
                 .into_iter()
-                .map(|r| (r.requested_resource_name.clone(), r));
-            let mut by_name: std::collections::HashMap<String, wire::PersonResponse> =
-                std::collections::HashMap::new();
-            for (name, response) in answers.by_ref() {
-                if let Some(name) = name {
-                    by_name.insert(name, response);
-                }
-            }
+                .filter_map(|r| Some((r.requested_resource_name.clone()?, r)))
+                .collect();
             for (i, name) in chunk.iter().enumerate() {
-                if items.iter().any(|item| item.index == offset + i) {
-                    continue;
+                if check_resource_name(name, "people/").is_err() {
+                    continue; // already reported above
                 }
                 let outcome = match by_name.remove(name) {
                     Some(response) => person_outcome(response),
@@ -428,7 +423,7 @@ impl PeopleClient {
         };
         let mut items = Vec::new();
         let mut valid = Vec::new();
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         for (index, person) in contacts.iter().enumerate() {
             let problem = match check_resource_name(&person.resource_name, "people/") {
                 Err(e) => Some(ItemError::from(e)),
@@ -770,10 +765,16 @@ impl PeopleClient {
                 Attempt::Unauthorized { token } if !refreshed => {
                     // An access token can be revoked or expire early: refresh once, then retry
                     // without counting it as a failed attempt.
-                    refreshed = true;
-                    attempt -= 1;
-                    self.account.credentials.refresh_after_rejection(&token)?;
-                    continue;
+                    match self.account.credentials.refresh_after_rejection(&token) {
+                        Ok(_) => {
+                            refreshed = true;
+                            attempt -= 1;
+                            continue;
+                        }
+                        // The token endpoint is down: a failed attempt like any outage.
+                        Err(GoogleError::Unavailable { detail, .. }) => (None, false, detail),
+                        Err(other) => return Err(other),
+                    }
                 }
                 Attempt::Unauthorized { .. } => {
                     return Err(GoogleError::ReconnectNeeded {

@@ -28,3 +28,6 @@ pub use retry::RetryPolicy;
 pub use secrets::{MemorySecretStore, SecretStore};
 pub use time::{Clock, Sleeper, SystemClock, ThreadSleeper};
 pub use tokens::{Credentials, StoredTokens};
+
+#[cfg(test)]
+pub(crate) mod tests;

@@ -96,32 +96,9 @@ impl AccountQuota {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-
-    /// Virtual time: sleeping advances the clock instantly and is recorded.
-    #[derive(Default)]
-    pub(crate) struct FakeSleeper {
-        pub(crate) now: Mutex<Duration>,
-        pub(crate) sleeps: Mutex<Vec<Duration>>,
-    }
-
-    impl FakeSleeper {
-        pub(crate) fn sleeps(&self) -> Vec<Duration> {
-            self.sleeps.lock().unwrap().clone()
-        }
-    }
-
-    impl Sleeper for FakeSleeper {
-        fn monotonic(&self) -> Duration {
-            *self.now.lock().unwrap()
-        }
-
-        fn sleep(&self, d: Duration) {
-            *self.now.lock().unwrap() += d;
-            self.sleeps.lock().unwrap().push(d);
-        }
-    }
+    use crate::google::tests::stub::FakeSleeper;
 
     #[test]
     fn bucket_allows_a_burst_then_paces_at_the_rate() {

@@ -53,6 +53,9 @@ impl Integration {
         if let Some(ms) = config(&host, "sync.visibility_ms").and_then(|v| v.parse().ok()) {
             rules.visibility_ms = ms;
         }
+        if let Some(n) = config(&host, "sync.max_contacts_per_account").and_then(|v| v.parse().ok()) {
+            rules.max_contacts = n;
+        }
         log::info!("Google Contacts plugin started; data in {dir}");
         Ok(Integration {
             host,

@@ -15,15 +15,27 @@ pub fn crm_fields(c: &Contact, mapping: &FieldMapping) -> Fields {
         let n = &c.name;
         f.set_one(
             key::NAME,
-            items::name(n.prefix.as_str(), n.given.as_str(), n.middle.as_str(), n.family.as_str(), n.suffix.as_str()),
+            items::name(
+                n.prefix.as_str(),
+                n.given.as_str(),
+                n.middle.as_str(),
+                n.family.as_str(),
+                n.suffix.as_str(),
+            ),
         );
     }
     if maps(key::EMAILS) {
-        let emails = c.emails.iter().map(|e| (items::email(e.value.as_str(), e.kind.as_str()), e.primary));
+        let emails = c
+            .emails
+            .iter()
+            .map(|e| (items::email(e.value.as_str(), e.kind.as_str()), e.primary));
         f.set_many(key::EMAILS, emails.collect());
     }
     if maps(key::PHONES) {
-        let phones = c.phones.iter().map(|p| (items::phone(p.value.as_str(), p.kind.as_str()), p.primary));
+        let phones = c
+            .phones
+            .iter()
+            .map(|p| (items::phone(p.value.as_str(), p.kind.as_str()), p.primary));
         f.set_many(key::PHONES, phones.collect());
     }
     if maps(key::GENDER) {
@@ -47,17 +59,29 @@ pub fn crm_fields(c: &Contact, mapping: &FieldMapping) -> Fields {
         f.set_one(key::COMPANY, items::text(c.company.as_str()));
     }
     if maps(key::ADDRESSES) {
-        let addresses = c.addresses.iter().map(|a| (items::address(&address_parts(a)), a.primary));
+        let addresses = c
+            .addresses
+            .iter()
+            .map(|a| (items::address(&address_parts(a)), a.primary));
         f.set_many(key::ADDRESSES, addresses.collect());
     }
     set_urls(&mut f, c, mapping);
     if maps(key::MESSENGERS) {
-        let ims = c.messengers.iter().map(|m| (items::messenger(m.protocol.as_str(), m.username.as_str()), m.primary));
+        let ims = c.messengers.iter().map(|m| {
+            (
+                items::messenger(m.protocol.as_str(), m.username.as_str()),
+                m.primary,
+            )
+        });
         f.set_many(key::MESSENGERS, ims.collect());
     }
     for custom in &mapping.custom_fields {
         // A key listed twice in the CRM: the first entry is the field's value.
-        let value = c.custom_fields.iter().find(|cf| cf.key.as_str() == custom).map_or("", |cf| cf.value.as_str());
+        let value = c
+            .custom_fields
+            .iter()
+            .find(|cf| cf.key.as_str() == custom)
+            .map_or("", |cf| cf.value.as_str());
         f.set_one(&key::custom(custom), items::multiline(value));
     }
     f
@@ -67,7 +91,11 @@ pub fn crm_fields(c: &Contact, mapping: &FieldMapping) -> Fields {
 /// the Google side, applied to the order in which they are written there (profiles first), so a
 /// web site typed "Facebook" while the Facebook field is empty is seen as the profile on both.
 fn set_urls(f: &mut Fields, c: &Contact, mapping: &FieldMapping) {
-    let (vk, fb, web) = (mapping.maps(key::VKONTAKTE), mapping.maps(key::FACEBOOK), mapping.maps(key::WEBSITES));
+    let (vk, fb, web) = (
+        mapping.maps(key::VKONTAKTE),
+        mapping.maps(key::FACEBOOK),
+        mapping.maps(key::WEBSITES),
+    );
     let mut urls: Vec<(&str, &str, bool)> = Vec::new();
     if vk && !c.vkontakte.trim().is_empty() {
         urls.push((c.vkontakte.as_str(), VKONTAKTE_URL_TYPE, false));
@@ -76,7 +104,11 @@ fn set_urls(f: &mut Fields, c: &Contact, mapping: &FieldMapping) {
         urls.push((c.facebook.as_str(), FACEBOOK_URL_TYPE, false));
     }
     if web {
-        urls.extend(c.websites.iter().map(|w| (w.value.as_str(), w.kind.as_str(), w.primary)));
+        urls.extend(
+            c.websites
+                .iter()
+                .map(|w| (w.value.as_str(), w.kind.as_str(), w.primary)),
+        );
     }
     let slots = items::url_slots(urls.iter().map(|u| u.1), vk, fb);
     let mut websites = Vec::new();
@@ -124,11 +156,19 @@ pub fn fields_to_contact(fields: &Fields, base: &Contact, mapping: &FieldMapping
         };
     }
     if maps(key::EMAILS) {
-        let existing: Vec<String> = base.emails.iter().map(|e| items::email(e.value.as_str(), "").key).collect();
+        let existing: Vec<String> = base
+            .emails
+            .iter()
+            .map(|e| items::email(e.value.as_str(), "").key)
+            .collect();
         c.emails = typed_values(fields.items(key::EMAILS), &existing);
     }
     if maps(key::PHONES) {
-        let existing: Vec<String> = base.phones.iter().map(|p| items::phone(p.value.as_str(), "").key).collect();
+        let existing: Vec<String> = base
+            .phones
+            .iter()
+            .map(|p| items::phone(p.value.as_str(), "").key)
+            .collect();
         c.phones = typed_values(fields.items(key::PHONES), &existing);
     }
     if maps(key::GENDER) {
@@ -147,7 +187,11 @@ pub fn fields_to_contact(fields: &Fields, base: &Contact, mapping: &FieldMapping
         c.company = one(key::COMPANY);
     }
     if maps(key::ADDRESSES) {
-        let existing: Vec<String> = base.addresses.iter().map(|a| items::address(&address_parts(a)).key).collect();
+        let existing: Vec<String> = base
+            .addresses
+            .iter()
+            .map(|a| items::address(&address_parts(a)).key)
+            .collect();
         c.addresses = items::write_order(fields.items(key::ADDRESSES), &existing)
             .into_iter()
             .map(|i| Address {
@@ -165,7 +209,11 @@ pub fn fields_to_contact(fields: &Fields, base: &Contact, mapping: &FieldMapping
             .collect();
     }
     if maps(key::WEBSITES) {
-        let existing: Vec<String> = base.websites.iter().map(|w| items::website(w.value.as_str(), "").key).collect();
+        let existing: Vec<String> = base
+            .websites
+            .iter()
+            .map(|w| items::website(w.value.as_str(), "").key)
+            .collect();
         c.websites = typed_values(fields.items(key::WEBSITES), &existing);
     }
     if maps(key::VKONTAKTE) {

@@ -94,7 +94,10 @@ pub struct Item {
 
 impl Item {
     pub fn new(key: impl Into<String>) -> Self {
-        Item { key: key.into(), data: BTreeMap::new() }
+        Item {
+            key: key.into(),
+            data: BTreeMap::new(),
+        }
     }
 
     /// Adds a part, unless it is empty.
@@ -152,7 +155,10 @@ impl Fields {
     /// marked it primary. Normalizes as documented on the module: items with an empty key are
     /// dropped, duplicates keep their first occurrence, exactly one item is primary, sorted by key.
     pub(crate) fn set_many(&mut self, key: &str, items: Vec<(Item, bool)>) {
-        let items: Vec<(Item, bool)> = items.into_iter().filter(|(item, _)| !item.key.is_empty()).collect();
+        let items: Vec<(Item, bool)> = items
+            .into_iter()
+            .filter(|(item, _)| !item.key.is_empty())
+            .collect();
         let primary_key = items
             .iter()
             .find(|(_, primary)| *primary)
@@ -169,7 +175,8 @@ impl Fields {
         if by_key.is_empty() {
             self.0.remove(key);
         } else {
-            self.0.insert(key.to_string(), FieldValue::Many(by_key.into_values().collect()));
+            self.0
+                .insert(key.to_string(), FieldValue::Many(by_key.into_values().collect()));
         }
     }
 }
@@ -206,7 +213,11 @@ pub fn changed_person_fields(old: &Fields, new: &Fields) -> Vec<&'static str> {
         .filter(|k| old.get(k) != new.get(k))
         .filter_map(|k| person_field_of(k))
         .collect();
-    crate::google::person::UPDATABLE_PERSON_FIELDS.iter().copied().filter(|f| changed.contains(f)).collect()
+    crate::google::person::UPDATABLE_PERSON_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| changed.contains(f))
+        .collect()
 }
 
 #[cfg(test)]
@@ -229,7 +240,10 @@ mod tests {
         new.0.remove(key::VKONTAKTE);
         new.0.insert(key::FACEBOOK.into(), one("fb.com/a"));
         new.0.insert(key::custom("lead_source"), one("fair"));
-        assert_eq!(changed_person_fields(&old, &new), vec!["organizations", "urls", "userDefined"]);
+        assert_eq!(
+            changed_person_fields(&old, &new),
+            vec!["organizations", "urls", "userDefined"]
+        );
         assert!(changed_person_fields(&new, &new).is_empty());
     }
 
@@ -237,9 +251,20 @@ mod tests {
     fn many_values_have_exactly_one_primary_and_no_duplicates() {
         let item = |k: &str| Item::new(k).with("value", k);
         let mut f = Fields::default();
-        f.set_many("emails", vec![(item("b"), false), (item("a"), false), (item("b"), true), (item(""), true)]);
+        f.set_many(
+            "emails",
+            vec![
+                (item("b"), false),
+                (item("a"), false),
+                (item("b"), true),
+                (item(""), true),
+            ],
+        );
         let items = f.items("emails");
-        assert_eq!(items.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+        assert_eq!(
+            items.iter().map(|i| i.key.as_str()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
         assert_eq!(items.iter().filter(|i| i.is_primary()).count(), 1);
         assert!(items[1].is_primary(), "the marked item wins over the first one");
         f.set_many("emails", vec![]);

@@ -17,18 +17,36 @@ pub fn google_fields(p: &Person, mapping: &FieldMapping) -> Fields {
     // Singletons: Google allows one contact item; should there be more, the first one counts.
     if maps(key::NAME) {
         if let Some(n) = p.names.iter().find(|n| is_contact_source(&n.metadata)) {
-            let item =
-                items::name(&n.honorific_prefix, &n.given_name, &n.middle_name, &n.family_name, &n.honorific_suffix);
+            let item = items::name(
+                &n.honorific_prefix,
+                &n.given_name,
+                &n.middle_name,
+                &n.family_name,
+                &n.honorific_suffix,
+            );
             f.set_one(key::NAME, item);
         }
     }
     if maps(key::EMAILS) {
-        let emails = p.email_addresses.iter().filter(|e| is_contact_source(&e.metadata));
-        f.set_many(key::EMAILS, emails.map(|e| (items::email(&e.value, &e.kind), primary(&e.metadata))).collect());
+        let emails = p
+            .email_addresses
+            .iter()
+            .filter(|e| is_contact_source(&e.metadata));
+        f.set_many(
+            key::EMAILS,
+            emails
+                .map(|e| (items::email(&e.value, &e.kind), primary(&e.metadata)))
+                .collect(),
+        );
     }
     if maps(key::PHONES) {
         let phones = p.phone_numbers.iter().filter(|n| is_contact_source(&n.metadata));
-        f.set_many(key::PHONES, phones.map(|n| (items::phone(&n.value, &n.kind), primary(&n.metadata))).collect());
+        f.set_many(
+            key::PHONES,
+            phones
+                .map(|n| (items::phone(&n.value, &n.kind), primary(&n.metadata)))
+                .collect(),
+        );
     }
     if maps(key::GENDER) {
         if let Some(g) = p.genders.iter().find(|g| is_contact_source(&g.metadata)) {
@@ -39,7 +57,10 @@ pub fn google_fields(p: &Person, mapping: &FieldMapping) -> Fields {
         // A birthday given only as (deprecated) free text cannot be mapped to a date; it stays
         // in Google untouched until the CRM sets a birthday.
         let own = p.birthdays.iter().filter(|b| is_contact_source(&b.metadata));
-        if let Some(item) = own.filter_map(|b| b.date).find_map(|d| items::birthday(d.year, d.month, d.day)) {
+        if let Some(item) = own
+            .filter_map(|b| b.date)
+            .find_map(|d| items::birthday(d.year, d.month, d.day))
+        {
             f.set_one(key::BIRTHDAY, item);
         }
     }
@@ -57,9 +78,16 @@ pub fn google_fields(p: &Person, mapping: &FieldMapping) -> Fields {
         }
     }
     if maps(key::ADDRESSES) {
-        let addresses = p.addresses.iter().filter(|a| is_contact_source(&a.metadata)).map(|a| {
-            (items::address(&items::google_address_parts(a)), primary(&a.metadata))
-        });
+        let addresses = p
+            .addresses
+            .iter()
+            .filter(|a| is_contact_source(&a.metadata))
+            .map(|a| {
+                (
+                    items::address(&items::google_address_parts(a)),
+                    primary(&a.metadata),
+                )
+            });
         f.set_many(key::ADDRESSES, addresses.collect());
     }
     set_urls(&mut f, p, mapping);
@@ -67,11 +95,16 @@ pub fn google_fields(p: &Person, mapping: &FieldMapping) -> Fields {
         let ims = p.im_clients.iter().filter(|i| is_contact_source(&i.metadata));
         f.set_many(
             key::MESSENGERS,
-            ims.map(|i| (items::messenger(&i.protocol, &i.username), primary(&i.metadata))).collect(),
+            ims.map(|i| (items::messenger(&i.protocol, &i.username), primary(&i.metadata)))
+                .collect(),
         );
     }
     for custom in &mapping.custom_fields {
-        if let Some(u) = p.user_defined.iter().find(|u| is_contact_source(&u.metadata) && u.key == *custom) {
+        if let Some(u) = p
+            .user_defined
+            .iter()
+            .find(|u| is_contact_source(&u.metadata) && u.key == *custom)
+        {
             f.set_one(&key::custom(custom), items::multiline(&u.value));
         }
     }
@@ -83,7 +116,11 @@ fn primary(meta: &Option<FieldMetadata>) -> bool {
 }
 
 fn set_urls(f: &mut Fields, p: &Person, mapping: &FieldMapping) {
-    let (vk, fb, web) = (mapping.maps(key::VKONTAKTE), mapping.maps(key::FACEBOOK), mapping.maps(key::WEBSITES));
+    let (vk, fb, web) = (
+        mapping.maps(key::VKONTAKTE),
+        mapping.maps(key::FACEBOOK),
+        mapping.maps(key::WEBSITES),
+    );
     let own: Vec<_> = p.urls.iter().filter(|u| is_contact_source(&u.metadata)).collect();
     let slots = items::url_slots(own.iter().map(|u| u.kind.as_str()), vk, fb);
     let mut websites = Vec::new();

@@ -43,8 +43,17 @@ pub fn birthday(year: i32, month: i32, day: i32) -> Option<Item> {
     if !(1..=12).contains(&month) || !(1..=31).contains(&day) {
         return None;
     }
-    let year = if (1..=9999).contains(&year) { year.to_string() } else { String::new() };
-    Some(Item::new("").with("year", year).with("month", month.to_string()).with("day", day.to_string()))
+    let year = if (1..=9999).contains(&year) {
+        year.to_string()
+    } else {
+        String::new()
+    };
+    Some(
+        Item::new("")
+            .with("year", year)
+            .with("month", month.to_string())
+            .with("day", day.to_string()),
+    )
 }
 
 pub fn email(value: &str, kind: &str) -> Item {
@@ -55,8 +64,14 @@ pub fn email(value: &str, kind: &str) -> Item {
 
 pub fn phone(value: &str, kind: &str) -> Item {
     let value = normalize::text(value);
-    let key = if value.is_empty() { String::new() } else { normalize::phone_key(&value) };
-    Item::new(key).with(VALUE, value).with(TYPE, normalize::kind(kind, normalize::PHONE_TYPES))
+    let key = if value.is_empty() {
+        String::new()
+    } else {
+        normalize::phone_key(&value)
+    };
+    Item::new(key)
+        .with(VALUE, value)
+        .with(TYPE, normalize::kind(kind, normalize::PHONE_TYPES))
 }
 
 pub fn website(value: &str, kind: &str) -> Item {
@@ -73,7 +88,9 @@ pub fn messenger(protocol: &str, username: &str) -> Item {
     } else {
         format!("{}:{}", protocol.to_lowercase(), username.to_lowercase())
     };
-    Item::new(key).with("protocol", protocol).with("username", username)
+    Item::new(key)
+        .with("protocol", protocol)
+        .with("username", username)
 }
 
 /// The parts of a postal address, as either side stores them.
@@ -91,8 +108,16 @@ pub struct AddressParts<'a> {
 }
 
 /// The data keys of an address item's parts, in [`AddressParts`] order (after `type`).
-pub const ADDRESS_PARTS: [&str; 8] =
-    ["street", "extended", "po_box", "city", "region", "postal_code", "country", "country_code"];
+pub const ADDRESS_PARTS: [&str; 8] = [
+    "street",
+    "extended",
+    "po_box",
+    "city",
+    "region",
+    "postal_code",
+    "country",
+    "country_code",
+];
 
 pub fn address(a: &AddressParts) -> Item {
     let parts = [
@@ -181,8 +206,15 @@ pub fn is_contact_source(meta: &Option<FieldMetadata>) -> bool {
 /// The organization holding position and company: the primary one of the contact's own, else
 /// the first of them.
 pub fn main_organization(orgs: &[Organization]) -> Option<usize> {
-    let own = || orgs.iter().enumerate().filter(|(_, o)| is_contact_source(&o.metadata));
-    own().find(|(_, o)| FieldMetadata::is_primary(&o.metadata)).or_else(|| own().next()).map(|(i, _)| i)
+    let own = || {
+        orgs.iter()
+            .enumerate()
+            .filter(|(_, o)| is_contact_source(&o.metadata))
+    };
+    own()
+        .find(|(_, o)| FieldMetadata::is_primary(&o.metadata))
+        .or_else(|| own().next())
+        .map(|(i, _)| i)
 }
 
 /// The order in which to write a multi-valued field: the primary item first (Google makes the
@@ -191,7 +223,10 @@ pub fn main_organization(orgs: &[Organization]) -> Option<usize> {
 pub fn write_order<'a>(items: &'a [Item], existing_keys: &[String]) -> Vec<&'a Item> {
     let mut ordered: Vec<&Item> = items.iter().collect();
     ordered.sort_by_key(|item| {
-        let position = existing_keys.iter().position(|k| *k == item.key).unwrap_or(usize::MAX);
+        let position = existing_keys
+            .iter()
+            .position(|k| *k == item.key)
+            .unwrap_or(usize::MAX);
         (!item.is_primary(), position)
     });
     ordered

@@ -77,7 +77,10 @@ pub fn contact_to_person(contact: &Contact, mapping: &FieldMapping) -> Person {
 /// The CRM contact for a Google person: its mapped fields, and the id from our marker (0 when
 /// absent, meaning "new": the host assigns one on create).
 pub fn person_to_contact(person: &Person, mapping: &FieldMapping) -> Contact {
-    let base = Contact { id: crm_id_of(person).unwrap_or_default(), ..Contact::default() };
+    let base = Contact {
+        id: crm_id_of(person).unwrap_or_default(),
+        ..Contact::default()
+    };
     fields_to_contact(&google_fields(person, mapping), &base, mapping)
 }
 
@@ -96,10 +99,20 @@ pub fn crm_id_of(person: &Person) -> Option<ContactId> {
 pub fn set_crm_id(person: &mut Person, id: ContactId) -> bool {
     let value = id.0.to_string();
     let ours = |d: &ClientData| d.key == CRM_ID_KEY;
-    if person.client_data.iter().filter(|d| ours(d)).map(|d| d.value.as_str()).eq([value.as_str()]) {
+    if person
+        .client_data
+        .iter()
+        .filter(|d| ours(d))
+        .map(|d| d.value.as_str())
+        .eq([value.as_str()])
+    {
         return false;
     }
     person.client_data.retain(|d| !ours(d));
-    person.client_data.push(ClientData { key: CRM_ID_KEY.to_string(), value, ..ClientData::default() });
+    person.client_data.push(ClientData {
+        key: CRM_ID_KEY.to_string(),
+        value,
+        ..ClientData::default()
+    });
     true
 }

@@ -23,13 +23,31 @@ pub const PHONE_TYPES: &[&str] = &[
     "other",
 ];
 /// Standard `type` values of URLs, in Google's spelling.
-pub const URL_TYPES: &[&str] =
-    &["home", "work", "blog", "profile", "homePage", "ftp", "reservations", "appInstallPage", "other"];
+pub const URL_TYPES: &[&str] = &[
+    "home",
+    "work",
+    "blog",
+    "profile",
+    "homePage",
+    "ftp",
+    "reservations",
+    "appInstallPage",
+    "other",
+];
 /// Standard `type` values of addresses, in Google's spelling.
 pub const ADDRESS_TYPES: &[&str] = &["home", "work", "other"];
 /// Messenger protocols Google knows; any other text is a custom protocol, which Google keeps.
-pub const IM_PROTOCOLS: &[&str] =
-    &["aim", "msn", "yahoo", "skype", "qq", "googleTalk", "icq", "jabber", "netMeeting"];
+pub const IM_PROTOCOLS: &[&str] = &[
+    "aim",
+    "msn",
+    "yahoo",
+    "skype",
+    "qq",
+    "googleTalk",
+    "icq",
+    "jabber",
+    "netMeeting",
+];
 /// Standard gender values; any other text is a custom gender.
 pub const GENDERS: &[&str] = &["male", "female", "unspecified"];
 
@@ -61,7 +79,10 @@ pub fn email_key(s: &str) -> String {
 /// different identities for one unchanged number would make every sync write again.
 pub fn phone_key(s: &str) -> String {
     e164(s).unwrap_or_else(|| {
-        s.chars().filter(|c| !is_phone_separator(*c)).collect::<String>().to_lowercase()
+        s.chars()
+            .filter(|c| !is_phone_separator(*c))
+            .collect::<String>()
+            .to_lowercase()
     })
 }
 
@@ -99,7 +120,10 @@ fn e164(s: &str) -> Option<String> {
 /// spelling (Google echoes standard types in its own spelling); custom text is kept, trimmed.
 pub fn kind(s: &str, standard: &[&str]) -> String {
     let t = text(s);
-    standard.iter().find(|k| k.eq_ignore_ascii_case(&t)).map_or(t, |k| (*k).to_string())
+    standard
+        .iter()
+        .find(|k| k.eq_ignore_ascii_case(&t))
+        .map_or(t, |k| (*k).to_string())
 }
 
 /// ISO 3166-1 alpha-2 codes are upper case.

@@ -51,7 +51,10 @@ fn kind(choices: &'static [&'static str]) -> impl Strategy<Value = String> {
     prop::sample::select(choices).prop_map(str::to_string)
 }
 
-fn typed(value: impl Strategy<Value = String>, kinds: &'static [&'static str]) -> impl Strategy<Value = TypedValue> {
+fn typed(
+    value: impl Strategy<Value = String>,
+    kinds: &'static [&'static str],
+) -> impl Strategy<Value = TypedValue> {
     (value, kind(kinds), any::<bool>()).prop_map(|(value, kind, primary)| TypedValue {
         value: value.into(),
         kind: kind.into(),
@@ -60,10 +63,18 @@ fn typed(value: impl Strategy<Value = String>, kinds: &'static [&'static str]) -
 }
 
 fn email() -> impl Strategy<Value = String> {
-    (prop::sample::select(&["ann", "Bob.Lee", "zoë", "x+tag"][..]), 0..50u32, any::<bool>())
+    (
+        prop::sample::select(&["ann", "Bob.Lee", "zoë", "x+tag"][..]),
+        0..50u32,
+        any::<bool>(),
+    )
         .prop_map(|(local, n, upper)| {
             let e = format!("{local}{n}@example.com");
-            if upper { e.to_uppercase() } else { e }
+            if upper {
+                e.to_uppercase()
+            } else {
+                e
+            }
         })
 }
 
@@ -80,35 +91,78 @@ fn phone() -> impl Strategy<Value = String> {
 }
 
 fn url() -> impl Strategy<Value = String> {
-    (prop::sample::select(&["https://example.com/", "http://blog.example.org/", "https://ли.рф/"][..]), words(1))
+    (
+        prop::sample::select(
+            &[
+                "https://example.com/",
+                "http://blog.example.org/",
+                "https://ли.рф/",
+            ][..],
+        ),
+        words(1),
+    )
         .prop_map(|(base, path)| format!("{base}{}", path.replace(' ', "-")))
 }
 
 const EMAIL_KINDS: &[&str] = &["", "work", "home", "Work", "OTHER", "school friend"];
 const PHONE_KINDS: &[&str] = &["", "mobile", "Mobile", "work", "homeFax", "WORKMOBILE", "dacha"];
-const URL_KINDS: &[&str] = &["", "blog", "homePage", "work", "Facebook", "VKontakte", "portfolio"];
+const URL_KINDS: &[&str] = &[
+    "",
+    "blog",
+    "homePage",
+    "work",
+    "Facebook",
+    "VKontakte",
+    "portfolio",
+];
 
 fn address() -> impl Strategy<Value = Address> {
     (
-        (kind(&["", "home", "Work", "cottage"]), words(3), words(1), words(1)),
-        (words(2), words(1), words(1), words(2), kind(&["", "ua", "DE"]), any::<bool>()),
+        (
+            kind(&["", "home", "Work", "cottage"]),
+            words(3),
+            words(1),
+            words(1),
+        ),
+        (
+            words(2),
+            words(1),
+            words(1),
+            words(2),
+            kind(&["", "ua", "DE"]),
+            any::<bool>(),
+        ),
     )
-        .prop_map(|((kind, street, extended, po_box), (city, region, postal_code, country, cc, primary))| Address {
-            kind: kind.into(),
-            street: street.into(),
-            extended: extended.into(),
-            po_box: po_box.into(),
-            city: city.into(),
-            region: region.into(),
-            postal_code: postal_code.into(),
-            country: country.into(),
-            country_code: cc.into(),
-            primary,
-        })
+        .prop_map(
+            |((kind, street, extended, po_box), (city, region, postal_code, country, cc, primary))| Address {
+                kind: kind.into(),
+                street: street.into(),
+                extended: extended.into(),
+                po_box: po_box.into(),
+                city: city.into(),
+                region: region.into(),
+                postal_code: postal_code.into(),
+                country: country.into(),
+                country_code: cc.into(),
+                primary,
+            },
+        )
 }
 
 fn messenger() -> impl Strategy<Value = Messenger> {
-    (kind(&["skype", "Skype", "telegram", "whatsapp", "jabber", "googletalk", "ICQ"]), words(1), any::<bool>())
+    (
+        kind(&[
+            "skype",
+            "Skype",
+            "telegram",
+            "whatsapp",
+            "jabber",
+            "googletalk",
+            "ICQ",
+        ]),
+        words(1),
+        any::<bool>(),
+    )
         .prop_map(|(protocol, username, primary)| Messenger {
             protocol: protocol.into(),
             username: username.into(),
@@ -117,8 +171,14 @@ fn messenger() -> impl Strategy<Value = Messenger> {
 }
 
 fn birthday() -> impl Strategy<Value = ROption<Birthday>> {
-    prop::option::of((prop::option::of(1900..2030u16), 1..=12u8, 1..=28u8))
-        .prop_map(|b| b.map(|(year, month, day)| Birthday { year: year.into(), month, day }).into())
+    prop::option::of((prop::option::of(1900..2030u16), 1..=12u8, 1..=28u8)).prop_map(|b| {
+        b.map(|(year, month, day)| Birthday {
+            year: year.into(),
+            month,
+            day,
+        })
+        .into()
+    })
 }
 
 const CUSTOM_KEYS: &[&str] = &["lead_source", "tier", "note_2"];
@@ -128,11 +188,17 @@ fn custom_fields() -> impl Strategy<Value = Vec<CustomField>> {
         let mut seen = Vec::new();
         fields
             .into_iter()
-            .filter(|(k, _)| !seen.contains(k) && {
-                seen.push(*k);
-                true
+            .filter(|(k, _)| {
+                !seen.contains(k) && {
+                    seen.push(*k);
+                    true
+                }
             })
-            .map(|(k, v)| CustomField { key: k.into(), label: format!("Label {k}").into(), value: v.into() })
+            .map(|(k, v)| CustomField {
+                key: k.into(),
+                label: format!("Label {k}").into(),
+                value: v.into(),
+            })
             .collect()
     })
 }
@@ -194,7 +260,10 @@ fn mapping() -> impl Strategy<Value = FieldMapping> {
     ];
     let custom = prop::collection::vec(prop::sample::select(CUSTOM_KEYS), 0..3)
         .prop_map(|c| c.into_iter().map(str::to_string).collect());
-    (custom, disabled).prop_map(|(custom_fields, disabled)| FieldMapping { custom_fields, disabled })
+    (custom, disabled).prop_map(|(custom_fields, disabled)| FieldMapping {
+        custom_fields,
+        disabled,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -231,14 +300,22 @@ fn contact_source(primary: bool) -> Option<FieldMetadata> {
         primary: Some(primary),
         source_primary: primary,
         verified: None,
-        source: Some(Source { kind: "CONTACT".into(), id: "c42".into(), ..Source::default() }),
+        source: Some(Source {
+            kind: "CONTACT".into(),
+            id: "c42".into(),
+            ..Source::default()
+        }),
     })
 }
 
 fn profile_source() -> Option<FieldMetadata> {
     Some(FieldMetadata {
         primary: Some(false),
-        source: Some(Source { kind: "PROFILE".into(), id: "1001".into(), ..Source::default() }),
+        source: Some(Source {
+            kind: "PROFILE".into(),
+            id: "1001".into(),
+            ..Source::default()
+        }),
         ..FieldMetadata::default()
     })
 }
@@ -246,7 +323,8 @@ fn profile_source() -> Option<FieldMetadata> {
 fn formatted(kind: &str) -> Option<String> {
     (!kind.is_empty()).then(|| {
         let mut c = kind.chars();
-        c.next().map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+        c.next()
+            .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
     })
 }
 
@@ -257,7 +335,8 @@ fn echo(sent: &Person) -> Person {
     let mut p = sent.clone();
     // Read-only copies from the profile are Google's; drop those of an earlier echo.
     p.names.retain(|n| items::is_contact_source(&n.metadata));
-    p.email_addresses.retain(|e| items::is_contact_source(&e.metadata));
+    p.email_addresses
+        .retain(|e| items::is_contact_source(&e.metadata));
     p.resource_name = "people/c42".into();
     p.etag = "%EgUBAi43PRoEAQIFByIMR0xNRnBtWWhXYk09".into();
     p.metadata = Some(PersonMetadata {
@@ -279,19 +358,28 @@ fn echo(sent: &Person) -> Person {
         ..Membership::default()
     }];
     for (i, n) in p.names.iter_mut().enumerate() {
-        let display =
-            [&n.honorific_prefix, &n.given_name, &n.middle_name, &n.family_name, &n.honorific_suffix]
-                .iter()
-                .filter(|s| !s.is_empty())
-                .map(|s| s.as_str())
-                .collect::<Vec<_>>()
-                .join(" ");
+        let display = [
+            &n.honorific_prefix,
+            &n.given_name,
+            &n.middle_name,
+            &n.family_name,
+            &n.honorific_suffix,
+        ]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .map(|s| s.as_str())
+        .collect::<Vec<_>>()
+        .join(" ");
         n.display_name = Some(display.clone());
         n.display_name_last_first = Some(display.clone());
         n.unstructured_name = display;
         n.metadata = contact_source(i == 0);
     }
-    p.names.push(Name { given_name: "Profile Name".into(), metadata: profile_source(), ..Name::default() });
+    p.names.push(Name {
+        given_name: "Profile Name".into(),
+        metadata: profile_source(),
+        ..Name::default()
+    });
     for (i, e) in p.email_addresses.iter_mut().enumerate() {
         e.formatted_type = formatted(&e.kind);
         e.metadata = contact_source(i == 0);
@@ -357,6 +445,23 @@ proptest! {
         let back = person_to_contact(&person, &m);
         prop_assert_eq!(crm_fields(&back, &m), crm_fields(&c, &m));
         prop_assert_eq!(back.id, c.id);
+        // The generated values are already normalized, so they come back verbatim.
+        let all = FieldMapping::default();
+        let unchanged = |k: &str| m.maps(k) && all.maps(k);
+        if unchanged(key::NAME) { prop_assert_eq!(&back.name, &c.name); }
+        if unchanged(key::BIRTHDAY) { prop_assert_eq!(back.birthday, c.birthday); }
+        if unchanged(key::NOTES) { prop_assert_eq!(&back.notes, &c.notes); }
+        if unchanged(key::POSITION) { prop_assert_eq!(&back.position, &c.position); }
+        if unchanged(key::COMPANY) { prop_assert_eq!(&back.company, &c.company); }
+        for custom in c.custom_fields.iter().filter(|f| m.custom_fields.iter().any(|k| k == f.key.as_str())) {
+            let value = back.custom_fields.iter().find(|f| f.key == custom.key).map(|f| f.value.as_str());
+            prop_assert_eq!(value.unwrap_or(""), custom.value.as_str());
+        }
+        // Multi-valued fields: deduplicated, but every value returned is one that was sent.
+        let values = |list: &RVec<TypedValue>| list.iter().map(|v| v.value.to_string()).collect::<Vec<_>>();
+        prop_assert!(values(&back.emails).iter().all(|v| values(&c.emails).contains(v)));
+        prop_assert!(values(&back.phones).iter().all(|v| values(&c.phones).contains(v)));
+        prop_assert_eq!(back.emails.iter().filter(|e| e.primary).count(), usize::from(!back.emails.is_empty()));
     }
 
     /// What Google echoes after a create compares equal to what was sent: zero writes next time.
@@ -417,32 +522,71 @@ fn only_fields(base: &Person, fields: &[&str], sent: &Person) -> Person {
 fn sample_contact() -> Contact {
     Contact {
         id: ContactId(7),
-        name: PersonName { given: "Ann".into(), family: "Lee".into(), ..PersonName::default() },
+        name: PersonName {
+            given: "Ann".into(),
+            family: "Lee".into(),
+            ..PersonName::default()
+        },
         emails: rvec(vec![
-            TypedValue { value: "ann@work.example".into(), kind: "work".into(), primary: false },
-            TypedValue { value: "Ann@Home.example".into(), kind: "Home".into(), primary: true },
+            TypedValue {
+                value: "ann@work.example".into(),
+                kind: "work".into(),
+                primary: false,
+            },
+            TypedValue {
+                value: "Ann@Home.example".into(),
+                kind: "Home".into(),
+                primary: true,
+            },
         ]),
-        phones: rvec(vec![TypedValue { value: "(650) 253-0000".into(), kind: "mobile".into(), primary: true }]),
+        phones: rvec(vec![TypedValue {
+            value: "(650) 253-0000".into(),
+            kind: "mobile".into(),
+            primary: true,
+        }]),
         gender: "female".into(),
         position: "CTO".into(),
         company: "Acme".into(),
-        websites: rvec(vec![TypedValue { value: "https://ann.example".into(), kind: "blog".into(), primary: false }]),
+        websites: rvec(vec![TypedValue {
+            value: "https://ann.example".into(),
+            kind: "blog".into(),
+            primary: false,
+        }]),
         vkontakte: "https://vk.com/ann".into(),
         facebook: "https://facebook.com/ann".into(),
         messengers: rvec(vec![
-            Messenger { protocol: "skype".into(), username: "ann.lee".into(), primary: true },
-            Messenger { protocol: "telegram".into(), username: "@annlee".into(), primary: false },
+            Messenger {
+                protocol: "skype".into(),
+                username: "ann.lee".into(),
+                primary: true,
+            },
+            Messenger {
+                protocol: "telegram".into(),
+                username: "@annlee".into(),
+                primary: false,
+            },
         ]),
         custom_fields: rvec(vec![
-            CustomField { key: "lead_source".into(), label: "Lead source".into(), value: "fair 2026".into() },
-            CustomField { key: "secret".into(), label: "Secret".into(), value: "not mapped".into() },
+            CustomField {
+                key: "lead_source".into(),
+                label: "Lead source".into(),
+                value: "fair 2026".into(),
+            },
+            CustomField {
+                key: "secret".into(),
+                label: "Secret".into(),
+                value: "not mapped".into(),
+            },
         ]),
         ..Contact::default()
     }
 }
 
 fn sample_mapping() -> FieldMapping {
-    FieldMapping { custom_fields: vec!["lead_source".into()], disabled: Vec::new() }
+    FieldMapping {
+        custom_fields: vec!["lead_source".into()],
+        disabled: Vec::new(),
+    }
 }
 
 /// A person as stored in Google: ours, plus data only Google has.
@@ -450,12 +594,32 @@ fn google_person() -> Person {
     let mut p = echo(&contact_to_person(&sample_contact(), &sample_mapping()));
     p.names[0].phonetic_given_name = "An".into();
     p.email_addresses[0].display_name = "Ann at home".into();
-    p.genders = vec![Gender { value: "female".into(), address_me_as: "she".into(), ..Gender::default() }];
+    p.genders = vec![Gender {
+        value: "female".into(),
+        address_me_as: "she".into(),
+        ..Gender::default()
+    }];
     p.organizations[0].department = "R&D".into();
-    p.organizations.push(Organization { name: "Old School".into(), kind: "school".into(), ..Organization::default() });
-    p.client_data.push(ClientData { key: "other_app".into(), value: "x1".into(), ..ClientData::default() });
-    p.user_defined.push(UserDefined { key: "Hobby".into(), value: "chess".into(), ..UserDefined::default() });
-    p.urls.push(Url { value: "https://profile.example".into(), kind: "profile".into(), ..Url::default() });
+    p.organizations.push(Organization {
+        name: "Old School".into(),
+        kind: "school".into(),
+        ..Organization::default()
+    });
+    p.client_data.push(ClientData {
+        key: "other_app".into(),
+        value: "x1".into(),
+        ..ClientData::default()
+    });
+    p.user_defined.push(UserDefined {
+        key: "Hobby".into(),
+        value: "chess".into(),
+        ..UserDefined::default()
+    });
+    p.urls.push(Url {
+        value: "https://profile.example".into(),
+        kind: "profile".into(),
+        ..Url::default()
+    });
     p.phone_numbers.push(PhoneNumber {
         value: "+1 202 555 0100".into(),
         kind: "work".into(),
@@ -469,10 +633,20 @@ fn google_person() -> Person {
 fn person_to_create_has_primary_first_and_our_marker() {
     let p = contact_to_person(&sample_contact(), &sample_mapping());
     assert_eq!(p.email_addresses[0].value, "Ann@Home.example", "primary first");
-    assert_eq!(p.email_addresses[0].kind, "home", "standard type in Google's spelling");
+    assert_eq!(
+        p.email_addresses[0].kind, "home",
+        "standard type in Google's spelling"
+    );
     assert_eq!(p.im_clients[0].protocol, "skype");
-    assert_eq!(p.im_clients[1].protocol, "telegram", "other messengers as custom protocols");
-    let urls: Vec<_> = p.urls.iter().map(|u| (u.kind.as_str(), u.value.as_str())).collect();
+    assert_eq!(
+        p.im_clients[1].protocol, "telegram",
+        "other messengers as custom protocols"
+    );
+    let urls: Vec<_> = p
+        .urls
+        .iter()
+        .map(|u| (u.kind.as_str(), u.value.as_str()))
+        .collect();
     assert_eq!(
         urls,
         [
@@ -482,10 +656,26 @@ fn person_to_create_has_primary_first_and_our_marker() {
         ]
     );
     assert_eq!(p.organizations.len(), 1);
-    assert_eq!((p.organizations[0].title.as_str(), p.organizations[0].name.as_str()), ("CTO", "Acme"));
+    assert_eq!(
+        (
+            p.organizations[0].title.as_str(),
+            p.organizations[0].name.as_str()
+        ),
+        ("CTO", "Acme")
+    );
     assert_eq!(p.user_defined.len(), 1, "only the selected custom field");
-    assert_eq!((p.user_defined[0].key.as_str(), p.user_defined[0].value.as_str()), ("lead_source", "fair 2026"));
-    assert_eq!(p.client_data, vec![ClientData { key: CRM_ID_KEY.into(), value: "7".into(), metadata: None }]);
+    assert_eq!(
+        (p.user_defined[0].key.as_str(), p.user_defined[0].value.as_str()),
+        ("lead_source", "fair 2026")
+    );
+    assert_eq!(
+        p.client_data,
+        vec![ClientData {
+            key: CRM_ID_KEY.into(),
+            value: "7".into(),
+            metadata: None
+        }]
+    );
     assert!(p.etag.is_empty() && p.resource_name.is_empty() && p.memberships.is_empty());
 }
 
@@ -495,23 +685,29 @@ fn google_only_data_survives_fields_to_person() {
     let m = sample_mapping();
     let mut edited = sample_contact();
     edited.position = "CEO".into();
-    edited.emails.push(TypedValue { value: "new@example.com".into(), kind: "other".into(), primary: false });
+    edited.emails.push(TypedValue {
+        value: "new@example.com".into(),
+        kind: "other".into(),
+        primary: false,
+    });
     edited.websites = RVec::new();
     let new = crm_fields(&edited, &m);
     let p = fields_to_person(&new, &base, &m);
 
     // Untouched top-level data.
-    assert_eq!((&p.resource_name, &p.etag, &p.metadata, &p.memberships), (
-        &base.resource_name,
-        &base.etag,
-        &base.metadata,
-        &base.memberships
-    ));
+    assert_eq!(
+        (&p.resource_name, &p.etag, &p.metadata, &p.memberships),
+        (&base.resource_name, &base.etag, &base.metadata, &base.memberships)
+    );
     assert_eq!(p.client_data, base.client_data, "our marker and other apps' data");
     // Unmapped parts of mapped fields.
     assert_eq!(p.names.len(), 1, "the profile's read-only copy is not sent back");
     assert_eq!(p.names[0].phonetic_given_name, "An");
-    let home = p.email_addresses.iter().find(|e| e.value == "Ann@Home.example").expect("kept");
+    let home = p
+        .email_addresses
+        .iter()
+        .find(|e| e.value == "Ann@Home.example")
+        .expect("kept");
     assert_eq!(home.display_name, "Ann at home");
     assert_eq!(p.email_addresses.len(), 3);
     assert_eq!(p.genders[0].address_me_as, "she");
@@ -520,12 +716,27 @@ fn google_only_data_survives_fields_to_person() {
     assert_eq!(p.organizations[0].name, "Acme");
     assert_eq!(p.organizations[0].department, "R&D");
     assert_eq!(p.organizations[1].name, "Old School");
-    assert!(p.user_defined.iter().any(|u| u.key == "Hobby" && u.value == "chess"));
+    assert!(p
+        .user_defined
+        .iter()
+        .any(|u| u.key == "Hobby" && u.value == "chess"));
     // The web sites were removed in the CRM; the profiles stay.
     let urls: Vec<_> = p.urls.iter().map(|u| u.value.as_str()).collect();
     assert_eq!(urls, ["https://vk.com/ann", "https://facebook.com/ann"]);
     // Read-only values are not sent.
-    assert!(p.phone_numbers.iter().all(|n| n.canonical_form.is_none() && n.metadata.is_none()));
+    assert!(p
+        .phone_numbers
+        .iter()
+        .all(|n| n.canonical_form.is_none() && n.formatted_type.is_none()));
+    let primary_only = Some(FieldMetadata {
+        source_primary: true,
+        ..FieldMetadata::default()
+    });
+    assert_eq!(
+        p.email_addresses[0].metadata, primary_only,
+        "the primary one, written first"
+    );
+    assert!(p.email_addresses[1..].iter().all(|e| e.metadata.is_none()));
     assert!(p.names.iter().all(|n| n.display_name.is_none()));
 
     let changed = changed_person_fields(&google_fields(&base, &m), &new);
@@ -535,7 +746,10 @@ fn google_only_data_survives_fields_to_person() {
 #[test]
 fn disabled_fields_are_neither_read_nor_written() {
     let base = google_person();
-    let m = FieldMapping { custom_fields: Vec::new(), disabled: vec!["websites".into(), "gender".into()] };
+    let m = FieldMapping {
+        custom_fields: Vec::new(),
+        disabled: vec!["websites".into(), "gender".into()],
+    };
     let fields = google_fields(&base, &m);
     assert!(fields.get(key::WEBSITES).is_none() && fields.get(key::GENDER).is_none());
     assert!(fields.0.keys().all(|k| !k.starts_with(key::CUSTOM_PREFIX)));
@@ -543,7 +757,11 @@ fn disabled_fields_are_neither_read_nor_written() {
     assert_eq!(p.genders, base.genders);
     assert_eq!(p.user_defined, base.user_defined);
     let urls: Vec<_> = p.urls.iter().map(|u| u.value.as_str()).collect();
-    assert_eq!(urls, ["https://ann.example", "https://profile.example"], "web sites kept, profiles cleared");
+    assert_eq!(
+        urls,
+        ["https://ann.example", "https://profile.example"],
+        "web sites kept, profiles cleared"
+    );
 
     let mut crm = sample_contact();
     crm.gender = "male".into();
@@ -561,7 +779,14 @@ fn shared_google_fields_are_written_whole() {
     assert_eq!(changed_person_fields(&google_fields(&base, &m), &new), ["urls"]);
     let p = fields_to_person(&new, &base, &m);
     let urls: Vec<_> = p.urls.iter().map(|u| u.value.as_str()).collect();
-    assert_eq!(urls, ["https://vk.com/ann", "https://ann.example", "https://profile.example"]);
+    assert_eq!(
+        urls,
+        [
+            "https://vk.com/ann",
+            "https://ann.example",
+            "https://profile.example"
+        ]
+    );
 }
 
 #[test]
@@ -571,17 +796,27 @@ fn crm_marker_round_trips_and_other_client_data_is_kept() {
     assert!(!set_crm_id(&mut p, ContactId(7)), "unchanged: no write needed");
     assert!(set_crm_id(&mut p, ContactId(8)));
     assert_eq!(crm_id_of(&p), Some(ContactId(8)));
-    let keys: Vec<_> = p.client_data.iter().map(|d| (d.key.as_str(), d.value.as_str())).collect();
+    let keys: Vec<_> = p
+        .client_data
+        .iter()
+        .map(|d| (d.key.as_str(), d.value.as_str()))
+        .collect();
     assert_eq!(keys, [("other_app", "x1"), (CRM_ID_KEY, "8")]);
     assert_eq!(person_to_contact(&p, &sample_mapping()).id, ContactId(8));
 
     let stranger = Person {
-        client_data: vec![ClientData { key: CRM_ID_KEY.into(), value: "not a number".into(), metadata: None }],
+        client_data: vec![ClientData {
+            key: CRM_ID_KEY.into(),
+            value: "not a number".into(),
+            metadata: None,
+        }],
         ..Person::default()
     };
     assert_eq!(crm_id_of(&stranger), None);
     assert_eq!(person_to_contact(&stranger, &sample_mapping()).id, ContactId(0));
-    assert!(contact_to_person(&Contact::default(), &sample_mapping()).client_data.is_empty());
+    assert!(contact_to_person(&Contact::default(), &sample_mapping())
+        .client_data
+        .is_empty());
 }
 
 #[test]
@@ -589,11 +824,27 @@ fn google_normalization_compares_equal() {
     let m = FieldMapping::default();
     let mut c = Contact::default();
     c.name.given = "  Ann   Marie ".into();
-    c.phones = rvec(vec![TypedValue { value: "650-253-0000".into(), kind: "MOBILE".into(), primary: false }]);
-    c.emails = rvec(vec![TypedValue { value: "ANN@EXAMPLE.COM".into(), kind: "".into(), primary: false }]);
-    c.birthday = ROption::RSome(Birthday { year: ROption::RNone, month: 2, day: 29 });
+    c.phones = rvec(vec![TypedValue {
+        value: "650-253-0000".into(),
+        kind: "MOBILE".into(),
+        primary: false,
+    }]);
+    c.emails = rvec(vec![TypedValue {
+        value: "ANN@EXAMPLE.COM".into(),
+        kind: "".into(),
+        primary: false,
+    }]);
+    c.birthday = ROption::RSome(Birthday {
+        year: ROption::RNone,
+        month: 2,
+        day: 29,
+    });
     let mut g = Person {
-        names: vec![Name { given_name: "Ann Marie".into(), display_name: Some("Ann Marie".into()), ..Name::default() }],
+        names: vec![Name {
+            given_name: "Ann Marie".into(),
+            display_name: Some("Ann Marie".into()),
+            ..Name::default()
+        }],
         phone_numbers: vec![PhoneNumber {
             value: "650-253-0000".into(),
             kind: "mobile".into(),
@@ -601,9 +852,16 @@ fn google_normalization_compares_equal() {
             formatted_type: Some("Mobile".into()),
             metadata: contact_source(true),
         }],
-        email_addresses: vec![EmailAddress { value: "ANN@EXAMPLE.COM".into(), ..EmailAddress::default() }],
+        email_addresses: vec![EmailAddress {
+            value: "ANN@EXAMPLE.COM".into(),
+            ..EmailAddress::default()
+        }],
         birthdays: vec![person::Birthday {
-            date: Some(person::Date { year: 0, month: 2, day: 29 }),
+            date: Some(person::Date {
+                year: 0,
+                month: 2,
+                day: 29,
+            }),
             ..person::Birthday::default()
         }],
         ..Person::default()
@@ -611,14 +869,25 @@ fn google_normalization_compares_equal() {
     assert_eq!(google_fields(&g, &m), crm_fields(&c, &m));
     assert_eq!(google_fields(&g, &m).items(key::PHONES)[0].key, "+16502530000");
     g.email_addresses[0].value = "ann@example.com".into();
-    assert_ne!(google_fields(&g, &m), crm_fields(&c, &m), "a changed spelling is an edit to sync");
+    assert_ne!(
+        google_fields(&g, &m),
+        crm_fields(&c, &m),
+        "a changed spelling is an edit to sync"
+    );
     assert_eq!(
         google_fields(&g, &m).items(key::EMAILS)[0].key,
         crm_fields(&c, &m).items(key::EMAILS)[0].key,
         "… of the same address"
     );
     let back = person_to_contact(&g, &m);
-    assert_eq!(back.birthday, ROption::RSome(Birthday { year: ROption::RNone, month: 2, day: 29 }));
+    assert_eq!(
+        back.birthday,
+        ROption::RSome(Birthday {
+            year: ROption::RNone,
+            month: 2,
+            day: 29
+        })
+    );
     assert_eq!(back.name.given.as_str(), "Ann Marie");
     assert_eq!(back.phones[0].kind.as_str(), "mobile");
     assert!(back.phones[0].primary);

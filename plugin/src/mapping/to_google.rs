@@ -6,19 +6,17 @@
 //! organization's department, other organizations, unmapped `userDefined` keys, web sites when
 //! only the profiles are mapped…). Google fields we do not map are left as they are in `base`.
 //!
-//! Items we write carry no metadata and no read-only values: Google derives those again. Items of
+//! Items we write carry no read-only values and no metadata but `sourcePrimary` on the primary
+//! item of multi-valued fields (which is also written first): Google derives the rest. Items of
 //! other sources (the person's Google profile) are not written back, being read-only.
 
 use crate::google::person::{
-    Address, FieldMetadata, Biography, Birthday, Date, EmailAddress, Gender, ImClient, Name, Organization, Person, PhoneNumber,
-    Url, UserDefined,
+    Address, Biography, Birthday, Date, EmailAddress, FieldMetadata, Gender, ImClient, Name, Organization,
+    Person, PhoneNumber, Url, UserDefined,
 };
 
 use super::fields::{key, Fields, Item};
-use super::items::{
-    self, is_contact_source, UrlSlot, ADDRESS_PARTS, FACEBOOK_URL_TYPE, TYPE, VALUE,
-    VKONTAKTE_URL_TYPE,
-};
+use super::items::{self, is_contact_source, UrlSlot, FACEBOOK_URL_TYPE, TYPE, VALUE, VKONTAKTE_URL_TYPE};
 use super::normalize;
 use super::FieldMapping;
 
@@ -68,7 +66,11 @@ pub fn fields_to_person(f: &Fields, base: &Person, mapping: &FieldMapping) -> Pe
         p.biographies = if notes.is_empty() {
             Vec::new()
         } else {
-            vec![Biography { value: notes.to_string(), content_type: "TEXT_PLAIN".into(), ..Biography::default() }]
+            vec![Biography {
+                value: notes.to_string(),
+                content_type: "TEXT_PLAIN".into(),
+                ..Biography::default()
+            }]
         };
     }
     if maps(key::POSITION) || maps(key::COMPANY) {
@@ -81,11 +83,15 @@ pub fn fields_to_person(f: &Fields, base: &Person, mapping: &FieldMapping) -> Pe
             |a| items::address(&items::google_address_parts(a)).key,
             |a: &mut Address, i| {
                 a.kind = i.get(TYPE).to_string();
-                let [street, extended, po_box, city, region, postal_code, country, country_code] =
-                    ADDRESS_PARTS.map(|part| i.get(part).to_string());
-                (a.street_address, a.extended_address, a.po_box, a.city, a.region) =
-                    (street, extended, po_box, city, region);
-                (a.postal_code, a.country, a.country_code) = (postal_code, country, country_code);
+                let part = |name: &str| i.get(name).to_string();
+                a.street_address = part("street");
+                a.extended_address = part("extended");
+                a.po_box = part("po_box");
+                a.city = part("city");
+                a.region = part("region");
+                a.postal_code = part("postal_code");
+                a.country = part("country");
+                a.country_code = part("country_code");
                 // Derived from the parts by Google; a stale one would contradict them.
                 a.formatted_value = None;
                 a.formatted_type = None;
@@ -134,32 +140,55 @@ macro_rules! field_items {
 }
 field_items!(EmailAddress, PhoneNumber, Address, Url, ImClient);
 
-/// Rebuilds a multi-valued field: one item per `Fields` item, in write order, each starting from
-/// the contact's existing item of the same identity (to keep the parts we do not map) or from
-/// scratch, without metadata (Google sets it; the first item becomes primary).
+/// Rebuilds a multi-valued field: one item per `Fields` item, in write order (primary first), each
+/// starting from the contact's existing item of the same identity (to keep the parts we do not
+/// map) or from scratch, with no metadata but the primary flag.
 fn rebuild<T: FieldItem>(
     new: &[Item],
     base: &[T],
     key_of: impl Fn(&T) -> String,
     fill: impl Fn(&mut T, &Item),
 ) -> Vec<T> {
-    let own: Vec<T> = base.iter().filter(|x| is_contact_source(x.metadata())).cloned().collect();
+    let own: Vec<T> = base
+        .iter()
+        .filter(|x| is_contact_source(x.metadata()))
+        .cloned()
+        .collect();
     let keys: Vec<String> = own.iter().map(&key_of).collect();
     items::write_order(new, &keys)
         .into_iter()
         .map(|item| {
-            let mut out = keys.iter().position(|k| *k == item.key).map(|j| own[j].clone()).unwrap_or_default();
+            let mut out = keys
+                .iter()
+                .position(|k| *k == item.key)
+                .map(|j| own[j].clone())
+                .unwrap_or_default();
             fill(&mut out, item);
-            *out.metadata_mut() = None;
+            // Google makes the first item primary; saying so explicitly (`sourcePrimary`, the
+            // writable flag) also holds where a server would keep an older choice.
+            *out.metadata_mut() = item.is_primary().then(|| FieldMetadata {
+                source_primary: true,
+                ..FieldMetadata::default()
+            });
             out
         })
         .collect()
 }
 
 fn names(f: &Fields, base: &[Name]) -> Vec<Name> {
-    let mut name = base.iter().find(|n| is_contact_source(&n.metadata)).cloned().unwrap_or_default();
+    let mut name = base
+        .iter()
+        .find(|n| is_contact_source(&n.metadata))
+        .cloned()
+        .unwrap_or_default();
     let part = |p: &str| f.one_value(key::NAME, p).to_string();
-    let parts = [part("prefix"), part("given"), part("middle"), part("family"), part("suffix")];
+    let parts = [
+        part("prefix"),
+        part("given"),
+        part("middle"),
+        part("family"),
+        part("suffix"),
+    ];
     let old = [
         &name.honorific_prefix,
         &name.given_name,
@@ -173,8 +202,13 @@ fn names(f: &Fields, base: &[Name]) -> Vec<Name> {
         name.unstructured_name.clear();
     }
     let [prefix, given, middle, family, suffix] = parts;
-    (name.honorific_prefix, name.given_name, name.middle_name, name.family_name, name.honorific_suffix) =
-        (prefix, given, middle, family, suffix);
+    (
+        name.honorific_prefix,
+        name.given_name,
+        name.middle_name,
+        name.family_name,
+        name.honorific_suffix,
+    ) = (prefix, given, middle, family, suffix);
     name.metadata = None;
     name.display_name = None;
     name.display_name_last_first = None;
@@ -191,7 +225,11 @@ fn gender(f: &Fields, base: &[Gender]) -> Vec<Gender> {
         return Vec::new();
     }
     // Keep how the person wants to be addressed, which we do not map.
-    let mut gender = base.iter().find(|g| is_contact_source(&g.metadata)).cloned().unwrap_or_default();
+    let mut gender = base
+        .iter()
+        .find(|g| is_contact_source(&g.metadata))
+        .cloned()
+        .unwrap_or_default();
     gender.value = value.to_string();
     gender.metadata = None;
     gender.formatted_value = None;
@@ -199,17 +237,32 @@ fn gender(f: &Fields, base: &[Gender]) -> Vec<Gender> {
 }
 
 fn birthday(f: &Fields) -> Vec<Birthday> {
-    let Some(item) = f.one(key::BIRTHDAY) else { return Vec::new() };
+    let Some(item) = f.one(key::BIRTHDAY) else {
+        return Vec::new();
+    };
     let part = |p: &str| item.get(p).parse::<i32>().unwrap_or(0);
-    let date = Date { year: part("year"), month: part("month"), day: part("day") };
-    vec![Birthday { date: Some(date), ..Birthday::default() }]
+    let date = Date {
+        year: part("year"),
+        month: part("month"),
+        day: part("day"),
+    };
+    vec![Birthday {
+        date: Some(date),
+        ..Birthday::default()
+    }]
 }
 
 /// Position and company live in the main organization, which is written first so that it stays
 /// the primary one; the contact's other organizations are kept after it.
 fn organizations(f: &Fields, base: &[Organization], mapping: &FieldMapping) -> Vec<Organization> {
-    let mut own: Vec<Organization> = base.iter().filter(|o| is_contact_source(&o.metadata)).cloned().collect();
-    let mut main = items::main_organization(&own).map(|i| own.remove(i)).unwrap_or_default();
+    let mut own: Vec<Organization> = base
+        .iter()
+        .filter(|o| is_contact_source(&o.metadata))
+        .cloned()
+        .collect();
+    let mut main = items::main_organization(&own)
+        .map(|i| own.remove(i))
+        .unwrap_or_default();
     if mapping.maps(key::POSITION) {
         main.title = f.one_value(key::POSITION, VALUE).to_string();
     }
@@ -231,23 +284,43 @@ fn organizations(f: &Fields, base: &[Organization], mapping: &FieldMapping) -> V
 /// first so that reading the field back finds them in the same slots (see `items::url_slots`).
 /// A key that is not mapped keeps Google's values.
 fn urls(f: &Fields, base: &[Url], mapping: &FieldMapping) -> Vec<Url> {
-    let (vk, fb, web) = (mapping.maps(key::VKONTAKTE), mapping.maps(key::FACEBOOK), mapping.maps(key::WEBSITES));
+    let (vk, fb, web) = (
+        mapping.maps(key::VKONTAKTE),
+        mapping.maps(key::FACEBOOK),
+        mapping.maps(key::WEBSITES),
+    );
     let own: Vec<&Url> = base.iter().filter(|u| is_contact_source(&u.metadata)).collect();
     let slots = items::url_slots(own.iter().map(|u| u.kind.as_str()), vk, fb);
     let of_slot = |slot: UrlSlot| -> Vec<Url> {
-        own.iter().zip(&slots).filter(|(_, s)| **s == slot).map(|(u, _)| strip_url((*u).clone())).collect()
+        own.iter()
+            .zip(&slots)
+            .filter(|(_, s)| **s == slot)
+            .map(|(u, _)| strip_url((*u).clone()))
+            .collect()
     };
     let profile = |k: &str, kind: &str| -> Vec<Url> {
         let value = f.one_value(k, VALUE);
         if value.is_empty() {
             Vec::new()
         } else {
-            vec![Url { value: value.to_string(), kind: kind.to_string(), ..Url::default() }]
+            vec![Url {
+                value: value.to_string(),
+                kind: kind.to_string(),
+                ..Url::default()
+            }]
         }
     };
     let mut out = Vec::new();
-    out.extend(if vk { profile(key::VKONTAKTE, VKONTAKTE_URL_TYPE) } else { Vec::new() });
-    out.extend(if fb { profile(key::FACEBOOK, FACEBOOK_URL_TYPE) } else { Vec::new() });
+    out.extend(if vk {
+        profile(key::VKONTAKTE, VKONTAKTE_URL_TYPE)
+    } else {
+        Vec::new()
+    });
+    out.extend(if fb {
+        profile(key::FACEBOOK, FACEBOOK_URL_TYPE)
+    } else {
+        Vec::new()
+    });
     if web {
         let websites: Vec<Url> = of_slot(UrlSlot::Website);
         out.extend(rebuild(
@@ -275,13 +348,20 @@ fn strip_url(mut u: Url) -> Url {
 /// Mapped custom fields replace the entries of their key; the user's other entries are kept.
 fn user_defined(f: &Fields, base: &[UserDefined], mapping: &FieldMapping) -> Vec<UserDefined> {
     let mapped = |k: &str| mapping.custom_fields.iter().any(|c| c == k);
-    let kept = base.iter().filter(|u| is_contact_source(&u.metadata) && !mapped(&u.key)).map(|u| UserDefined {
-        metadata: None,
-        ..u.clone()
-    });
+    let kept = base
+        .iter()
+        .filter(|u| is_contact_source(&u.metadata) && !mapped(&u.key))
+        .map(|u| UserDefined {
+            metadata: None,
+            ..u.clone()
+        });
     let ours = mapping.custom_fields.iter().filter_map(|custom| {
         let value = f.one_value(&key::custom(custom), VALUE);
-        (!value.is_empty()).then(|| UserDefined { key: custom.clone(), value: value.to_string(), metadata: None })
+        (!value.is_empty()).then(|| UserDefined {
+            key: custom.clone(),
+            value: value.to_string(),
+            metadata: None,
+        })
     });
     let mut out: Vec<UserDefined> = kept.chain(ours).collect();
     // The same key selected twice in the mapping must not be written twice.

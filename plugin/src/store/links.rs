@@ -214,3 +214,19 @@ pub fn drop_intent(conn: &Connection, account: &str, contact_id: u64) -> Result<
     conn.execute("DELETE FROM intents WHERE account = ?1 AND contact_id = ?2", params![account, contact_id as i64])?;
     Ok(())
 }
+
+// ----- exclusions -----
+
+/// Keeps a contact out of a binding: Google deleted it or took it out of the group, and it must
+/// not come back there by itself.
+pub fn exclude(conn: &Connection, binding_id: i64, contact_id: u64, at: i64) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached("INSERT OR IGNORE INTO exclusions (binding_id, contact_id, at) VALUES (?1, ?2, ?3)")?;
+    stmt.execute(params![binding_id, contact_id as i64, at])?;
+    Ok(())
+}
+
+pub fn exclusions(conn: &Connection, binding_id: i64) -> Result<BTreeSet<u64>, StoreError> {
+    let mut stmt = conn.prepare("SELECT contact_id FROM exclusions WHERE binding_id = ?1")?;
+    let rows = stmt.query_map([binding_id], |r| r.get::<_, i64>(0))?;
+    Ok(rows.map(|r| r.map(|v| v as u64)).collect::<Result<_, _>>()?)
+}

@@ -87,6 +87,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE bindings ADD COLUMN running INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE accounts ADD COLUMN full_listing_due INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE bindings ADD COLUMN group_name TEXT;",
+    // 3: contacts deleted in Google or taken out of the group there stay out of the binding.
+    "CREATE TABLE exclusions (
+        binding_id INTEGER NOT NULL,
+        contact_id INTEGER NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (binding_id, contact_id)
+    );",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

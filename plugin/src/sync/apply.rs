@@ -14,14 +14,14 @@ use crate::google::person::Person;
 use crate::store::status::{self, HealthState};
 use crate::store::{links, StoreError};
 
+const EXCLUDED: &str = "Deleted in Google or taken out of the group there. It stays in the CRM and is no \
+                        longer synced with this group.";
+
 /// Google's batch limits.
 const CREATE_BATCH: usize = 200;
 const UPDATE_BATCH: usize = 200;
 const DELETE_BATCH: usize = 500;
 const MEMBERS_BATCH: usize = 1000;
-
-/// Google's limit of contacts per account.
-pub const MAX_CONTACTS: u64 = 25_000;
 
 pub struct Applier<'a> {
     pub env: &'a Env<'a>,
@@ -63,7 +63,7 @@ impl<'a> Applier<'a> {
                 Op::Import { resource_name, etag, contact, base } => imports.push((resource_name, etag, contact, base)),
                 Op::RemoveFromGroup { contact_id, resource_name } => removals.push((contact_id, resource_name)),
                 Op::Delete { contact_id, resource_name } => deletes.push((contact_id, resource_name)),
-                Op::Unlink { contact_id, resource_name } => unlinks.push((contact_id, resource_name)),
+                Op::Unlink { contact_id, exclude, .. } => unlinks.push((contact_id, exclude)),
             }
         }
         self.unlink(unlinks)?;
@@ -92,13 +92,18 @@ impl<'a> Applier<'a> {
         );
     }
 
-    fn unlink(&mut self, unlinks: Vec<(u64, String)>) -> Result<(), SideError> {
+    fn unlink(&mut self, unlinks: Vec<(u64, bool)>) -> Result<(), SideError> {
         let account = self.account().to_string();
+        let (binding, now) = (self.binding.id, self.env.now);
         self.env
             .store
             .tx(|tx| {
-                for (contact_id, _) in &unlinks {
+                for (contact_id, exclude) in &unlinks {
                     links::remove(tx, &account, *contact_id)?;
+                    if *exclude {
+                        links::exclude(tx, binding, *contact_id, now)?;
+                        status::set_health(tx, binding, *contact_id, HealthState::Excluded, EXCLUDED, now)?;
+                    }
                 }
                 Ok(())
             })
@@ -111,13 +116,17 @@ impl<'a> Applier<'a> {
     fn create(&mut self, creates: Vec<(u64, Person, crate::mapping::Fields)>) -> Result<(), SideError> {
         let account = self.account().to_string();
         let existing = links::remote_count(&self.env.store.conn(), &account).map_err(store_failed)?;
-        let room = MAX_CONTACTS.saturating_sub(existing) as usize;
+        let limit = self.env.rules.max_contacts;
+        let room = limit.saturating_sub(existing) as usize;
         let mut creates = creates;
         if creates.len() > room {
             for (contact_id, _, _) in creates.split_off(room) {
                 self.fail(
                     contact_id,
-                    "Google allows 25,000 contacts per account and this account is full. Remove contacts in Google or narrow the filter.",
+                    &format!(
+                        "Google allows {limit} contacts per account and this account is full. \
+                         Remove contacts in Google or narrow the filter."
+                    ),
                 );
             }
         }

@@ -38,11 +38,13 @@ pub struct Rules {
     pub hold_share: f64,
     /// …and more than this many is held until the user confirms it.
     pub hold_min: usize,
+    /// Google's limit of contacts per account.
+    pub max_contacts: u64,
 }
 
 impl Default for Rules {
     fn default() -> Self {
-        Rules { visibility_ms: 10 * 60 * 1000, hold_share: 0.30, hold_min: 20 }
+        Rules { visibility_ms: 10 * 60 * 1000, hold_share: 0.30, hold_min: 20, max_contacts: 25_000 }
     }
 }
 
@@ -119,18 +121,20 @@ fn run_binding(
     waiting: &BTreeSet<u64>,
 ) -> Result<Counts, SyncError> {
     let group = ensure_group(env, binding)?;
-    let (crm, cursor) = observe::crm(env, binding).map_err(SyncError::Crm)?;
+    let (mut crm, cursor) = observe::crm(env, binding).map_err(SyncError::Crm)?;
     let account = binding.account.as_str();
-    let (links_now, members, shared) = {
+    let (links_now, members, shared, excluded) = {
         let conn = env.store.conn();
         let links_now = links::all(&conn, account)?;
         let members = links::members(&conn, binding.id)?;
+        let excluded = links::exclusions(&conn, binding.id)?;
         let mut shared = BTreeSet::new();
         for other in bindings::of_account(&conn, account)?.iter().filter(|b| b.id != binding.id) {
             shared.extend(links::members(&conn, other.id)?);
         }
-        (links_now, members, shared)
+        (links_now, members, shared, excluded)
     };
+    observe::crm_for_google_changes(env, binding, &mut crm, &links_now, &members, google).map_err(SyncError::Crm)?;
     let matches = observe::matches(env, account, &crm, &links_now, google)?;
     // Linked contacts changed in the CRM but not seen in this listing: fetch Google's current
     // copy so the merge is a true three-way merge with a fresh etag.
@@ -154,6 +158,7 @@ fn run_binding(
         google,
         matches: &matches,
         waiting,
+        excluded: &excluded,
     };
     let mut the_plan = plan::plan(&input);
     let held = hold_mass_removal(env, binding, &members, &mut the_plan)?;
@@ -252,7 +257,9 @@ fn hold_mass_removal(
         binding.id,
         members.len()
     );
-    the_plan.ops.retain(|op| !matches!(op, plan::Op::RemoveFromGroup { .. } | plan::Op::Delete { .. } | plan::Op::Unlink { .. }));
+    the_plan
+        .ops
+        .retain(|op| !matches!(op, plan::Op::RemoveFromGroup { .. } | plan::Op::Delete { .. } | plan::Op::Unlink { .. }));
     Ok(true)
 }
 

@@ -183,3 +183,34 @@ pub fn fetch_missing(env: &Env, google: &mut GoogleView, wanted: Vec<String>) ->
     }
     Ok(())
 }
+
+/// Adds to an incremental CRM view the linked contacts that Google changed, so a change made
+/// only in Google is merged too. Contacts the user can no longer see in the filter are gone.
+pub fn crm_for_google_changes(
+    env: &Env,
+    binding: &Binding,
+    crm: &mut CrmView,
+    links: &BTreeMap<u64, Link>,
+    members: &BTreeSet<u64>,
+    google: &GoogleView,
+) -> Result<(), String> {
+    if crm.full {
+        return Ok(());
+    }
+    let by_resource: BTreeMap<&str, u64> = links.values().map(|l| (l.resource_name.as_str(), l.contact_id)).collect();
+    let changed = google.persons.keys().chain(google.deleted.iter());
+    for id in changed.filter_map(|rn| by_resource.get(rn.as_str()).copied()) {
+        if !members.contains(&id) || crm.present.contains_key(&id) || crm.gone.contains_key(&id) {
+            continue;
+        }
+        match env.crm.get(binding.crm_user, id)? {
+            Some(contact) if env.crm.includes(binding.filter_id, binding.crm_user, id)? => {
+                crm.present.insert(id, contact);
+            }
+            _ => {
+                crm.gone.insert(id, Gone::Left);
+            }
+        }
+    }
+    Ok(())
+}

@@ -57,6 +57,8 @@ pub struct Input<'a> {
     pub matches: &'a BTreeMap<u64, String>,
     /// Unlinked CRM contacts whose earlier create may still appear in Google: left alone.
     pub waiting: &'a BTreeSet<u64>,
+    /// Contacts Google deleted or took out of the group: they stay out of this binding.
+    pub excluded: &'a BTreeSet<u64>,
 }
 
 /// A write to Google's copy of a linked contact.
@@ -77,8 +79,9 @@ pub enum Op {
     Import { resource_name: String, etag: String, contact: Contact, base: Fields },
     RemoveFromGroup { contact_id: u64, resource_name: String },
     Delete { contact_id: u64, resource_name: String },
-    /// Forget a link (the Google contact is gone or left the group); the CRM keeps the contact.
-    Unlink { contact_id: u64, resource_name: String },
+    /// Forget a link; the CRM keeps the contact. `exclude`: Google deleted the contact or took
+    /// it out of the group, so it stays out of the binding instead of coming back.
+    Unlink { contact_id: u64, resource_name: String, exclude: bool },
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -115,6 +118,8 @@ pub fn plan(input: &Input) -> Plan {
             claimed.insert(rn.as_str());
             let link = Link { contact_id: id, resource_name: rn.clone(), etag: String::new(), base: Fields::default() };
             plan_linked(input, &mut plan, &link, contact);
+        } else if input.excluded.contains(&id) {
+            continue;
         } else if input.waiting.contains(&id) {
             plan.skipped.push((id, "Waiting for Google to show a contact created earlier.".into()));
         } else if direction.to_google() {
@@ -151,7 +156,7 @@ pub fn plan(input: &Input) -> Plan {
             continue;
         }
         if google_left(input, link) {
-            plan.ops.push(Op::Unlink { contact_id: id, resource_name: link.resource_name.clone() });
+            plan.ops.push(Op::Unlink { contact_id: id, resource_name: link.resource_name.clone(), exclude: true });
         }
     }
 
@@ -210,13 +215,13 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
     let person = input.google.persons.get(&link.resource_name);
     if person.is_some_and(|p| p.is_deleted()) || input.google.deleted.contains(&link.resource_name) {
         // Deleted in Google while present in the CRM: the link goes, the CRM contact stays.
-        plan.ops.push(Op::Unlink { contact_id: link.contact_id, resource_name: link.resource_name.clone() });
+        plan.ops.push(Op::Unlink { contact_id: link.contact_id, resource_name: link.resource_name.clone(), exclude: true });
         return;
     }
     let in_group = person.map(|p| p.is_member_of(input.group));
     if in_group == Some(false) && input.members.contains(&link.contact_id) {
         // Taken out of the group in Google: unlinked from this binding, CRM untouched.
-        plan.ops.push(Op::Unlink { contact_id: link.contact_id, resource_name: link.resource_name.clone() });
+        plan.ops.push(Op::Unlink { contact_id: link.contact_id, resource_name: link.resource_name.clone(), exclude: true });
         return;
     }
     let crm = mapping::crm_fields(contact, mapping);
@@ -266,10 +271,10 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
             } else if member {
                 plan.ops.push(Op::RemoveFromGroup { contact_id: id, resource_name: rn });
             } else {
-                plan.ops.push(Op::Unlink { contact_id: id, resource_name: rn });
+                plan.ops.push(Op::Unlink { contact_id: id, resource_name: rn, exclude: false });
             }
         }
-        Gone::Deleted => plan.ops.push(Op::Unlink { contact_id: id, resource_name: rn }),
+        Gone::Deleted => plan.ops.push(Op::Unlink { contact_id: id, resource_name: rn, exclude: false }),
         // Losing access takes the contact out of Google's group whatever the direction: it must
         // not stay in front of the user there.
         Gone::Left if member => plan.ops.push(Op::RemoveFromGroup { contact_id: id, resource_name: rn }),

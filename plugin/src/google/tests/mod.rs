@@ -48,7 +48,12 @@ pub fn harness_with(config: GoogleConfig) -> Harness {
     let sleeper = Arc::new(FakeSleeper::default());
     let clock = Arc::new(FixedClock::new(NOW));
     let google = GoogleAccounts::new(config, store.clone(), clock.clone(), sleeper.clone()).unwrap();
-    Harness { google, store, sleeper, clock }
+    Harness {
+        google,
+        store,
+        sleeper,
+        clock,
+    }
 }
 
 /// A harness for `stub` with tokens of [`EMAIL`] valid for an hour.

@@ -29,7 +29,9 @@ impl Seen {
     /// Decoded query parameters, in order.
     pub fn query(&self) -> Vec<(String, String)> {
         let url = url::Url::parse(&format!("http://x{}", self.target)).unwrap();
-        url.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+        url.query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect()
     }
 
     pub fn param(&self, name: &str) -> Option<String> {
@@ -37,7 +39,9 @@ impl Seen {
     }
 
     pub fn form(&self) -> HashMap<String, String> {
-        url::form_urlencoded::parse(self.body.as_bytes()).into_owned().collect()
+        url::form_urlencoded::parse(self.body.as_bytes())
+            .into_owned()
+            .collect()
     }
 
     pub fn json(&self) -> serde_json::Value {
@@ -45,7 +49,9 @@ impl Seen {
     }
 
     pub fn bearer(&self) -> Option<&str> {
-        self.headers.get("authorization").and_then(|v| v.strip_prefix("Bearer "))
+        self.headers
+            .get("authorization")
+            .and_then(|v| v.strip_prefix("Bearer "))
     }
 }
 
@@ -114,7 +120,10 @@ impl Stub {
 
     /// Requests whose path starts with `prefix`.
     pub fn seen_at(&self, prefix: &str) -> Vec<Seen> {
-        self.seen().into_iter().filter(|s| s.path().starts_with(prefix)).collect()
+        self.seen()
+            .into_iter()
+            .filter(|s| s.path().starts_with(prefix))
+            .collect()
     }
 }
 
@@ -145,13 +154,25 @@ fn serve(stream: TcpStream, handler: &Handler, seen: &Mutex<Vec<Seen>>) {
             headers.insert(name.trim().to_ascii_lowercase(), value.trim().to_string());
         }
     }
-    let length: usize = headers.get("content-length").and_then(|v| v.parse().ok()).unwrap_or(0);
+    let length: usize = headers
+        .get("content-length")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let mut body = vec![0; length];
     let _ = reader.read_exact(&mut body);
-    let request = Seen { method, target, headers, body: String::from_utf8_lossy(&body).into_owned() };
+    let request = Seen {
+        method,
+        target,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    };
     seen.lock().unwrap().push(request.clone());
     let (status, extra, body) = match handler(&request) {
-        Reply::Json(status, value) => (status, vec![("Content-Type", "application/json".to_string())], value.to_string()),
+        Reply::Json(status, value) => (
+            status,
+            vec![("Content-Type", "application/json".to_string())],
+            value.to_string(),
+        ),
         Reply::Raw(status, headers, body) => (status, headers, body),
         Reply::Hang(duration) => {
             thread::sleep(duration);
@@ -160,7 +181,10 @@ fn serve(stream: TcpStream, handler: &Handler, seen: &Mutex<Vec<Seen>>) {
         Reply::Drop => return,
     };
     let mut stream = stream;
-    let mut response = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n", body.len());
+    let mut response = format!(
+        "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
     for (name, value) in extra {
         response.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -222,7 +246,12 @@ impl log::Log for Capture {
     }
 
     fn log(&self, record: &log::Record) {
-        self.0.lock().unwrap().push(format!("{} {} {}", record.level(), record.target(), record.args()));
+        self.0.lock().unwrap().push(format!(
+            "{} {} {}",
+            record.level(),
+            record.target(),
+            record.args()
+        ));
     }
 
     fn flush(&self) {}

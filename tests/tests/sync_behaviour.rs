@@ -1,0 +1,481 @@
+//! Every behaviour of the two-way sync, end to end through host-sim and the real library, each
+//! asserting both sides' final state, and that one more sync then writes nothing anywhere.
+
+use abi::{Contact, ContactId, ContactsPermission, SettingsPage, TypedValue};
+use abi_stable::std_types::RVec;
+use host_sim::crm::Visibility;
+use serde_json::json;
+use tests::{contact, GoogleWorld, PLUGIN};
+
+const ALICE: &str = "alice@example.com";
+const FIVE_MINUTES: i64 = 5 * 60_000;
+
+struct Setup {
+    g: GoogleWorld,
+    user: abi::User,
+    filter: abi::SavedFilter,
+    ids: Vec<ContactId>,
+}
+
+fn world() -> GoogleWorld {
+    GoogleWorld::start(|_| {}, |_| {})
+}
+
+/// `n` contacts in segment "vip", a filter on it, Alice connected; sync not enabled yet.
+fn prepared(g: GoogleWorld, n: usize) -> Setup {
+    let user = g.user("Ann", ContactsPermission::Edit);
+    let ids = (0..n)
+        .map(|i| {
+            let c = contact(&format!("Given{i}"), &format!("Family{i}"), &format!("person{i}@example.org"), "vip");
+            g.sim().create_contact(user.id, c, Visibility::Everyone).unwrap().id
+        })
+        .collect();
+    let filter = g.filter(user.id, "VIP clients", "vip");
+    g.connect(user.id, ALICE);
+    g.settle();
+    Setup { g, user, filter, ids }
+}
+
+/// As [`prepared`], with sync enabled and the first run done.
+fn synced(n: usize, options: &[(&str, &str)]) -> Setup {
+    let s = prepared(world(), n);
+    let outcome = s.g.enable(s.user.id, s.filter.id, ALICE, options);
+    assert!(outcome.message.contains("Sync enabled"), "{}", outcome.message);
+    s.g.settle();
+    s
+}
+
+impl Setup {
+    fn group(&self) -> String {
+        self.g.group(ALICE, &self.filter.name).expect("group exists")
+    }
+
+    fn members(&self) -> Vec<serde_json::Value> {
+        self.g.members(ALICE, &self.group())
+    }
+
+    fn person_of(&self, email: &str) -> serde_json::Value {
+        self.g
+            .google_contacts(ALICE)
+            .into_iter()
+            .find(|p| p["emailAddresses"].as_array().is_some_and(|es| es.iter().any(|e| e["value"] == email)))
+            .unwrap_or_else(|| panic!("no Google contact with {email}"))
+    }
+
+    fn crm(&self, id: ContactId) -> Contact {
+        self.g.sim().crm().contact(id).expect("CRM contact exists").contact
+    }
+
+    fn edit_crm(&self, id: ContactId, f: impl FnOnce(&mut Contact)) {
+        let mut c = self.crm(id);
+        f(&mut c);
+        self.g.sim().update_contact(self.user.id, c).unwrap();
+    }
+
+    fn edit_google(&self, email: &str, person: serde_json::Value) {
+        let rn = self.person_of(email)["resourceName"].as_str().unwrap().to_string();
+        self.g.control.edit_contact(ALICE, &rn, &person).unwrap();
+    }
+
+    /// One tick after the binding's interval: Google changes arrive.
+    fn next_tick(&self) {
+        self.g.tick(FIVE_MINUTES + 60_000);
+    }
+
+    fn sync_now(&self) {
+        self.g.action(self.user.id, SettingsPage::Filter(self.filter.id), "sync_now", &[]);
+        self.g.settle();
+    }
+
+    /// One more sync changes nothing on either side.
+    fn assert_settled(&self) {
+        let (google, crm) = (self.g.writes(), self.g.sim().plugin_writes());
+        let errors = self.g.sim().hook_errors().len();
+        self.sync_now();
+        self.next_tick();
+        assert_eq!(self.g.writes(), google, "a sync after settling wrote to Google");
+        assert_eq!(self.g.sim().plugin_writes(), crm, "a sync after settling wrote to the CRM");
+        assert_eq!(self.g.sim().hook_errors().len(), errors, "{:?}", self.g.sim().hook_errors());
+    }
+
+    fn view(&self) -> String {
+        format!("{:?}", self.g.sim().render_settings(PLUGIN, self.user.id, SettingsPage::Filter(self.filter.id)).unwrap())
+    }
+}
+
+#[test]
+fn crm_edits_reach_google_on_the_next_job() {
+    let s = synced(3, &[]);
+    s.edit_crm(s.ids[0], |c| c.position = "Chief Buyer".into());
+    s.g.settle();
+    assert_eq!(s.person_of("person0@example.org")["organizations"][0]["title"], "Chief Buyer");
+    s.assert_settled();
+}
+
+#[test]
+fn google_edits_reach_the_crm_on_the_next_tick() {
+    let s = synced(3, &[]);
+    s.edit_google("person1@example.org", json!({"biographies": [{"value": "Met at the fair", "contentType": "TEXT_PLAIN"}]}));
+    s.next_tick();
+    assert_eq!(s.crm(s.ids[1]).notes.as_str(), "Met at the fair");
+    s.assert_settled();
+}
+
+#[test]
+fn google_edits_shown_late_by_google_still_arrive() {
+    let s = prepared(GoogleWorld::start(|c| c.propagation_delay_ms = 300, |_| {}), 2);
+    s.g.enable(s.user.id, s.filter.id, ALICE, &[]);
+    s.g.settle();
+    s.edit_google("person1@example.org", json!({"biographies": [{"value": "late", "contentType": "TEXT_PLAIN"}]}));
+    s.next_tick();
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    s.next_tick();
+    assert_eq!(s.crm(s.ids[1]).notes.as_str(), "late");
+    s.assert_settled();
+}
+
+#[test]
+fn sync_now_brings_google_edits_at_once() {
+    let s = synced(2, &[]);
+    s.edit_google("person0@example.org", json!({"names": [{"givenName": "Renamed", "familyName": "InGoogle"}]}));
+    s.sync_now();
+    assert_eq!(s.crm(s.ids[0]).name.given.as_str(), "Renamed");
+}
+
+#[test]
+fn deleted_in_google_unlinks_and_never_deletes_the_crm_contact() {
+    let s = synced(3, &[]);
+    let rn = s.person_of("person2@example.org")["resourceName"].as_str().unwrap().to_string();
+    s.g.control.delete_contact(ALICE, &rn).unwrap();
+    s.next_tick();
+    assert!(s.g.sim().crm().contact(s.ids[2]).is_some(), "the CRM contact was deleted");
+    assert_eq!(s.members().len(), 2);
+    assert!(s.view().contains("Deleted in Google or taken out of the group there"), "{}", s.view());
+    // A later CRM edit does not bring it back into Google.
+    s.edit_crm(s.ids[2], |c| c.notes = "edited after".into());
+    s.g.settle();
+    assert_eq!(s.g.google_contacts(ALICE).len(), 2, "the deleted contact came back");
+    s.assert_settled();
+}
+
+#[test]
+fn removed_from_the_group_in_google_unlinks_and_keeps_the_crm_contact() {
+    let s = synced(3, &[]);
+    let rn = s.person_of("person0@example.org")["resourceName"].as_str().unwrap().to_string();
+    s.g.control.modify_group_members(ALICE, "contactGroups/myContacts", &[&rn], &[]).unwrap();
+    s.g.control.modify_group_members(ALICE, &s.group(), &[], &[&rn]).unwrap();
+    s.next_tick();
+    assert!(s.g.sim().crm().contact(s.ids[0]).is_some());
+    assert_eq!(s.members().len(), 2);
+}
+
+#[test]
+fn deleted_in_the_crm_is_deleted_in_google() {
+    let s = synced(3, &[]);
+    s.g.sim().delete_contact(s.ids[0], Some(s.user.id)).unwrap();
+    s.g.settle();
+    assert_eq!(s.g.google_contacts(ALICE).len(), 2);
+    assert!(s.view().contains("1 deleted in Google"), "{}", s.view());
+    s.assert_settled();
+}
+
+#[test]
+fn deleted_in_the_crm_is_only_removed_from_the_group_when_so_chosen() {
+    let s = synced(3, &[("delete_mode", "remove_from_group")]);
+    s.g.sim().delete_contact(s.ids[0], Some(s.user.id)).unwrap();
+    s.g.settle();
+    assert_eq!(s.g.google_contacts(ALICE).len(), 3, "nothing is deleted in Google");
+    assert_eq!(s.members().len(), 2);
+    s.assert_settled();
+}
+
+#[test]
+fn a_contact_leaving_the_filter_is_removed_from_the_group_not_deleted() {
+    let s = synced(3, &[]);
+    s.edit_crm(s.ids[1], |c| c.custom_fields[0].value = "archived".into());
+    s.g.settle();
+    assert_eq!(s.members().len(), 2);
+    assert_eq!(s.g.google_contacts(ALICE).len(), 3, "the Google contact stays, out of the group");
+    s.assert_settled();
+}
+
+#[test]
+fn losing_access_to_a_contact_removes_it_from_the_group() {
+    let s = synced(3, &[]);
+    let other = s.g.user("Bob", ContactsPermission::Edit);
+    s.g.sim().set_access(s.ids[2], other.id, Visibility::Owner).unwrap();
+    s.g.settle();
+    assert_eq!(s.members().len(), 2);
+    s.assert_settled();
+}
+
+#[test]
+fn contacts_added_to_the_group_in_google_are_created_in_the_crm_inside_the_filter() {
+    let s = synced(1, &[]);
+    let group = s.group();
+    s.g.control
+        .create_contact(
+            ALICE,
+            &json!({
+                "names": [{"givenName": "New", "familyName": "FromGoogle"}],
+                "emailAddresses": [{"value": "new@example.org"}],
+                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]
+            }),
+        )
+        .unwrap();
+    s.next_tick();
+    let imported: Vec<Contact> = s
+        .g
+        .sim()
+        .crm()
+        .filter_contacts(s.filter.id, s.user.id, ContactId(0), 100)
+        .unwrap()
+        .into_iter()
+        .filter(|c| c.name.given.as_str() == "New")
+        .collect();
+    assert_eq!(imported.len(), 1, "imported once, inside the filter");
+    assert_eq!(imported[0].emails[0].value.as_str(), "new@example.org");
+    s.assert_settled();
+}
+
+#[test]
+fn existing_google_contacts_are_matched_by_email_or_phone_not_duplicated() {
+    let g = world();
+    g.control
+        .create_contact(ALICE, &json!({"names": [{"givenName": "Given0"}], "emailAddresses": [{"value": "PERSON0@example.org"}]}))
+        .unwrap();
+    g.control.create_contact(ALICE, &json!({"names": [{"givenName": "Phone"}], "phoneNumbers": [{"value": "+1 650-555-0100"}]})).unwrap();
+    let s = prepared(g, 2);
+    let mut phone = contact("Phone", "Only", "", "vip");
+    phone.emails = RVec::new();
+    phone.phones = RVec::from(vec![TypedValue { value: "(650) 555 0100".into(), kind: "mobile".into(), primary: true }]);
+    s.g.sim().create_contact(s.user.id, phone, Visibility::Everyone).unwrap();
+    s.g.enable(s.user.id, s.filter.id, ALICE, &[]);
+    s.g.settle();
+    assert_eq!(s.g.google_contacts(ALICE).len(), 3, "matched contacts were created again");
+    assert_eq!(s.members().len(), 3);
+    s.assert_settled();
+}
+
+#[test]
+fn disabling_and_re_enabling_creates_no_duplicate() {
+    let s = synced(4, &[]);
+    s.g.action(s.user.id, SettingsPage::Filter(s.filter.id), "disable", &[]);
+    s.g.settle();
+    s.g.enable(s.user.id, s.filter.id, ALICE, &[]);
+    s.g.settle();
+    assert_eq!(s.g.google_contacts(ALICE).len(), 4);
+    assert_eq!(s.members().len(), 4);
+    s.assert_settled();
+}
+
+fn conflict(policy: &str) -> (Setup, Contact) {
+    let s = synced(1, &[("policy", policy)]);
+    s.edit_google("person0@example.org", json!({"organizations": [{"name": "Google Co", "title": "CTO"}]}));
+    s.g.sim().advance(1000);
+    s.edit_crm(s.ids[0], |c| c.company = "CRM Co".into());
+    s.g.settle();
+    s.next_tick();
+    let c = s.crm(s.ids[0]);
+    (s, c)
+}
+
+#[test]
+fn a_field_changed_on_both_sides_goes_to_the_crm_under_crm_wins() {
+    let (s, c) = conflict("crm_wins");
+    assert_eq!(c.company.as_str(), "CRM Co");
+    assert_eq!(s.person_of("person0@example.org")["organizations"][0]["name"], "CRM Co");
+    assert_eq!(c.position.as_str(), "CTO", "the title changed only in Google still arrives");
+    s.assert_settled();
+}
+
+#[test]
+fn a_field_changed_on_both_sides_goes_to_google_under_google_wins() {
+    let (s, c) = conflict("google_wins");
+    assert_eq!(c.company.as_str(), "Google Co");
+    assert_eq!(s.person_of("person0@example.org")["organizations"][0]["name"], "Google Co");
+    s.assert_settled();
+}
+
+#[test]
+fn multi_valued_fields_merge_element_by_element() {
+    let s = synced(1, &[]);
+    s.edit_google(
+        "person0@example.org",
+        json!({"phoneNumbers": [{"value": "+44 20 7946 0000", "type": "work"}]}),
+    );
+    s.edit_crm(s.ids[0], |c| {
+        c.emails.push(TypedValue { value: "second@example.org".into(), kind: "home".into(), primary: false })
+    });
+    s.g.settle();
+    s.next_tick();
+    let c = s.crm(s.ids[0]);
+    assert_eq!(c.emails.len(), 2);
+    assert_eq!(c.phones.len(), 1);
+    let p = s.person_of("person0@example.org");
+    assert_eq!(p["emailAddresses"].as_array().unwrap().len(), 2);
+    assert_eq!(p["phoneNumbers"].as_array().unwrap().len(), 1);
+    s.assert_settled();
+}
+
+#[test]
+fn with_reverse_sync_off_google_edits_never_reach_the_crm() {
+    let s = synced(1, &[("direction", "crm_to_google")]);
+    s.edit_google("person0@example.org", json!({"biographies": [{"value": "google note", "contentType": "TEXT_PLAIN"}]}));
+    s.next_tick();
+    assert_eq!(s.crm(s.ids[0]).notes.as_str(), "");
+    s.assert_settled();
+}
+
+#[test]
+fn google_to_crm_only_never_writes_crm_edits_to_google() {
+    let s = synced(0, &[("direction", "google_to_crm")]);
+    let group = s.group();
+    s.g.control
+        .create_contact(
+            ALICE,
+            &json!({"names": [{"givenName": "G"}], "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]}),
+        )
+        .unwrap();
+    s.next_tick();
+    let c = s.g.sim().crm().filter_contacts(s.filter.id, s.user.id, ContactId(0), 10).unwrap();
+    assert_eq!(c.len(), 1);
+    let writes = s.g.writes();
+    s.edit_crm(c[0].id, |c| c.notes = "crm only".into());
+    s.g.settle();
+    s.next_tick();
+    let p = &s.members()[0];
+    assert!(p.get("biographies").is_none(), "{p}");
+    assert!(s.g.writes() <= writes + 1, "only our marker may have been written");
+}
+
+#[test]
+fn only_the_author_of_a_saved_filter_on_a_paid_plan_can_enable_sync() {
+    let s = prepared(world(), 1);
+    let intruder = s.g.user("Eve", ContactsPermission::Edit);
+    let refused = s.g.enable(intruder.id, s.filter.id, ALICE, &[]);
+    assert_eq!(refused.message.as_str(), "Only the filter's author can sync it with Google Contacts.");
+    let free = s.g.sim().crm().add_user("Free", &[], ContactsPermission::Edit, &[]).unwrap();
+    let free_filter = s.g.filter(free.id, "Free filter", "vip");
+    let refused = s.g.enable(free.id, free_filter.id, ALICE, &[]);
+    assert!(refused.message.contains("Your plan does not include Google Contacts sync"), "{}", refused.message);
+    let mut unsaved = s.g.filter(s.user.id, "Draft", "vip");
+    unsaved.saved = false;
+    let unsaved = s.g.sim().save_filter(unsaved).unwrap();
+    let refused = s.g.enable(s.user.id, unsaved.id, ALICE, &[]);
+    assert!(refused.message.contains("This filter is not saved"), "{}", refused.message);
+    assert!(s.g.google_contacts(ALICE).is_empty());
+}
+
+#[test]
+fn a_view_only_user_syncs_crm_to_google_only() {
+    let g = world();
+    let editor = g.user("Ed", ContactsPermission::Edit);
+    let viewer = g.user("Vi", ContactsPermission::View);
+    g.sim().create_contact(editor.id, contact("A", "B", "ab@example.org", "vip"), Visibility::Everyone).unwrap();
+    let filter = g.filter(viewer.id, "Viewer's", "vip");
+    g.connect(viewer.id, ALICE);
+    let outcome = g.enable(viewer.id, filter.id, ALICE, &[("direction", "two_way")]);
+    assert!(outcome.message.contains("from the CRM to Google only"), "{}", outcome.message);
+    g.settle();
+    assert_eq!(g.google_contacts(ALICE).len(), 1);
+}
+
+#[test]
+fn an_existing_group_or_my_contacts_can_be_chosen() {
+    let s = prepared(world(), 2);
+    s.g.control.create_group(ALICE, "Partners").unwrap();
+    s.g.enable(s.user.id, s.filter.id, ALICE, &[("group_mode", "existing"), ("group_name", "Partners")]);
+    s.g.settle();
+    let partners = s.g.group(ALICE, "Partners").unwrap();
+    assert_eq!(s.g.members(ALICE, &partners).len(), 2);
+    assert!(s.g.group(ALICE, "VIP clients").is_none());
+
+    let s = prepared(world(), 2);
+    s.g.enable(s.user.id, s.filter.id, ALICE, &[("group_mode", "my_contacts")]);
+    s.g.settle();
+    assert_eq!(s.g.members(ALICE, "contactGroups/myContacts").len(), 2);
+}
+
+#[test]
+fn renaming_the_filter_renames_its_group() {
+    let s = synced(1, &[]);
+    let mut f = s.filter.clone();
+    f.name = "Key accounts".into();
+    s.g.sim().save_filter(f).unwrap();
+    s.g.settle();
+    assert!(s.g.group(ALICE, "Key accounts").is_some());
+    assert!(s.g.group(ALICE, "VIP clients").is_none());
+}
+
+#[test]
+fn a_mass_removal_is_held_until_the_user_confirms_it() {
+    let s = synced(30, &[]);
+    for id in &s.ids[..25] {
+        s.edit_crm(*id, |c| c.custom_fields[0].value = "archived".into());
+    }
+    s.g.settle();
+    assert_eq!(s.members().len(), 30, "nothing is removed before confirmation");
+    assert!(s.view().contains("confirm-removals"), "{}", s.view());
+    s.g.action(s.user.id, SettingsPage::Filter(s.filter.id), "confirm_removals", &[]);
+    s.g.settle();
+    assert_eq!(s.members().len(), 5);
+    s.assert_settled();
+}
+
+#[test]
+fn the_account_limit_stops_creates_with_a_clear_error_per_contact() {
+    let g = GoogleWorld::start(
+        |_| {},
+        |c| {
+            c.plugin_config.insert("sync.max_contacts_per_account".into(), "3".into());
+        },
+    );
+    let s = prepared(g, 5);
+    s.g.enable(s.user.id, s.filter.id, ALICE, &[]);
+    s.g.settle();
+    assert_eq!(s.g.google_contacts(ALICE).len(), 3);
+    let view = s.view();
+    assert!(view.contains("Google allows 3 contacts per account and this account is full"), "{view}");
+    assert!(view.contains("2 errors"), "{view}");
+}
+
+#[test]
+fn one_google_listing_per_account_per_tick_serves_all_its_bindings() {
+    let s = synced(2, &[]);
+    let second = s.g.filter(s.user.id, "Second", "vip");
+    s.g.enable(s.user.id, second.id, ALICE, &[]);
+    s.g.settle();
+    s.next_tick();
+    let before = s.g.control.stats().count("people.people.connections.list");
+    s.next_tick();
+    let after = s.g.control.stats().count("people.people.connections.list");
+    assert_eq!(after - before, 1);
+}
+
+#[test]
+fn a_first_sync_of_1000_contacts_uses_at_most_5_create_calls() {
+    let s = prepared(world(), 1000);
+    s.g.control.reset_stats();
+    s.g.enable(s.user.id, s.filter.id, ALICE, &[]);
+    s.g.settle();
+    let stats = s.g.control.stats();
+    assert_eq!(s.members().len(), 1000);
+    assert!(stats.count("people.people.batchCreateContacts") <= 5, "{stats:?}");
+    assert!(stats.total <= 5 + 6, "setup and listing calls: {stats:?}");
+}
+
+#[test]
+fn on_contact_changed_never_waits_for_google() {
+    let s = synced(1, &[]);
+    s.g.control.add_fault(host_sim::fake_google::FaultRule::always(None, host_sim::fake_google::Fault::Unavailable)).unwrap();
+    let started = std::time::Instant::now();
+    let c = contact("While", "Down", "down@example.org", "vip");
+    let id = s.g.sim().create_contact(s.user.id, c, Visibility::Everyone).unwrap().id;
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    s.g.settle();
+    s.g.control.clear_faults();
+    s.next_tick();
+    assert!(s.person_of("down@example.org")["resourceName"].is_string(), "contact {id:?} synced after Google came back");
+    s.assert_settled();
+}
