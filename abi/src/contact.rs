@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 
 /// A CRM contact's id, unique and never reused within one CRM.
 #[repr(transparent)]
-#[derive(StableAbi, Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    StableAbi, Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 pub struct ContactId(pub u64);
 
 /// A contact with every field the plugin can sync.

@@ -26,7 +26,10 @@ pub enum PluginErrorKind {
 
 impl PluginError {
     pub fn new(kind: PluginErrorKind, message: impl Into<String>) -> Self {
-        PluginError { kind, message: RString::from(message.into()) }
+        PluginError {
+            kind,
+            message: RString::from(message.into()),
+        }
     }
 }
 
@@ -61,7 +64,10 @@ pub enum HostErrorKind {
 
 impl HostError {
     pub fn new(kind: HostErrorKind, message: impl Into<String>) -> Self {
-        HostError { kind, message: RString::from(message.into()) }
+        HostError {
+            kind,
+            message: RString::from(message.into()),
+        }
     }
 }
 

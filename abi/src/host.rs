@@ -23,7 +23,8 @@ pub trait HostServices: Send + Sync + Clone {
     ) -> RResult<RVec<Contact>, HostError>;
 
     /// Whether `contact` currently belongs to `filter` and `user` may see it.
-    fn filter_includes(&self, filter: FilterId, user: UserId, contact: ContactId) -> RResult<bool, HostError>;
+    fn filter_includes(&self, filter: FilterId, user: UserId, contact: ContactId)
+        -> RResult<bool, HostError>;
 
     /// A contact as `user` sees it; `None` when it does not exist or the user may not see it.
     fn get_contact(&self, user: UserId, contact: ContactId) -> RResult<ROption<Contact>, HostError>;

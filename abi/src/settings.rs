@@ -59,7 +59,11 @@ pub enum Widget {
     /// Label / value pairs, e.g. "Last sync: 2026-11-23 14:05".
     Facts(RVec<Fact>),
     /// A table; every row has as many cells as there are columns.
-    Table { id: RString, columns: RVec<RString>, rows: RVec<RVec<RString>> },
+    Table {
+        id: RString,
+        columns: RVec<RString>,
+        rows: RVec<RVec<RString>>,
+    },
     /// Progress of a long-running task.
     Progress { label: RString, done: u64, total: u64 },
     /// A button that sends an action with fixed fields.
@@ -158,7 +162,10 @@ pub struct SettingsAction {
 impl SettingsAction {
     /// The value of the first field called `name`.
     pub fn field(&self, name: &str) -> Option<&str> {
-        self.fields.iter().find(|f| f.name.as_str() == name).map(|f| f.value.as_str())
+        self.fields
+            .iter()
+            .find(|f| f.name.as_str() == name)
+            .map(|f| f.value.as_str())
     }
 }
 

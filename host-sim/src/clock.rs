@@ -13,12 +13,18 @@ pub struct Clock {
 impl Clock {
     /// Follows the system clock.
     pub fn real() -> Self {
-        Clock { manual: AtomicBool::new(false), value: AtomicI64::new(0) }
+        Clock {
+            manual: AtomicBool::new(false),
+            value: AtomicI64::new(0),
+        }
     }
 
     /// Stands still at `start` until [`Clock::advance`] moves it.
     pub fn manual(start: Millis) -> Self {
-        Clock { manual: AtomicBool::new(true), value: AtomicI64::new(start.0) }
+        Clock {
+            manual: AtomicBool::new(true),
+            value: AtomicI64::new(start.0),
+        }
     }
 
     pub fn is_manual(&self) -> bool {

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use abi::{
-    Contact, ContactId, FilterId, HostError, HostErrorKind, HostServices, Job, LogLevel, Millis, SavedFilter, User,
-    UserId,
+    Contact, ContactId, FilterId, HostError, HostErrorKind, HostServices, Job, LogLevel, Millis, SavedFilter,
+    User, UserId,
 };
 use abi_stable::std_types::{ROption, RResult, RStr, RString, RVec};
 
@@ -28,7 +28,10 @@ fn host_error(e: CrmError) -> HostError {
 }
 
 fn io_error(e: std::io::Error) -> HostError {
-    HostError::new(HostErrorKind::Unavailable, format!("The CRM's secret store failed: {e}"))
+    HostError::new(
+        HostErrorKind::Unavailable,
+        format!("The CRM's secret store failed: {e}"),
+    )
 }
 
 impl HostServices for SimHost {
@@ -39,15 +42,34 @@ impl HostServices for SimHost {
         after: ContactId,
         limit: u32,
     ) -> RResult<RVec<Contact>, HostError> {
-        self.shared.crm.filter_contacts(filter, user, after, limit as usize).map(RVec::from).map_err(host_error).into()
+        self.shared
+            .crm
+            .filter_contacts(filter, user, after, limit as usize)
+            .map(RVec::from)
+            .map_err(host_error)
+            .into()
     }
 
-    fn filter_includes(&self, filter: FilterId, user: UserId, contact: ContactId) -> RResult<bool, HostError> {
-        self.shared.crm.filter_includes(filter, user, contact).map_err(host_error).into()
+    fn filter_includes(
+        &self,
+        filter: FilterId,
+        user: UserId,
+        contact: ContactId,
+    ) -> RResult<bool, HostError> {
+        self.shared
+            .crm
+            .filter_includes(filter, user, contact)
+            .map_err(host_error)
+            .into()
     }
 
     fn get_contact(&self, user: UserId, contact: ContactId) -> RResult<ROption<Contact>, HostError> {
-        self.shared.crm.contact_as(user, contact).map(ROption::from).map_err(host_error).into()
+        self.shared
+            .crm
+            .contact_as(user, contact)
+            .map(ROption::from)
+            .map_err(host_error)
+            .into()
     }
 
     fn create_contact(
@@ -58,10 +80,16 @@ impl HostServices for SimHost {
     ) -> RResult<Contact, HostError> {
         let mut contact = contact.clone();
         contact.updated_at_ms = self.shared.clock.now().0;
-        self.shared.plugin_writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        let created = self.shared.crm.create_contact(user, contact, Visibility::Everyone, into_filter.into_option());
+        self.shared
+            .plugin_writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let created =
+            self.shared
+                .crm
+                .create_contact(user, contact, Visibility::Everyone, into_filter.into_option());
         if let Ok(c) = &created {
-            self.shared.notify_contact(Some(&self.plugin), c.id, abi::ChangeKind::Created, Some(user));
+            self.shared
+                .notify_contact(Some(&self.plugin), c.id, abi::ChangeKind::Created, Some(user));
         }
         created.map_err(host_error).into()
     }
@@ -69,10 +97,13 @@ impl HostServices for SimHost {
     fn update_contact(&self, user: UserId, contact: &Contact) -> RResult<Contact, HostError> {
         let mut contact = contact.clone();
         contact.updated_at_ms = self.shared.clock.now().0;
-        self.shared.plugin_writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.shared
+            .plugin_writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let updated = self.shared.crm.update_contact(user, contact);
         if let Ok(c) = &updated {
-            self.shared.notify_contact(Some(&self.plugin), c.id, abi::ChangeKind::Updated, Some(user));
+            self.shared
+                .notify_contact(Some(&self.plugin), c.id, abi::ChangeKind::Updated, Some(user));
         }
         updated.map_err(host_error).into()
     }
@@ -93,24 +124,45 @@ impl HostServices for SimHost {
         if self.shared.submit_job(&self.plugin, job) {
             RResult::ROk(())
         } else {
-            RResult::RErr(HostError::new(HostErrorKind::Unavailable, "The CRM is shutting down."))
+            RResult::RErr(HostError::new(
+                HostErrorKind::Unavailable,
+                "The CRM is shutting down.",
+            ))
         }
     }
 
     fn data_dir(&self) -> RString {
-        self.shared.plugin_data_dir(&self.plugin).to_string_lossy().into_owned().into()
+        self.shared
+            .plugin_data_dir(&self.plugin)
+            .to_string_lossy()
+            .into_owned()
+            .into()
     }
 
     fn secret_get(&self, key: RStr<'_>) -> RResult<ROption<RString>, HostError> {
-        RResult::ROk(self.shared.secrets.get(&self.secret_key(key)).map(RString::from).into())
+        RResult::ROk(
+            self.shared
+                .secrets
+                .get(&self.secret_key(key))
+                .map(RString::from)
+                .into(),
+        )
     }
 
     fn secret_set(&self, key: RStr<'_>, value: RStr<'_>) -> RResult<(), HostError> {
-        self.shared.secrets.set(&self.secret_key(key), value.as_str()).map_err(io_error).into()
+        self.shared
+            .secrets
+            .set(&self.secret_key(key), value.as_str())
+            .map_err(io_error)
+            .into()
     }
 
     fn secret_delete(&self, key: RStr<'_>) -> RResult<(), HostError> {
-        self.shared.secrets.delete(&self.secret_key(key)).map_err(io_error).into()
+        self.shared
+            .secrets
+            .delete(&self.secret_key(key))
+            .map_err(io_error)
+            .into()
     }
 
     fn now(&self) -> Millis {
@@ -118,11 +170,17 @@ impl HostServices for SimHost {
     }
 
     fn log(&self, level: LogLevel, target: RStr<'_>, message: RStr<'_>) {
-        self.shared.logbook.write(level, target.as_str(), message.as_str());
+        self.shared
+            .logbook
+            .write(level, target.as_str(), message.as_str());
     }
 
     fn config(&self, key: RStr<'_>) -> ROption<RString> {
-        self.shared.config.get(key.as_str()).map(|v| RString::from(v.as_str())).into()
+        self.shared
+            .config
+            .get(key.as_str())
+            .map(|v| RString::from(v.as_str()))
+            .into()
     }
 }
 

@@ -31,11 +31,21 @@ pub enum LoadError {
     #[error("{path} is a shared library but not a CRM plugin: it exports no plugin root module. Remove it from the plugin directory.")]
     NotAPlugin { path: PathBuf },
     #[error("{path} was built for ABI version {found}, but this CRM expects {expected}. Install the plugin build made for this CRM version.")]
-    VersionMismatch { path: PathBuf, expected: String, found: String },
+    VersionMismatch {
+        path: PathBuf,
+        expected: String,
+        found: String,
+    },
     #[error("{path} does not match this CRM's plugin interface (it was built against a different ABI). Install the plugin build made for this CRM version. abi_stable's report:\n{report}")]
     AbiMismatch { path: PathBuf, report: String },
-    #[error("{path} and {first} are both the plugin \"{name}\". Remove one of them from the plugin directory.")]
-    DuplicateName { path: PathBuf, first: PathBuf, name: String },
+    #[error(
+        "{path} and {first} are both the plugin \"{name}\". Remove one of them from the plugin directory."
+    )]
+    DuplicateName {
+        path: PathBuf,
+        first: PathBuf,
+        name: String,
+    },
 }
 
 /// Loads every plugin library in `dir`. Any bad file fails the whole load, naming the file:
@@ -46,7 +56,11 @@ pub fn load_plugin_dir(dir: &Path) -> Result<Vec<LoadedLibrary>, LoadError> {
     for path in library_files(dir)? {
         let library = load_library(&path)?;
         if let Some(first) = by_name.get(&library.name) {
-            return Err(LoadError::DuplicateName { path, first: first.clone(), name: library.name });
+            return Err(LoadError::DuplicateName {
+                path,
+                first: first.clone(),
+                name: library.name,
+            });
         }
         by_name.insert(library.name.clone(), path);
         loaded.push(library);
@@ -58,7 +72,10 @@ fn library_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     if !dir.is_dir() {
         return Err(LoadError::DirMissing(dir.to_path_buf()));
     }
-    let unreadable = |e: std::io::Error| LoadError::DirUnreadable { dir: dir.to_path_buf(), reason: e.to_string() };
+    let unreadable = |e: std::io::Error| LoadError::DirUnreadable {
+        dir: dir.to_path_buf(),
+        reason: e.to_string(),
+    };
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dir).map_err(unreadable)? {
         let path = entry.map_err(unreadable)?.path();
@@ -78,20 +95,38 @@ pub fn load_library(path: &Path) -> Result<LoadedLibrary, LoadError> {
     // `lib_header_from_path` (not `RootModule::load_from_file`) so that several files can be
     // loaded in one process; the version and layout checks are the same.
     let header = lib_header_from_path(path).map_err(|e| classify(path, e))?;
-    let module = header.init_root_module::<PluginMod_Ref>().map_err(|e| classify(path, e))?;
+    let module = header
+        .init_root_module::<PluginMod_Ref>()
+        .map_err(|e| classify(path, e))?;
     let name = (module.name())().into_string();
-    Ok(LoadedLibrary { path: path.to_path_buf(), name, module })
+    Ok(LoadedLibrary {
+        path: path.to_path_buf(),
+        name,
+        module,
+    })
 }
 
 fn classify(path: &Path, error: LibraryError) -> LoadError {
     let path = path.to_path_buf();
     match error {
-        LibraryError::OpenError { err, .. } => NotALibrary { path, reason: err.to_string() },
+        LibraryError::OpenError { err, .. } => NotALibrary {
+            path,
+            reason: err.to_string(),
+        },
         LibraryError::GetSymbolError { .. } => LoadError::NotAPlugin { path },
-        LibraryError::IncompatibleVersionNumber { expected_version, actual_version, .. } => {
-            LoadError::VersionMismatch { path, expected: expected_version.to_string(), found: actual_version.to_string() }
-        }
-        other => LoadError::AbiMismatch { path, report: other.to_string() },
+        LibraryError::IncompatibleVersionNumber {
+            expected_version,
+            actual_version,
+            ..
+        } => LoadError::VersionMismatch {
+            path,
+            expected: expected_version.to_string(),
+            found: actual_version.to_string(),
+        },
+        other => LoadError::AbiMismatch {
+            path,
+            report: other.to_string(),
+        },
     }
 }
 

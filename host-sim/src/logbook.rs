@@ -25,7 +25,10 @@ const KEEP: usize = 50_000;
 
 impl Default for Logbook {
     fn default() -> Self {
-        Logbook { lines: Mutex::new(VecDeque::new()), echo: std::env::var_os("HOST_SIM_LOG").is_some() }
+        Logbook {
+            lines: Mutex::new(VecDeque::new()),
+            echo: std::env::var_os("HOST_SIM_LOG").is_some(),
+        }
     }
 }
 
@@ -39,15 +42,28 @@ impl Logbook {
         if lines.len() == KEEP {
             lines.pop_front();
         }
-        lines.push_back(LogLine { level, target: target.to_string(), message: message.to_string(), thread });
+        lines.push_back(LogLine {
+            level,
+            target: target.to_string(),
+            message: message.to_string(),
+            thread,
+        });
     }
 
     pub fn lines(&self) -> Vec<LogLine> {
-        self.lines.lock().expect("logbook lock poisoned").iter().cloned().collect()
+        self.lines
+            .lock()
+            .expect("logbook lock poisoned")
+            .iter()
+            .cloned()
+            .collect()
     }
 
     /// Lines whose message contains `needle`.
     pub fn grep(&self, needle: &str) -> Vec<LogLine> {
-        self.lines().into_iter().filter(|l| l.message.contains(needle)).collect()
+        self.lines()
+            .into_iter()
+            .filter(|l| l.message.contains(needle))
+            .collect()
     }
 }

@@ -13,7 +13,10 @@ pub struct SecretStore {
 
 impl SecretStore {
     pub fn in_memory() -> Self {
-        SecretStore { file: None, values: Mutex::new(BTreeMap::new()) }
+        SecretStore {
+            file: None,
+            values: Mutex::new(BTreeMap::new()),
+        }
     }
 
     /// A store persisted to `file` (mode 0600), loading what it already holds.
@@ -23,7 +26,10 @@ impl SecretStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => BTreeMap::new(),
             Err(e) => return Err(e),
         };
-        Ok(SecretStore { file: Some(file.to_path_buf()), values: Mutex::new(values) })
+        Ok(SecretStore {
+            file: Some(file.to_path_buf()),
+            values: Mutex::new(values),
+        })
     }
 
     pub fn get(&self, key: &str) -> Option<String> {

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use abi::{
-    ActionOutcome, ChangeKind, Contact, ContactChange, ContactId, FilterId, Job, Millis, PluginBox, PluginError,
-    SavedFilter, SettingsAction, SettingsContext, SettingsPage, SettingsView, UserId,
+    ActionOutcome, ChangeKind, Contact, ContactChange, ContactId, FilterId, Job, Millis, PluginBox,
+    PluginError, SavedFilter, SettingsAction, SettingsContext, SettingsPage, SettingsView, UserId,
 };
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::RResult;
@@ -58,7 +58,11 @@ pub enum StartError {
     #[error("The CRM state directory {dir} could not be used: {reason}")]
     State { dir: PathBuf, reason: String },
     #[error("The plugin {name} ({path}) failed to start: {message}")]
-    PluginStart { name: String, path: PathBuf, message: String },
+    PluginStart {
+        name: String,
+        path: PathBuf,
+        message: String,
+    },
 }
 
 /// A loaded plugin and its live instance.
@@ -110,15 +114,33 @@ impl Shared {
         result.into_result().inspect_err(|e| {
             let line = format!("{plugin}: {hook} failed: {}", e.message);
             self.logbook.write(abi::LogLevel::Error, "host", &line);
-            self.hook_errors.lock().expect("hook error lock poisoned").push(line);
+            self.hook_errors
+                .lock()
+                .expect("hook error lock poisoned")
+                .push(line);
         })
     }
 
     /// Tells every plugin about a contact change.
-    pub(crate) fn notify_contact(&self, _origin: Option<&str>, id: ContactId, kind: ChangeKind, by: Option<UserId>) {
-        let change = ContactChange { contact: id, kind, by: by.into(), at: self.clock.now() };
+    pub(crate) fn notify_contact(
+        &self,
+        _origin: Option<&str>,
+        id: ContactId,
+        kind: ChangeKind,
+        by: Option<UserId>,
+    ) {
+        let change = ContactChange {
+            contact: id,
+            kind,
+            by: by.into(),
+            at: self.clock.now(),
+        };
         for p in self.plugins() {
-            let _ = self.check(&p.library.name, "on_contact_changed", p.instance.on_contact_changed(&change));
+            let _ = self.check(
+                &p.library.name,
+                "on_contact_changed",
+                p.instance.on_contact_changed(&change),
+            );
         }
     }
 }
@@ -137,12 +159,15 @@ impl Sim {
     /// Loads every plugin in the plugin directory and starts them.
     pub fn start(config: SimConfig) -> Result<Arc<Sim>, StartError> {
         let libraries = load_plugin_dir(&config.plugin_dir)?;
-        let state_error =
-            |e: &dyn std::fmt::Display| StartError::State { dir: config.state_dir.clone(), reason: e.to_string() };
+        let state_error = |e: &dyn std::fmt::Display| StartError::State {
+            dir: config.state_dir.clone(),
+            reason: e.to_string(),
+        };
         std::fs::create_dir_all(&config.state_dir).map_err(|e| state_error(&e))?;
         let shared = Arc::new(Shared {
             crm: Crm::open(&config.state_dir).map_err(|e| state_error(&e))?,
-            secrets: SecretStore::open(&config.state_dir.join("secrets.json")).map_err(|e| state_error(&e))?,
+            secrets: SecretStore::open(&config.state_dir.join("secrets.json"))
+                .map_err(|e| state_error(&e))?,
             clock: config.manual_clock.map(Clock::manual).unwrap_or_else(Clock::real),
             logbook: Logbook::default(),
             config: config.plugin_config.clone(),
@@ -159,15 +184,25 @@ impl Sim {
             let dir = shared.plugin_data_dir(&library.name);
             std::fs::create_dir_all(&dir).map_err(|e| state_error(&e))?;
             let host: abi::Host = abi::HostServices_TO::from_ptr(
-                abi_stable::std_types::RArc::new(SimHost { plugin: library.name.clone(), shared: shared.clone() }),
+                abi_stable::std_types::RArc::new(SimHost {
+                    plugin: library.name.clone(),
+                    shared: shared.clone(),
+                }),
                 TD_Opaque,
             );
-            let instance = (library.module.new())(host).into_result().map_err(|e| StartError::PluginStart {
-                name: library.name.clone(),
-                path: library.path.clone(),
-                message: e.message.to_string(),
-            })?;
-            shared.plugins.write().expect("plugin lock poisoned").push(Arc::new(LoadedPlugin { library, instance }));
+            let instance =
+                (library.module.new())(host)
+                    .into_result()
+                    .map_err(|e| StartError::PluginStart {
+                        name: library.name.clone(),
+                        path: library.path.clone(),
+                        message: e.message.to_string(),
+                    })?;
+            shared
+                .plugins
+                .write()
+                .expect("plugin lock poisoned")
+                .push(Arc::new(LoadedPlugin { library, instance }));
         }
         let first_tick = shared.clock.now().0 + config.tick_period_ms;
         let sim = Arc::new(Sim {
@@ -224,7 +259,11 @@ impl Sim {
     }
 
     pub fn plugin_names(&self) -> Vec<String> {
-        self.shared.plugins().iter().map(|p| p.library.name.clone()).collect()
+        self.shared
+            .plugins()
+            .iter()
+            .map(|p| p.library.name.clone())
+            .collect()
     }
 
     pub fn plugin_data_dir(&self, plugin: &str) -> PathBuf {
@@ -232,7 +271,11 @@ impl Sim {
     }
 
     pub fn hook_errors(&self) -> Vec<String> {
-        self.shared.hook_errors.lock().expect("hook error lock poisoned").clone()
+        self.shared
+            .hook_errors
+            .lock()
+            .expect("hook error lock poisoned")
+            .clone()
     }
 
     /// How many contacts plugins created or updated in the CRM so far.
@@ -271,7 +314,9 @@ impl Sim {
     pub fn tick(&self, at: Millis) {
         self.shared.ticks.lock().expect("tick lock poisoned").push(at);
         for p in self.shared.plugins() {
-            let _ = self.shared.check(&p.library.name, "on_tick", p.instance.on_tick(at));
+            let _ = self
+                .shared
+                .check(&p.library.name, "on_tick", p.instance.on_tick(at));
         }
     }
 
@@ -286,11 +331,17 @@ impl Sim {
 
     // ----- CRM changes, told to plugins -----
 
-    pub fn create_contact(&self, owner: UserId, contact: Contact, visibility: Visibility) -> Result<Contact, CrmError> {
+    pub fn create_contact(
+        &self,
+        owner: UserId,
+        contact: Contact,
+        visibility: Visibility,
+    ) -> Result<Contact, CrmError> {
         let mut contact = contact;
         contact.updated_at_ms = self.shared.clock.now().0;
         let created = self.shared.crm.create_contact(owner, contact, visibility, None)?;
-        self.shared.notify_contact(None, created.id, ChangeKind::Created, Some(owner));
+        self.shared
+            .notify_contact(None, created.id, ChangeKind::Created, Some(owner));
         Ok(created)
     }
 
@@ -298,7 +349,8 @@ impl Sim {
         let mut contact = contact;
         contact.updated_at_ms = self.shared.clock.now().0;
         let updated = self.shared.crm.update_contact(user, contact)?;
-        self.shared.notify_contact(None, updated.id, ChangeKind::Updated, Some(user));
+        self.shared
+            .notify_contact(None, updated.id, ChangeKind::Updated, Some(user));
         Ok(updated)
     }
 
@@ -310,7 +362,8 @@ impl Sim {
 
     pub fn set_access(&self, id: ContactId, owner: UserId, visibility: Visibility) -> Result<(), CrmError> {
         self.shared.crm.set_access(id, owner, visibility)?;
-        self.shared.notify_contact(None, id, ChangeKind::AccessChanged, None);
+        self.shared
+            .notify_contact(None, id, ChangeKind::AccessChanged, None);
         Ok(())
     }
 
@@ -318,7 +371,11 @@ impl Sim {
     pub fn save_filter(&self, filter: SavedFilter) -> Result<SavedFilter, CrmError> {
         let saved = self.shared.crm.save_filter(filter)?;
         for p in self.shared.plugins() {
-            let _ = self.shared.check(&p.library.name, "on_filter_saved", p.instance.on_filter_saved(&saved));
+            let _ = self.shared.check(
+                &p.library.name,
+                "on_filter_saved",
+                p.instance.on_filter_saved(&saved),
+            );
         }
         Ok(saved)
     }
@@ -326,13 +383,23 @@ impl Sim {
     // ----- settings -----
 
     pub fn settings_context(&self, user: UserId, page: SettingsPage) -> SettingsContext {
-        SettingsContext { user, page, oauth_callback_url: self.oauth_callback_url.as_str().into() }
+        SettingsContext {
+            user,
+            page,
+            oauth_callback_url: self.oauth_callback_url.as_str().into(),
+        }
     }
 
-    pub fn render_settings(&self, plugin: &str, user: UserId, page: SettingsPage) -> Result<SettingsView, PluginError> {
+    pub fn render_settings(
+        &self,
+        plugin: &str,
+        user: UserId,
+        page: SettingsPage,
+    ) -> Result<SettingsView, PluginError> {
         let p = self.require(plugin)?;
         let ctx = self.settings_context(user, page);
-        self.shared.check(plugin, "render_settings", p.instance.render_settings(&ctx))
+        self.shared
+            .check(plugin, "render_settings", p.instance.render_settings(&ctx))
     }
 
     pub fn settings_action(
@@ -344,12 +411,19 @@ impl Sim {
     ) -> Result<ActionOutcome, PluginError> {
         let p = self.require(plugin)?;
         let ctx = self.settings_context(user, page);
-        self.shared.check(plugin, "handle_settings_action", p.instance.handle_settings_action(&ctx, &action))
+        self.shared.check(
+            plugin,
+            "handle_settings_action",
+            p.instance.handle_settings_action(&ctx, &action),
+        )
     }
 
     fn require(&self, plugin: &str) -> Result<Arc<LoadedPlugin>, PluginError> {
         self.shared.plugin(plugin).ok_or_else(|| {
-            PluginError::new(abi::PluginErrorKind::Rejected, format!("No plugin named \"{plugin}\" is loaded."))
+            PluginError::new(
+                abi::PluginErrorKind::Rejected,
+                format!("No plugin named \"{plugin}\" is loaded."),
+            )
         })
     }
 
@@ -362,7 +436,9 @@ impl Sim {
             let _ = handle.join();
         }
         for p in self.shared.plugins() {
-            let _ = self.shared.check(&p.library.name, "shutdown", p.instance.shutdown());
+            let _ = self
+                .shared
+                .check(&p.library.name, "shutdown", p.instance.shutdown());
         }
         self.pool.stop();
     }

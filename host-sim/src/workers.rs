@@ -36,13 +36,19 @@ impl WorkerPool {
                     .ok()
             })
             .collect();
-        WorkerPool { sender: Mutex::new(Some(sender)), pending, threads: Mutex::new(handles) }
+        WorkerPool {
+            sender: Mutex::new(Some(sender)),
+            pending,
+            threads: Mutex::new(handles),
+        }
     }
 
     /// Queues a job; `false` when the pool is shutting down.
     pub fn submit(&self, plugin: &str, job: Job) -> bool {
         let sender = self.sender.lock().expect("pool lock poisoned");
-        let Some(sender) = sender.as_ref() else { return false };
+        let Some(sender) = sender.as_ref() else {
+            return false;
+        };
         *self.pending.0.lock().expect("pool lock poisoned") += 1;
         if sender.send((plugin.to_string(), job)).is_err() {
             self.finish_one();

@@ -6,14 +6,14 @@
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+use abi::{
+    ActionOutcome, ContactChange, Host, Job, Millis, Plugin, PluginBox, PluginError, PluginErrorKind,
+    PluginMod, PluginMod_Ref, Plugin_TO, SavedFilter, SettingsAction, SettingsContext, SettingsView,
+};
 use abi_stable::export_root_module;
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RString};
-use abi::{
-    ActionOutcome, ContactChange, Host, Job, Millis, Plugin, PluginBox, PluginError, PluginErrorKind, PluginMod,
-    PluginMod_Ref, Plugin_TO, SavedFilter, SettingsAction, SettingsContext, SettingsView,
-};
 
 use crate::integration::Integration;
 
@@ -81,7 +81,9 @@ impl Plugin for Integration {
         ctx: &SettingsContext,
         action: &SettingsAction,
     ) -> RResult<ActionOutcome, PluginError> {
-        guard("handle_settings_action", || self.handle_settings_action(ctx, action))
+        guard("handle_settings_action", || {
+            self.handle_settings_action(ctx, action)
+        })
     }
 
     fn run_job(&self, job: &Job) -> RResult<(), PluginError> {

@@ -2,8 +2,8 @@
 
 use std::sync::OnceLock;
 
-use abi_stable::std_types::RStr;
 use abi::{Host, LogLevel};
+use abi_stable::std_types::RStr;
 
 struct HostLogger {
     host: Host,
@@ -37,7 +37,8 @@ impl log::Log for HostLogger {
             log::Level::Trace => LogLevel::Trace,
         };
         let message = record.args().to_string();
-        self.host.log(level, RStr::from_str(record.target()), RStr::from_str(&message));
+        self.host
+            .log(level, RStr::from_str(record.target()), RStr::from_str(&message));
     }
 
     fn flush(&self) {}

@@ -10,7 +10,11 @@ use host_sim::{Sim, SimConfig};
 /// The library file cargo built for crate `lib_name` (e.g. `crm_google_contacts`), found next
 /// to the running test executable (`target/<profile>/deps/`) or one level up.
 pub fn built_library(lib_name: &str) -> PathBuf {
-    let file = format!("{}{lib_name}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    let file = format!(
+        "{}{lib_name}{}",
+        std::env::consts::DLL_PREFIX,
+        std::env::consts::DLL_SUFFIX
+    );
     let exe = std::env::current_exe().expect("test executable path");
     let mut dir = exe.parent();
     while let Some(d) = dir {
@@ -56,7 +60,11 @@ impl World {
         config.manual_clock = Some(abi::Millis(1_795_000_000_000));
         configure(&mut config);
         let sim = Sim::start(config).unwrap_or_else(|e| panic!("host-sim failed to start: {e}"));
-        World { sim, plugin_dir, state_dir }
+        World {
+            sim,
+            plugin_dir,
+            state_dir,
+        }
     }
 }
 
@@ -95,7 +103,8 @@ impl GoogleWorld {
     ) -> GoogleWorld {
         let mut cfg = host_sim::fake_google::FakeGoogleConfig::default();
         fake(&mut cfg);
-        let google = host_sim::fake_google::FakeGoogle::start("127.0.0.1:0", cfg).expect("fake Google starts");
+        let google =
+            host_sim::fake_google::FakeGoogle::start("127.0.0.1:0", cfg).expect("fake Google starts");
         let base = google.base_url();
         let world = World::start(|c| {
             c.plugin_config.extend(google_config(&base));
@@ -106,7 +115,12 @@ impl GoogleWorld {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("http client");
-        GoogleWorld { world, google, control, http }
+        GoogleWorld {
+            world,
+            google,
+            control,
+            http,
+        }
     }
 
     pub fn sim(&self) -> &Arc<Sim> {
@@ -138,21 +152,46 @@ impl GoogleWorld {
             .expect("filter is saved")
     }
 
-    pub fn action(&self, user: abi::UserId, page: abi::SettingsPage, name: &str, fields: &[(&str, &str)]) -> abi::ActionOutcome {
+    pub fn action(
+        &self,
+        user: abi::UserId,
+        page: abi::SettingsPage,
+        name: &str,
+        fields: &[(&str, &str)],
+    ) -> abi::ActionOutcome {
         let action = abi::SettingsAction {
             name: name.into(),
-            fields: fields.iter().map(|(n, v)| abi::Field { name: (*n).into(), value: (*v).into() }).collect(),
+            fields: fields
+                .iter()
+                .map(|(n, v)| abi::Field {
+                    name: (*n).into(),
+                    value: (*v).into(),
+                })
+                .collect(),
         };
-        self.sim().settings_action(PLUGIN, user, page, action).expect("the action returns an outcome")
+        self.sim()
+            .settings_action(PLUGIN, user, page, action)
+            .expect("the action returns an outcome")
     }
 
     /// Connects `email` for `user` through the real OAuth flow: the plugin's authorization
     /// URL, the fake's consent form, the redirect back with code and state.
     pub fn connect(&self, user: abi::UserId, email: &str) -> abi::ActionOutcome {
         let start = self.action(user, abi::SettingsPage::Integration, "connect", &[]);
-        let url = start.redirect_to.into_option().expect("connect redirects to Google").into_string();
-        let page = self.http.get(&url).send().expect("consent page").text().expect("consent page text");
-        let request_id = attribute_after(&page, "name=\"request_id\" value=\"").expect("request id on the consent page");
+        let url = start
+            .redirect_to
+            .into_option()
+            .expect("connect redirects to Google")
+            .into_string();
+        let page = self
+            .http
+            .get(&url)
+            .send()
+            .expect("consent page")
+            .text()
+            .expect("consent page text");
+        let request_id =
+            attribute_after(&page, "name=\"request_id\" value=\"").expect("request id on the consent page");
         let mut form: Vec<(String, String)> = vec![
             ("request_id".into(), request_id),
             ("account".into(), email.into()),
@@ -165,16 +204,36 @@ impl GoogleWorld {
             form.push(("scope".into(), html_unescape(&rest[..end])));
         }
         let base = self.google.base_url();
-        let answer = self.http.post(format!("{base}/o/oauth2/v2/auth/decide")).form(&form).send().expect("consent decision");
-        let location = answer.headers().get("location").expect("redirect back").to_str().expect("ascii").to_string();
+        let answer = self
+            .http
+            .post(format!("{base}/o/oauth2/v2/auth/decide"))
+            .form(&form)
+            .send()
+            .expect("consent decision");
+        let location = answer
+            .headers()
+            .get("location")
+            .expect("redirect back")
+            .to_str()
+            .expect("ascii")
+            .to_string();
         let callback = url::Url::parse(&location).expect("callback URL");
-        let fields: Vec<(String, String)> = callback.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let fields: Vec<(String, String)> = callback
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         self.action(user, abi::SettingsPage::Integration, "oauth_callback", &fields)
     }
 
     /// Enables sync of `filter` with `email`, with extra option fields.
-    pub fn enable(&self, user: abi::UserId, filter: abi::FilterId, email: &str, options: &[(&str, &str)]) -> abi::ActionOutcome {
+    pub fn enable(
+        &self,
+        user: abi::UserId,
+        filter: abi::FilterId,
+        email: &str,
+        options: &[(&str, &str)],
+    ) -> abi::ActionOutcome {
         let filter_text = filter.0.to_string();
         let mut fields = vec![("account", email), ("filter", filter_text.as_str())];
         fields.extend_from_slice(options);
@@ -183,7 +242,10 @@ impl GoogleWorld {
 
     /// Waits until the plugin's jobs are done.
     pub fn settle(&self) {
-        assert!(self.sim().wait_idle(std::time::Duration::from_secs(120)), "plugin jobs did not finish");
+        assert!(
+            self.sim().wait_idle(std::time::Duration::from_secs(120)),
+            "plugin jobs did not finish"
+        );
     }
 
     /// Advances the host clock past the tick period and waits for the jobs it started.
@@ -213,7 +275,8 @@ impl GoogleWorld {
             .into_iter()
             .filter(|p| {
                 p["memberships"].as_array().is_some_and(|ms| {
-                    ms.iter().any(|m| m["contactGroupMembership"]["contactGroupResourceName"] == group)
+                    ms.iter()
+                        .any(|m| m["contactGroupMembership"]["contactGroupResourceName"] == group)
                 })
             })
             .collect()
@@ -231,13 +294,21 @@ fn attribute_after(page: &str, marker: &str) -> Option<String> {
 }
 
 fn html_unescape(s: &str) -> String {
-    s.replace("&quot;", "\"").replace("&#39;", "'").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+    s.replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
 }
 
 /// A CRM contact in segment `segment`, with a name and an email.
 pub fn contact(given: &str, family: &str, email: &str, segment: &str) -> abi::Contact {
     abi::Contact {
-        name: abi::PersonName { given: given.into(), family: family.into(), ..Default::default() },
+        name: abi::PersonName {
+            given: given.into(),
+            family: family.into(),
+            ..Default::default()
+        },
         emails: abi_stable::std_types::RVec::from(vec![abi::TypedValue {
             value: email.into(),
             kind: "work".into(),

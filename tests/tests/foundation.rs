@@ -18,7 +18,11 @@ fn filter(author: abi::UserId) -> SavedFilter {
         name: "Customers".into(),
         author,
         saved: true,
-        criteria: RVec::from(vec![Criterion { field: "company".into(), op: "not_empty".into(), value: "".into() }]),
+        criteria: RVec::from(vec![Criterion {
+            field: "company".into(),
+            op: "not_empty".into(),
+            value: "".into(),
+        }]),
     }
 }
 
@@ -34,20 +38,42 @@ fn plugin_is_loaded_from_a_copy_in_the_plugin_directory() {
 fn every_hook_is_called_through_the_library_and_acts() {
     let world = World::start(|_| {});
     let sim = &world.sim;
-    let user = sim.crm().add_user("Ann", &[FEATURE_GOOGLE_CONTACTS], ContactsPermission::Edit, &[]).unwrap();
+    let user = sim
+        .crm()
+        .add_user("Ann", &[FEATURE_GOOGLE_CONTACTS], ContactsPermission::Edit, &[])
+        .unwrap();
     let saved = sim.save_filter(filter(user.id)).unwrap();
-    let contact = Contact { company: "Acme".into(), ..Contact::default() };
-    sim.create_contact(user.id, contact, Visibility::Everyone).unwrap();
+    let contact = Contact {
+        company: "Acme".into(),
+        ..Contact::default()
+    };
+    sim.create_contact(user.id, contact, Visibility::Everyone)
+        .unwrap();
     sim.advance(60_000);
-    let view = sim.render_settings(PLUGIN, user.id, SettingsPage::Filter(saved.id)).unwrap();
+    let view = sim
+        .render_settings(PLUGIN, user.id, SettingsPage::Filter(saved.id))
+        .unwrap();
     assert!(!view.title.is_empty());
-    let action = SettingsAction { name: "no-such-action".into(), fields: RVec::new() };
-    let outcome = sim.settings_action(PLUGIN, user.id, SettingsPage::Integration, action).unwrap();
+    let action = SettingsAction {
+        name: "no-such-action".into(),
+        fields: RVec::new(),
+    };
+    let outcome = sim
+        .settings_action(PLUGIN, user.id, SettingsPage::Integration, action)
+        .unwrap();
     assert!(outcome.message.contains("no-such-action"), "{}", outcome.message);
     assert!(sim.wait_idle(Duration::from_secs(30)));
     sim.shutdown();
 
-    for hook in ["on_filter_saved", "on_contact_changed", "on_tick", "render_settings", "handle_settings_action", "run_job", "shutdown"] {
+    for hook in [
+        "on_filter_saved",
+        "on_contact_changed",
+        "on_tick",
+        "render_settings",
+        "handle_settings_action",
+        "run_job",
+        "shutdown",
+    ] {
         assert!(!sim.logbook().grep(hook).is_empty(), "no log line from {hook}");
     }
     assert!(sim.hook_errors().is_empty(), "{:?}", sim.hook_errors());
@@ -57,13 +83,17 @@ fn every_hook_is_called_through_the_library_and_acts() {
 fn jobs_run_on_host_worker_threads_not_on_the_hook_thread() {
     let world = World::start(|c| c.workers = 3);
     let sim = &world.sim;
-    let user = sim.crm().add_user("Ann", &[FEATURE_GOOGLE_CONTACTS], ContactsPermission::Edit, &[]).unwrap();
+    let user = sim
+        .crm()
+        .add_user("Ann", &[FEATURE_GOOGLE_CONTACTS], ContactsPermission::Edit, &[])
+        .unwrap();
     std::thread::Builder::new()
         .name("crm-request".into())
         .spawn({
             let sim = sim.clone();
             move || {
-                sim.create_contact(user.id, Contact::default(), Visibility::Everyone).unwrap();
+                sim.create_contact(user.id, Contact::default(), Visibility::Everyone)
+                    .unwrap();
             }
         })
         .unwrap()
@@ -88,24 +118,34 @@ fn ticks_arrive_at_the_configured_period_on_the_controllable_clock() {
     assert!(sim.ticks().is_empty());
     sim.advance(1);
     sim.advance(12_000);
-    assert_eq!(sim.ticks(), vec![Millis(1_005_000), Millis(1_010_000), Millis(1_015_000)]);
+    assert_eq!(
+        sim.ticks(),
+        vec![Millis(1_005_000), Millis(1_010_000), Millis(1_015_000)]
+    );
     assert_eq!(sim.logbook().grep("on_tick").len(), 3);
 }
 
 #[test]
 fn a_panicking_hook_returns_an_error_and_the_host_keeps_going() {
     let world = World::start(|c| {
-        c.plugin_config.insert("debug.panic_in".into(), "on_tick,render_settings".into());
+        c.plugin_config
+            .insert("debug.panic_in".into(), "on_tick,render_settings".into());
     });
     let sim = &world.sim;
-    let user = sim.crm().add_user("Ann", &[FEATURE_GOOGLE_CONTACTS], ContactsPermission::Edit, &[]).unwrap();
-    let err = sim.render_settings(PLUGIN, user.id, SettingsPage::Integration).unwrap_err();
+    let user = sim
+        .crm()
+        .add_user("Ann", &[FEATURE_GOOGLE_CONTACTS], ContactsPermission::Edit, &[])
+        .unwrap();
+    let err = sim
+        .render_settings(PLUGIN, user.id, SettingsPage::Integration)
+        .unwrap_err();
     assert_eq!(err.kind, PluginErrorKind::Panicked);
     assert!(err.message.contains("render_settings"), "{}", err.message);
     sim.advance(60_000);
     assert!(sim.hook_errors().iter().any(|e| e.contains("on_tick failed")));
     // The next hooks work.
-    sim.create_contact(user.id, Contact::default(), Visibility::Everyone).unwrap();
+    sim.create_contact(user.id, Contact::default(), Visibility::Everyone)
+        .unwrap();
     assert!(sim.wait_idle(Duration::from_secs(30)));
     assert!(!sim.logbook().grep("run_job").is_empty());
 }
@@ -120,7 +160,9 @@ fn load_error(files: &[(&std::path::Path, &str)]) -> LoadError {
 
 #[test]
 fn missing_plugin_dir_is_reported_with_what_to_do() {
-    let err = load_plugin_dir(std::path::Path::new("/nonexistent/plugins")).err().unwrap();
+    let err = load_plugin_dir(std::path::Path::new("/nonexistent/plugins"))
+        .err()
+        .unwrap();
     assert_eq!(
         err.to_string(),
         "The plugin directory /nonexistent/plugins does not exist. Create it and copy the plugin's .so file into it."
@@ -131,7 +173,10 @@ fn missing_plugin_dir_is_reported_with_what_to_do() {
 fn empty_plugin_dir_is_reported_with_the_file_to_copy() {
     let err = load_error(&[]);
     assert!(matches!(err, LoadError::DirEmpty(_)));
-    assert!(err.to_string().contains("holds no plugin library (*.so)"), "{err}");
+    assert!(
+        err.to_string().contains("holds no plugin library (*.so)"),
+        "{err}"
+    );
     assert!(err.to_string().contains("libcrm_google_contacts.so"), "{err}");
 }
 
@@ -142,7 +187,10 @@ fn a_file_that_is_not_a_shared_library_is_named() {
     let err = load_error(&[(junk.path(), "libjunk.so")]);
     assert!(matches!(err, LoadError::NotALibrary { .. }), "{err:?}");
     let text = err.to_string();
-    assert!(text.contains("libjunk.so is not a loadable shared library"), "{text}");
+    assert!(
+        text.contains("libjunk.so is not a loadable shared library"),
+        "{text}"
+    );
     assert!(text.contains("Remove it from the plugin directory"), "{text}");
 }
 
@@ -150,7 +198,11 @@ fn a_file_that_is_not_a_shared_library_is_named() {
 fn a_library_without_the_root_module_is_not_a_plugin() {
     let err = load_error(&[(&built_library("fixture_not_a_plugin"), "libother.so")]);
     assert!(matches!(err, LoadError::NotAPlugin { .. }), "{err:?}");
-    assert!(err.to_string().contains("libother.so is a shared library but not a CRM plugin"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("libother.so is a shared library but not a CRM plugin"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -158,7 +210,10 @@ fn a_plugin_built_for_another_major_abi_version_is_refused() {
     let err = load_error(&[(&built_library("fixture_wrong_version"), "libfuture.so")]);
     let text = err.to_string();
     assert!(matches!(err, LoadError::VersionMismatch { .. }), "{err:?}");
-    assert!(text.contains("libfuture.so was built for ABI version 7.0.0, but this CRM expects 0.1.0"), "{text}");
+    assert!(
+        text.contains("libfuture.so was built for ABI version 7.0.0, but this CRM expects 0.1.0"),
+        "{text}"
+    );
 }
 
 #[test]
@@ -166,9 +221,15 @@ fn a_plugin_with_another_layout_is_refused_with_abi_stables_full_report() {
     let err = load_error(&[(&built_library("fixture_wrong_layout"), "liblayout.so")]);
     let text = err.to_string();
     assert!(matches!(err, LoadError::AbiMismatch { .. }), "{err:?}");
-    assert!(text.contains("liblayout.so does not match this CRM's plugin interface"), "{text}");
+    assert!(
+        text.contains("liblayout.so does not match this CRM's plugin interface"),
+        "{text}"
+    );
     // abi_stable's own report names the mismatching type.
-    assert!(text.contains("abi_stable's report:") && text.contains("PluginMod"), "{text}");
+    assert!(
+        text.contains("abi_stable's report:") && text.contains("PluginMod"),
+        "{text}"
+    );
 }
 
 #[test]

@@ -19,13 +19,30 @@ fn setup(n: usize) -> Setup {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let user = g.user("Ann", ContactsPermission::Edit);
     for i in 0..n {
-        let c = contact(&format!("Given{i}"), &format!("Family{i}"), &format!("person{i}@example.org"), "vip");
+        let c = contact(
+            &format!("Given{i}"),
+            &format!("Family{i}"),
+            &format!("person{i}@example.org"),
+            "vip",
+        );
         g.sim().create_contact(user.id, c, Visibility::Everyone).unwrap();
     }
-    g.sim().create_contact(user.id, contact("Out", "Side", "out@example.org", "other"), Visibility::Everyone).unwrap();
+    g.sim()
+        .create_contact(
+            user.id,
+            contact("Out", "Side", "out@example.org", "other"),
+            Visibility::Everyone,
+        )
+        .unwrap();
     let filter = g.filter(user.id, "VIP clients", "vip");
     let outcome = g.connect(user.id, ALICE);
-    assert!(outcome.message.contains("Connected the Google account alice@example.com"), "{}", outcome.message);
+    assert!(
+        outcome
+            .message
+            .contains("Connected the Google account alice@example.com"),
+        "{}",
+        outcome.message
+    );
     g.settle();
     Setup { g, user, filter }
 }
@@ -40,12 +57,21 @@ fn first_sync_puts_every_filter_contact_in_a_group_named_after_the_filter() {
     let group = g.group(ALICE, "VIP clients").expect("the group exists");
     let members = g.members(ALICE, &group);
     assert_eq!(members.len(), 5);
-    let mut emails: Vec<String> =
-        members.iter().map(|p| p["emailAddresses"][0]["value"].as_str().unwrap().to_string()).collect();
+    let mut emails: Vec<String> = members
+        .iter()
+        .map(|p| p["emailAddresses"][0]["value"].as_str().unwrap().to_string())
+        .collect();
     emails.sort();
     assert_eq!(emails[0], "person0@example.org");
-    assert_eq!(g.google_contacts(ALICE).len(), 5, "the contact outside the filter is not sent");
-    let view = g.sim().render_settings(tests::PLUGIN, user.id, SettingsPage::Filter(filter.id)).unwrap();
+    assert_eq!(
+        g.google_contacts(ALICE).len(),
+        5,
+        "the contact outside the filter is not sent"
+    );
+    let view = g
+        .sim()
+        .render_settings(tests::PLUGIN, user.id, SettingsPage::Filter(filter.id))
+        .unwrap();
     let text = format!("{view:?}");
     assert!(text.contains("5 created"), "{text}");
 }

@@ -26,8 +26,16 @@ fn prepared(g: GoogleWorld, n: usize) -> Setup {
     let user = g.user("Ann", ContactsPermission::Edit);
     let ids = (0..n)
         .map(|i| {
-            let c = contact(&format!("Given{i}"), &format!("Family{i}"), &format!("person{i}@example.org"), "vip");
-            g.sim().create_contact(user.id, c, Visibility::Everyone).unwrap().id
+            let c = contact(
+                &format!("Given{i}"),
+                &format!("Family{i}"),
+                &format!("person{i}@example.org"),
+                "vip",
+            );
+            g.sim()
+                .create_contact(user.id, c, Visibility::Everyone)
+                .unwrap()
+                .id
         })
         .collect();
     let filter = g.filter(user.id, "VIP clients", "vip");
@@ -58,12 +66,21 @@ impl Setup {
         self.g
             .google_contacts(ALICE)
             .into_iter()
-            .find(|p| p["emailAddresses"].as_array().is_some_and(|es| es.iter().any(|e| e["value"] == email)))
+            .find(|p| {
+                p["emailAddresses"]
+                    .as_array()
+                    .is_some_and(|es| es.iter().any(|e| e["value"] == email))
+            })
             .unwrap_or_else(|| panic!("no Google contact with {email}"))
     }
 
     fn crm(&self, id: ContactId) -> Contact {
-        self.g.sim().crm().contact(id).expect("CRM contact exists").contact
+        self.g
+            .sim()
+            .crm()
+            .contact(id)
+            .expect("CRM contact exists")
+            .contact
     }
 
     fn edit_crm(&self, id: ContactId, f: impl FnOnce(&mut Contact)) {
@@ -73,7 +90,10 @@ impl Setup {
     }
 
     fn edit_google(&self, email: &str, person: serde_json::Value) {
-        let rn = self.person_of(email)["resourceName"].as_str().unwrap().to_string();
+        let rn = self.person_of(email)["resourceName"]
+            .as_str()
+            .unwrap()
+            .to_string();
         self.g.control.edit_contact(ALICE, &rn, &person).unwrap();
     }
 
@@ -83,7 +103,12 @@ impl Setup {
     }
 
     fn sync_now(&self) {
-        self.g.action(self.user.id, SettingsPage::Filter(self.filter.id), "sync_now", &[]);
+        self.g.action(
+            self.user.id,
+            SettingsPage::Filter(self.filter.id),
+            "sync_now",
+            &[],
+        );
         self.g.settle();
     }
 
@@ -94,12 +119,27 @@ impl Setup {
         self.sync_now();
         self.next_tick();
         assert_eq!(self.g.writes(), google, "a sync after settling wrote to Google");
-        assert_eq!(self.g.sim().plugin_writes(), crm, "a sync after settling wrote to the CRM");
-        assert_eq!(self.g.sim().hook_errors().len(), errors, "{:?}", self.g.sim().hook_errors());
+        assert_eq!(
+            self.g.sim().plugin_writes(),
+            crm,
+            "a sync after settling wrote to the CRM"
+        );
+        assert_eq!(
+            self.g.sim().hook_errors().len(),
+            errors,
+            "{:?}",
+            self.g.sim().hook_errors()
+        );
     }
 
     fn view(&self) -> String {
-        format!("{:?}", self.g.sim().render_settings(PLUGIN, self.user.id, SettingsPage::Filter(self.filter.id)).unwrap())
+        format!(
+            "{:?}",
+            self.g
+                .sim()
+                .render_settings(PLUGIN, self.user.id, SettingsPage::Filter(self.filter.id))
+                .unwrap()
+        )
     }
 }
 
@@ -108,14 +148,20 @@ fn crm_edits_reach_google_on_the_next_job() {
     let s = synced(3, &[]);
     s.edit_crm(s.ids[0], |c| c.position = "Chief Buyer".into());
     s.g.settle();
-    assert_eq!(s.person_of("person0@example.org")["organizations"][0]["title"], "Chief Buyer");
+    assert_eq!(
+        s.person_of("person0@example.org")["organizations"][0]["title"],
+        "Chief Buyer"
+    );
     s.assert_settled();
 }
 
 #[test]
 fn google_edits_reach_the_crm_on_the_next_tick() {
     let s = synced(3, &[]);
-    s.edit_google("person1@example.org", json!({"biographies": [{"value": "Met at the fair", "contentType": "TEXT_PLAIN"}]}));
+    s.edit_google(
+        "person1@example.org",
+        json!({"biographies": [{"value": "Met at the fair", "contentType": "TEXT_PLAIN"}]}),
+    );
     s.next_tick();
     assert_eq!(s.crm(s.ids[1]).notes.as_str(), "Met at the fair");
     s.assert_settled();
@@ -126,7 +172,10 @@ fn google_edits_shown_late_by_google_still_arrive() {
     let s = prepared(GoogleWorld::start(|c| c.propagation_delay_ms = 300, |_| {}), 2);
     s.g.enable(s.user.id, s.filter.id, ALICE, &[]);
     s.g.settle();
-    s.edit_google("person1@example.org", json!({"biographies": [{"value": "late", "contentType": "TEXT_PLAIN"}]}));
+    s.edit_google(
+        "person1@example.org",
+        json!({"biographies": [{"value": "late", "contentType": "TEXT_PLAIN"}]}),
+    );
     s.next_tick();
     std::thread::sleep(std::time::Duration::from_millis(400));
     s.next_tick();
@@ -137,7 +186,10 @@ fn google_edits_shown_late_by_google_still_arrive() {
 #[test]
 fn sync_now_brings_google_edits_at_once() {
     let s = synced(2, &[]);
-    s.edit_google("person0@example.org", json!({"names": [{"givenName": "Renamed", "familyName": "InGoogle"}]}));
+    s.edit_google(
+        "person0@example.org",
+        json!({"names": [{"givenName": "Renamed", "familyName": "InGoogle"}]}),
+    );
     s.sync_now();
     assert_eq!(s.crm(s.ids[0]).name.given.as_str(), "Renamed");
 }
@@ -145,25 +197,47 @@ fn sync_now_brings_google_edits_at_once() {
 #[test]
 fn deleted_in_google_unlinks_and_never_deletes_the_crm_contact() {
     let s = synced(3, &[]);
-    let rn = s.person_of("person2@example.org")["resourceName"].as_str().unwrap().to_string();
+    let rn = s.person_of("person2@example.org")["resourceName"]
+        .as_str()
+        .unwrap()
+        .to_string();
     s.g.control.delete_contact(ALICE, &rn).unwrap();
     s.next_tick();
-    assert!(s.g.sim().crm().contact(s.ids[2]).is_some(), "the CRM contact was deleted");
+    assert!(
+        s.g.sim().crm().contact(s.ids[2]).is_some(),
+        "the CRM contact was deleted"
+    );
     assert_eq!(s.members().len(), 2);
-    assert!(s.view().contains("Deleted in Google or taken out of the group there"), "{}", s.view());
+    assert!(
+        s.view()
+            .contains("Deleted in Google or taken out of the group there"),
+        "{}",
+        s.view()
+    );
     // A later CRM edit does not bring it back into Google.
     s.edit_crm(s.ids[2], |c| c.notes = "edited after".into());
     s.g.settle();
-    assert_eq!(s.g.google_contacts(ALICE).len(), 2, "the deleted contact came back");
+    assert_eq!(
+        s.g.google_contacts(ALICE).len(),
+        2,
+        "the deleted contact came back"
+    );
     s.assert_settled();
 }
 
 #[test]
 fn removed_from_the_group_in_google_unlinks_and_keeps_the_crm_contact() {
     let s = synced(3, &[]);
-    let rn = s.person_of("person0@example.org")["resourceName"].as_str().unwrap().to_string();
-    s.g.control.modify_group_members(ALICE, "contactGroups/myContacts", &[&rn], &[]).unwrap();
-    s.g.control.modify_group_members(ALICE, &s.group(), &[], &[&rn]).unwrap();
+    let rn = s.person_of("person0@example.org")["resourceName"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    s.g.control
+        .modify_group_members(ALICE, "contactGroups/myContacts", &[&rn], &[])
+        .unwrap();
+    s.g.control
+        .modify_group_members(ALICE, &s.group(), &[], &[&rn])
+        .unwrap();
     s.next_tick();
     assert!(s.g.sim().crm().contact(s.ids[0]).is_some());
     assert_eq!(s.members().len(), 2);
@@ -184,7 +258,11 @@ fn deleted_in_the_crm_is_only_removed_from_the_group_when_so_chosen() {
     let s = synced(3, &[("delete_mode", "remove_from_group")]);
     s.g.sim().delete_contact(s.ids[0], Some(s.user.id)).unwrap();
     s.g.settle();
-    assert_eq!(s.g.google_contacts(ALICE).len(), 3, "nothing is deleted in Google");
+    assert_eq!(
+        s.g.google_contacts(ALICE).len(),
+        3,
+        "nothing is deleted in Google"
+    );
     assert_eq!(s.members().len(), 2);
     s.assert_settled();
 }
@@ -195,7 +273,11 @@ fn a_contact_leaving_the_filter_is_removed_from_the_group_not_deleted() {
     s.edit_crm(s.ids[1], |c| c.custom_fields[0].value = "archived".into());
     s.g.settle();
     assert_eq!(s.members().len(), 2);
-    assert_eq!(s.g.google_contacts(ALICE).len(), 3, "the Google contact stays, out of the group");
+    assert_eq!(
+        s.g.google_contacts(ALICE).len(),
+        3,
+        "the Google contact stays, out of the group"
+    );
     s.assert_settled();
 }
 
@@ -203,7 +285,9 @@ fn a_contact_leaving_the_filter_is_removed_from_the_group_not_deleted() {
 fn losing_access_to_a_contact_removes_it_from_the_group() {
     let s = synced(3, &[]);
     let other = s.g.user("Bob", ContactsPermission::Edit);
-    s.g.sim().set_access(s.ids[2], other.id, Visibility::Owner).unwrap();
+    s.g.sim()
+        .set_access(s.ids[2], other.id, Visibility::Owner)
+        .unwrap();
     s.g.settle();
     assert_eq!(s.members().len(), 2);
     s.assert_settled();
@@ -224,15 +308,14 @@ fn contacts_added_to_the_group_in_google_are_created_in_the_crm_inside_the_filte
         )
         .unwrap();
     s.next_tick();
-    let imported: Vec<Contact> = s
-        .g
-        .sim()
-        .crm()
-        .filter_contacts(s.filter.id, s.user.id, ContactId(0), 100)
-        .unwrap()
-        .into_iter()
-        .filter(|c| c.name.given.as_str() == "New")
-        .collect();
+    let imported: Vec<Contact> =
+        s.g.sim()
+            .crm()
+            .filter_contacts(s.filter.id, s.user.id, ContactId(0), 100)
+            .unwrap()
+            .into_iter()
+            .filter(|c| c.name.given.as_str() == "New")
+            .collect();
     assert_eq!(imported.len(), 1, "imported once, inside the filter");
     assert_eq!(imported[0].emails[0].value.as_str(), "new@example.org");
     s.assert_settled();
@@ -244,15 +327,30 @@ fn existing_google_contacts_are_matched_by_email_or_phone_not_duplicated() {
     g.control
         .create_contact(ALICE, &json!({"names": [{"givenName": "Given0"}], "emailAddresses": [{"value": "PERSON0@example.org"}]}))
         .unwrap();
-    g.control.create_contact(ALICE, &json!({"names": [{"givenName": "Phone"}], "phoneNumbers": [{"value": "+1 650-555-0100"}]})).unwrap();
+    g.control
+        .create_contact(
+            ALICE,
+            &json!({"names": [{"givenName": "Phone"}], "phoneNumbers": [{"value": "+1 650-555-0100"}]}),
+        )
+        .unwrap();
     let s = prepared(g, 2);
     let mut phone = contact("Phone", "Only", "", "vip");
     phone.emails = RVec::new();
-    phone.phones = RVec::from(vec![TypedValue { value: "(650) 555 0100".into(), kind: "mobile".into(), primary: true }]);
-    s.g.sim().create_contact(s.user.id, phone, Visibility::Everyone).unwrap();
+    phone.phones = RVec::from(vec![TypedValue {
+        value: "(650) 555 0100".into(),
+        kind: "mobile".into(),
+        primary: true,
+    }]);
+    s.g.sim()
+        .create_contact(s.user.id, phone, Visibility::Everyone)
+        .unwrap();
     s.g.enable(s.user.id, s.filter.id, ALICE, &[]);
     s.g.settle();
-    assert_eq!(s.g.google_contacts(ALICE).len(), 3, "matched contacts were created again");
+    assert_eq!(
+        s.g.google_contacts(ALICE).len(),
+        3,
+        "matched contacts were created again"
+    );
     assert_eq!(s.members().len(), 3);
     s.assert_settled();
 }
@@ -271,7 +369,10 @@ fn disabling_and_re_enabling_creates_no_duplicate() {
 
 fn conflict(policy: &str) -> (Setup, Contact) {
     let s = synced(1, &[("policy", policy)]);
-    s.edit_google("person0@example.org", json!({"organizations": [{"name": "Google Co", "title": "CTO"}]}));
+    s.edit_google(
+        "person0@example.org",
+        json!({"organizations": [{"name": "Google Co", "title": "CTO"}]}),
+    );
     s.g.sim().advance(1000);
     s.edit_crm(s.ids[0], |c| c.company = "CRM Co".into());
     s.g.settle();
@@ -284,8 +385,15 @@ fn conflict(policy: &str) -> (Setup, Contact) {
 fn a_field_changed_on_both_sides_goes_to_the_crm_under_crm_wins() {
     let (s, c) = conflict("crm_wins");
     assert_eq!(c.company.as_str(), "CRM Co");
-    assert_eq!(s.person_of("person0@example.org")["organizations"][0]["name"], "CRM Co");
-    assert_eq!(c.position.as_str(), "CTO", "the title changed only in Google still arrives");
+    assert_eq!(
+        s.person_of("person0@example.org")["organizations"][0]["name"],
+        "CRM Co"
+    );
+    assert_eq!(
+        c.position.as_str(),
+        "CTO",
+        "the title changed only in Google still arrives"
+    );
     s.assert_settled();
 }
 
@@ -293,7 +401,10 @@ fn a_field_changed_on_both_sides_goes_to_the_crm_under_crm_wins() {
 fn a_field_changed_on_both_sides_goes_to_google_under_google_wins() {
     let (s, c) = conflict("google_wins");
     assert_eq!(c.company.as_str(), "Google Co");
-    assert_eq!(s.person_of("person0@example.org")["organizations"][0]["name"], "Google Co");
+    assert_eq!(
+        s.person_of("person0@example.org")["organizations"][0]["name"],
+        "Google Co"
+    );
     s.assert_settled();
 }
 
@@ -305,7 +416,11 @@ fn multi_valued_fields_merge_element_by_element() {
         json!({"phoneNumbers": [{"value": "+44 20 7946 0000", "type": "work"}]}),
     );
     s.edit_crm(s.ids[0], |c| {
-        c.emails.push(TypedValue { value: "second@example.org".into(), kind: "home".into(), primary: false })
+        c.emails.push(TypedValue {
+            value: "second@example.org".into(),
+            kind: "home".into(),
+            primary: false,
+        })
     });
     s.g.settle();
     s.next_tick();
@@ -321,7 +436,10 @@ fn multi_valued_fields_merge_element_by_element() {
 #[test]
 fn with_reverse_sync_off_google_edits_never_reach_the_crm() {
     let s = synced(1, &[("direction", "crm_to_google")]);
-    s.edit_google("person0@example.org", json!({"biographies": [{"value": "google note", "contentType": "TEXT_PLAIN"}]}));
+    s.edit_google(
+        "person0@example.org",
+        json!({"biographies": [{"value": "google note", "contentType": "TEXT_PLAIN"}]}),
+    );
     s.next_tick();
     assert_eq!(s.crm(s.ids[0]).notes.as_str(), "");
     s.assert_settled();
@@ -338,7 +456,11 @@ fn google_to_crm_only_never_writes_crm_edits_to_google() {
         )
         .unwrap();
     s.next_tick();
-    let c = s.g.sim().crm().filter_contacts(s.filter.id, s.user.id, ContactId(0), 10).unwrap();
+    let c =
+        s.g.sim()
+            .crm()
+            .filter_contacts(s.filter.id, s.user.id, ContactId(0), 10)
+            .unwrap();
     assert_eq!(c.len(), 1);
     let writes = s.g.writes();
     s.edit_crm(c[0].id, |c| c.notes = "crm only".into());
@@ -346,7 +468,10 @@ fn google_to_crm_only_never_writes_crm_edits_to_google() {
     s.next_tick();
     let p = &s.members()[0];
     assert!(p.get("biographies").is_none(), "{p}");
-    assert!(s.g.writes() <= writes + 1, "only our marker may have been written");
+    assert!(
+        s.g.writes() <= writes + 1,
+        "only our marker may have been written"
+    );
 }
 
 #[test]
@@ -354,16 +479,33 @@ fn only_the_author_of_a_saved_filter_on_a_paid_plan_can_enable_sync() {
     let s = prepared(world(), 1);
     let intruder = s.g.user("Eve", ContactsPermission::Edit);
     let refused = s.g.enable(intruder.id, s.filter.id, ALICE, &[]);
-    assert_eq!(refused.message.as_str(), "Only the filter's author can sync it with Google Contacts.");
-    let free = s.g.sim().crm().add_user("Free", &[], ContactsPermission::Edit, &[]).unwrap();
+    assert_eq!(
+        refused.message.as_str(),
+        "Only the filter's author can sync it with Google Contacts."
+    );
+    let free =
+        s.g.sim()
+            .crm()
+            .add_user("Free", &[], ContactsPermission::Edit, &[])
+            .unwrap();
     let free_filter = s.g.filter(free.id, "Free filter", "vip");
     let refused = s.g.enable(free.id, free_filter.id, ALICE, &[]);
-    assert!(refused.message.contains("Your plan does not include Google Contacts sync"), "{}", refused.message);
+    assert!(
+        refused
+            .message
+            .contains("Your plan does not include Google Contacts sync"),
+        "{}",
+        refused.message
+    );
     let mut unsaved = s.g.filter(s.user.id, "Draft", "vip");
     unsaved.saved = false;
     let unsaved = s.g.sim().save_filter(unsaved).unwrap();
     let refused = s.g.enable(s.user.id, unsaved.id, ALICE, &[]);
-    assert!(refused.message.contains("This filter is not saved"), "{}", refused.message);
+    assert!(
+        refused.message.contains("This filter is not saved"),
+        "{}",
+        refused.message
+    );
     assert!(s.g.google_contacts(ALICE).is_empty());
 }
 
@@ -372,11 +514,21 @@ fn a_view_only_user_syncs_crm_to_google_only() {
     let g = world();
     let editor = g.user("Ed", ContactsPermission::Edit);
     let viewer = g.user("Vi", ContactsPermission::View);
-    g.sim().create_contact(editor.id, contact("A", "B", "ab@example.org", "vip"), Visibility::Everyone).unwrap();
+    g.sim()
+        .create_contact(
+            editor.id,
+            contact("A", "B", "ab@example.org", "vip"),
+            Visibility::Everyone,
+        )
+        .unwrap();
     let filter = g.filter(viewer.id, "Viewer's", "vip");
     g.connect(viewer.id, ALICE);
     let outcome = g.enable(viewer.id, filter.id, ALICE, &[("direction", "two_way")]);
-    assert!(outcome.message.contains("from the CRM to Google only"), "{}", outcome.message);
+    assert!(
+        outcome.message.contains("from the CRM to Google only"),
+        "{}",
+        outcome.message
+    );
     g.settle();
     assert_eq!(g.google_contacts(ALICE).len(), 1);
 }
@@ -385,7 +537,12 @@ fn a_view_only_user_syncs_crm_to_google_only() {
 fn an_existing_group_or_my_contacts_can_be_chosen() {
     let s = prepared(world(), 2);
     s.g.control.create_group(ALICE, "Partners").unwrap();
-    s.g.enable(s.user.id, s.filter.id, ALICE, &[("group_mode", "existing"), ("group_name", "Partners")]);
+    s.g.enable(
+        s.user.id,
+        s.filter.id,
+        ALICE,
+        &[("group_mode", "existing"), ("group_name", "Partners")],
+    );
     s.g.settle();
     let partners = s.g.group(ALICE, "Partners").unwrap();
     assert_eq!(s.g.members(ALICE, &partners).len(), 2);
@@ -417,7 +574,12 @@ fn a_mass_removal_is_held_until_the_user_confirms_it() {
     s.g.settle();
     assert_eq!(s.members().len(), 30, "nothing is removed before confirmation");
     assert!(s.view().contains("confirm-removals"), "{}", s.view());
-    s.g.action(s.user.id, SettingsPage::Filter(s.filter.id), "confirm_removals", &[]);
+    s.g.action(
+        s.user.id,
+        SettingsPage::Filter(s.filter.id),
+        "confirm_removals",
+        &[],
+    );
     s.g.settle();
     assert_eq!(s.members().len(), 5);
     s.assert_settled();
@@ -428,7 +590,8 @@ fn the_account_limit_stops_creates_with_a_clear_error_per_contact() {
     let g = GoogleWorld::start(
         |_| {},
         |c| {
-            c.plugin_config.insert("sync.max_contacts_per_account".into(), "3".into());
+            c.plugin_config
+                .insert("sync.max_contacts_per_account".into(), "3".into());
         },
     );
     let s = prepared(g, 5);
@@ -436,7 +599,10 @@ fn the_account_limit_stops_creates_with_a_clear_error_per_contact() {
     s.g.settle();
     assert_eq!(s.g.google_contacts(ALICE).len(), 3);
     let view = s.view();
-    assert!(view.contains("Google allows 3 contacts per account and this account is full"), "{view}");
+    assert!(
+        view.contains("Google allows 3 contacts per account and this account is full"),
+        "{view}"
+    );
     assert!(view.contains("2 errors"), "{view}");
 }
 
@@ -468,14 +634,26 @@ fn a_first_sync_of_1000_contacts_uses_at_most_5_create_calls() {
 #[test]
 fn on_contact_changed_never_waits_for_google() {
     let s = synced(1, &[]);
-    s.g.control.add_fault(host_sim::fake_google::FaultRule::always(None, host_sim::fake_google::Fault::Unavailable)).unwrap();
+    s.g.control
+        .add_fault(host_sim::fake_google::FaultRule::always(
+            None,
+            host_sim::fake_google::Fault::Unavailable,
+        ))
+        .unwrap();
     let started = std::time::Instant::now();
     let c = contact("While", "Down", "down@example.org", "vip");
-    let id = s.g.sim().create_contact(s.user.id, c, Visibility::Everyone).unwrap().id;
+    let id =
+        s.g.sim()
+            .create_contact(s.user.id, c, Visibility::Everyone)
+            .unwrap()
+            .id;
     assert!(started.elapsed() < std::time::Duration::from_secs(1));
     s.g.settle();
     s.g.control.clear_faults();
     s.next_tick();
-    assert!(s.person_of("down@example.org")["resourceName"].is_string(), "contact {id:?} synced after Google came back");
+    assert!(
+        s.person_of("down@example.org")["resourceName"].is_string(),
+        "contact {id:?} synced after Google came back"
+    );
     s.assert_settled();
 }

@@ -10,8 +10,18 @@ fn field_value(contact: &Contact, field: &str) -> String {
         "position" => contact.position.to_string(),
         "notes" => contact.notes.to_string(),
         "name" => format!("{} {}", contact.name.given, contact.name.family),
-        "email" => contact.emails.iter().map(|e| e.value.as_str()).collect::<Vec<_>>().join(" "),
-        "phone" => contact.phones.iter().map(|e| e.value.as_str()).collect::<Vec<_>>().join(" "),
+        "email" => contact
+            .emails
+            .iter()
+            .map(|e| e.value.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
+        "phone" => contact
+            .phones
+            .iter()
+            .map(|e| e.value.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
         other => match other.strip_prefix("custom:") {
             Some(key) => contact
                 .custom_fields

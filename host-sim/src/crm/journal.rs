@@ -25,15 +25,25 @@ pub struct Journal {
 
 impl Journal {
     pub fn open(path: &Path) -> std::io::Result<(Journal, CrmData)> {
-        let mut data = CrmData { next_id: 1, ..CrmData::default() };
+        let mut data = CrmData {
+            next_id: 1,
+            ..CrmData::default()
+        };
         if let Ok(file) = File::open(path) {
             for line in BufReader::new(file).lines() {
-                let Ok(entry) = serde_json::from_str::<Entry>(&line?) else { break };
+                let Ok(entry) = serde_json::from_str::<Entry>(&line?) else {
+                    break;
+                };
                 apply(&mut data, entry);
             }
         }
         let file = OpenOptions::new().create(true).append(true).open(path)?;
-        Ok((Journal { file: Mutex::new(file) }, data))
+        Ok((
+            Journal {
+                file: Mutex::new(file),
+            },
+            data,
+        ))
     }
 
     /// Appends one entry. The kernel keeps the bytes across a SIGKILL of this process.

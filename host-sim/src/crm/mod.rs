@@ -59,7 +59,11 @@ pub enum CrmError {
 /// A change the CRM made, to be told to plugins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Event {
-    Contact { id: ContactId, kind: abi::ChangeKind, by: Option<UserId> },
+    Contact {
+        id: ContactId,
+        kind: abi::ChangeKind,
+        by: Option<UserId>,
+    },
     FilterSaved(FilterId),
 }
 
@@ -70,15 +74,25 @@ pub struct Crm {
 
 impl Default for Crm {
     fn default() -> Self {
-        Crm { data: Mutex::new(CrmData { next_id: 1, ..CrmData::default() }), journal: None }
+        Crm {
+            data: Mutex::new(CrmData {
+                next_id: 1,
+                ..CrmData::default()
+            }),
+            journal: None,
+        }
     }
 }
 
 impl Crm {
     /// A CRM kept in `dir/crm.journal`, replaying what is there.
     pub fn open(dir: &Path) -> Result<Self, CrmError> {
-        let (journal, data) = Journal::open(&dir.join("crm.journal")).map_err(|e| CrmError::Journal(e.to_string()))?;
-        Ok(Crm { data: Mutex::new(data), journal: Some(journal) })
+        let (journal, data) =
+            Journal::open(&dir.join("crm.journal")).map_err(|e| CrmError::Journal(e.to_string()))?;
+        Ok(Crm {
+            data: Mutex::new(data),
+            journal: Some(journal),
+        })
     }
 
     fn lock(&self) -> MutexGuard<'_, CrmData> {
@@ -101,7 +115,13 @@ impl Crm {
 
     // ----- users -----
 
-    pub fn add_user(&self, name: &str, features: &[&str], permission: ContactsPermission, roles: &[&str]) -> Result<User, CrmError> {
+    pub fn add_user(
+        &self,
+        name: &str,
+        features: &[&str],
+        permission: ContactsPermission,
+        roles: &[&str],
+    ) -> Result<User, CrmError> {
         let mut data = self.lock();
         let id = Self::next_id(&mut data);
         let user = User {
@@ -109,7 +129,11 @@ impl Crm {
             name: name.into(),
             email: format!("{}@crm.example", name.to_lowercase().replace(' ', ".")).into(),
             plan: Plan {
-                name: if features.is_empty() { "Free".into() } else { "Business".into() },
+                name: if features.is_empty() {
+                    "Free".into()
+                } else {
+                    "Business".into()
+                },
                 features: features.iter().map(|f| (*f).into()).collect(),
             },
             contacts_permission: permission,
@@ -194,7 +218,11 @@ impl Crm {
             filter::satisfy(filter, &mut contact);
         }
         contact.id = ContactId(Self::next_id(&mut data));
-        let record = ContactRecord { contact: contact.clone(), owner, visibility };
+        let record = ContactRecord {
+            contact: contact.clone(),
+            owner,
+            visibility,
+        };
         self.record(&data, journal::Entry::Contact(record.clone()))?;
         data.contacts.insert(contact.id.0, record);
         Ok(contact)
@@ -204,24 +232,45 @@ impl Crm {
     pub fn update_contact(&self, user: UserId, contact: Contact) -> Result<Contact, CrmError> {
         let mut data = self.lock();
         let u = data.users.get(&user.0).ok_or(CrmError::NoUser(user.0))?;
-        let record = data.contacts.get(&contact.id.0).ok_or(CrmError::NoContact(contact.id.0))?;
+        let record = data
+            .contacts
+            .get(&contact.id.0)
+            .ok_or(CrmError::NoContact(contact.id.0))?;
         if !can_see(u, record) {
-            return Err(CrmError::Forbidden { user: user.0, contact: contact.id.0 });
+            return Err(CrmError::Forbidden {
+                user: user.0,
+                contact: contact.id.0,
+            });
         }
         if u.contacts_permission != ContactsPermission::Edit {
             return Err(CrmError::ReadOnly(user.0));
         }
-        let record = ContactRecord { contact: contact.clone(), ..record.clone() };
+        let record = ContactRecord {
+            contact: contact.clone(),
+            ..record.clone()
+        };
         self.record(&data, journal::Entry::Contact(record.clone()))?;
         data.contacts.insert(contact.id.0, record);
         Ok(contact)
     }
 
     /// Changes owner or visibility (an access change).
-    pub fn set_access(&self, contact: ContactId, owner: UserId, visibility: Visibility) -> Result<(), CrmError> {
+    pub fn set_access(
+        &self,
+        contact: ContactId,
+        owner: UserId,
+        visibility: Visibility,
+    ) -> Result<(), CrmError> {
         let mut data = self.lock();
-        let record = data.contacts.get(&contact.0).ok_or(CrmError::NoContact(contact.0))?;
-        let record = ContactRecord { owner, visibility, ..record.clone() };
+        let record = data
+            .contacts
+            .get(&contact.0)
+            .ok_or(CrmError::NoContact(contact.0))?;
+        let record = ContactRecord {
+            owner,
+            visibility,
+            ..record.clone()
+        };
         self.record(&data, journal::Entry::Contact(record.clone()))?;
         data.contacts.insert(contact.0, record);
         Ok(())
@@ -246,7 +295,11 @@ impl Crm {
     pub fn contact_as(&self, user: UserId, id: ContactId) -> Result<Option<Contact>, CrmError> {
         let data = self.lock();
         let u = data.users.get(&user.0).ok_or(CrmError::NoUser(user.0))?;
-        Ok(data.contacts.get(&id.0).filter(|c| can_see(u, c)).map(|c| c.contact.clone()))
+        Ok(data
+            .contacts
+            .get(&id.0)
+            .filter(|c| can_see(u, c))
+            .map(|c| c.contact.clone()))
     }
 
     pub fn contact_count(&self) -> usize {
@@ -278,11 +331,19 @@ impl Crm {
             .collect())
     }
 
-    pub fn filter_includes(&self, filter: FilterId, user: UserId, contact: ContactId) -> Result<bool, CrmError> {
+    pub fn filter_includes(
+        &self,
+        filter: FilterId,
+        user: UserId,
+        contact: ContactId,
+    ) -> Result<bool, CrmError> {
         let data = self.lock();
         let f = data.filters.get(&filter.0).ok_or(CrmError::NoFilter(filter.0))?;
         let u = data.users.get(&user.0).ok_or(CrmError::NoUser(user.0))?;
-        Ok(data.contacts.get(&contact.0).is_some_and(|c| can_see(u, c) && matches(f, &c.contact)))
+        Ok(data
+            .contacts
+            .get(&contact.0)
+            .is_some_and(|c| can_see(u, c) && matches(f, &c.contact)))
     }
 }
 

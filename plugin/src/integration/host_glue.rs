@@ -9,15 +9,25 @@ pub struct HostSecrets(pub Host);
 
 impl SecretStore for HostSecrets {
     fn get(&self, key: &str) -> Result<Option<String>, String> {
-        self.0.secret_get(RStr::from_str(key)).into_result().map(|v| v.into_option().map(|s| s.into_string())).map_err(|e| e.to_string())
+        self.0
+            .secret_get(RStr::from_str(key))
+            .into_result()
+            .map(|v| v.into_option().map(|s| s.into_string()))
+            .map_err(|e| e.to_string())
     }
 
     fn set(&self, key: &str, value: &str) -> Result<(), String> {
-        self.0.secret_set(RStr::from_str(key), RStr::from_str(value)).into_result().map_err(|e| e.to_string())
+        self.0
+            .secret_set(RStr::from_str(key), RStr::from_str(value))
+            .into_result()
+            .map_err(|e| e.to_string())
     }
 
     fn delete(&self, key: &str) -> Result<(), String> {
-        self.0.secret_delete(RStr::from_str(key)).into_result().map_err(|e| e.to_string())
+        self.0
+            .secret_delete(RStr::from_str(key))
+            .into_result()
+            .map_err(|e| e.to_string())
     }
 }
 

@@ -35,18 +35,32 @@ impl Integration {
 
     /// Queues a run of `email`'s bindings unless one is already queued.
     pub(crate) fn queue_account(&self, email: &str) -> Result<(), PluginError> {
-        if !self.queued.lock().unwrap_or_else(|p| p.into_inner()).insert(email.to_string()) {
+        if !self
+            .queued
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(email.to_string())
+        {
             return Ok(());
         }
-        let payload = serde_json::to_string(&Work::Account { email: email.to_string() }).unwrap_or_default();
+        let payload = serde_json::to_string(&Work::Account {
+            email: email.to_string(),
+        })
+        .unwrap_or_default();
         self.submit(format!("sync {email}"), payload).inspect_err(|_| {
-            self.queued.lock().unwrap_or_else(|p| p.into_inner()).remove(email);
+            self.queued
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(email);
         })
     }
 
     pub(crate) fn run(&self, job: &Job) -> Result<(), PluginError> {
         let work: Work = serde_json::from_str(&job.payload).map_err(|e| {
-            PluginError::new(PluginErrorKind::Rejected, format!("Unknown job \"{}\": {e}", job.label))
+            PluginError::new(
+                PluginErrorKind::Rejected,
+                format!("Unknown job \"{}\": {e}", job.label),
+            )
         })?;
         match work {
             Work::Outbox => {
@@ -62,7 +76,10 @@ impl Integration {
                 Ok(())
             }
             Work::Account { email } => {
-                self.queued.lock().unwrap_or_else(|p| p.into_inner()).remove(&email);
+                self.queued
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&email);
                 self.run_account(&email)
             }
         }
@@ -103,7 +120,13 @@ impl Integration {
         };
         let crm = HostCrm(&self.host);
         let side = PeopleSide(people);
-        let env = Env { store: &self.store, crm: &crm, google: &side, now: self.host.now().0, rules: &self.rules };
+        let env = Env {
+            store: &self.store,
+            crm: &crm,
+            google: &side,
+            now: self.host.now().0,
+            rules: &self.rules,
+        };
         match sync::run_account(&env, email) {
             Ok(results) => {
                 let total = sync::total(&results);
@@ -112,8 +135,12 @@ impl Integration {
             }
             Err(SyncError::Side(SideError::ReconnectNeeded(message))) => {
                 log::warn!("{message}");
-                accounts::set_status(&self.store.conn(), email, accounts::AccountStatus::ReconnectNeeded)
-                    .map_err(store_error)?;
+                accounts::set_status(
+                    &self.store.conn(),
+                    email,
+                    accounts::AccountStatus::ReconnectNeeded,
+                )
+                .map_err(store_error)?;
                 Err(failed(message))
             }
             Err(e) => {

@@ -93,7 +93,11 @@ impl Integration {
 
     pub fn on_contact_changed(&self, change: &ContactChange) -> Result<(), PluginError> {
         self.injected_panic("on_contact_changed");
-        log::debug!("on_contact_changed: contact {} {:?}", change.contact.0, change.kind);
+        log::debug!(
+            "on_contact_changed: contact {} {:?}",
+            change.contact.0,
+            change.kind
+        );
         let deleted = change.kind == ChangeKind::Deleted;
         outbox::push(&self.store.hook_conn(), change.contact.0, deleted, change.at.0).map_err(store_error)?;
         self.queue_outbox()
@@ -102,8 +106,17 @@ impl Integration {
     pub fn on_tick(&self, now: Millis) -> Result<(), PluginError> {
         self.injected_panic("on_tick");
         log::debug!("on_tick: {}", now.0);
-        let due = bindings::enabled(&self.store.conn()).map_err(store_error)?;
-        let accounts: HashSet<String> = due.into_iter().filter(|b| b.next_run_at <= now.0).map(|b| b.account).collect();
+        let enabled = bindings::enabled(&self.store.conn()).map_err(store_error)?;
+        // CRM changes recorded before a restart have no job any more: queue one.
+        let last = outbox::last_id(&self.store.conn()).map_err(store_error)?;
+        if enabled.iter().any(|b| b.outbox_cursor < last) {
+            self.queue_outbox()?;
+        }
+        let accounts: HashSet<String> = enabled
+            .into_iter()
+            .filter(|b| b.next_run_at <= now.0)
+            .map(|b| b.account)
+            .collect();
         for account in accounts {
             self.queue_account(&account)?;
         }
@@ -138,25 +151,35 @@ impl Integration {
     }
 
     fn submit(&self, label: String, payload: String) -> Result<(), PluginError> {
-        let job = Job { label: RString::from(label), payload: RString::from(payload) };
-        self.host
-            .submit_job(job)
-            .into_result()
-            .map_err(|e| PluginError::new(PluginErrorKind::Failed, format!("The CRM refused a background job: {e}")))
+        let job = Job {
+            label: RString::from(label),
+            payload: RString::from(payload),
+        };
+        self.host.submit_job(job).into_result().map_err(|e| {
+            PluginError::new(
+                PluginErrorKind::Failed,
+                format!("The CRM refused a background job: {e}"),
+            )
+        })
     }
 
     pub(crate) fn google(&self) -> Result<&GoogleAccounts, PluginError> {
-        self.google.as_ref().map_err(|e| PluginError::new(PluginErrorKind::Failed, e.clone()))
+        self.google
+            .as_ref()
+            .map_err(|e| PluginError::new(PluginErrorKind::Failed, e.clone()))
     }
 }
 
 pub(crate) fn config(host: &Host, key: &str) -> Option<String> {
-    host.config(RStr::from_str(key)).into_option().map(RString::into_string)
+    host.config(RStr::from_str(key))
+        .into_option()
+        .map(RString::into_string)
 }
 
 fn google_accounts(host: &Host) -> Result<GoogleAccounts, String> {
     let lookup_host = host.clone();
-    let config = GoogleConfig::from_lookup(move |key| config(&lookup_host, key)).map_err(|e| e.to_string())?;
+    let config =
+        GoogleConfig::from_lookup(move |key| config(&lookup_host, key)).map_err(|e| e.to_string())?;
     GoogleAccounts::new(
         config,
         Arc::new(HostSecrets(host.clone())),

@@ -10,7 +10,9 @@ pub enum Refusal {
     NotSaved,
     #[error("Only the filter's author can sync it with Google Contacts.")]
     NotAuthor,
-    #[error("Your plan does not include Google Contacts sync. Ask your CRM administrator to upgrade the plan.")]
+    #[error(
+        "Your plan does not include Google Contacts sync. Ask your CRM administrator to upgrade the plan."
+    )]
     PlanLacksFeature,
     #[error("You have no permission to use contacts, so there is nothing to sync.")]
     NoContactsPermission,
@@ -28,11 +30,20 @@ pub struct Allowed {
 }
 
 pub fn user(host: &Host, user: UserId) -> Result<User, Refusal> {
-    host.user(user).into_result().map_err(|e| Refusal::Host(e.to_string()))?.into_option().ok_or(Refusal::NoUser)
+    host.user(user)
+        .into_result()
+        .map_err(|e| Refusal::Host(e.to_string()))?
+        .into_option()
+        .ok_or(Refusal::NoUser)
 }
 
 pub fn check_plan(user: &User) -> Result<(), Refusal> {
-    if !user.plan.features.iter().any(|f| f.as_str() == FEATURE_GOOGLE_CONTACTS) {
+    if !user
+        .plan
+        .features
+        .iter()
+        .any(|f| f.as_str() == FEATURE_GOOGLE_CONTACTS)
+    {
         return Err(Refusal::PlanLacksFeature);
     }
     if user.contacts_permission == ContactsPermission::None {

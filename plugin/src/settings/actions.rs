@@ -14,14 +14,22 @@ use crate::sync::model::{BindingOptions, Direction};
 use crate::sync::Held;
 
 fn outcome(message: impl Into<String>, tone: Tone) -> ActionOutcome {
-    ActionOutcome { message: s(message), tone, redirect_to: ROption::RNone }
+    ActionOutcome {
+        message: s(message),
+        tone,
+        redirect_to: ROption::RNone,
+    }
 }
 
 fn refused(message: impl Into<String>) -> Result<ActionOutcome, PluginError> {
     Ok(outcome(message, Tone::Error))
 }
 
-pub fn act(integration: &Integration, ctx: &SettingsContext, action: &SettingsAction) -> Result<ActionOutcome, PluginError> {
+pub fn act(
+    integration: &Integration,
+    ctx: &SettingsContext,
+    action: &SettingsAction,
+) -> Result<ActionOutcome, PluginError> {
     match action.name.as_str() {
         "connect" => connect(integration, ctx),
         "oauth_callback" => oauth_callback(integration, ctx, action),
@@ -31,7 +39,10 @@ pub fn act(integration: &Integration, ctx: &SettingsContext, action: &SettingsAc
         "update_options" => update_options(integration, ctx, action),
         "disable" => with_binding(integration, ctx, action, |b| {
             bindings::disable(&integration.store.conn(), b.id).map_err(store_error)?;
-            Ok(outcome("Sync turned off. No contact was deleted on either side.", Tone::Success))
+            Ok(outcome(
+                "Sync turned off. No contact was deleted on either side.",
+                Tone::Success,
+            ))
         }),
         "sync_now" => with_binding(integration, ctx, action, |b| {
             bindings::run_now(&integration.store.conn(), b.id).map_err(store_error)?;
@@ -40,21 +51,41 @@ pub fn act(integration: &Integration, ctx: &SettingsContext, action: &SettingsAc
         }),
         "confirm_removals" => with_binding(integration, ctx, action, |b| {
             let conn = integration.store.conn();
-            let held = Held { removals: 0, contacts: 0, confirmed: true };
-            bindings::set_held(&conn, b.id, Some(&serde_json::to_string(&held).unwrap_or_default())).map_err(store_error)?;
+            let held = Held {
+                removals: 0,
+                contacts: 0,
+                confirmed: true,
+            };
+            bindings::set_held(
+                &conn,
+                b.id,
+                Some(&serde_json::to_string(&held).unwrap_or_default()),
+            )
+            .map_err(store_error)?;
             bindings::run_now(&conn, b.id).map_err(store_error)?;
             drop(conn);
             integration.queue_account(&b.account)?;
-            Ok(outcome("Confirmed; the removals are being applied.", Tone::Success))
+            Ok(outcome(
+                "Confirmed; the removals are being applied.",
+                Tone::Success,
+            ))
         }),
-        other => refused(format!("Unknown action \"{}\".", other.chars().take(60).collect::<String>())),
+        other => refused(format!(
+            "Unknown action \"{}\".",
+            other.chars().take(60).collect::<String>()
+        )),
     }
 }
 
 /// The filter an action is about: its `filter` field, or the page's filter.
 fn filter_of(ctx: &SettingsContext, action: &SettingsAction) -> Result<u64, String> {
     if let Some(text) = action.field("filter") {
-        return text.trim().parse::<u64>().map_err(|_| format!("\"{}\" is not a filter id.", text.chars().take(40).collect::<String>()));
+        return text.trim().parse::<u64>().map_err(|_| {
+            format!(
+                "\"{}\" is not a filter id.",
+                text.chars().take(40).collect::<String>()
+            )
+        });
     }
     match ctx.page {
         SettingsPage::Filter(f) => Ok(f.0),
@@ -63,7 +94,8 @@ fn filter_of(ctx: &SettingsContext, action: &SettingsAction) -> Result<u64, Stri
 }
 
 fn connect(integration: &Integration, ctx: &SettingsContext) -> Result<ActionOutcome, PluginError> {
-    let user = match access::user(&integration.host, ctx.user).and_then(|u| access::check_plan(&u).map(|_| u)) {
+    let user = match access::user(&integration.host, ctx.user).and_then(|u| access::check_plan(&u).map(|_| u))
+    {
         Ok(u) => u,
         Err(refusal) => return refused(refusal.to_string()),
     };
@@ -81,30 +113,50 @@ fn connect(integration: &Integration, ctx: &SettingsContext) -> Result<ActionOut
     }
 }
 
-fn oauth_callback(integration: &Integration, ctx: &SettingsContext, action: &SettingsAction) -> Result<ActionOutcome, PluginError> {
+fn oauth_callback(
+    integration: &Integration,
+    ctx: &SettingsContext,
+    action: &SettingsAction,
+) -> Result<ActionOutcome, PluginError> {
     let google = match integration.google() {
         Ok(g) => g,
         Err(e) => return refused(e.message.to_string()),
     };
     let field = |n: &str| action.field(n).map(str::to_string).filter(|v| !v.is_empty());
-    let callback = OAuthCallback { code: field("code"), state: field("state"), error: field("error") };
+    let callback = OAuthCallback {
+        code: field("code"),
+        state: field("state"),
+        error: field("error"),
+    };
     match google.finish_connect(&callback, ctx.user.0, integration.host.now().0) {
         Ok(account) => {
-            accounts::upsert(&integration.store.conn(), &account.email, ctx.user.0, integration.host.now().0)
-                .map_err(store_error)?;
+            accounts::upsert(
+                &integration.store.conn(),
+                &account.email,
+                ctx.user.0,
+                integration.host.now().0,
+            )
+            .map_err(store_error)?;
             google.forget(&account.email);
             // Syncs paused for a reconnect go again.
             for b in bindings::of_account(&integration.store.conn(), &account.email).map_err(store_error)? {
                 bindings::run_now(&integration.store.conn(), b.id).map_err(store_error)?;
                 integration.queue_account(&b.account)?;
             }
-            Ok(outcome(format!("Connected the Google account {}.", account.email), Tone::Success))
+            Ok(outcome(
+                format!("Connected the Google account {}.", account.email),
+                Tone::Success,
+            ))
         }
         Err(e) => refused(e.to_string()),
     }
 }
 
-fn disconnect(integration: &Integration, ctx: &SettingsContext, action: &SettingsAction) -> Result<ActionOutcome, PluginError> {
+fn disconnect(
+    integration: &Integration,
+    ctx: &SettingsContext,
+    action: &SettingsAction,
+) -> Result<ActionOutcome, PluginError> {
     let email = action.field("account").unwrap_or("").trim().to_lowercase();
     let conn = integration.store.conn();
     let account = accounts::get(&conn, &email).map_err(store_error)?;
@@ -122,14 +174,25 @@ fn disconnect(integration: &Integration, ctx: &SettingsContext, action: &Setting
         }
         google.forget(&email);
     }
-    Ok(outcome(format!("Disconnected {email}. Its syncs are off; no contact was deleted."), Tone::Success))
+    Ok(outcome(
+        format!("Disconnected {email}. Its syncs are off; no contact was deleted."),
+        Tone::Success,
+    ))
 }
 
-fn allowed(integration: &Integration, ctx: &SettingsContext, filter: u64) -> Result<access::Allowed, Refusal> {
+fn allowed(
+    integration: &Integration,
+    ctx: &SettingsContext,
+    filter: u64,
+) -> Result<access::Allowed, Refusal> {
     access::may_sync(&integration.host, ctx.user, FilterId(filter))
 }
 
-fn activate(integration: &Integration, ctx: &SettingsContext, action: &SettingsAction) -> Result<ActionOutcome, PluginError> {
+fn activate(
+    integration: &Integration,
+    ctx: &SettingsContext,
+    action: &SettingsAction,
+) -> Result<ActionOutcome, PluginError> {
     let filter = match filter_of(ctx, action) {
         Ok(f) => f,
         Err(m) => return refused(m),
@@ -137,11 +200,22 @@ fn activate(integration: &Integration, ctx: &SettingsContext, action: &SettingsA
     if let Err(refusal) = allowed(integration, ctx, filter) {
         return refused(refusal.to_string());
     }
-    integration.activated.lock().unwrap_or_else(|p| p.into_inner()).insert((ctx.user.0, filter));
-    Ok(outcome("Choose the Google account and options, then enable sync.", Tone::Normal))
+    integration
+        .activated
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert((ctx.user.0, filter));
+    Ok(outcome(
+        "Choose the Google account and options, then enable sync.",
+        Tone::Normal,
+    ))
 }
 
-fn enable(integration: &Integration, ctx: &SettingsContext, action: &SettingsAction) -> Result<ActionOutcome, PluginError> {
+fn enable(
+    integration: &Integration,
+    ctx: &SettingsContext,
+    action: &SettingsAction,
+) -> Result<ActionOutcome, PluginError> {
     let filter = match filter_of(ctx, action) {
         Ok(f) => f,
         Err(m) => return refused(m),
@@ -166,14 +240,26 @@ fn enable(integration: &Integration, ctx: &SettingsContext, action: &SettingsAct
         note = " You can only view contacts, so it syncs from the CRM to Google only.".into();
     }
     let cursor = outbox::last_id(&conn).map_err(store_error)?;
-    let binding = bindings::enable(&conn, filter, ctx.user.0, &email, &options, cursor).map_err(store_error)?;
+    let binding =
+        bindings::enable(&conn, filter, ctx.user.0, &email, &options, cursor).map_err(store_error)?;
     drop(conn);
-    integration.activated.lock().unwrap_or_else(|p| p.into_inner()).remove(&(ctx.user.0, filter));
+    integration
+        .activated
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .remove(&(ctx.user.0, filter));
     integration.queue_account(&binding.account)?;
-    Ok(outcome(format!("Sync enabled; the first run has started.{note}"), Tone::Success))
+    Ok(outcome(
+        format!("Sync enabled; the first run has started.{note}"),
+        Tone::Success,
+    ))
 }
 
-fn update_options(integration: &Integration, ctx: &SettingsContext, action: &SettingsAction) -> Result<ActionOutcome, PluginError> {
+fn update_options(
+    integration: &Integration,
+    ctx: &SettingsContext,
+    action: &SettingsAction,
+) -> Result<ActionOutcome, PluginError> {
     with_binding(integration, ctx, action, |b| {
         let allowed = match allowed(integration, ctx, b.filter_id) {
             Ok(a) => a,
@@ -195,7 +281,10 @@ fn update_options(integration: &Integration, ctx: &SettingsContext, action: &Set
         bindings::request_full(&conn, b.id).map_err(store_error)?;
         drop(conn);
         integration.queue_account(&b.account)?;
-        Ok(outcome("Options saved; a sync with the new options has started.", Tone::Success))
+        Ok(outcome(
+            "Options saved; a sync with the new options has started.",
+            Tone::Success,
+        ))
     })
 }
 

@@ -8,7 +8,11 @@ use crate::sync::model::{BindingOptions, ConflictPolicy, DeleteMode, Direction, 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionsError {
     #[error("\"{value}\" is not a valid {what}; choose one of: {choices}.")]
-    NotAChoice { what: &'static str, value: String, choices: &'static str },
+    NotAChoice {
+        what: &'static str,
+        value: String,
+        choices: &'static str,
+    },
     #[error("The sync interval must be a whole number of minutes from 1 to 1440, not \"{0}\".")]
     Interval(String),
     #[error("Enter the name of the Google group to use.")]
@@ -27,21 +31,34 @@ fn choice<T: Copy>(
     choices: &'static str,
     default: T,
 ) -> Result<T, OptionsError> {
-    let Some(value) = action.field(name).map(str::trim).filter(|v| !v.is_empty()) else { return Ok(default) };
+    let Some(value) = action.field(name).map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(default);
+    };
     table
         .iter()
         .find(|(k, _)| *k == value)
         .map(|(_, v)| *v)
-        .ok_or_else(|| OptionsError::NotAChoice { what, value: value.chars().take(80).collect(), choices })
+        .ok_or_else(|| OptionsError::NotAChoice {
+            what,
+            value: value.chars().take(80).collect(),
+            choices,
+        })
 }
 
 /// Options from a form; absent inputs keep `current`'s values.
-pub fn parse_options(action: &SettingsAction, current: &BindingOptions) -> Result<BindingOptions, OptionsError> {
+pub fn parse_options(
+    action: &SettingsAction,
+    current: &BindingOptions,
+) -> Result<BindingOptions, OptionsError> {
     let direction = choice(
         action,
         "direction",
         "direction",
-        &[("two_way", Direction::TwoWay), ("crm_to_google", Direction::CrmToGoogle), ("google_to_crm", Direction::GoogleToCrm)],
+        &[
+            ("two_way", Direction::TwoWay),
+            ("crm_to_google", Direction::CrmToGoogle),
+            ("google_to_crm", Direction::GoogleToCrm),
+        ],
         "two_way, crm_to_google, google_to_crm",
         current.direction,
     )?;
@@ -61,12 +78,19 @@ pub fn parse_options(action: &SettingsAction, current: &BindingOptions) -> Resul
         action,
         "delete_mode",
         "deletion option",
-        &[("delete", DeleteMode::Delete), ("remove_from_group", DeleteMode::RemoveFromGroup)],
+        &[
+            ("delete", DeleteMode::Delete),
+            ("remove_from_group", DeleteMode::RemoveFromGroup),
+        ],
         "delete, remove_from_group",
         current.delete_mode,
     )?;
     let group = parse_group(action, &current.group)?;
-    let interval_ms = match action.field("interval_minutes").map(str::trim).filter(|v| !v.is_empty()) {
+    let interval_ms = match action
+        .field("interval_minutes")
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+    {
         None => current.interval_ms,
         Some(v) => match v.parse::<i64>() {
             Ok(m) if (1..=1440).contains(&m) => m * 60_000,
@@ -75,9 +99,19 @@ pub fn parse_options(action: &SettingsAction, current: &BindingOptions) -> Resul
     };
     let mapping = match action.field("custom_fields") {
         None => current.mapping.clone(),
-        Some(text) => FieldMapping { custom_fields: parse_custom_fields(text)?, ..current.mapping.clone() },
+        Some(text) => FieldMapping {
+            custom_fields: parse_custom_fields(text)?,
+            ..current.mapping.clone()
+        },
     };
-    Ok(BindingOptions { direction, policy, delete_mode, group, interval_ms, mapping })
+    Ok(BindingOptions {
+        direction,
+        policy,
+        delete_mode,
+        group,
+        interval_ms,
+        mapping,
+    })
 }
 
 fn parse_group(action: &SettingsAction, current: &GroupChoice) -> Result<GroupChoice, OptionsError> {
@@ -107,7 +141,10 @@ fn parse_group(action: &SettingsAction, current: &GroupChoice) -> Result<GroupCh
 fn parse_custom_fields(text: &str) -> Result<Vec<String>, OptionsError> {
     let mut keys = Vec::new();
     for key in text.split(',').map(str::trim).filter(|k| !k.is_empty()) {
-        let ok = key.len() <= 64 && key.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
+        let ok = key.len() <= 64
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c));
         if !ok {
             return Err(OptionsError::CustomField(key.chars().take(80).collect()));
         }
@@ -126,7 +163,13 @@ mod tests {
     fn action(fields: &[(&str, &str)]) -> SettingsAction {
         SettingsAction {
             name: "enable".into(),
-            fields: fields.iter().map(|(n, v)| Field { name: (*n).into(), value: (*v).into() }).collect(),
+            fields: fields
+                .iter()
+                .map(|(n, v)| Field {
+                    name: (*n).into(),
+                    value: (*v).into(),
+                })
+                .collect(),
         }
     }
 
@@ -155,14 +198,23 @@ mod tests {
 
     #[test]
     fn bad_input_gives_a_message_naming_the_choices() {
-        let err = parse_options(&action(&[("direction", "sideways")]), &BindingOptions::default()).unwrap_err();
-        assert_eq!(err.to_string(), "\"sideways\" is not a valid direction; choose one of: two_way, crm_to_google, google_to_crm.");
-        let err = parse_options(&action(&[("interval_minutes", "-5")]), &BindingOptions::default()).unwrap_err();
+        let err =
+            parse_options(&action(&[("direction", "sideways")]), &BindingOptions::default()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "\"sideways\" is not a valid direction; choose one of: two_way, crm_to_google, google_to_crm."
+        );
+        let err =
+            parse_options(&action(&[("interval_minutes", "-5")]), &BindingOptions::default()).unwrap_err();
         assert!(err.to_string().contains("from 1 to 1440"));
-        let err = parse_options(&action(&[("group_mode", "existing")]), &BindingOptions::default()).unwrap_err();
+        let err =
+            parse_options(&action(&[("group_mode", "existing")]), &BindingOptions::default()).unwrap_err();
         assert_eq!(err, OptionsError::GroupNameMissing);
-        let err = parse_options(&action(&[("custom_fields", "ok, '; DROP TABLE links;--")]), &BindingOptions::default())
-            .unwrap_err();
+        let err = parse_options(
+            &action(&[("custom_fields", "ok, '; DROP TABLE links;--")]),
+            &BindingOptions::default(),
+        )
+        .unwrap_err();
         assert!(matches!(err, OptionsError::CustomField(_)));
     }
 }

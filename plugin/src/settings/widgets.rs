@@ -8,7 +8,11 @@ pub fn s(text: impl Into<String>) -> RString {
 }
 
 pub fn section(id: &str, heading: &str, widgets: Vec<Widget>) -> Section {
-    Section { id: s(id), heading: s(heading), widgets: RVec::from(widgets) }
+    Section {
+        id: s(id),
+        heading: s(heading),
+        widgets: RVec::from(widgets),
+    }
 }
 
 pub fn text(text: impl Into<String>, tone: Tone) -> Widget {
@@ -16,7 +20,15 @@ pub fn text(text: impl Into<String>, tone: Tone) -> Widget {
 }
 
 pub fn facts(pairs: Vec<(&str, String)>) -> Widget {
-    Widget::Facts(pairs.into_iter().map(|(l, v)| Fact { label: s(l), value: s(v) }).collect())
+    Widget::Facts(
+        pairs
+            .into_iter()
+            .map(|(l, v)| Fact {
+                label: s(l),
+                value: s(v),
+            })
+            .collect(),
+    )
 }
 
 pub fn table(id: &str, columns: &[&str], rows: Vec<Vec<String>>) -> Widget {
@@ -28,11 +40,26 @@ pub fn table(id: &str, columns: &[&str], rows: Vec<Vec<String>>) -> Widget {
 }
 
 pub fn action(name: &str, fields: &[(&str, &str)]) -> SettingsAction {
-    SettingsAction { name: s(name), fields: fields.iter().map(|(n, v)| Field { name: s(*n), value: s(*v) }).collect() }
+    SettingsAction {
+        name: s(name),
+        fields: fields
+            .iter()
+            .map(|(n, v)| Field {
+                name: s(*n),
+                value: s(*v),
+            })
+            .collect(),
+    }
 }
 
 pub fn button(id: &str, label: &str, action: SettingsAction, tone: Tone, confirm: &str) -> Widget {
-    Widget::Button(Button { id: s(id), label: s(label), action, tone, confirm: s(confirm) })
+    Widget::Button(Button {
+        id: s(id),
+        label: s(label),
+        action,
+        tone,
+        confirm: s(confirm),
+    })
 }
 
 pub fn form(id: &str, action: &str, submit: &str, inputs: Vec<Input>, hidden: &[(&str, &str)]) -> Widget {
@@ -41,12 +68,25 @@ pub fn form(id: &str, action: &str, submit: &str, inputs: Vec<Input>, hidden: &[
         action: s(action),
         submit_label: s(submit),
         inputs: RVec::from(inputs),
-        hidden: hidden.iter().map(|(n, v)| Field { name: s(*n), value: s(*v) }).collect(),
+        hidden: hidden
+            .iter()
+            .map(|(n, v)| Field {
+                name: s(*n),
+                value: s(*v),
+            })
+            .collect(),
     })
 }
 
 pub fn input(name: &str, label: &str, kind: InputKind, value: &str, help: &str) -> Input {
-    Input { name: s(name), label: s(label), kind, value: s(value), options: RVec::new(), help: s(help) }
+    Input {
+        name: s(name),
+        label: s(label),
+        kind,
+        value: s(value),
+        options: RVec::new(),
+        help: s(help),
+    }
 }
 
 pub fn select(name: &str, label: &str, value: &str, choices: &[(&str, &str)], help: &str) -> Input {
@@ -55,7 +95,13 @@ pub fn select(name: &str, label: &str, value: &str, choices: &[(&str, &str)], he
         label: s(label),
         kind: InputKind::Select,
         value: s(value),
-        options: choices.iter().map(|(v, l)| Choice { value: s(*v), label: s(*l) }).collect(),
+        options: choices
+            .iter()
+            .map(|(v, l)| Choice {
+                value: s(*v),
+                label: s(*l),
+            })
+            .collect(),
         help: s(help),
     }
 }

@@ -73,7 +73,10 @@ pub fn of_user(conn: &Connection, crm_user: u64) -> Result<Vec<Account>, StoreEr
 }
 
 pub fn set_status(conn: &Connection, email: &str, status: AccountStatus) -> Result<(), StoreError> {
-    conn.execute("UPDATE accounts SET status = ?2 WHERE email = ?1", params![email, status.as_str()])?;
+    conn.execute(
+        "UPDATE accounts SET status = ?2 WHERE email = ?1",
+        params![email, status.as_str()],
+    )?;
     Ok(())
 }
 
@@ -87,7 +90,10 @@ pub fn set_sync_token(conn: &Connection, email: &str, token: Option<&str>) -> Re
 }
 
 pub fn require_full_listing(conn: &Connection, email: &str) -> Result<(), StoreError> {
-    conn.execute("UPDATE accounts SET full_listing_due = 1 WHERE email = ?1", [email])?;
+    conn.execute(
+        "UPDATE accounts SET full_listing_due = 1 WHERE email = ?1",
+        [email],
+    )?;
     Ok(())
 }
 

@@ -81,17 +81,26 @@ pub fn enable(
 }
 
 pub fn disable(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.execute("UPDATE bindings SET enabled = 0, running = 0, held = NULL WHERE id = ?1", [id])?;
+    conn.execute(
+        "UPDATE bindings SET enabled = 0, running = 0, held = NULL WHERE id = ?1",
+        [id],
+    )?;
     Ok(())
 }
 
 pub fn set_options(conn: &Connection, id: i64, options: &BindingOptions) -> Result<(), StoreError> {
-    conn.execute("UPDATE bindings SET options = ?2, next_run_at = 0 WHERE id = ?1", params![id, to_json(options)])?;
+    conn.execute(
+        "UPDATE bindings SET options = ?2, next_run_at = 0 WHERE id = ?1",
+        params![id, to_json(options)],
+    )?;
     Ok(())
 }
 
 pub fn set_group(conn: &Connection, id: i64, group: Option<&str>) -> Result<(), StoreError> {
-    conn.execute("UPDATE bindings SET group_resource = ?2 WHERE id = ?1", params![id, group])?;
+    conn.execute(
+        "UPDATE bindings SET group_resource = ?2 WHERE id = ?1",
+        params![id, group],
+    )?;
     Ok(())
 }
 
@@ -112,7 +121,10 @@ pub fn finish_run(
 }
 
 pub fn request_full(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.execute("UPDATE bindings SET needs_full = 1, next_run_at = 0 WHERE id = ?1", [id])?;
+    conn.execute(
+        "UPDATE bindings SET needs_full = 1, next_run_at = 0 WHERE id = ?1",
+        [id],
+    )?;
     Ok(())
 }
 
@@ -123,7 +135,10 @@ pub fn run_now(conn: &Connection, id: i64) -> Result<(), StoreError> {
 
 /// A mass removal waiting for the user's confirmation (JSON of what would be removed).
 pub fn held(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
-    Ok(conn.query_row("SELECT held FROM bindings WHERE id = ?1", [id], |r| r.get(0)).optional()?.flatten())
+    Ok(conn
+        .query_row("SELECT held FROM bindings WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?
+        .flatten())
 }
 
 pub fn set_held(conn: &Connection, id: i64, held: Option<&str>) -> Result<(), StoreError> {

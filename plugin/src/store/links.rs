@@ -11,15 +11,29 @@ use crate::sync::model::Link;
 // ----- links -----
 
 pub fn all(conn: &Connection, account: &str) -> Result<BTreeMap<u64, Link>, StoreError> {
-    let mut stmt =
-        conn.prepare("SELECT contact_id, resource_name, etag, base FROM links WHERE account = ?1 ORDER BY contact_id")?;
+    let mut stmt = conn.prepare(
+        "SELECT contact_id, resource_name, etag, base FROM links WHERE account = ?1 ORDER BY contact_id",
+    )?;
     let rows = stmt.query_map([account], |r| {
-        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        Ok((
+            r.get::<_, i64>(0)? as u64,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
     })?;
     let mut links = BTreeMap::new();
     for row in rows {
         let (contact_id, resource_name, etag, base) = row?;
-        links.insert(contact_id, Link { contact_id, resource_name, etag, base: from_json(&base)? });
+        links.insert(
+            contact_id,
+            Link {
+                contact_id,
+                resource_name,
+                etag,
+                base: from_json(&base)?,
+            },
+        );
     }
     Ok(links)
 }
@@ -34,13 +48,25 @@ pub fn put(conn: &Connection, account: &str, link: &Link) -> Result<(), StoreErr
         "INSERT INTO links (account, contact_id, resource_name, etag, base) VALUES (?1, ?2, ?3, ?4, ?5)
          ON CONFLICT (account, contact_id) DO UPDATE SET resource_name = ?3, etag = ?4, base = ?5",
     )?;
-    stmt.execute(params![account, link.contact_id as i64, link.resource_name, link.etag, to_json(&link.base)])?;
-    conn.execute("DELETE FROM intents WHERE account = ?1 AND contact_id = ?2", params![account, link.contact_id as i64])?;
+    stmt.execute(params![
+        account,
+        link.contact_id as i64,
+        link.resource_name,
+        link.etag,
+        to_json(&link.base)
+    ])?;
+    conn.execute(
+        "DELETE FROM intents WHERE account = ?1 AND contact_id = ?2",
+        params![account, link.contact_id as i64],
+    )?;
     Ok(())
 }
 
 pub fn remove(conn: &Connection, account: &str, contact_id: u64) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM links WHERE account = ?1 AND contact_id = ?2", params![account, contact_id as i64])?;
+    conn.execute(
+        "DELETE FROM links WHERE account = ?1 AND contact_id = ?2",
+        params![account, contact_id as i64],
+    )?;
     conn.execute(
         "DELETE FROM members WHERE contact_id = ?2 AND binding_id IN (SELECT id FROM bindings WHERE account = ?1)",
         params![account, contact_id as i64],
@@ -49,7 +75,11 @@ pub fn remove(conn: &Connection, account: &str, contact_id: u64) -> Result<(), S
 }
 
 pub fn count(conn: &Connection, account: &str) -> Result<u64, StoreError> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM links WHERE account = ?1", [account], |r| r.get::<_, i64>(0))? as u64)
+    Ok(
+        conn.query_row("SELECT COUNT(*) FROM links WHERE account = ?1", [account], |r| {
+            r.get::<_, i64>(0)
+        })? as u64,
+    )
 }
 
 // ----- members of a binding's group -----
@@ -61,18 +91,27 @@ pub fn members(conn: &Connection, binding_id: i64) -> Result<BTreeSet<u64>, Stor
 }
 
 pub fn add_member(conn: &Connection, binding_id: i64, contact_id: u64) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare_cached("INSERT OR IGNORE INTO members (binding_id, contact_id) VALUES (?1, ?2)")?;
+    let mut stmt =
+        conn.prepare_cached("INSERT OR IGNORE INTO members (binding_id, contact_id) VALUES (?1, ?2)")?;
     stmt.execute(params![binding_id, contact_id as i64])?;
     Ok(())
 }
 
 pub fn remove_member(conn: &Connection, binding_id: i64, contact_id: u64) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM members WHERE binding_id = ?1 AND contact_id = ?2", params![binding_id, contact_id as i64])?;
+    conn.execute(
+        "DELETE FROM members WHERE binding_id = ?1 AND contact_id = ?2",
+        params![binding_id, contact_id as i64],
+    )?;
     Ok(())
 }
 
 /// Whether another enabled binding of the account still has the contact in its group.
-pub fn member_elsewhere(conn: &Connection, binding_id: i64, account: &str, contact_id: u64) -> Result<bool, StoreError> {
+pub fn member_elsewhere(
+    conn: &Connection,
+    binding_id: i64,
+    account: &str,
+    contact_id: u64,
+) -> Result<bool, StoreError> {
     let n: i64 = conn.query_row(
         "SELECT COUNT(*) FROM members m JOIN bindings b ON b.id = m.binding_id
          WHERE m.contact_id = ?3 AND m.binding_id <> ?1 AND b.account = ?2 AND b.enabled = 1",
@@ -115,7 +154,10 @@ pub fn put_remote(conn: &Connection, account: &str, r: &Remote) -> Result<(), St
 }
 
 pub fn remove_remote(conn: &Connection, account: &str, resource_name: &str) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM remote WHERE account = ?1 AND resource_name = ?2", params![account, resource_name])?;
+    conn.execute(
+        "DELETE FROM remote WHERE account = ?1 AND resource_name = ?2",
+        params![account, resource_name],
+    )?;
     Ok(())
 }
 
@@ -125,7 +167,11 @@ pub fn clear_remote(conn: &Connection, account: &str) -> Result<(), StoreError> 
 }
 
 pub fn remote_count(conn: &Connection, account: &str) -> Result<u64, StoreError> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM remote WHERE account = ?1", [account], |r| r.get::<_, i64>(0))? as u64)
+    Ok(
+        conn.query_row("SELECT COUNT(*) FROM remote WHERE account = ?1", [account], |r| {
+            r.get::<_, i64>(0)
+        })? as u64,
+    )
 }
 
 fn remote_row(r: &rusqlite::Row) -> rusqlite::Result<(Remote, String)> {
@@ -143,14 +189,21 @@ fn remote_row(r: &rusqlite::Row) -> rusqlite::Result<(Remote, String)> {
 }
 
 /// Google contacts carrying `key` in `column` (`crm_marker`, `email_key` or `phone_key`).
-pub fn remote_by(conn: &Connection, account: &str, column: MatchKey, key: &str) -> Result<Vec<Remote>, StoreError> {
+pub fn remote_by(
+    conn: &Connection,
+    account: &str,
+    column: MatchKey,
+    key: &str,
+) -> Result<Vec<Remote>, StoreError> {
     let sql = format!(
         "SELECT resource_name, etag, crm_marker, email_key, phone_key, groups FROM remote
          WHERE account = ?1 AND {} = ?2 ORDER BY resource_name",
         column.column()
     );
     let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params![account, key], remote_row)?.collect::<Result<Vec<_>, _>>()?;
+    let rows = stmt
+        .query_map(params![account, key], remote_row)?
+        .collect::<Result<Vec<_>, _>>()?;
     rows.into_iter()
         .map(|(mut r, groups)| {
             r.groups = from_json(&groups)?;
@@ -198,7 +251,8 @@ impl MatchKey {
 /// before the link is written, the next run looks for the created contact instead of creating
 /// a second one.
 pub fn add_intent(conn: &Connection, account: &str, contact_id: u64, at: i64) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare_cached("INSERT OR IGNORE INTO intents (account, contact_id, at) VALUES (?1, ?2, ?3)")?;
+    let mut stmt =
+        conn.prepare_cached("INSERT OR IGNORE INTO intents (account, contact_id, at) VALUES (?1, ?2, ?3)")?;
     stmt.execute(params![account, contact_id as i64, at])?;
     Ok(())
 }
@@ -206,12 +260,17 @@ pub fn add_intent(conn: &Connection, account: &str, contact_id: u64, at: i64) ->
 /// Open intents: contact id → when the create was sent.
 pub fn intents(conn: &Connection, account: &str) -> Result<BTreeMap<u64, i64>, StoreError> {
     let mut stmt = conn.prepare("SELECT contact_id, at FROM intents WHERE account = ?1")?;
-    let rows = stmt.query_map([account], |r| Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?)))?;
+    let rows = stmt.query_map([account], |r| {
+        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?))
+    })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn drop_intent(conn: &Connection, account: &str, contact_id: u64) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM intents WHERE account = ?1 AND contact_id = ?2", params![account, contact_id as i64])?;
+    conn.execute(
+        "DELETE FROM intents WHERE account = ?1 AND contact_id = ?2",
+        params![account, contact_id as i64],
+    )?;
     Ok(())
 }
 
@@ -220,7 +279,9 @@ pub fn drop_intent(conn: &Connection, account: &str, contact_id: u64) -> Result<
 /// Keeps a contact out of a binding: Google deleted it or took it out of the group, and it must
 /// not come back there by itself.
 pub fn exclude(conn: &Connection, binding_id: i64, contact_id: u64, at: i64) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare_cached("INSERT OR IGNORE INTO exclusions (binding_id, contact_id, at) VALUES (?1, ?2, ?3)")?;
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR IGNORE INTO exclusions (binding_id, contact_id, at) VALUES (?1, ?2, ?3)",
+    )?;
     stmt.execute(params![binding_id, contact_id as i64, at])?;
     Ok(())
 }

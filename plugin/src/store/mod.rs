@@ -46,7 +46,11 @@ impl Store {
         let main = connect(&path)?;
         schema::migrate(&main)?;
         let hook = connect(&path)?;
-        Ok(Store { path, main: Mutex::new(main), hook: Mutex::new(hook) })
+        Ok(Store {
+            path,
+            main: Mutex::new(main),
+            hook: Mutex::new(hook),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -64,7 +68,10 @@ impl Store {
     }
 
     /// Runs `f` in one transaction on the background connection.
-    pub fn tx<T>(&self, f: impl FnOnce(&rusqlite::Transaction) -> Result<T, StoreError>) -> Result<T, StoreError> {
+    pub fn tx<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction()?;
         let value = f(&tx)?;
@@ -76,7 +83,10 @@ impl Store {
 /// Creates the file with mode 0600 before SQLite opens it, so it is never readable by others,
 /// not even for an instant.
 fn create_private(path: &Path) -> Result<(), StoreError> {
-    let open_error = |e: std::io::Error| StoreError::Open { path: path.to_path_buf(), reason: e.to_string() };
+    let open_error = |e: std::io::Error| StoreError::Open {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(false);
     #[cfg(unix)]
@@ -93,8 +103,10 @@ fn create_private(path: &Path) -> Result<(), StoreError> {
 
 fn connect(path: &Path) -> Result<Connection, StoreError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags)
-        .map_err(|e| StoreError::Open { path: path.to_path_buf(), reason: e.to_string() })?;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| StoreError::Open {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     conn.busy_timeout(Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     // NORMAL is durable across a crash of the process (the WAL is in the OS cache); only a

@@ -23,7 +23,11 @@ pub fn push(conn: &Connection, contact_id: u64, deleted: bool, at: i64) -> Resul
 pub fn after(conn: &Connection, cursor: i64) -> Result<Vec<OutboxRow>, StoreError> {
     let mut stmt = conn.prepare("SELECT id, contact_id, kind FROM outbox WHERE id > ?1 ORDER BY id")?;
     let rows = stmt.query_map([cursor], |r| {
-        Ok(OutboxRow { id: r.get(0)?, contact_id: r.get::<_, i64>(1)? as u64, deleted: r.get::<_, String>(2)? == "deleted" })
+        Ok(OutboxRow {
+            id: r.get(0)?,
+            contact_id: r.get::<_, i64>(1)? as u64,
+            deleted: r.get::<_, String>(2)? == "deleted",
+        })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

@@ -106,9 +106,17 @@ pub fn migrate(conn: &Connection) -> Result<(), StoreError> {
 pub(crate) fn migrate_to(conn: &Connection, target: i64) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if current > SCHEMA_VERSION {
-        return Err(StoreError::TooNew { found: current, known: SCHEMA_VERSION });
+        return Err(StoreError::TooNew {
+            found: current,
+            known: SCHEMA_VERSION,
+        });
     }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize).take((target - current).max(0) as usize) {
+    for (index, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(current as usize)
+        .take((target - current).max(0) as usize)
+    {
         let version = index as i64 + 1;
         conn.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {version}; COMMIT;"))?;
     }
@@ -137,17 +145,28 @@ mod tests {
         let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
         assert_eq!(version, SCHEMA_VERSION);
         let due: i64 = conn
-            .query_row("SELECT full_listing_due FROM accounts WHERE email = ?1", ["ann@example.com"], |r| r.get(0))
+            .query_row(
+                "SELECT full_listing_due FROM accounts WHERE email = ?1",
+                ["ann@example.com"],
+                |r| r.get(0),
+            )
             .unwrap();
         assert_eq!(due, 1);
-        conn.execute("INSERT INTO intents (account, contact_id, at) VALUES ('a', 1, 1)", []).unwrap();
+        conn.execute(
+            "INSERT INTO intents (account, contact_id, at) VALUES ('a', 1, 1)",
+            [],
+        )
+        .unwrap();
     }
 
     #[test]
     fn a_file_from_a_newer_plugin_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(crate::store::FILE_NAME);
-        Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 99").unwrap();
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("PRAGMA user_version = 99")
+            .unwrap();
         let err = crate::store::Store::open(dir.path()).err().unwrap();
         assert!(err.to_string().contains("newer version of the plugin"), "{err}");
     }

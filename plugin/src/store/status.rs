@@ -14,8 +14,14 @@ pub struct Run {
 }
 
 pub fn start_run(conn: &Connection, binding_id: i64, now: i64) -> Result<i64, StoreError> {
-    conn.execute("INSERT INTO runs (binding_id, started_at) VALUES (?1, ?2)", params![binding_id, now])?;
-    conn.execute("UPDATE bindings SET running = 1, progress_done = 0, progress_total = 0 WHERE id = ?1", [binding_id])?;
+    conn.execute(
+        "INSERT INTO runs (binding_id, started_at) VALUES (?1, ?2)",
+        params![binding_id, now],
+    )?;
+    conn.execute(
+        "UPDATE bindings SET running = 1, progress_done = 0, progress_total = 0 WHERE id = ?1",
+        [binding_id],
+    )?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -53,18 +59,22 @@ pub fn last_run(conn: &Connection, binding_id: i64) -> Result<Option<Run>, Store
         .optional()?;
     row.map(|(started_at, finished_at, counts, error)| {
         let counts = counts.map(|c| from_json(&c)).transpose()?.unwrap_or_default();
-        Ok(Run { started_at, finished_at, counts, error })
+        Ok(Run {
+            started_at,
+            finished_at,
+            counts,
+            error,
+        })
     })
     .transpose()
 }
 
 pub fn last_success(conn: &Connection, binding_id: i64) -> Result<Option<i64>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT MAX(finished_at) FROM runs WHERE binding_id = ?1 AND error IS NULL",
-            [binding_id],
-            |r| r.get::<_, Option<i64>>(0),
-        )?)
+    Ok(conn.query_row(
+        "SELECT MAX(finished_at) FROM runs WHERE binding_id = ?1 AND error IS NULL",
+        [binding_id],
+        |r| r.get::<_, Option<i64>>(0),
+    )?)
 }
 
 pub fn set_progress(conn: &Connection, binding_id: i64, done: u64, total: u64) -> Result<(), StoreError> {
@@ -80,7 +90,13 @@ pub fn progress(conn: &Connection, binding_id: i64) -> Result<(bool, u64, u64), 
     Ok(conn.query_row(
         "SELECT running, progress_done, progress_total FROM bindings WHERE id = ?1",
         [binding_id],
-        |r| Ok((r.get::<_, i64>(0)? != 0, r.get::<_, i64>(1)? as u64, r.get::<_, i64>(2)? as u64)),
+        |r| {
+            Ok((
+                r.get::<_, i64>(0)? != 0,
+                r.get::<_, i64>(1)? as u64,
+                r.get::<_, i64>(2)? as u64,
+            ))
+        },
     )?)
 }
 
@@ -141,7 +157,11 @@ pub fn health(conn: &Connection, binding_id: i64, limit: u32) -> Result<Vec<Heal
         let state: String = r.get(1)?;
         Ok(Health {
             contact_id: r.get::<_, i64>(0)? as u64,
-            state: if state == "failing" { HealthState::Failing } else { HealthState::Excluded },
+            state: if state == "failing" {
+                HealthState::Failing
+            } else {
+                HealthState::Excluded
+            },
             reason: r.get(2)?,
             at: r.get(3)?,
         })

@@ -38,7 +38,14 @@ fn store_failed(e: StoreError) -> SideError {
 
 impl<'a> Applier<'a> {
     pub fn new(env: &'a Env<'a>, binding: &'a Binding, group: &'a str) -> Self {
-        Applier { env, binding, group, counts: Counts::default(), done: 0, total: 0 }
+        Applier {
+            env,
+            binding,
+            group,
+            counts: Counts::default(),
+            done: 0,
+            total: 0,
+        }
     }
 
     fn account(&self) -> &str {
@@ -58,12 +65,34 @@ impl<'a> Applier<'a> {
         let mut unlinks = Vec::new();
         for op in plan.ops {
             match op {
-                Op::Create { contact_id, person, base } => creates.push((contact_id, person, base)),
-                Op::Sync { link, google, crm, add_to_group } => syncs.push((link, google, crm, add_to_group)),
-                Op::Import { resource_name, etag, contact, base } => imports.push((resource_name, etag, contact, base)),
-                Op::RemoveFromGroup { contact_id, resource_name } => removals.push((contact_id, resource_name)),
-                Op::Delete { contact_id, resource_name } => deletes.push((contact_id, resource_name)),
-                Op::Unlink { contact_id, exclude, .. } => unlinks.push((contact_id, exclude)),
+                Op::Create {
+                    contact_id,
+                    person,
+                    base,
+                } => creates.push((contact_id, *person, base)),
+                Op::Sync {
+                    link,
+                    google,
+                    crm,
+                    add_to_group,
+                } => syncs.push((link, google, crm, add_to_group)),
+                Op::Import {
+                    resource_name,
+                    etag,
+                    contact,
+                    base,
+                } => imports.push((resource_name, etag, *contact, base)),
+                Op::RemoveFromGroup {
+                    contact_id,
+                    resource_name,
+                } => removals.push((contact_id, resource_name)),
+                Op::Delete {
+                    contact_id,
+                    resource_name,
+                } => deletes.push((contact_id, resource_name)),
+                Op::Unlink {
+                    contact_id, exclude, ..
+                } => unlinks.push((contact_id, exclude)),
             }
         }
         self.unlink(unlinks)?;
@@ -173,14 +202,17 @@ impl<'a> Applier<'a> {
                 .map_err(store_failed)?;
             self.counts.created_in_google += (chunk.len() - failures.len()) as u64;
             for (contact_id, reason) in failures {
-                self.fail(contact_id, &format!("Google refused to create this contact: {reason}"));
+                self.fail(
+                    contact_id,
+                    &format!("Google refused to create this contact: {reason}"),
+                );
             }
             self.progress(chunk.len());
         }
         Ok(())
     }
 
-    fn sync(&mut self, syncs: Vec<(Link, Option<GoogleWrite>, Option<abi::Contact>, bool)>) -> Result<(), SideError> {
+    fn sync(&mut self, syncs: Vec<SyncOp>) -> Result<(), SideError> {
         // Google first, grouped by mask (one mask per batch call).
         let mut by_mask: BTreeMap<Vec<&'static str>, Vec<Person>> = BTreeMap::new();
         for (_, google, _, _) in &syncs {
@@ -197,7 +229,9 @@ impl<'a> Applier<'a> {
             }
         }
         // Then group membership, for those whose Google write (if any) went through.
-        let ok = |link: &Link, google: &Option<GoogleWrite>| google.is_none() || matches!(written.get(&link.resource_name), Some(Ok(_)));
+        let ok = |link: &Link, google: &Option<Box<GoogleWrite>>| {
+            google.is_none() || matches!(written.get(&link.resource_name), Some(Ok(_)))
+        };
         let to_add: Vec<String> = syncs
             .iter()
             .filter(|(link, google, _, add)| *add && ok(link, google))
@@ -219,7 +253,10 @@ impl<'a> Applier<'a> {
             }
             if let Some(contact) = &crm {
                 if let Err(e) = self.env.crm.update(user, contact) {
-                    self.fail(link.contact_id, &format!("The CRM refused the update from Google: {e}"));
+                    self.fail(
+                        link.contact_id,
+                        &format!("The CRM refused the update from Google: {e}"),
+                    );
                     continue;
                 }
                 self.counts.updated_in_crm += 1;
@@ -253,11 +290,18 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    fn import(&mut self, imports: Vec<(String, String, abi::Contact, crate::mapping::Fields)>) -> Result<(), SideError> {
+    fn import(
+        &mut self,
+        imports: Vec<(String, String, abi::Contact, crate::mapping::Fields)>,
+    ) -> Result<(), SideError> {
         let account = self.account().to_string();
         let mut marks = Vec::new();
         for (resource_name, etag, contact, base) in imports {
-            let created = match self.env.crm.create(self.binding.crm_user, &contact, self.binding.filter_id) {
+            let created = match self
+                .env
+                .crm
+                .create(self.binding.crm_user, &contact, self.binding.filter_id)
+            {
                 Ok(c) => c,
                 Err(e) => {
                     self.counts.errors += 1;
@@ -266,7 +310,12 @@ impl<'a> Applier<'a> {
                 }
             };
             let id = created.id.0;
-            let link = Link { contact_id: id, resource_name: resource_name.clone(), etag: etag.clone(), base };
+            let link = Link {
+                contact_id: id,
+                resource_name: resource_name.clone(),
+                etag: etag.clone(),
+                base,
+            };
             self.env
                 .store
                 .tx(|tx| {
@@ -275,7 +324,11 @@ impl<'a> Applier<'a> {
                 })
                 .map_err(store_failed)?;
             self.counts.created_in_crm += 1;
-            let mut person = Person { resource_name, etag, ..Person::default() };
+            let mut person = Person {
+                resource_name,
+                etag,
+                ..Person::default()
+            };
             mark(&mut person, id);
             marks.push(person);
         }
@@ -305,8 +358,12 @@ impl<'a> Applier<'a> {
                 if !result.last_group.is_empty() {
                     // Google keeps every contact in at least one group: park those in My
                     // Contacts, then take them out of ours.
-                    self.env.google.modify_group(MY_CONTACTS, &result.last_group, &[])?;
-                    self.env.google.modify_group(self.group, &[], &result.last_group)?;
+                    self.env
+                        .google
+                        .modify_group(MY_CONTACTS, &result.last_group, &[])?;
+                    self.env
+                        .google
+                        .modify_group(self.group, &[], &result.last_group)?;
                 }
             }
         }
@@ -348,9 +405,14 @@ impl<'a> Applier<'a> {
     }
 }
 
+/// A pair to bring to its merged values: the link to record, the writes on each side, and
+/// whether to add the contact to the group.
+type SyncOp = (Link, Option<Box<GoogleWrite>>, Option<Box<abi::Contact>>, bool);
+
 fn stale_or(e: &super::sides::ItemError) -> String {
     if e.stale {
-        "The contact changed in Google while it was being synced; it is merged again on the next run.".to_string()
+        "The contact changed in Google while it was being synced; it is merged again on the next run."
+            .to_string()
     } else {
         format!("Google refused the update: {}", e.reason)
     }
@@ -371,7 +433,10 @@ mod tests {
     #[test]
     fn chunks_keep_order_and_size() {
         let chunks = super::chunked((0..450).collect::<Vec<_>>(), 200);
-        assert_eq!(chunks.iter().map(Vec::len).collect::<Vec<_>>(), vec![200, 200, 50]);
+        assert_eq!(
+            chunks.iter().map(Vec::len).collect::<Vec<_>>(),
+            vec![200, 200, 50]
+        );
         assert_eq!(chunks[2][0], 400);
     }
 }

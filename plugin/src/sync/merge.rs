@@ -30,9 +30,14 @@ pub fn merge(base: &Fields, crm: &Fields, google: &Fields, winner: Winner) -> Me
     let mut conflicts = Vec::new();
     for key in keys {
         let (b, c, g) = (base.0.get(key), crm.0.get(key), google.0.get(key));
-        let many = [b, c, g].iter().flatten().any(|v| matches!(v, FieldValue::Many(_)));
+        let many = [b, c, g]
+            .iter()
+            .flatten()
+            .any(|v| matches!(v, FieldValue::Many(_)));
         let value = if many {
-            merge_many(items(b), items(c), items(g), winner, &mut || conflicts.push(key.clone()))
+            merge_many(items(b), items(c), items(g), winner, &mut || {
+                conflicts.push(key.clone())
+            })
         } else {
             merge_one(b, c, g, winner, &mut || conflicts.push(key.clone())).cloned()
         };
@@ -40,11 +45,16 @@ pub fn merge(base: &Fields, crm: &Fields, google: &Fields, winner: Winner) -> Me
             fields.insert(key.clone(), value);
         }
     }
-    Merged { fields: Fields(fields), conflicts }
+    Merged {
+        fields: Fields(fields),
+        conflicts,
+    }
 }
 
 fn items(value: Option<&FieldValue>) -> BTreeMap<&str, &Item> {
-    value.map(|v| v.items().iter().map(|i| (i.key.as_str(), i)).collect()).unwrap_or_default()
+    value
+        .map(|v| v.items().iter().map(|i| (i.key.as_str(), i)).collect())
+        .unwrap_or_default()
 }
 
 /// Three-way choice for one value; `None` means absent.
@@ -171,7 +181,10 @@ mod tests {
     use super::*;
 
     fn one(key: &str, value: &str) -> (String, FieldValue) {
-        (key.to_string(), FieldValue::One(Item::new("").with("value", value)))
+        (
+            key.to_string(),
+            FieldValue::One(Item::new("").with("value", value)),
+        )
     }
 
     fn many(key: &str, values: &[&str]) -> (String, FieldValue) {
@@ -193,7 +206,10 @@ mod tests {
         let crm = fields(vec![one("company", "Acme Ltd"), one("position", "CEO")]);
         let google = fields(vec![one("company", "Acme"), one("position", "CTO")]);
         let m = merge(&base, &crm, &google, Winner::Crm);
-        assert_eq!(m.fields, fields(vec![one("company", "Acme Ltd"), one("position", "CTO")]));
+        assert_eq!(
+            m.fields,
+            fields(vec![one("company", "Acme Ltd"), one("position", "CTO")])
+        );
         assert!(m.conflicts.is_empty());
     }
 
@@ -240,6 +256,9 @@ mod tests {
         let google = fields(vec![many("phones", &["+2"]), one("company", "Acme")]);
         let m = merge(&Fields::default(), &crm, &google, Winner::Crm);
         assert_eq!(m.fields.items("phones").len(), 2);
-        assert_eq!(m.fields.items("phones").iter().filter(|i| i.is_primary()).count(), 1);
+        assert_eq!(
+            m.fields.items("phones").iter().filter(|i| i.is_primary()).count(),
+            1
+        );
     }
 }

@@ -44,7 +44,12 @@ pub struct Rules {
 
 impl Default for Rules {
     fn default() -> Self {
-        Rules { visibility_ms: 10 * 60 * 1000, hold_share: 0.30, hold_min: 20, max_contacts: 25_000 }
+        Rules {
+            visibility_ms: 10 * 60 * 1000,
+            hold_share: 0.30,
+            hold_min: 20,
+            max_contacts: 25_000,
+        }
     }
 }
 
@@ -70,19 +75,28 @@ pub enum SyncError {
 pub fn run_account(env: &Env, account: &str) -> Result<Vec<(i64, Counts)>, SyncError> {
     let (all, acct) = {
         let conn = env.store.conn();
-        (bindings::of_account(&conn, account)?, accounts::get(&conn, account)?)
+        (
+            bindings::of_account(&conn, account)?,
+            accounts::get(&conn, account)?,
+        )
     };
     let Some(acct) = acct else { return Ok(Vec::new()) };
     if all.is_empty() || acct.status == accounts::AccountStatus::ReconnectNeeded {
         return Ok(Vec::new());
     }
     let intents = links::intents(&env.store.conn(), account)?;
-    let settled = intents.values().any(|&at| at + env.rules.visibility_ms <= env.now);
-    let full = acct.full_listing_due || acct.sync_token.is_none() || settled || all.iter().any(|b| b.needs_full);
+    let settled = intents
+        .values()
+        .any(|&at| at + env.rules.visibility_ms <= env.now);
+    let full =
+        acct.full_listing_due || acct.sync_token.is_none() || settled || all.iter().any(|b| b.needs_full);
     let token = if full { None } else { acct.sync_token.as_deref() };
     let (mut google, next_token) = observe::google(env, account, token)?;
-    let waiting: BTreeSet<u64> =
-        intents.iter().filter(|(_, &at)| at + env.rules.visibility_ms > env.now).map(|(&id, _)| id).collect();
+    let waiting: BTreeSet<u64> = intents
+        .iter()
+        .filter(|(_, &at)| at + env.rules.visibility_ms > env.now)
+        .map(|(&id, _)| id)
+        .collect();
 
     let mut results = Vec::new();
     for binding in &all {
@@ -92,7 +106,14 @@ pub fn run_account(env: &Env, account: &str) -> Result<Vec<(i64, Counts)>, SyncE
             Ok(counts) => (*counts, None),
             Err(e) => (Counts::default(), Some(e.to_string())),
         };
-        status::finish_run(&env.store.conn(), run_id, binding.id, env.now, &counts, error.as_deref())?;
+        status::finish_run(
+            &env.store.conn(),
+            run_id,
+            binding.id,
+            env.now,
+            &counts,
+            error.as_deref(),
+        )?;
         if let Err(SyncError::Side(e @ SideError::ReconnectNeeded(_))) = outcome {
             return Err(e.into());
         }
@@ -129,12 +150,16 @@ fn run_binding(
         let members = links::members(&conn, binding.id)?;
         let excluded = links::exclusions(&conn, binding.id)?;
         let mut shared = BTreeSet::new();
-        for other in bindings::of_account(&conn, account)?.iter().filter(|b| b.id != binding.id) {
+        for other in bindings::of_account(&conn, account)?
+            .iter()
+            .filter(|b| b.id != binding.id)
+        {
             shared.extend(links::members(&conn, other.id)?);
         }
         (links_now, members, shared, excluded)
     };
-    observe::crm_for_google_changes(env, binding, &mut crm, &links_now, &members, google).map_err(SyncError::Crm)?;
+    observe::crm_for_google_changes(env, binding, &mut crm, &links_now, &members, google)
+        .map_err(SyncError::Crm)?;
     let matches = observe::matches(env, account, &crm, &links_now, google)?;
     // Linked contacts changed in the CRM but not seen in this listing: fetch Google's current
     // copy so the merge is a true three-way merge with a fresh etag.
@@ -164,14 +189,27 @@ fn run_binding(
     let held = hold_mass_removal(env, binding, &members, &mut the_plan)?;
     let mut applier = apply::Applier::new(env, binding, &group);
     for (id, reason) in &the_plan.skipped {
-        status::set_health(&env.store.conn(), binding.id, *id, status::HealthState::Excluded, reason, env.now)?;
+        status::set_health(
+            &env.store.conn(),
+            binding.id,
+            *id,
+            status::HealthState::Excluded,
+            reason,
+            env.now,
+        )?;
     }
     let skipped = !the_plan.skipped.is_empty();
     applier.apply(the_plan)?;
     let next = env.now + binding.options.interval_ms.max(1000);
     // Held removals and skipped contacts need another full look; otherwise the outbox is done.
     let again = held || (skipped && crm.full);
-    bindings::finish_run(&env.store.conn(), binding.id, cursor, again, if skipped { env.now } else { next })?;
+    bindings::finish_run(
+        &env.store.conn(),
+        binding.id,
+        cursor,
+        again,
+        if skipped { env.now } else { next },
+    )?;
     if held {
         accounts::require_full_listing(&env.store.conn(), account)?;
     }
@@ -205,7 +243,11 @@ fn ensure_group(env: &Env, binding: &Binding) -> Result<String, SyncError> {
             let known_name: Option<String> = env
                 .store
                 .conn()
-                .query_row("SELECT group_name FROM bindings WHERE id = ?1", [binding.id], |r| r.get(0))
+                .query_row(
+                    "SELECT group_name FROM bindings WHERE id = ?1",
+                    [binding.id],
+                    |r| r.get(0),
+                )
                 .map_err(StoreError::from)?;
             let rn = match &binding.group {
                 Some(rn) => {
@@ -239,7 +281,8 @@ fn hold_mass_removal(
     let removals = the_plan.removals();
     let conn = env.store.conn();
     let held: Option<Held> = bindings::held(&conn, binding.id)?.and_then(|h| serde_json::from_str(&h).ok());
-    let too_many = removals > env.rules.hold_min && (removals as f64) > env.rules.hold_share * members.len() as f64;
+    let too_many =
+        removals > env.rules.hold_min && (removals as f64) > env.rules.hold_share * members.len() as f64;
     if !too_many {
         if held.is_some() {
             bindings::set_held(&conn, binding.id, None)?;
@@ -250,16 +293,27 @@ fn hold_mass_removal(
         bindings::set_held(&conn, binding.id, None)?;
         return Ok(false);
     }
-    let h = Held { removals, contacts: members.len(), confirmed: false };
-    bindings::set_held(&conn, binding.id, Some(&serde_json::to_string(&h).unwrap_or_default()))?;
+    let h = Held {
+        removals,
+        contacts: members.len(),
+        confirmed: false,
+    };
+    bindings::set_held(
+        &conn,
+        binding.id,
+        Some(&serde_json::to_string(&h).unwrap_or_default()),
+    )?;
     log::warn!(
         "Binding {}: holding {removals} removals of {} contacts until the user confirms them.",
         binding.id,
         members.len()
     );
-    the_plan
-        .ops
-        .retain(|op| !matches!(op, plan::Op::RemoveFromGroup { .. } | plan::Op::Delete { .. } | plan::Op::Unlink { .. }));
+    the_plan.ops.retain(|op| {
+        !matches!(
+            op,
+            plan::Op::RemoveFromGroup { .. } | plan::Op::Delete { .. } | plan::Op::Unlink { .. }
+        )
+    });
     Ok(true)
 }
 

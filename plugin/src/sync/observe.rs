@@ -18,7 +18,10 @@ const CRM_PAGE: u32 = 500;
 /// mapping file knows of the account's contacts. Returns the view and the token to store once
 /// the run has applied it.
 pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleView, String), SideError> {
-    let mut view = GoogleView { full: token.is_none(), ..GoogleView::default() };
+    let mut view = GoogleView {
+        full: token.is_none(),
+        ..GoogleView::default()
+    };
     let mut pages = Vec::new();
     let listed = env.google.list(token, &mut |page| pages.push(page));
     let next = match listed {
@@ -44,7 +47,12 @@ pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleVi
 /// The match keys of a Google contact, as stored in the mapping file.
 pub fn remote_of(person: &Person) -> Remote {
     let primary_or_first = |items: Vec<(bool, String)>| {
-        items.iter().find(|(p, _)| *p).or(items.first()).map(|(_, v)| v.clone()).filter(|v| !v.is_empty())
+        items
+            .iter()
+            .find(|(p, _)| *p)
+            .or(items.first())
+            .map(|(_, v)| v.clone())
+            .filter(|v| !v.is_empty())
     };
     Remote {
         resource_name: person.resource_name.clone(),
@@ -54,7 +62,12 @@ pub fn remote_of(person: &Person) -> Remote {
             person
                 .email_addresses
                 .iter()
-                .map(|e| (crate::google::person::FieldMetadata::is_primary(&e.metadata), normalize::email_key(&e.value)))
+                .map(|e| {
+                    (
+                        crate::google::person::FieldMetadata::is_primary(&e.metadata),
+                        normalize::email_key(&e.value),
+                    )
+                })
                 .collect(),
         ),
         phone_key: primary_or_first(
@@ -63,7 +76,10 @@ pub fn remote_of(person: &Person) -> Remote {
                 .iter()
                 .map(|p| {
                     let value = p.canonical_form.as_deref().unwrap_or(&p.value);
-                    (crate::google::person::FieldMetadata::is_primary(&p.metadata), normalize::phone_key(value))
+                    (
+                        crate::google::person::FieldMetadata::is_primary(&p.metadata),
+                        normalize::phone_key(value),
+                    )
                 })
                 .collect(),
         ),
@@ -96,7 +112,10 @@ fn remember(env: &Env, account: &str, view: &GoogleView) -> Result<(), StoreErro
 pub fn crm(env: &Env, binding: &Binding) -> Result<(CrmView, i64), String> {
     let last = outbox::last_id(&env.store.conn()).map_err(|e| e.to_string())?;
     let (filter, user) = (binding.filter_id, binding.crm_user);
-    let mut view = CrmView { full: binding.needs_full, ..CrmView::default() };
+    let mut view = CrmView {
+        full: binding.needs_full,
+        ..CrmView::default()
+    };
     if binding.needs_full {
         let mut after = 0;
         loop {
@@ -147,11 +166,25 @@ pub fn matches(
     let conn = env.store.conn();
     for (&id, contact) in crm.present.iter().filter(|(id, _)| !links.contains_key(id)) {
         let fields = mapping::crm_fields(contact, &Default::default());
-        let email = fields.items(mapping::key::EMAILS).iter().find(|i| i.is_primary()).map(|i| i.key.clone());
-        let phone = fields.items(mapping::key::PHONES).iter().find(|i| i.is_primary()).map(|i| i.key.clone());
-        let keys = [(MatchKey::Marker, Some(id.to_string())), (MatchKey::Email, email), (MatchKey::Phone, phone)];
+        let email = fields
+            .items(mapping::key::EMAILS)
+            .iter()
+            .find(|i| i.is_primary())
+            .map(|i| i.key.clone());
+        let phone = fields
+            .items(mapping::key::PHONES)
+            .iter()
+            .find(|i| i.is_primary())
+            .map(|i| i.key.clone());
+        let keys = [
+            (MatchKey::Marker, Some(id.to_string())),
+            (MatchKey::Email, email),
+            (MatchKey::Phone, phone),
+        ];
         for (kind, key) in keys {
-            let Some(key) = key.filter(|k| !k.is_empty()) else { continue };
+            let Some(key) = key.filter(|k| !k.is_empty()) else {
+                continue;
+            };
             let candidates = links::remote_by(&conn, account, kind, &key).map_err(store_error)?;
             let free = candidates.into_iter().find(|r| {
                 !linked.contains(r.resource_name.as_str())
@@ -174,7 +207,10 @@ pub fn matches(
 
 /// Adds to the view the persons it lacks among `wanted`, fetched by resource name.
 pub fn fetch_missing(env: &Env, google: &mut GoogleView, wanted: Vec<String>) -> Result<(), SideError> {
-    let missing: Vec<String> = wanted.into_iter().filter(|rn| !google.persons.contains_key(rn)).collect();
+    let missing: Vec<String> = wanted
+        .into_iter()
+        .filter(|rn| !google.persons.contains_key(rn))
+        .collect();
     if missing.is_empty() {
         return Ok(());
     }
@@ -197,7 +233,10 @@ pub fn crm_for_google_changes(
     if crm.full {
         return Ok(());
     }
-    let by_resource: BTreeMap<&str, u64> = links.values().map(|l| (l.resource_name.as_str(), l.contact_id)).collect();
+    let by_resource: BTreeMap<&str, u64> = links
+        .values()
+        .map(|l| (l.resource_name.as_str(), l.contact_id))
+        .collect();
     let changed = google.persons.keys().chain(google.deleted.iter());
     for id in changed.filter_map(|rn| by_resource.get(rn.as_str()).copied()) {
         if !members.contains(&id) || crm.present.contains_key(&id) || crm.gone.contains_key(&id) {

@@ -72,16 +72,40 @@ pub struct GoogleWrite {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
     /// Create the contact in Google, in the group, carrying our CRM id.
-    Create { contact_id: u64, person: Person, base: Fields },
+    Create {
+        contact_id: u64,
+        person: Box<Person>,
+        base: Fields,
+    },
     /// Bring a linked pair to the merged values; `link` is what to record once written.
-    Sync { link: Link, google: Option<GoogleWrite>, crm: Option<Contact>, add_to_group: bool },
+    Sync {
+        link: Link,
+        google: Option<Box<GoogleWrite>>,
+        crm: Option<Box<Contact>>,
+        add_to_group: bool,
+    },
     /// Create a Google contact of the group in the CRM, then mark it with the new CRM id.
-    Import { resource_name: String, etag: String, contact: Contact, base: Fields },
-    RemoveFromGroup { contact_id: u64, resource_name: String },
-    Delete { contact_id: u64, resource_name: String },
+    Import {
+        resource_name: String,
+        etag: String,
+        contact: Box<Contact>,
+        base: Fields,
+    },
+    RemoveFromGroup {
+        contact_id: u64,
+        resource_name: String,
+    },
+    Delete {
+        contact_id: u64,
+        resource_name: String,
+    },
     /// Forget a link; the CRM keeps the contact. `exclude`: Google deleted the contact or took
     /// it out of the group, so it stays out of the binding instead of coming back.
-    Unlink { contact_id: u64, resource_name: String, exclude: bool },
+    Unlink {
+        contact_id: u64,
+        resource_name: String,
+        exclude: bool,
+    },
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -97,7 +121,12 @@ impl Plan {
     pub fn removals(&self) -> usize {
         self.ops
             .iter()
-            .filter(|op| matches!(op, Op::RemoveFromGroup { .. } | Op::Delete { .. } | Op::Unlink { .. }))
+            .filter(|op| {
+                matches!(
+                    op,
+                    Op::RemoveFromGroup { .. } | Op::Delete { .. } | Op::Unlink { .. }
+                )
+            })
             .count()
     }
 }
@@ -116,24 +145,36 @@ pub fn plan(input: &Input) -> Plan {
             plan_linked(input, &mut plan, link, contact);
         } else if let Some(rn) = input.matches.get(&id) {
             claimed.insert(rn.as_str());
-            let link = Link { contact_id: id, resource_name: rn.clone(), etag: String::new(), base: Fields::default() };
+            let link = Link {
+                contact_id: id,
+                resource_name: rn.clone(),
+                etag: String::new(),
+                base: Fields::default(),
+            };
             plan_linked(input, &mut plan, &link, contact);
         } else if input.excluded.contains(&id) {
             continue;
         } else if input.waiting.contains(&id) {
-            plan.skipped.push((id, "Waiting for Google to show a contact created earlier.".into()));
+            plan.skipped
+                .push((id, "Waiting for Google to show a contact created earlier.".into()));
         } else if direction.to_google() {
             let fields = mapping::crm_fields(contact, &input.binding.options.mapping);
             let mut person = mapping::contact_to_person(contact, &input.binding.options.mapping);
             person.memberships = vec![Membership::of_group(input.group)];
-            plan.ops.push(Op::Create { contact_id: id, person, base: fields });
+            plan.ops.push(Op::Create {
+                contact_id: id,
+                person: Box::new(person),
+                base: fields,
+            });
         }
     }
 
     // Contacts gone from the CRM side.
     for (&id, gone) in &input.crm.gone {
         handled.insert(id);
-        let Some(link) = input.links.get(&id) else { continue };
+        let Some(link) = input.links.get(&id) else {
+            continue;
+        };
         claimed.insert(link.resource_name.as_str());
         plan_gone(input, &mut plan, link, *gone);
     }
@@ -149,14 +190,26 @@ pub fn plan(input: &Input) -> Plan {
     }
 
     // Google's side: deletions and departures from the group of linked members.
-    let by_resource: BTreeMap<&str, &Link> = input.links.values().map(|l| (l.resource_name.as_str(), l)).collect();
+    let by_resource: BTreeMap<&str, &Link> = input
+        .links
+        .values()
+        .map(|l| (l.resource_name.as_str(), l))
+        .collect();
     for &id in input.members {
-        let Some(link) = input.links.get(&id) else { continue };
-        if claimed.contains(link.resource_name.as_str()) && !input.google.deleted.contains(&link.resource_name) {
+        let Some(link) = input.links.get(&id) else {
+            continue;
+        };
+        if claimed.contains(link.resource_name.as_str())
+            && !input.google.deleted.contains(&link.resource_name)
+        {
             continue;
         }
         if google_left(input, link) {
-            plan.ops.push(Op::Unlink { contact_id: id, resource_name: link.resource_name.clone(), exclude: true });
+            plan.ops.push(Op::Unlink {
+                contact_id: id,
+                resource_name: link.resource_name.clone(),
+                exclude: true,
+            });
         }
     }
 
@@ -206,7 +259,9 @@ pub fn update_time_ms(person: &Person) -> Option<i64> {
     let sources = &person.metadata.as_ref()?.sources;
     let source = sources.iter().find(|s| s.kind == "CONTACT").or(sources.first())?;
     let text = source.update_time.as_deref()?;
-    chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.timestamp_millis())
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_millis())
 }
 
 fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
@@ -215,17 +270,27 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
     let person = input.google.persons.get(&link.resource_name);
     if person.is_some_and(|p| p.is_deleted()) || input.google.deleted.contains(&link.resource_name) {
         // Deleted in Google while present in the CRM: the link goes, the CRM contact stays.
-        plan.ops.push(Op::Unlink { contact_id: link.contact_id, resource_name: link.resource_name.clone(), exclude: true });
+        plan.ops.push(Op::Unlink {
+            contact_id: link.contact_id,
+            resource_name: link.resource_name.clone(),
+            exclude: true,
+        });
         return;
     }
     let in_group = person.map(|p| p.is_member_of(input.group));
     if in_group == Some(false) && input.members.contains(&link.contact_id) {
         // Taken out of the group in Google: unlinked from this binding, CRM untouched.
-        plan.ops.push(Op::Unlink { contact_id: link.contact_id, resource_name: link.resource_name.clone(), exclude: true });
+        plan.ops.push(Op::Unlink {
+            contact_id: link.contact_id,
+            resource_name: link.resource_name.clone(),
+            exclude: true,
+        });
         return;
     }
     let crm = mapping::crm_fields(contact, mapping);
-    let google = person.map(|p| mapping::google_fields(p, mapping)).unwrap_or_else(|| link.base.clone());
+    let google = person
+        .map(|p| mapping::google_fields(p, mapping))
+        .unwrap_or_else(|| link.base.clone());
     let merged = match options.direction {
         Direction::TwoWay => {
             let m = merge(&link.base, &crm, &google, winner(input, contact, person));
@@ -238,20 +303,38 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
     let google_write = (options.direction.to_google() && merged != google).then(|| {
         let current = person.cloned().unwrap_or_default();
         let mut out = mapping::fields_to_person(&merged, &current, mapping);
-        out.etag = if current.etag.is_empty() { link.etag.clone() } else { current.etag.clone() };
+        out.etag = if current.etag.is_empty() {
+            link.etag.clone()
+        } else {
+            current.etag.clone()
+        };
         let mut mask = changed_person_fields(&google, &merged);
         if mapping::crm_id_of(&current) != Some(abi::ContactId(link.contact_id)) {
             mark(&mut out, link.contact_id);
             mask.push("clientData");
         }
-        GoogleWrite { person: out, mask }
+        Box::new(GoogleWrite { person: out, mask })
     });
-    let crm_write = (options.direction.to_crm() && merged != crm).then(|| mapping::fields_to_contact(&merged, contact, mapping));
-    let etag = person.map(|p| p.etag.clone()).filter(|e| !e.is_empty()).unwrap_or_else(|| link.etag.clone());
-    let add_to_group = options.direction.to_google() && in_group != Some(true) && !input.members.contains(&link.contact_id);
-    let new_link = Link { etag, base: merged, ..link.clone() };
+    let crm_write = (options.direction.to_crm() && merged != crm)
+        .then(|| Box::new(mapping::fields_to_contact(&merged, contact, mapping)));
+    let etag = person
+        .map(|p| p.etag.clone())
+        .filter(|e| !e.is_empty())
+        .unwrap_or_else(|| link.etag.clone());
+    let add_to_group =
+        options.direction.to_google() && in_group != Some(true) && !input.members.contains(&link.contact_id);
+    let new_link = Link {
+        etag,
+        base: merged,
+        ..link.clone()
+    };
     if google_write.is_some() || crm_write.is_some() || add_to_group || new_link != *link {
-        plan.ops.push(Op::Sync { link: new_link, google: google_write, crm: crm_write, add_to_group });
+        plan.ops.push(Op::Sync {
+            link: new_link,
+            google: google_write,
+            crm: crm_write,
+            add_to_group,
+        });
     }
 }
 
@@ -267,17 +350,34 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
     match gone {
         Gone::Deleted if options.direction.to_google() => {
             if options.delete_mode == DeleteMode::Delete && !input.shared.contains(&id) {
-                plan.ops.push(Op::Delete { contact_id: id, resource_name: rn });
+                plan.ops.push(Op::Delete {
+                    contact_id: id,
+                    resource_name: rn,
+                });
             } else if member {
-                plan.ops.push(Op::RemoveFromGroup { contact_id: id, resource_name: rn });
+                plan.ops.push(Op::RemoveFromGroup {
+                    contact_id: id,
+                    resource_name: rn,
+                });
             } else {
-                plan.ops.push(Op::Unlink { contact_id: id, resource_name: rn, exclude: false });
+                plan.ops.push(Op::Unlink {
+                    contact_id: id,
+                    resource_name: rn,
+                    exclude: false,
+                });
             }
         }
-        Gone::Deleted => plan.ops.push(Op::Unlink { contact_id: id, resource_name: rn, exclude: false }),
+        Gone::Deleted => plan.ops.push(Op::Unlink {
+            contact_id: id,
+            resource_name: rn,
+            exclude: false,
+        }),
         // Losing access takes the contact out of Google's group whatever the direction: it must
         // not stay in front of the user there.
-        Gone::Left if member => plan.ops.push(Op::RemoveFromGroup { contact_id: id, resource_name: rn }),
+        Gone::Left if member => plan.ops.push(Op::RemoveFromGroup {
+            contact_id: id,
+            resource_name: rn,
+        }),
         Gone::Left => {}
     }
 }
@@ -290,5 +390,10 @@ fn plan_import(input: &Input, rn: &str, person: &Person) -> Option<Op> {
     }
     let base = mapping::google_fields(person, &input.binding.options.mapping);
     let contact = mapping::fields_to_contact(&base, &Contact::default(), &input.binding.options.mapping);
-    Some(Op::Import { resource_name: rn.to_string(), etag: person.etag.clone(), contact, base })
+    Some(Op::Import {
+        resource_name: rn.to_string(),
+        etag: person.etag.clone(),
+        contact: Box::new(contact),
+        base,
+    })
 }

@@ -41,12 +41,20 @@ pub struct GroupChange {
 pub trait GoogleSide {
     /// Lists every contact (`sync_token` `None`) or the changes since the token, page by page;
     /// returns the token for next time.
-    fn list(&self, sync_token: Option<&str>, on_page: &mut dyn FnMut(Vec<Person>)) -> Result<String, SideError>;
+    fn list(
+        &self,
+        sync_token: Option<&str>,
+        on_page: &mut dyn FnMut(Vec<Person>),
+    ) -> Result<String, SideError>;
     fn get_many(&self, resource_names: &[String]) -> Result<Vec<Person>, SideError>;
     /// Creates contacts; one result per person, in order.
     fn create_many(&self, persons: Vec<Person>) -> Result<Vec<ItemResult>, SideError>;
     /// Updates contacts (each with its etag) on the masked fields; results by resource name.
-    fn update_many(&self, persons: Vec<Person>, mask: &[&str]) -> Result<Vec<(String, ItemResult)>, SideError>;
+    fn update_many(
+        &self,
+        persons: Vec<Person>,
+        mask: &[&str],
+    ) -> Result<Vec<(String, ItemResult)>, SideError>;
     fn delete_many(&self, resource_names: &[String]) -> Result<(), SideError>;
     fn modify_group(&self, group: &str, add: &[String], remove: &[String]) -> Result<GroupChange, SideError>;
     /// The resource name of the user group called `name`, created if missing.
