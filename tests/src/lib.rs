@@ -183,40 +183,7 @@ impl GoogleWorld {
             .into_option()
             .expect("connect redirects to Google")
             .into_string();
-        let page = self
-            .http
-            .get(&url)
-            .send()
-            .expect("consent page")
-            .text()
-            .expect("consent page text");
-        let request_id =
-            attribute_after(&page, "name=\"request_id\" value=\"").expect("request id on the consent page");
-        let mut form: Vec<(String, String)> = vec![
-            ("request_id".into(), request_id),
-            ("account".into(), email.into()),
-            ("decision".into(), "allow".into()),
-        ];
-        let mut rest = page.as_str();
-        while let Some(i) = rest.find("name=\"scope\" value=\"") {
-            rest = &rest[i + "name=\"scope\" value=\"".len()..];
-            let end = rest.find('"').unwrap_or(0);
-            form.push(("scope".into(), html_unescape(&rest[..end])));
-        }
-        let base = self.google.base_url();
-        let answer = self
-            .http
-            .post(format!("{base}/o/oauth2/v2/auth/decide"))
-            .form(&form)
-            .send()
-            .expect("consent decision");
-        let location = answer
-            .headers()
-            .get("location")
-            .expect("redirect back")
-            .to_str()
-            .expect("ascii")
-            .to_string();
+        let location = approve_consent(&self.http, &self.google.base_url(), &url, email);
         let callback = url::Url::parse(&location).expect("callback URL");
         let fields: Vec<(String, String)> = callback
             .query_pairs()
@@ -285,6 +252,24 @@ impl GoogleWorld {
     pub fn writes(&self) -> u64 {
         self.control.stats().writes
     }
+}
+
+/// Plays the user on the fake Google's consent page: opens the authorization URL, picks
+/// `email`, keeps every scope ticked and allows. Returns the redirect back to the CRM (with
+/// `code` and `state`).
+pub fn approve_consent(http: &reqwest::blocking::Client, google_base: &str, auth_url: &str, email: &str) -> String {
+    let page = http.get(auth_url).send().expect("consent page").text().expect("consent page text");
+    let request_id = attribute_after(&page, "name=\"request_id\" value=\"").expect("request id on the consent page");
+    let mut form: Vec<(String, String)> =
+        vec![("request_id".into(), request_id), ("account".into(), email.into()), ("decision".into(), "allow".into())];
+    let mut rest = page.as_str();
+    while let Some(i) = rest.find("name=\"scope\" value=\"") {
+        rest = &rest[i + "name=\"scope\" value=\"".len()..];
+        let end = rest.find('"').unwrap_or(0);
+        form.push(("scope".into(), html_unescape(&rest[..end])));
+    }
+    let answer = http.post(format!("{google_base}/o/oauth2/v2/auth/decide")).form(&form).send().expect("consent decision");
+    answer.headers().get("location").expect("redirect back").to_str().expect("ascii").to_string()
 }
 
 fn attribute_after(page: &str, marker: &str) -> Option<String> {

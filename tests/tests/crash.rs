@@ -1,0 +1,296 @@
+//! Crash safety: a real `host-sim serve` process syncing 2,000 contacts is killed with SIGKILL
+//! at random instants of its first and incremental syncs, restarted on the same state
+//! directory, and must converge with no duplicate in Google and no lost edit on either side.
+//! Instants come from a seed, printed so a failure replays (`CRASH_SEED=…`).
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use abi::{ContactId, ContactsPermission, Criterion, FilterId, SavedFilter, FEATURE_GOOGLE_CONTACTS};
+use abi_stable::std_types::RVec;
+use host_sim::crm::{Crm, Visibility};
+use host_sim::fake_google::{FakeGoogle, FakeGoogleConfig};
+use rand::{Rng, SeedableRng};
+use serde_json::{json, Value};
+use tests::{approve_consent, contact, plugin_dir_with, plugin_library, PLUGIN};
+
+const ALICE: &str = "alice@example.com";
+const CONTACTS: usize = 2000;
+
+fn host_sim_binary() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let dir = exe.parent().and_then(Path::parent).expect("target profile directory");
+    let bin = dir.join("host-sim");
+    assert!(bin.is_file(), "{} is missing: run the tests with `cargo test --workspace`", bin.display());
+    bin
+}
+
+struct Crash {
+    google: FakeGoogle,
+    plugin_dir: tempfile::TempDir,
+    state_dir: tempfile::TempDir,
+    child: Option<Child>,
+    api: String,
+    http: reqwest::blocking::Client,
+    user: u64,
+    filter: u64,
+    rng: rand::rngs::StdRng,
+}
+
+impl Crash {
+    /// A CRM with `CONTACTS` contacts in a saved filter, written straight into the state
+    /// directory, and a fake Google that shows writes late, as Google does.
+    fn new(seed: u64) -> Crash {
+        let google = FakeGoogle::start(
+            "127.0.0.1:0",
+            FakeGoogleConfig {
+                propagation_delay_ms: 300,
+                latency_ms: 5,
+                read_quota_per_minute: 100_000,
+                write_quota_per_minute: 100_000,
+                ..FakeGoogleConfig::default()
+            },
+        )
+        .expect("fake Google");
+        let plugin_dir = plugin_dir_with(&[(&plugin_library(), &host_sim::loader::library_file_name())]);
+        let state_dir = tempfile::tempdir().expect("state dir");
+        let crm = Crm::open(state_dir.path()).expect("CRM journal");
+        let user = crm.add_user("Ann", &[FEATURE_GOOGLE_CONTACTS], ContactsPermission::Edit, &[]).expect("user");
+        for i in 0..CONTACTS {
+            let c = contact(&format!("Given{i}"), &format!("Family{i}"), &format!("p{i}@example.org"), "vip");
+            crm.create_contact(user.id, c, Visibility::Everyone, None).expect("contact");
+        }
+        let filter = crm
+            .save_filter(SavedFilter {
+                id: FilterId(0),
+                name: "VIP".into(),
+                author: user.id,
+                saved: true,
+                criteria: RVec::from(vec![Criterion {
+                    field: "custom:segment".into(),
+                    op: "equals".into(),
+                    value: "vip".into(),
+                }]),
+            })
+            .expect("filter");
+        let http = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(60))
+            .build()
+            .expect("http client");
+        Crash {
+            google,
+            plugin_dir,
+            state_dir,
+            child: None,
+            api: String::new(),
+            http,
+            user: user.id.0,
+            filter: filter.id.0,
+            rng: rand::rngs::StdRng::seed_from_u64(seed),
+        }
+    }
+
+    fn start(&mut self) {
+        let mut child = Command::new(host_sim_binary())
+            .args(["serve", "--listen", "127.0.0.1:0", "--tick-ms", "200"])
+            .arg("--plugin-dir")
+            .arg(self.plugin_dir.path())
+            .arg("--state-dir")
+            .arg(self.state_dir.path())
+            .args(["--google-url", &self.google.base_url()])
+            .args(["--plugin-config", "sync.visibility_ms=1500"])
+            .args(["--plugin-config", "google.read_quota_per_minute=100000"])
+            .args(["--plugin-config", "google.write_quota_per_minute=100000"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("host-sim starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let url = loop {
+            let line = lines.next().expect("host-sim printed its URL").expect("utf-8 line");
+            if let Some(rest) = line.strip_prefix("CRM:") {
+                break rest.trim().trim_end_matches('/').to_string();
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        self.api = format!("{url}/api");
+        self.child = Some(child);
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill(); // SIGKILL on Unix.
+            let _ = child.wait();
+        }
+    }
+
+    fn action(&self, name: &str, fields: Value) -> Value {
+        let url = format!("{}/users/{}/plugins/{PLUGIN}/actions", self.api, self.user);
+        let answer = self.http.post(url).json(&json!({"name": name, "fields": fields})).send().expect("action");
+        answer.json().expect("action answer")
+    }
+
+    fn connect_and_enable(&self) {
+        let started = self.action("connect", json!({}));
+        let auth = started["redirect_to"].as_str().expect("redirect to Google").to_string();
+        let back = approve_consent(&self.http, &self.google.base_url(), &auth, ALICE);
+        let back = url::Url::parse(&back).expect("callback");
+        let fields: serde_json::Map<String, Value> =
+            back.query_pairs().map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect();
+        let connected = self.action("oauth_callback", Value::Object(fields));
+        assert!(connected["message"].as_str().unwrap_or("").contains("Connected"), "{connected}");
+        let enabled = self.action("enable", json!({"account": ALICE, "filter": self.filter.to_string()}));
+        assert!(enabled["message"].as_str().unwrap_or("").contains("Sync enabled"), "{enabled}");
+    }
+
+    fn kill_at_random(&mut self, max_ms: u64) -> u64 {
+        let ms = self.rng.gen_range(20..max_ms);
+        std::thread::sleep(Duration::from_millis(ms));
+        self.kill();
+        ms
+    }
+
+    fn group_members(&self) -> Vec<Value> {
+        let control = self.google.control();
+        let Some(group) = control
+            .groups(ALICE)
+            .unwrap()
+            .into_iter()
+            .find(|g| g["name"] == "VIP")
+            .and_then(|g| g["resourceName"].as_str().map(str::to_string))
+        else {
+            return Vec::new();
+        };
+        control
+            .contacts(ALICE)
+            .unwrap()
+            .into_iter()
+            .filter(|p| {
+                p["memberships"].as_array().is_some_and(|ms| {
+                    ms.iter().any(|m| m["contactGroupMembership"]["contactGroupResourceName"] == group.as_str())
+                })
+            })
+            .collect()
+    }
+
+    /// Waits (host-sim running) until Google holds exactly the filter's contacts and `done`
+    /// says the rest converged too.
+    fn converge(&self, done: impl Fn(&Crash) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(180);
+        loop {
+            let members = self.group_members().len();
+            if members == CONTACTS && done(self) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "did not converge: {members} of {CONTACTS} in the group");
+            std::thread::sleep(Duration::from_millis(300));
+        }
+    }
+
+    /// No Google contact twice, and every CRM contact still there once.
+    fn assert_no_duplicates(&self) {
+        let contacts = self.google.control().contacts(ALICE).unwrap();
+        let mut emails: Vec<String> =
+            contacts.iter().filter_map(|p| p["emailAddresses"][0]["value"].as_str().map(str::to_string)).collect();
+        let total = emails.len();
+        emails.sort();
+        emails.dedup();
+        assert_eq!(emails.len(), total, "a contact is duplicated in Google");
+        assert_eq!(total, CONTACTS, "Google holds {total} contacts for {CONTACTS} in the filter");
+        let crm: Vec<Value> = self.http.get(format!("{}/contacts", self.api)).send().unwrap().json().unwrap();
+        assert_eq!(crm.len(), CONTACTS + 0, "CRM contacts appeared or vanished");
+    }
+}
+
+impl Drop for Crash {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn seed() -> u64 {
+    let seed = std::env::var("CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
+    println!("crash seed: {seed} (replay with CRASH_SEED={seed})");
+    seed
+}
+
+#[test]
+fn killed_during_the_first_sync_it_converges_with_no_duplicate() {
+    let mut crash = Crash::new(seed());
+    crash.start();
+    crash.connect_and_enable();
+    let mut instants = Vec::new();
+    for _ in 0..12 {
+        instants.push(crash.kill_at_random(1500));
+        crash.start();
+    }
+    println!("killed after {instants:?} ms");
+    crash.converge(|_| true);
+    crash.kill();
+    crash.start();
+    crash.converge(|_| true);
+    crash.assert_no_duplicates();
+}
+
+#[test]
+fn killed_during_incremental_syncs_it_loses_no_edit_on_either_side() {
+    let mut crash = Crash::new(seed());
+    crash.start();
+    crash.connect_and_enable();
+    crash.converge(|_| true);
+    let control = crash.google.control();
+    let members = crash.group_members();
+    let mut instants = Vec::new();
+    for round in 0..10 {
+        // Edits on both sides, on different contacts, then a kill somewhere in the sync.
+        for k in 0..5 {
+            let i = round * 10 + k;
+            let body = json!({"as_user": crash.user, "contact": {"position": format!("crm-{round}")}});
+            let id = i + 1; // contacts were created first, ids 2..=CONTACTS+1 after the user (1)
+            let url = format!("{}/contacts/{}", crash.api, id + 1);
+            let answer = crash.http.patch(url).json(&body).send().unwrap();
+            assert!(answer.status().is_success(), "{}", answer.text().unwrap_or_default());
+            let p = &members[(i * 7 + 3) % members.len()];
+            let rn = p["resourceName"].as_str().unwrap();
+            control
+                .edit_contact(ALICE, rn, &json!({"biographies": [{"value": format!("google-{round}-{k}"), "contentType": "TEXT_PLAIN"}]}))
+                .unwrap();
+        }
+        crash.action("sync_now", json!({"filter": crash.filter.to_string()}));
+        instants.push(crash.kill_at_random(800));
+        crash.start();
+    }
+    println!("killed after {instants:?} ms");
+    let expected_crm: Vec<(u64, String)> =
+        (0..10).flat_map(|round| (0..5).map(move |k| ((round * 10 + k + 2) as u64, format!("crm-{round}")))).collect();
+    let expected_google: Vec<(String, String)> = (0..10)
+        .flat_map(|round| (0..5).map(move |k| (round, k)))
+        .map(|(round, k)| {
+            let i = round * 10 + k;
+            (members[(i * 7 + 3) % members.len()]["resourceName"].as_str().unwrap().to_string(), format!("google-{round}-{k}"))
+        })
+        .collect();
+    crash.converge(|c| {
+        let control = c.google.control();
+        let crm_edits_in_google = expected_crm.iter().all(|(id, title)| {
+            let email = format!("p{}@example.org", id - 2);
+            control.contacts(ALICE).unwrap().iter().any(|p| {
+                p["emailAddresses"][0]["value"] == email.as_str() && p["organizations"][0]["title"] == title.as_str()
+            })
+        });
+        let google_edits_in_crm = expected_google.iter().all(|(rn, note)| {
+            let person = control.contact(ALICE, rn).unwrap();
+            let email = person["emailAddresses"][0]["value"].as_str().unwrap_or("").to_string();
+            let crm: Vec<Value> = c.http.get(format!("{}/contacts", c.api)).send().unwrap().json().unwrap();
+            crm.iter().any(|r| r.to_string().contains(&email) && r.to_string().contains(note.as_str()))
+        });
+        crm_edits_in_google && google_edits_in_crm
+    });
+    crash.assert_no_duplicates();
+    let _ = ContactId(0);
+}
