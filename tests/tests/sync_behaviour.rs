@@ -657,3 +657,23 @@ fn on_contact_changed_never_waits_for_google() {
     );
     s.assert_settled();
 }
+
+#[test]
+fn a_create_applied_by_google_despite_a_dropped_answer_leaves_no_duplicate() {
+    let s = prepared(world(), 3);
+    // The first create call is applied by Google, but the connection drops before the answer:
+    // the client retries and Google now holds two copies carrying our CRM ids.
+    s.g.control
+        .add_fault(host_sim::fake_google::FaultRule::script(
+            Some("people.people.batchCreateContacts"),
+            vec![host_sim::fake_google::Fault::Drop],
+        ))
+        .unwrap();
+    s.g.enable(s.user.id, s.filter.id, ALICE, &[]);
+    s.g.settle();
+    s.sync_now();
+    s.next_tick();
+    assert_eq!(s.g.google_contacts(ALICE).len(), 3, "a duplicate stayed in Google");
+    assert_eq!(s.members().len(), 3);
+    s.assert_settled();
+}

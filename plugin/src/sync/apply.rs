@@ -63,6 +63,7 @@ impl<'a> Applier<'a> {
         let mut removals = Vec::new();
         let mut deletes = Vec::new();
         let mut unlinks = Vec::new();
+        let mut copies = Vec::new();
         for op in plan.ops {
             match op {
                 Op::Create {
@@ -93,6 +94,7 @@ impl<'a> Applier<'a> {
                 Op::Unlink {
                     contact_id, exclude, ..
                 } => unlinks.push((contact_id, exclude)),
+                Op::DropCopy { resource_name } => copies.push(resource_name),
             }
         }
         self.unlink(unlinks)?;
@@ -101,6 +103,27 @@ impl<'a> Applier<'a> {
         self.import(imports)?;
         self.remove_from_group(removals)?;
         self.delete(deletes)?;
+        self.drop_copies(copies)?;
+        Ok(())
+    }
+
+    fn drop_copies(&mut self, copies: Vec<String>) -> Result<(), SideError> {
+        let account = self.account().to_string();
+        for chunk in chunked(copies, DELETE_BATCH) {
+            self.env.google.delete_many(&chunk)?;
+            self.env
+                .store
+                .tx(|tx| {
+                    for rn in &chunk {
+                        links::remove_remote(tx, &account, rn)?;
+                    }
+                    Ok(())
+                })
+                .map_err(store_failed)?;
+            log::info!("Deleted {} duplicate Google contacts this plugin had created.", chunk.len());
+            self.counts.deleted_in_google += chunk.len() as u64;
+            self.progress(chunk.len());
+        }
         Ok(())
     }
 

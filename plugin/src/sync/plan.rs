@@ -99,6 +99,9 @@ pub enum Op {
         contact_id: u64,
         resource_name: String,
     },
+    /// Delete a second Google copy of a linked contact (it carries our CRM id, so we made it:
+    /// a create that Google applied although its answer was lost and the call retried).
+    DropCopy { resource_name: String },
     /// Forget a link; the CRM keeps the contact. `exclude`: Google deleted the contact or took
     /// it out of the group, so it stays out of the binding instead of coming back.
     Unlink {
@@ -210,6 +213,15 @@ pub fn plan(input: &Input) -> Plan {
                 resource_name: link.resource_name.clone(),
                 exclude: true,
             });
+        }
+    }
+
+    // Copies we made of contacts that are linked to another Google contact: removed.
+    for (rn, person) in &input.google.persons {
+        let Some(id) = mapping::crm_id_of(person) else { continue };
+        let linked_elsewhere = input.links.get(&id.0).is_some_and(|l| &l.resource_name != rn);
+        if linked_elsewhere && !by_resource.contains_key(rn.as_str()) && !claimed.contains(rn.as_str()) {
+            plan.ops.push(Op::DropCopy { resource_name: rn.clone() });
         }
     }
 
