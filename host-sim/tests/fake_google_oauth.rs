@@ -433,3 +433,140 @@ fn consent_page_escapes_html() {
     assert!(!html.contains("<script>"));
     assert!(html.contains("c&quot;&lt;x&gt;"));
 }
+
+#[test]
+fn token_endpoint_details() {
+    let g = start();
+    // HTTP Basic client authentication, and redirect_uri must match the authorization request.
+    let q = consent(&g, "alice@example.com", &[CONTACTS_SCOPE], "allow", &[]);
+    let code = param(&q, "code").expect("code").to_string();
+    let resp = client()
+        .post(format!("{}/token", g.base_url()))
+        .basic_auth("crm-sync-client", Some("crm-sync-secret"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", "http://127.0.0.1:1/other"),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .expect("token");
+    assert_eq!(resp.status().as_u16(), 400);
+    let v: Value = resp.json().expect("json");
+    assert_eq!(v["error"], "redirect_uri_mismatch");
+
+    let q = consent(&g, "alice@example.com", &[CONTACTS_SCOPE], "allow", &[]);
+    let resp = client()
+        .post(format!("{}/token", g.base_url()))
+        .basic_auth("crm-sync-client", Some("crm-sync-secret"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", param(&q, "code").expect("code")),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", VERIFIER),
+        ])
+        .send()
+        .expect("token");
+    assert_eq!(resp.status().as_u16(), 200);
+    let t: Value = resp.json().expect("json");
+
+    // Revoking the access token revokes the grant, refresh token included.
+    let resp = client()
+        .post(format!(
+            "{}/revoke?token={}",
+            g.base_url(),
+            t["access_token"].as_str().expect("a")
+        ))
+        .send()
+        .expect("revoke");
+    assert_eq!(resp.status().as_u16(), 200);
+    assert_eq!(
+        refresh(&g, t["refresh_token"].as_str().expect("rt")).1["error"],
+        "invalid_grant"
+    );
+
+    // Codes expire after 10 minutes.
+    let q = consent(&g, "alice@example.com", &[CONTACTS_SCOPE], "allow", &[]);
+    g.advance_clock(std::time::Duration::from_secs(601));
+    let (s, e) = exchange(&g, param(&q, "code").expect("code"), VERIFIER);
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
+
+    // Missing verifier when a challenge was sent.
+    let q = consent(&g, "alice@example.com", &[CONTACTS_SCOPE], "allow", &[]);
+    let (s, e) = token(
+        &g,
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", param(&q, "code").expect("code")),
+            ("redirect_uri", REDIRECT),
+            ("client_id", "crm-sync-client"),
+            ("client_secret", "crm-sync-secret"),
+        ],
+    );
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_grant")));
+    let (s, e) = token(
+        &g,
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "x"),
+            ("client_id", "crm-sync-client"),
+        ],
+    );
+    assert_eq!((s, e["error"].as_str()), (400, Some("invalid_request")));
+}
+
+#[test]
+fn invalid_scope_and_response_type_show_error_pages() {
+    let g = start();
+    let bad_scope = auth_url(&g.base_url(), &[]).replace("scope=openid", "scope=bogus+openid");
+    let resp = client().get(bad_scope).send().expect("page");
+    assert_eq!(resp.status().as_u16(), 400);
+    assert!(resp.text().expect("html").contains("invalid_scope"));
+    let bad_type = auth_url(&g.base_url(), &[]).replace("response_type=code", "response_type=token");
+    assert_eq!(
+        client().get(bad_type).send().expect("page").status().as_u16(),
+        400
+    );
+    // A consent form can only be submitted once.
+    let html = client()
+        .get(auth_url(&g.base_url(), &[]))
+        .send()
+        .expect("page")
+        .text()
+        .expect("html");
+    let rid = hidden_request_id(&html);
+    let form = [
+        ("request_id", rid.as_str()),
+        ("account", "alice@example.com"),
+        ("decision", "allow"),
+        ("scope", CONTACTS_SCOPE),
+    ];
+    let first = client()
+        .post(format!("{}/o/oauth2/v2/auth/decide", g.base_url()))
+        .form(&form)
+        .send()
+        .expect("decide");
+    assert_eq!(first.status().as_u16(), 302);
+    let again = client()
+        .post(format!("{}/o/oauth2/v2/auth/decide", g.base_url()))
+        .form(&form)
+        .send()
+        .expect("decide");
+    assert_eq!(again.status().as_u16(), 400);
+}
+
+#[test]
+fn login_hint_preselects_the_account() {
+    let g = start();
+    let html = client()
+        .get(auth_url(&g.base_url(), &[("login_hint", "bob@example.com")]))
+        .send()
+        .expect("page")
+        .text()
+        .expect("html");
+    assert!(
+        html.contains("id=\"account-bob@example.com\" name=\"account\" value=\"bob@example.com\" checked"),
+        "{html}"
+    );
+    assert!(!html.contains("value=\"alice@example.com\" checked"));
+}

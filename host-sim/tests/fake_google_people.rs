@@ -140,7 +140,8 @@ fn get_renders_only_requested_fields() {
     let p = f.create(full_person());
     let rn = p["resourceName"].as_str().expect("rn");
     let got = f.ok(Method::GET, &format!("/v1/{rn}?personFields=names"), None);
-    let keys: Vec<&String> = got.as_object().expect("obj").keys().collect();
+    let mut keys: Vec<&String> = got.as_object().expect("obj").keys().collect();
+    keys.sort();
     assert_eq!(keys, ["etag", "names", "resourceName"]);
     assert_eq!(got["etag"], p["etag"]);
     assert_error(&f.get(&format!("/v1/{rn}")), 400, "INVALID_ARGUMENT");
@@ -587,4 +588,131 @@ fn members_modify_rules() {
         .filter_map(|m| m["contactGroupMembership"]["contactGroupResourceName"].as_str())
         .collect();
     assert_eq!(groups, ["contactGroups/myContacts", "contactGroups/starred"]);
+}
+
+#[test]
+fn memberships_via_update_and_group_deletion() {
+    let f = Fake::new();
+    let a = f.ok(
+        Method::POST,
+        "/v1/contactGroups",
+        Some(json!({"contactGroup": {"name": "A"}})),
+    );
+    let arn = a["resourceName"].as_str().expect("rn").to_string();
+    let p = f.create(json!({"names": [{"givenName": "U"}]}));
+    let rn = p["resourceName"].as_str().expect("rn").to_string();
+    let url = format!("/v1/{rn}:updateContact?updatePersonFields=memberships&personFields=memberships");
+    let m = |g: &str| json!({"contactGroupMembership": {"contactGroupResourceName": g}});
+    let u = f.ok(
+        Method::PATCH,
+        &url,
+        Some(json!({"etag": p["etag"], "memberships": [m(&arn)]})),
+    );
+    assert_eq!(
+        u["memberships"].as_array().expect("m").len(),
+        1,
+        "memberships are replaced: {u}"
+    );
+    assert_eq!(
+        u["memberships"][0]["contactGroupMembership"]["contactGroupId"],
+        arn.trim_start_matches("contactGroups/")
+    );
+    let missing = f.call(
+        Method::PATCH,
+        &url,
+        Some(json!({"etag": u["etag"], "memberships": [m("contactGroups/nope")]})),
+    );
+    assert_error(&missing, 400, "INVALID_ARGUMENT");
+    let system = f.call(
+        Method::PATCH,
+        &url,
+        Some(json!({"etag": u["etag"], "memberships": [m("contactGroups/family")]})),
+    );
+    assert_error(&system, 400, "FAILED_PRECONDITION");
+
+    // Deleting the group without its contacts keeps the contact, back in myContacts.
+    f.ok(Method::DELETE, &format!("/v1/{arn}"), None);
+    let after = f.ok(Method::GET, &format!("/v1/{rn}?personFields=memberships"), None);
+    assert_eq!(
+        after["memberships"][0]["contactGroupMembership"]["contactGroupResourceName"],
+        "contactGroups/myContacts"
+    );
+    assert_ne!(after["etag"], u["etag"]);
+}
+
+#[test]
+fn group_validation() {
+    let f = Fake::new();
+    assert_error(
+        &f.post("/v1/contactGroups", json!({"contactGroup": {"name": "  "}})),
+        400,
+        "INVALID_ARGUMENT",
+    );
+    assert_error(
+        &f.post(
+            "/v1/contactGroups",
+            json!({"contactGroup": {"name": "My Contacts"}}),
+        ),
+        409,
+        "ALREADY_EXISTS",
+    );
+    let my = f.ok(Method::GET, "/v1/contactGroups/myContacts", None);
+    let rename = f.call(
+        Method::PUT,
+        "/v1/contactGroups/myContacts",
+        Some(json!({"contactGroup": {"name": "Mine", "etag": my["etag"]}})),
+    );
+    assert_error(&rename, 400, "INVALID_ARGUMENT");
+    let g = f.ok(
+        Method::POST,
+        "/v1/contactGroups",
+        Some(json!({"contactGroup": {"name": "CD", "clientData": [{"key": "k", "value": "1"}]}, "readGroupFields": "clientData,name"})),
+    );
+    assert_eq!(g["clientData"][0]["value"], "1");
+    let u = f.ok(
+        Method::PUT,
+        &format!("/v1/{}", g["resourceName"].as_str().expect("rn")),
+        Some(json!({"contactGroup": {"etag": g["etag"], "clientData": [{"key": "k", "value": "2"}]}, "updateGroupFields": "clientData", "readGroupFields": "clientData,name"})),
+    );
+    assert_eq!(
+        (u["name"].as_str(), u["clientData"][0]["value"].as_str()),
+        (Some("CD"), Some("2"))
+    );
+    assert_error(
+        &f.get("/v1/contactGroups?groupFields=bogus"),
+        400,
+        "INVALID_ARGUMENT",
+    );
+    assert_error(&f.get("/v1/contactGroups/abc"), 404, "NOT_FOUND");
+    let me = f.ok(
+        Method::GET,
+        "/v1/people:batchGet?resourceNames=people/me&personFields=names",
+        None,
+    );
+    assert_eq!(me["responses"][0]["httpStatusCode"], 200);
+}
+
+#[test]
+fn unknown_query_parameters_are_rejected_like_google() {
+    let f = Fake::new();
+    let r = f.get("/v1/people/me/connections?personfields=names");
+    assert_error(&r, 400, "INVALID_ARGUMENT");
+    assert!(r.1["error"]["message"]
+        .as_str()
+        .expect("msg")
+        .contains("Cannot bind query parameter"));
+    // System parameters are fine everywhere; prettyPrint=false gives one-line JSON.
+    let url = format!(
+        "{}/v1/contactGroups?alt=json&prettyPrint=false&fields=contactGroups",
+        f.g.base_url()
+    );
+    let text = f
+        .http
+        .get(url)
+        .bearer_auth(&f.token)
+        .send()
+        .expect("send")
+        .text()
+        .expect("text");
+    assert!(!text.trim_end().contains('\n'), "{text}");
 }

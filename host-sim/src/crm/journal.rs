@@ -15,7 +15,7 @@ use super::{ContactRecord, CrmData};
 pub enum Entry {
     User(User),
     Filter(SavedFilter),
-    Contact(ContactRecord),
+    Contact(Box<ContactRecord>),
     DeleteContact(u64),
 }
 
@@ -66,7 +66,7 @@ fn apply(data: &mut CrmData, entry: Entry) {
         }
         Entry::Contact(c) => {
             data.next_id = data.next_id.max(c.contact.id.0 + 1);
-            data.contacts.insert(c.contact.id.0, c);
+            data.contacts.insert(c.contact.id.0, *c);
         }
         Entry::DeleteContact(id) => {
             data.contacts.remove(&id);

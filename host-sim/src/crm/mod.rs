@@ -223,7 +223,7 @@ impl Crm {
             owner,
             visibility,
         };
-        self.record(&data, journal::Entry::Contact(record.clone()))?;
+        self.record(&data, journal::Entry::Contact(Box::new(record.clone())))?;
         data.contacts.insert(contact.id.0, record);
         Ok(contact)
     }
@@ -249,7 +249,7 @@ impl Crm {
             contact: contact.clone(),
             ..record.clone()
         };
-        self.record(&data, journal::Entry::Contact(record.clone()))?;
+        self.record(&data, journal::Entry::Contact(Box::new(record.clone())))?;
         data.contacts.insert(contact.id.0, record);
         Ok(contact)
     }
@@ -271,7 +271,7 @@ impl Crm {
             visibility,
             ..record.clone()
         };
-        self.record(&data, journal::Entry::Contact(record.clone()))?;
+        self.record(&data, journal::Entry::Contact(Box::new(record.clone())))?;
         data.contacts.insert(contact.0, record);
         Ok(())
     }

@@ -1,5 +1,7 @@
 //! people.contactGroups.*: list, get, batchGet, create, update, delete, members.modify.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -415,35 +417,28 @@ pub fn modify(
     }
     let mut not_found = Vec::new();
     let mut cannot_remove = Vec::new();
-    let mut changes: Vec<(String, PersonData)> = Vec::new();
-    // Work on the newest data, including changes made earlier in this same request.
-    let current = |changes: &Vec<(String, PersonData)>, acct: &Account, id: &str| -> Option<PersonData> {
-        changes
-            .iter()
-            .rev()
-            .find(|(c, _)| c == id)
-            .map(|(_, d)| d.clone())
-            .or_else(|| acct.live(id).map(|(_, d)| d.clone()))
+    // The new state of every touched contact; a contact named twice sees its earlier change.
+    let mut changed: BTreeMap<String, PersonData> = BTreeMap::new();
+    let lookup = |rn: &str, changed: &BTreeMap<String, PersonData>| -> Option<(String, PersonData)> {
+        let id = contact_id(rn).ok()?;
+        let data = changed
+            .get(id)
+            .cloned()
+            .or_else(|| acct.live(id).map(|(_, d)| d.clone()))?;
+        Some((id.to_string(), data))
     };
     for rn in add {
-        let Some(d) = contact_id(rn)
-            .ok()
-            .and_then(|id| current(&changes, acct, id).map(|d| (id.to_string(), d)))
-        else {
+        let Some((id, mut d)) = lookup(rn, &changed) else {
             not_found.push(rn.clone());
             continue;
         };
-        let (id, mut d) = d;
         if !d.groups.iter().any(|x| x == group) {
             d.groups.push(group.to_string());
-            changes.push((id, d));
+            changed.insert(id, d);
         }
     }
     for rn in remove {
-        let Some((id, mut d)) = contact_id(rn)
-            .ok()
-            .and_then(|id| current(&changes, acct, id).map(|d| (id.to_string(), d)))
-        else {
+        let Some((id, mut d)) = lookup(rn, &changed) else {
             not_found.push(rn.clone());
             continue;
         };
@@ -455,22 +450,14 @@ pub fn modify(
             continue;
         }
         d.groups.retain(|x| x != group);
-        changes.push((id, d));
+        changed.insert(id, d);
     }
-    // One new version per touched contact (its final state).
-    let mut written: Vec<String> = Vec::new();
-    for (id, _) in changes.iter().rev() {
-        if written.contains(id) {
-            continue;
-        }
-        written.push(id.clone());
+    // One new version (etag, updateTime, sync delta entry) per touched contact.
+    let touched = !changed.is_empty();
+    for (id, d) in changed {
+        acct.write_contact(&id, Some(d), now_ms, delay_ms);
     }
-    for id in written {
-        if let Some(d) = current(&changes, acct, &id) {
-            acct.write_contact(&id, Some(d), now_ms, delay_ms);
-        }
-    }
-    if !changes.is_empty() {
+    if touched {
         acct.touch_group(group, now_ms);
     }
     let mut out = json!({});

@@ -70,6 +70,14 @@ impl Response {
         }
     }
 
+    /// One-line JSON (`?prettyPrint=false`).
+    pub fn json_compact(status: u16, value: &serde_json::Value) -> Response {
+        Response {
+            body: serde_json::to_vec(value).unwrap_or_default(),
+            ..Response::json(status, value)
+        }
+    }
+
     pub fn html(status: u16, html: String) -> Response {
         Response {
             status,

@@ -343,9 +343,17 @@ pub fn authorize_page(state: &State, req: &Request) -> Response {
         .insert(request_id.clone(), pending);
 
     let mut accounts_html = String::new();
+    // `login_hint` preselects an account, as Google's account chooser does.
+    let hint = req
+        .query_one("login_hint")
+        .filter(|h| cfg.accounts.iter().any(|a| a == h));
     for (i, email) in cfg.accounts.iter().enumerate() {
         let e = html_escape(email);
-        let checked = if i == 0 { " checked" } else { "" };
+        let selected = match hint {
+            Some(h) => h == email,
+            None => i == 0,
+        };
+        let checked = if selected { " checked" } else { "" };
         accounts_html.push_str(&format!(
             "<label><input type=\"radio\" id=\"account-{e}\" name=\"account\" value=\"{e}\"{checked}> {e}</label><br>\n"
         ));

@@ -43,20 +43,28 @@ pub fn render_live(acct: &Account, id: &str, mask: &[String]) -> ApiResult<Value
 /// The authenticated user's own profile (`people/me`): a PROFILE source built from the account.
 fn render_me(acct: &Account, mask: &[String]) -> Value {
     let source = json!({"type": "PROFILE", "id": acct.user_id});
-    let local = acct.email.split('@').next().unwrap_or("");
-    let mut out = json!({"resourceName": format!("people/{}", acct.user_id), "etag": format!("%EgMBAgM={}", acct.user_id.len())});
     let first_meta = json!({"primary": true, "source": source});
+    let local = acct.email.split('@').next().unwrap_or("");
+    let mut out = json!({
+        "resourceName": format!("people/{}", acct.user_id),
+        "etag": format!("%EgUBAi43PRoEAQIFByIM{}", acct.user_id),
+    });
     for f in mask {
         match f.as_str() {
             "names" => {
-                out["names"] = json!([{"metadata": first_meta, "displayName": local, "givenName": local, "displayNameLastFirst": local, "unstructuredName": local}])
+                out["names"] = json!([{
+                    "metadata": first_meta,
+                    "displayName": local,
+                    "givenName": local,
+                    "displayNameLastFirst": local,
+                    "unstructuredName": local,
+                }]);
             }
             "emailAddresses" => {
-                out["emailAddresses"] = json!([{"metadata": first_meta, "value": acct.email}])
+                out["emailAddresses"] = json!([{"metadata": first_meta, "value": acct.email}]);
             }
             "metadata" => {
-                out["metadata"] =
-                    json!({"sources": [{"type": "PROFILE", "id": acct.user_id}], "objectType": "PERSON"})
+                out["metadata"] = json!({"sources": [source], "objectType": "PERSON"});
             }
             _ => {}
         }

@@ -42,6 +42,43 @@ pub fn item_schema(schema_name: &str, field: &str) -> Option<&'static str> {
     schema(schema_name)?.get(field)?["items"]["$ref"].as_str()
 }
 
+fn find_method<'a>(node: &'a Value, id: &str) -> Option<&'a Value> {
+    if let Some(m) = node["methods"]
+        .as_object()
+        .and_then(|ms| ms.values().find(|m| m["id"] == id))
+    {
+        return Some(m);
+    }
+    node["resources"]
+        .as_object()?
+        .values()
+        .find_map(|r| find_method(r, id))
+}
+
+/// Google rejects query parameters the method does not define (a misspelt `personfields` is a
+/// 400, not a silently ignored option). System parameters (`alt`, `fields`, `prettyPrint`…)
+/// are allowed everywhere.
+pub fn check_query_params(method_id: &str, query: &[(String, String)]) -> ApiResult<()> {
+    let doc = discovery();
+    let Some(method) = find_method(doc, method_id) else {
+        return Ok(());
+    };
+    for (name, _) in query {
+        let known = doc["parameters"].get(name).is_some()
+            || method["parameters"]
+                .get(name)
+                .is_some_and(|p| p["location"] == "query");
+        if !known {
+            let msg = format!(
+                "Invalid JSON payload received. Unknown name \"{name}\": Cannot bind query parameter. \
+                 Field '{name}' could not be found in request message."
+            );
+            return Err(ApiError::bad_field(name, &msg));
+        }
+    }
+    Ok(())
+}
+
 /// Validates `value` as an instance of the named schema; `path` is the proto-style location used
 /// in error messages (e.g. `person`).
 pub fn validate(value: &Value, schema_name: &str, path: &str) -> ApiResult<()> {

@@ -326,7 +326,9 @@ pub fn handle(state: &Arc<State>, req: Request) -> Outcome {
             rpc,
             handler,
             params,
-        } => match people_call(state, &req, bucket, rpc, handler, &params) {
+        } => match people_call(state, &req, route.id, bucket, rpc, handler, &params) {
+            // Google's system parameter `prettyPrint=false` gives one-line JSON.
+            Ok(v) if req.query_one("prettyPrint") == Some("false") => Response::json_compact(200, &v),
             Ok(v) => Response::json(200, &v),
             Err(e) => e.into_response(),
         },
@@ -352,6 +354,7 @@ fn record(state: &State, id: &str, bucket: Option<Bucket>) {
 fn people_call(
     state: &State,
     req: &Request,
+    method_id: &str,
     bucket: Bucket,
     rpc: &str,
     handler: PeopleHandler,
@@ -378,6 +381,7 @@ fn people_call(
             json!({"service": "people.googleapis.com", "method": rpc}),
         ));
     }
+    super::schema::check_query_params(method_id, &req.query)?;
     let now_ms = state.clock.now_ms();
     let limit = match bucket {
         Bucket::Read => cfg.read_quota_per_minute,

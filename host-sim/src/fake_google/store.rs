@@ -137,6 +137,8 @@ pub struct Account {
     pub contacts: HashMap<String, Contact>,
     pub groups: BTreeMap<String, Group>,
     pub seq: u64,
+    /// Number of live (not deleted) contacts, kept up to date so limit checks are O(1).
+    live_count: usize,
     /// Sync tokens issued before this fake time are expired (control API "expire sync tokens").
     pub sync_tokens_valid_from_ms: i64,
 }
@@ -150,6 +152,7 @@ impl Account {
             contacts: HashMap::new(),
             groups: BTreeMap::new(),
             seq: 0,
+            live_count: 0,
             sync_tokens_valid_from_ms: i64::MIN,
         };
         for id in SYSTEM_GROUPS {
@@ -184,7 +187,7 @@ impl Account {
     }
 
     pub fn live_contact_count(&self) -> usize {
-        self.contacts.values().filter(|c| c.live().is_some()).count()
+        self.live_count
     }
 
     pub fn live(&self, id: &str) -> Option<(&Contact, &PersonData)> {
@@ -204,6 +207,7 @@ impl Account {
             }
         };
         let seq = self.next_seq();
+        self.live_count += 1;
         self.contacts.insert(
             id.clone(),
             Contact {
@@ -220,6 +224,11 @@ impl Account {
         let Some(c) = self.contacts.get_mut(id) else {
             return false;
         };
+        match (c.live().is_some(), data.is_some()) {
+            (true, false) => self.live_count -= 1,
+            (false, true) => self.live_count += 1,
+            _ => {}
+        }
         c.versions.push(new_version(seq, now_ms, delay_ms, data));
         self.seq = seq;
         true

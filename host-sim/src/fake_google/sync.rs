@@ -48,7 +48,7 @@ pub fn decode_token<T: DeserializeOwned>(prefix: &str, s: &str) -> Option<T> {
     serde_json::from_slice(&raw).ok()
 }
 
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SortOrder {
     LastModifiedAsc,
     LastModifiedDesc,
@@ -127,7 +127,8 @@ pub fn list_connections(api: &mut Api, req: &Request, params: &[String]) -> ApiR
         ));
     }
     sources.sort();
-    let fingerprint = format!("{}|{}", sorted_mask.join(","), sources.join(","));
+    // Page and sync tokens only work with the parameters of the call that produced them.
+    let fingerprint = format!("{}|{}|{order:?}", sorted_mask.join(","), sources.join(","));
     let acct = &*api.acct;
 
     // Where this page starts: a page token pins everything; else a sync token gives `since`.

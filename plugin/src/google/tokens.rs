@@ -9,8 +9,10 @@ use super::oauth::OAuthApp;
 use super::secrets::SecretStore;
 use super::time::Clock;
 
-/// Refresh this long before Google's expiry, so a token never expires in flight.
-const REFRESH_AHEAD_MS: i64 = 5 * 60 * 1000;
+/// Refresh this long before Google's expiry, so a token does not expire in flight (a request
+/// takes at most `google.timeout_ms`, 30 s by default). Kept short so a server with short-lived
+/// tokens is not asked for a new one on every call; a 401 still triggers a refresh.
+const REFRESH_AHEAD_MS: i64 = 60 * 1000;
 /// Assumed lifetime when Google omits `expires_in` (it normally says 3599 s).
 const DEFAULT_LIFETIME_MS: i64 = 3_000 * 1000;
 
