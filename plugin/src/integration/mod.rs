@@ -178,13 +178,22 @@ pub(crate) fn config(host: &Host, key: &str) -> Option<String> {
 
 fn google_accounts(host: &Host) -> Result<GoogleAccounts, String> {
     let lookup_host = host.clone();
-    let config =
+    let google_config =
         GoogleConfig::from_lookup(move |key| config(&lookup_host, key)).map_err(|e| e.to_string())?;
-    GoogleAccounts::new(
-        config,
+    let accounts = GoogleAccounts::new(
+        google_config,
         Arc::new(HostSecrets(host.clone())),
         Arc::new(HostClock(host.clone())),
         Arc::new(ThreadSleeper::new()),
     )
-    .map_err(|e: GoogleError| e.to_string())
+    .map_err(|e: GoogleError| e.to_string())?;
+    // Tests and proxies may shorten the first retry's wait (it doubles from there).
+    let base = config(host, "google.retry_base_ms").and_then(|v| v.parse::<u64>().ok());
+    Ok(match base {
+        Some(ms) => accounts.with_retry_policy(crate::google::RetryPolicy {
+            base_delay: std::time::Duration::from_millis(ms),
+            ..Default::default()
+        }),
+        None => accounts,
+    })
 }
