@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod crm;
+pub mod demo;
 pub mod fake_google;
 mod host;
 pub mod loader;

@@ -52,12 +52,7 @@ fn main() -> ExitCode {
             print!("{HELP}");
             return ExitCode::SUCCESS;
         }
-        // ---- demo: another engineer wires `host_sim::demo` here (host-sim/src/demo.rs). ----
-        // "demo" => return host_sim::demo::run(rest),
-        "demo" => {
-            eprintln!("demo: not yet implemented");
-            return ExitCode::from(1);
-        }
+        "demo" => return demo(rest),
         other => Err(Usage(format!("unknown command \"{other}\""))),
     };
     match result {
@@ -94,7 +89,10 @@ fn parse_flags(args: &[String], known: &[&str], switches: &[&str]) -> Result<Vec
         }
         let value = match inline {
             Some(v) => v,
-            None => it.next().cloned().ok_or_else(|| Usage(format!("--{name} needs a value")))?,
+            None => it
+                .next()
+                .cloned()
+                .ok_or_else(|| Usage(format!("--{name} needs a value")))?,
         };
         out.push((name.to_string(), value));
     }
@@ -102,13 +100,19 @@ fn parse_flags(args: &[String], known: &[&str], switches: &[&str]) -> Result<Vec
 }
 
 fn last<'a>(flags: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    flags.iter().rev().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    flags
+        .iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 fn number<T: std::str::FromStr>(flags: &[(String, String)], name: &str, default: T) -> Result<T, Usage> {
     match last(flags, name) {
         None => Ok(default),
-        Some(v) => v.parse().map_err(|_| Usage(format!("--{name} must be a number, not \"{v}\""))),
+        Some(v) => v
+            .parse()
+            .map_err(|_| Usage(format!("--{name} must be a number, not \"{v}\""))),
     }
 }
 
@@ -135,7 +139,8 @@ fn serve(args: &[String]) -> Result<ExitCode, Usage> {
         ],
         &[],
     )?;
-    let plugin_dir = PathBuf::from(last(&flags, "plugin-dir").ok_or_else(|| Usage("--plugin-dir is required".into()))?);
+    let plugin_dir =
+        PathBuf::from(last(&flags, "plugin-dir").ok_or_else(|| Usage("--plugin-dir is required".into()))?);
     let listen = last(&flags, "listen").unwrap_or("127.0.0.1:8080");
     let tick_ms: i64 = number(&flags, "tick-ms", 60_000)?;
     if tick_ms < 1 {
@@ -148,14 +153,18 @@ fn serve(args: &[String]) -> Result<ExitCode, Usage> {
     };
     let mut extra = BTreeMap::new();
     for (_, kv) in flags.iter().filter(|(n, _)| n == "plugin-config") {
-        let (k, v) =
-            kv.split_once('=').ok_or_else(|| Usage(format!("--plugin-config takes KEY=VALUE, not \"{kv}\"")))?;
+        let (k, v) = kv
+            .split_once('=')
+            .ok_or_else(|| Usage(format!("--plugin-config takes KEY=VALUE, not \"{kv}\"")))?;
         extra.insert(k.trim().to_string(), v.to_string());
     }
     let state_dir = match last(&flags, "state-dir") {
         Some(d) => PathBuf::from(d),
         None => {
-            let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_nanos())
+                .unwrap_or(0);
             std::env::temp_dir().join(format!("host-sim-{}-{nanos}", std::process::id()))
         }
     };
@@ -179,16 +188,7 @@ fn serve(args: &[String]) -> Result<ExitCode, Usage> {
             }
         }
     };
-    let defaults = FakeGoogleConfig::default();
-    let mut plugin_config = BTreeMap::from([
-        ("google.people_url".to_string(), google_url.clone()),
-        ("google.auth_url".to_string(), format!("{google_url}/o/oauth2/v2/auth")),
-        ("google.token_url".to_string(), format!("{google_url}/token")),
-        ("google.revoke_url".to_string(), format!("{google_url}/revoke")),
-        ("google.userinfo_url".to_string(), format!("{google_url}/oauth2/v2/userinfo")),
-        ("google.client_id".to_string(), defaults.client_id.clone()),
-        ("google.client_secret".to_string(), defaults.client_secret.clone()),
-    ]);
+    let mut plugin_config = host_sim::web::google_plugin_config(&google_url);
     plugin_config.extend(extra);
 
     let bound = match host_sim::web::bind(listen) {
@@ -236,6 +236,24 @@ fn fake_google(args: &[String]) -> Result<ExitCode, Usage> {
         Err(e) => {
             eprintln!("host-sim: the fake Google could not listen on {listen}: {e}");
             Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// `host-sim demo`: the whole story on the embedded fake Google, with the real plugin.
+fn demo(args: &[String]) -> ExitCode {
+    let options = match host_sim::demo::parse_args(args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("host-sim demo: {e}");
+            return ExitCode::from(64);
+        }
+    };
+    match host_sim::demo::run(&options, &mut std::io::stdout()) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("host-sim demo: {e}");
+            ExitCode::from(1)
         }
     }
 }

@@ -6,6 +6,8 @@
 //! file, [`sync`] decides and applies changes, [`settings`] is what users see.
 
 pub mod ffi;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod google;
 pub mod integration;
 mod logging;

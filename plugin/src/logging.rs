@@ -1,25 +1,25 @@
 //! Forwards the `log` crate's records to the host's logger.
 
-use std::sync::OnceLock;
+use std::sync::{OnceLock, RwLock};
 
 use abi::{Host, LogLevel};
 use abi_stable::std_types::RStr;
 
+/// The logger of this library. It forwards to the host that created the newest plugin
+/// instance: a host that restarts the plugin in the same process gets the lines, not the
+/// stopped instance's host.
 struct HostLogger {
-    host: Host,
+    host: RwLock<Option<Host>>,
 }
 
 static LOGGER: OnceLock<HostLogger> = OnceLock::new();
 
-/// Installs the host's logger for this library. The first host wins: one library serves one
-/// host process.
+/// Routes this library's log lines to `host`.
 pub fn install(host: Host) {
-    if LOGGER.set(HostLogger { host }).is_ok() {
-        if let Some(logger) = LOGGER.get() {
-            if log::set_logger(logger).is_ok() {
-                log::set_max_level(log::LevelFilter::Debug);
-            }
-        }
+    let logger = LOGGER.get_or_init(|| HostLogger { host: RwLock::new(None) });
+    *logger.host.write().unwrap_or_else(|p| p.into_inner()) = Some(host);
+    if log::set_logger(logger).is_ok() {
+        log::set_max_level(log::LevelFilter::Debug);
     }
 }
 
@@ -37,8 +37,9 @@ impl log::Log for HostLogger {
             log::Level::Trace => LogLevel::Trace,
         };
         let message = record.args().to_string();
-        self.host
-            .log(level, RStr::from_str(record.target()), RStr::from_str(&message));
+        if let Some(host) = self.host.read().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            host.log(level, RStr::from_str(record.target()), RStr::from_str(&message));
+        }
     }
 
     fn flush(&self) {}

@@ -325,8 +325,15 @@ impl Run {
         }
     }
 
+    /// Moves both clocks: the CRM's and Google's (whose propagation delay, token lifetimes and
+    /// quota windows run on it), as real time would.
+    fn advance(&self, ms: i64) {
+        self.google.control().advance_clock(Duration::from_millis(ms as u64));
+        self.sim.advance(ms);
+    }
+
     fn tick(&mut self) {
-        self.sim.advance(TICK);
+        self.advance(TICK);
         self.settle();
         self.ops.push("tick".into());
     }
@@ -411,7 +418,7 @@ impl Run {
         let delay = self.google.control().config().propagation_delay_ms;
         for _ in 0..4 {
             std::thread::sleep(Duration::from_millis(delay + 20));
-            self.sim.advance(TICK);
+            self.advance(TICK);
             self.settle();
             self.action("sync_now", &[]);
             self.settle();
@@ -475,7 +482,7 @@ impl Run {
         }
         // One more sync writes nothing.
         let (google_writes, crm_writes) = (self.google.control().stats().writes, self.sim.plugin_writes());
-        self.sim.advance(TICK);
+        self.advance(TICK);
         self.settle();
         self.action("sync_now", &[]);
         self.settle();

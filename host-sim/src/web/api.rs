@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use abi::{Contact, ContactId, Criterion, FilterId, Millis, PluginErrorKind, SavedFilter, SettingsPage, UserId};
+use abi::{
+    Contact, ContactId, Criterion, FilterId, Millis, PluginErrorKind, SavedFilter, SettingsPage, UserId,
+};
 use serde_json::{json, Value};
 
 use super::routes::{parse_id, parse_page};
@@ -61,12 +63,18 @@ fn id(s: &str, what: &str) -> Result<u64, ApiError> {
 
 fn user_id(ctx: &Ctx, s: &str) -> Result<UserId, ApiError> {
     let uid = UserId(id(s, "user")?);
-    ctx.sim.crm().user(uid).map(|_| uid).ok_or_else(|| not_found(format!("There is no user {}.", uid.0)))
+    ctx.sim
+        .crm()
+        .user(uid)
+        .map(|_| uid)
+        .ok_or_else(|| not_found(format!("There is no user {}.", uid.0)))
 }
 
 /// A required unsigned integer member of a JSON body.
 fn u64_field(b: &Value, name: &str) -> Result<u64, ApiError> {
-    b.get(name).and_then(Value::as_u64).ok_or_else(|| bad(format!("\"{name}\" (a non-negative integer) is required.")))
+    b.get(name)
+        .and_then(Value::as_u64)
+        .ok_or_else(|| bad(format!("\"{name}\" (a non-negative integer) is required.")))
 }
 
 fn str_list(b: &Value, name: &str) -> Result<Vec<String>, ApiError> {
@@ -74,7 +82,11 @@ fn str_list(b: &Value, name: &str) -> Result<Vec<String>, ApiError> {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(a)) => a
             .iter()
-            .map(|v| v.as_str().map(str::to_string).ok_or_else(|| bad(format!("\"{name}\" must be a list of strings."))))
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| bad(format!("\"{name}\" must be a list of strings.")))
+            })
             .collect(),
         Some(_) => Err(bad(format!("\"{name}\" must be a list of strings."))),
     }
@@ -90,7 +102,10 @@ fn route(ctx: &Ctx, req: &Req, segs: &[&str]) -> ApiResult {
         ("POST", ["users"]) => create_user(ctx, &body(req)?),
         ("GET", ["users", uid]) => {
             let uid = user_id(ctx, uid)?;
-            sim.crm().user(uid).map(|u| (200, j::user(&u))).ok_or_else(|| not_found("No such user."))
+            sim.crm()
+                .user(uid)
+                .map(|u| (200, j::user(&u)))
+                .ok_or_else(|| not_found("No such user."))
         }
         ("GET", ["users", uid, "filters", fid, "contacts"]) => filter_contacts(ctx, req, uid, fid),
         ("GET", ["users", uid, "plugins", plugin, "settings"]) => {
@@ -101,11 +116,15 @@ fn route(ctx: &Ctx, req: &Req, segs: &[&str]) -> ApiResult {
         ("POST", ["users", uid, "plugins", plugin, "actions"]) => {
             let (uid, plugin, page) = settings_target(ctx, req, uid, plugin)?;
             let action = j::parse_action(&body(req)?).map_err(bad)?;
-            let outcome = sim.settings_action(&plugin, uid, page, action).map_err(plugin_error)?;
+            let outcome = sim
+                .settings_action(&plugin, uid, page, action)
+                .map_err(plugin_error)?;
             ok(j::outcome(&outcome))
         }
 
-        ("GET", ["contacts"]) => ok(Value::Array(sim.crm().all_contacts().iter().map(j::record).collect())),
+        ("GET", ["contacts"]) => ok(Value::Array(
+            sim.crm().all_contacts().iter().map(j::record).collect(),
+        )),
         ("POST", ["contacts"]) => create_contact(ctx, &body(req)?),
         ("GET", ["contacts", cid]) => get_contact(ctx, req, cid),
         ("PATCH", ["contacts", cid]) | ("PUT", ["contacts", cid]) => update_contact(ctx, req, cid),
@@ -127,11 +146,16 @@ fn route(ctx: &Ctx, req: &Req, segs: &[&str]) -> ApiResult {
             }
             let visibility = j::parse_visibility(b.get("visibility").unwrap_or(&Value::Null)).map_err(bad)?;
             sim.set_access(cid, owner, visibility)?;
-            let record = sim.crm().contact(cid).ok_or_else(|| not_found("The contact is gone."))?;
+            let record = sim
+                .crm()
+                .contact(cid)
+                .ok_or_else(|| not_found("The contact is gone."))?;
             ok(j::record(&record))
         }
 
-        ("GET", ["filters"]) => ok(Value::Array(sim.crm().filters().iter().map(filter_json).collect())),
+        ("GET", ["filters"]) => ok(Value::Array(
+            sim.crm().filters().iter().map(filter_json).collect(),
+        )),
         ("POST", ["filters"]) => {
             let b = body(req)?;
             let base = SavedFilter {
@@ -149,11 +173,17 @@ fn route(ctx: &Ctx, req: &Req, segs: &[&str]) -> ApiResult {
         }
         ("GET", ["filters", fid]) => {
             let fid = FilterId(id(fid, "filter")?);
-            sim.crm().filter(fid).map(|f| (200, filter_json(&f))).ok_or_else(|| not_found(format!("There is no filter {}.", fid.0)))
+            sim.crm()
+                .filter(fid)
+                .map(|f| (200, filter_json(&f)))
+                .ok_or_else(|| not_found(format!("There is no filter {}.", fid.0)))
         }
         ("PUT", ["filters", fid]) | ("PATCH", ["filters", fid]) => {
             let fid = FilterId(id(fid, "filter")?);
-            let base = sim.crm().filter(fid).ok_or_else(|| not_found(format!("There is no filter {}.", fid.0)))?;
+            let base = sim
+                .crm()
+                .filter(fid)
+                .ok_or_else(|| not_found(format!("There is no filter {}.", fid.0)))?;
             let saved = sim.save_filter(filter_over(base, &body(req)?)?)?;
             ok(filter_json(&saved))
         }
@@ -174,14 +204,18 @@ fn route(ctx: &Ctx, req: &Req, segs: &[&str]) -> ApiResult {
         ("POST", ["wait-idle"]) => {
             let b = body(req)?;
             let timeout_ms = b.get("timeout_ms").map_or(Some(30_000), Value::as_u64);
-            let timeout_ms = timeout_ms.ok_or_else(|| bad("\"timeout_ms\" must be a non-negative integer."))?;
+            let timeout_ms =
+                timeout_ms.ok_or_else(|| bad("\"timeout_ms\" must be a non-negative integer."))?;
             let idle = sim.wait_idle(Duration::from_millis(timeout_ms.min(MAX_WAIT_MS)));
             if idle {
                 ok(json!({"idle": true}))
             } else {
                 Err(ApiError(
                     503,
-                    format!("Plugin jobs were still running after {timeout_ms} ms ({} pending).", sim.pending_jobs()),
+                    format!(
+                        "Plugin jobs were still running after {timeout_ms} ms ({} pending).",
+                        sim.pending_jobs()
+                    ),
                 ))
             }
         }
@@ -198,19 +232,29 @@ fn route(ctx: &Ctx, req: &Req, segs: &[&str]) -> ApiResult {
             ok(Value::Array(lines))
         }
         ("GET", ["hook-errors"]) => ok(json!(sim.hook_errors())),
-        _ => Err(not_found(format!("There is no API route {} {}.", req.method, req.path))),
+        _ => Err(not_found(format!(
+            "There is no API route {} {}.",
+            req.method, req.path
+        ))),
     }
 }
 
 fn create_user(ctx: &Ctx, b: &Value) -> ApiResult {
-    let name = b.get("name").and_then(Value::as_str).filter(|n| !n.trim().is_empty());
+    let name = b
+        .get("name")
+        .and_then(Value::as_str)
+        .filter(|n| !n.trim().is_empty());
     let name = name.ok_or_else(|| bad("\"name\" (a non-empty string) is required."))?;
     let features = str_list(b, "features")?;
     let roles = str_list(b, "roles")?;
     let permission = match b.get("contacts_permission") {
         None => abi::ContactsPermission::Edit,
         Some(Value::String(s)) => j::parse_permission(s).map_err(bad)?,
-        Some(_) => return Err(bad("\"contacts_permission\" must be \"none\", \"view\" or \"edit\".")),
+        Some(_) => {
+            return Err(bad(
+                "\"contacts_permission\" must be \"none\", \"view\" or \"edit\".",
+            ))
+        }
     };
     let f: Vec<&str> = features.iter().map(String::as_str).collect();
     let r: Vec<&str> = roles.iter().map(String::as_str).collect();
@@ -236,20 +280,32 @@ fn create_contact(ctx: &Ctx, b: &Value) -> ApiResult {
         None => crate::crm::Visibility::Everyone,
         Some(v) => j::parse_visibility(v).map_err(bad)?,
     };
-    let contact = j::contact_over(&Contact::default(), b.get("contact").unwrap_or(&json!({}))).map_err(bad)?;
+    let contact =
+        j::contact_over(&Contact::default(), b.get("contact").unwrap_or(&json!({}))).map_err(bad)?;
     let created = ctx.sim.create_contact(owner, contact, visibility)?;
-    let record = ctx.sim.crm().contact(created.id).ok_or_else(|| not_found("The contact is gone."))?;
+    let record = ctx
+        .sim
+        .crm()
+        .contact(created.id)
+        .ok_or_else(|| not_found("The contact is gone."))?;
     Ok((201, j::record(&record)))
 }
 
 fn get_contact(ctx: &Ctx, req: &Req, cid: &str) -> ApiResult {
     let cid = ContactId(id(cid, "contact")?);
-    let record = ctx.sim.crm().contact(cid).ok_or_else(|| not_found(format!("There is no contact {}.", cid.0)))?;
+    let record = ctx
+        .sim
+        .crm()
+        .contact(cid)
+        .ok_or_else(|| not_found(format!("There is no contact {}.", cid.0)))?;
     if let Some(u) = req.query("as_user") {
         let uid = user_id(ctx, u)?;
         return match ctx.sim.crm().contact_as(uid, cid)? {
             Some(c) => ok(j::contact(&c)),
-            None => Err(ApiError(403, format!("User {} may not see contact {}.", uid.0, cid.0))),
+            None => Err(ApiError(
+                403,
+                format!("User {} may not see contact {}.", uid.0, cid.0),
+            )),
         };
     }
     ok(j::record(&record))
@@ -260,11 +316,20 @@ fn update_contact(ctx: &Ctx, req: &Req, cid: &str) -> ApiResult {
     let cid = ContactId(id(cid, "contact")?);
     let b = body(req)?;
     let uid = UserId(u64_field(&b, "as_user")?);
-    let record = ctx.sim.crm().contact(cid).ok_or_else(|| not_found(format!("There is no contact {}.", cid.0)))?;
-    let mut contact = j::contact_over(&record.contact, b.get("contact").unwrap_or(&json!({}))).map_err(bad)?;
+    let record = ctx
+        .sim
+        .crm()
+        .contact(cid)
+        .ok_or_else(|| not_found(format!("There is no contact {}.", cid.0)))?;
+    let mut contact =
+        j::contact_over(&record.contact, b.get("contact").unwrap_or(&json!({}))).map_err(bad)?;
     contact.id = cid;
     let updated = ctx.sim.update_contact(uid, contact)?;
-    let record = ctx.sim.crm().contact(updated.id).ok_or_else(|| not_found("The contact is gone."))?;
+    let record = ctx
+        .sim
+        .crm()
+        .contact(updated.id)
+        .ok_or_else(|| not_found("The contact is gone."))?;
     ok(j::record(&record))
 }
 
@@ -276,7 +341,9 @@ fn filter_contacts(ctx: &Ctx, req: &Req, uid: &str, fid: &str) -> ApiResult {
         None => ContactId(0),
     };
     let limit = match req.query("limit") {
-        Some(l) => l.parse::<usize>().map_err(|_| bad("\"limit\" must be a non-negative integer."))?,
+        Some(l) => l
+            .parse::<usize>()
+            .map_err(|_| bad("\"limit\" must be a non-negative integer."))?,
         None => 1000,
     };
     let contacts = ctx.sim.crm().filter_contacts(fid, uid, after, limit)?;
@@ -284,14 +351,20 @@ fn filter_contacts(ctx: &Ctx, req: &Req, uid: &str, fid: &str) -> ApiResult {
 }
 
 /// The user, plugin and page a settings call is for; `?page=` defaults to the integration page.
-fn settings_target(ctx: &Ctx, req: &Req, uid: &str, plugin: &str) -> Result<(UserId, String, SettingsPage), ApiError> {
+fn settings_target(
+    ctx: &Ctx,
+    req: &Req,
+    uid: &str,
+    plugin: &str,
+) -> Result<(UserId, String, SettingsPage), ApiError> {
     let uid = user_id(ctx, uid)?;
     if !ctx.sim.plugin_names().iter().any(|p| p == plugin) {
         return Err(not_found(format!("No plugin named \"{plugin}\" is loaded.")));
     }
     let page = match req.query("page") {
         None => SettingsPage::Integration,
-        Some(p) => parse_page(p).ok_or_else(|| bad(format!("Unknown page \"{p}\"; use integration or filter:<id>.")))?,
+        Some(p) => parse_page(p)
+            .ok_or_else(|| bad(format!("Unknown page \"{p}\"; use integration or filter:<id>.")))?,
     };
     if let SettingsPage::Filter(fid) = page {
         if ctx.sim.crm().filter(fid).is_none() {
@@ -326,13 +399,18 @@ fn filter_over(mut f: SavedFilter, b: &Value) -> Result<SavedFilter, ApiError> {
         return Err(bad("The filter must be a JSON object."));
     }
     if let Some(v) = b.get("name") {
-        f.name = v.as_str().ok_or_else(|| bad("\"name\" must be a string."))?.into();
+        f.name = v
+            .as_str()
+            .ok_or_else(|| bad("\"name\" must be a string."))?
+            .into();
     }
     if b.get("author").is_some() {
         f.author = UserId(u64_field(b, "author")?);
     }
     if let Some(v) = b.get("saved") {
-        f.saved = v.as_bool().ok_or_else(|| bad("\"saved\" must be true or false."))?;
+        f.saved = v
+            .as_bool()
+            .ok_or_else(|| bad("\"saved\" must be true or false."))?;
     }
     if let Some(v) = b.get("criteria") {
         let items = v.as_array().ok_or_else(|| bad("\"criteria\" must be a list."))?;
@@ -340,12 +418,21 @@ fn filter_over(mut f: SavedFilter, b: &Value) -> Result<SavedFilter, ApiError> {
         for c in items {
             let s = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_string();
             if s("field").is_empty() || s("op").is_empty() {
-                return Err(bad("Each criterion needs \"field\" and \"op\" (and \"value\" unless op is not_empty)."));
+                return Err(bad(
+                    "Each criterion needs \"field\" and \"op\" (and \"value\" unless op is not_empty).",
+                ));
             }
             if !["equals", "contains", "not_empty"].contains(&s("op").as_str()) {
-                return Err(bad(format!("Unknown criterion op \"{}\"; use equals, contains or not_empty.", s("op"))));
+                return Err(bad(format!(
+                    "Unknown criterion op \"{}\"; use equals, contains or not_empty.",
+                    s("op")
+                )));
             }
-            criteria.push(Criterion { field: s("field").into(), op: s("op").into(), value: s("value").into() });
+            criteria.push(Criterion {
+                field: s("field").into(),
+                op: s("op").into(),
+                value: s("value").into(),
+            });
         }
         f.criteria = criteria.into();
     }

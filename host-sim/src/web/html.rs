@@ -86,7 +86,11 @@ pub fn page(frame: &Frame<'_>, content: &str) -> String {
     if let Some(secs) = frame.refresh_secs {
         let _ = write!(out, "<meta http-equiv=\"refresh\" content=\"{secs}\">");
     }
-    let _ = write!(out, "<title>{} – host-sim CRM</title><style>{STYLE}</style></head><body>", esc(frame.title));
+    let _ = write!(
+        out,
+        "<title>{} – host-sim CRM</title><style>{STYLE}</style></head><body>",
+        esc(frame.title)
+    );
     out.push_str("<header><a href=\"/\">host-sim CRM</a>");
     if let Some(user) = frame.user {
         let uid = user.id.0;
@@ -138,7 +142,9 @@ fn render_section(section: &Section, action_url: &str) -> String {
 
 fn render_widget(widget: &Widget, action_url: &str) -> String {
     match widget {
-        Widget::Text { text, tone } => format!("<p class=\"text tone-{}\">{}</p>", tone_name(*tone), esc(text)),
+        Widget::Text { text, tone } => {
+            format!("<p class=\"text tone-{}\">{}</p>", tone_name(*tone), esc(text))
+        }
         Widget::Facts(facts) => {
             let mut out = String::from("<dl class=\"facts\">");
             for f in facts.iter() {
@@ -170,7 +176,10 @@ fn render_widget(widget: &Widget, action_url: &str) -> String {
             } else {
                 format!("<progress value=\"{done}\" max=\"{total}\"></progress> {done} / {total}")
             };
-            format!("<div class=\"progress\"><span class=\"progress-label\">{}</span> {bar}</div>", esc(label))
+            format!(
+                "<div class=\"progress\"><span class=\"progress-label\">{}</span> {bar}</div>",
+                esc(label)
+            )
         }
         Widget::Button(button) => render_button(button, action_url),
         Widget::Form(form) => render_form(form, action_url),
@@ -178,11 +187,18 @@ fn render_widget(widget: &Widget, action_url: &str) -> String {
 }
 
 fn hidden(name: &str, value: &str) -> String {
-    format!("<input type=\"hidden\" name=\"{}\" value=\"{}\">", esc(name), esc(value))
+    format!(
+        "<input type=\"hidden\" name=\"{}\" value=\"{}\">",
+        esc(name),
+        esc(value)
+    )
 }
 
 fn render_button(button: &Button, action_url: &str) -> String {
-    let mut out = format!("<form method=\"post\" action=\"{}\" class=\"button-form\">", esc(action_url));
+    let mut out = format!(
+        "<form method=\"post\" action=\"{}\" class=\"button-form\">",
+        esc(action_url)
+    );
     out.push_str(&hidden(ACTION_FIELD, &button.action.name));
     for f in button.action.fields.iter() {
         out.push_str(&hidden(&f.name, &f.value));
@@ -218,7 +234,12 @@ fn render_form(form: &Form, action_url: &str) -> String {
     for input in form.inputs.iter() {
         out.push_str(&render_input(input));
     }
-    let _ = write!(out, "<button type=\"submit\" id=\"{}-submit\">{}</button></form>", esc(&form.id), esc(&form.submit_label));
+    let _ = write!(
+        out,
+        "<button type=\"submit\" id=\"{}-submit\">{}</button></form>",
+        esc(&form.id),
+        esc(&form.submit_label)
+    );
     out
 }
 
@@ -233,8 +254,17 @@ fn render_input(input: &Input) -> String {
         InputKind::Select => {
             let mut s = format!("<select id=\"{name}\" name=\"{name}\">");
             for choice in input.options.iter() {
-                let selected = if choice.value == input.value { " selected" } else { "" };
-                let _ = write!(s, "<option value=\"{}\"{selected}>{}</option>", esc(&choice.value), esc(&choice.label));
+                let selected = if choice.value == input.value {
+                    " selected"
+                } else {
+                    ""
+                };
+                let _ = write!(
+                    s,
+                    "<option value=\"{}\"{selected}>{}</option>",
+                    esc(&choice.value),
+                    esc(&choice.label)
+                );
             }
             s.push_str("</select>");
             s
@@ -242,7 +272,11 @@ fn render_input(input: &Input) -> String {
         InputKind::Checkbox => {
             // An unchecked box sends nothing; the hidden "false" before it makes the field
             // always present, and the handler keeps the last value of a name.
-            let checked = if input.value.as_str() == "true" { " checked" } else { "" };
+            let checked = if input.value.as_str() == "true" {
+                " checked"
+            } else {
+                ""
+            };
             format!(
                 "<input type=\"hidden\" name=\"{name}\" value=\"false\">\
                  <input type=\"checkbox\" id=\"{name}\" name=\"{name}\" value=\"true\"{checked}>"
@@ -254,7 +288,10 @@ fn render_input(input: &Input) -> String {
     } else {
         format!("<small class=\"help\">{}</small>", esc(&input.help))
     };
-    format!("<div class=\"field\"><label for=\"{name}\">{}</label> {control}{help}</div>", esc(&input.label))
+    format!(
+        "<div class=\"field\"><label for=\"{name}\">{}</label> {control}{help}</div>",
+        esc(&input.label)
+    )
 }
 
 #[cfg(test)]
@@ -264,7 +301,10 @@ mod tests {
 
     #[test]
     fn escapes_markup_and_quotes() {
-        assert_eq!(esc("<script>alert('x')</script>"), "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;");
+        assert_eq!(
+            esc("<script>alert('x')</script>"),
+            "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"
+        );
         assert_eq!(esc("\"><img src=x>&"), "&quot;&gt;&lt;img src=x&gt;&amp;");
     }
 
@@ -275,14 +315,26 @@ mod tests {
             label: "<b>".into(),
             action: SettingsAction {
                 name: "go".into(),
-                fields: vec![Field { name: "a\"".into(), value: "<v>".into() }].into(),
+                fields: vec![Field {
+                    name: "a\"".into(),
+                    value: "<v>".into(),
+                }]
+                .into(),
             },
             tone: Tone::Warning,
             confirm: "Really \"delete\" </script>?".into(),
         };
         let html = render_button(&button, "/act?page=integration");
-        assert!(!html.contains("<b>") && !html.contains("<v>") && !html.contains("</script>"), "{html}");
+        assert!(
+            !html.contains("<b>") && !html.contains("<v>") && !html.contains("</script>"),
+            "{html}"
+        );
         assert!(html.contains("id=\"x&quot;y\""), "{html}");
-        assert!(html.contains("onclick=\"return confirm(&quot;Really \\&quot;delete\\&quot; &lt;/script&gt;?&quot;)\""), "{html}");
+        assert!(
+            html.contains(
+                "onclick=\"return confirm(&quot;Really \\&quot;delete\\&quot; &lt;/script&gt;?&quot;)\""
+            ),
+            "{html}"
+        );
     }
 }

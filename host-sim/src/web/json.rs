@@ -26,12 +26,19 @@ pub fn view(view: &SettingsView) -> Value {
 }
 
 fn fields(fields: &RVec<Field>) -> Value {
-    Value::Object(fields.iter().map(|f| (f.name.to_string(), Value::String(f.value.to_string()))).collect())
+    Value::Object(
+        fields
+            .iter()
+            .map(|f| (f.name.to_string(), Value::String(f.value.to_string())))
+            .collect(),
+    )
 }
 
 fn widget(w: &Widget) -> Value {
     match w {
-        Widget::Text { text, tone } => json!({"type": "text", "text": text.as_str(), "tone": tone_name(*tone)}),
+        Widget::Text { text, tone } => {
+            json!({"type": "text", "text": text.as_str(), "tone": tone_name(*tone)})
+        }
         Widget::Facts(facts) => json!({
             "type": "facts",
             "facts": facts.iter().map(|f| json!({"label": f.label.as_str(), "value": f.value.as_str()})).collect::<Vec<_>>(),
@@ -99,7 +106,10 @@ pub fn outcome(o: &ActionOutcome) -> Value {
 
 /// `{name, fields: {k: v}}`; field values may be strings, numbers or booleans.
 pub fn parse_action(body: &Value) -> Result<SettingsAction, String> {
-    let name = body.get("name").and_then(Value::as_str).ok_or("\"name\" (a string) is required.")?;
+    let name = body
+        .get("name")
+        .and_then(Value::as_str)
+        .ok_or("\"name\" (a string) is required.")?;
     let mut out = Vec::new();
     match body.get("fields") {
         None | Some(Value::Null) => {}
@@ -111,12 +121,18 @@ pub fn parse_action(body: &Value) -> Result<SettingsAction, String> {
                     Value::Bool(b) => b.to_string(),
                     _ => return Err(format!("Field \"{k}\" must be a string, number or boolean.")),
                 };
-                out.push(Field { name: k.as_str().into(), value: value.into() });
+                out.push(Field {
+                    name: k.as_str().into(),
+                    value: value.into(),
+                });
             }
         }
         Some(_) => return Err("\"fields\" must be an object of field name to value.".into()),
     }
-    Ok(SettingsAction { name: name.into(), fields: out.into() })
+    Ok(SettingsAction {
+        name: name.into(),
+        fields: out.into(),
+    })
 }
 
 pub fn permission_name(p: ContactsPermission) -> &'static str {
@@ -132,7 +148,9 @@ pub fn parse_permission(s: &str) -> Result<ContactsPermission, String> {
         "none" => Ok(ContactsPermission::None),
         "view" => Ok(ContactsPermission::View),
         "edit" => Ok(ContactsPermission::Edit),
-        other => Err(format!("Unknown contacts permission \"{other}\"; use \"none\", \"view\" or \"edit\".")),
+        other => Err(format!(
+            "Unknown contacts permission \"{other}\"; use \"none\", \"view\" or \"edit\"."
+        )),
     }
 }
 
@@ -163,7 +181,10 @@ pub fn parse_visibility(v: &Value) -> Result<Visibility, String> {
         Value::String(s) if s.eq_ignore_ascii_case("owner") => Ok(Visibility::Owner),
         Value::Object(m) => {
             let ids = m.get("shared").and_then(Value::as_array).ok_or(HELP)?;
-            let ids = ids.iter().map(|i| i.as_u64().map(abi::UserId).ok_or(HELP)).collect::<Result<_, _>>()?;
+            let ids = ids
+                .iter()
+                .map(|i| i.as_u64().map(abi::UserId).ok_or(HELP))
+                .collect::<Result<_, _>>()?;
             Ok(Visibility::Shared(ids))
         }
         _ => Err(HELP.into()),
@@ -218,7 +239,10 @@ fn merge(base: &Value, input: &Value, path: &str) -> Result<Value, String> {
                 };
                 let new = match (template(k), v) {
                     (Some(t), Value::Array(items)) => Value::Array(
-                        items.iter().map(|item| merge(&t, item, &here)).collect::<Result<Vec<_>, _>>()?,
+                        items
+                            .iter()
+                            .map(|item| merge(&t, item, &here))
+                            .collect::<Result<Vec<_>, _>>()?,
                     ),
                     (Some(t), Value::Object(_)) => merge(&t, v, &here)?,
                     _ => merge(old, v, &here)?,
@@ -252,7 +276,8 @@ mod tests {
 
     #[test]
     fn actions_take_scalar_fields() {
-        let a = parse_action(&json!({"name": "enable", "fields": {"interval_minutes": 15, "x": true}})).unwrap();
+        let a =
+            parse_action(&json!({"name": "enable", "fields": {"interval_minutes": 15, "x": true}})).unwrap();
         assert_eq!(a.field("interval_minutes"), Some("15"));
         assert_eq!(a.field("x"), Some("true"));
         assert!(parse_action(&json!({"fields": {}})).is_err());

@@ -22,6 +22,7 @@ pub mod json;
 mod oauth;
 mod routes;
 
+use std::collections::BTreeMap;
 use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -71,7 +72,11 @@ impl Bound {
     /// there is one) is only shown on the start page, for people trying the CRM by hand.
     pub fn serve(self, sim: Arc<Sim>, google_url: Option<String>) -> WebServer {
         let base_url = self.base_url();
-        let ctx = Arc::new(Ctx { sim, base_url: base_url.clone(), google_url });
+        let ctx = Arc::new(Ctx {
+            sim,
+            base_url: base_url.clone(),
+            google_url,
+        });
         let stopping = Arc::new(AtomicBool::new(false));
         let server = Arc::new(self.server);
         let accept = {
@@ -81,13 +86,38 @@ impl Bound {
                 .spawn(move || accept_loop(&server, &stopping, &ctx))
                 .ok()
         };
-        WebServer { base_url, stopping, accept, _server: server }
+        WebServer {
+            base_url,
+            stopping,
+            accept,
+            _server: server,
+        }
     }
 }
 
 /// Binds `listen` and serves `sim`, for callers that do not need the callback URL up front.
 pub fn serve(sim: Arc<Sim>, listen: &str, google_url: Option<String>) -> io::Result<WebServer> {
     Ok(bind(listen)?.serve(sim, google_url))
+}
+
+/// The plugin configuration that points the plugin at a Google (real, fake, or compatible) whose
+/// endpoints all hang off `base` the way the fake Google's do, with the fake's client
+/// credentials. The `serve` command and the tests use it so that both configure alike.
+pub fn google_plugin_config(base: &str) -> BTreeMap<String, String> {
+    let base = base.trim_end_matches('/');
+    let defaults = crate::fake_google::FakeGoogleConfig::default();
+    BTreeMap::from([
+        ("google.people_url".to_string(), base.to_string()),
+        ("google.auth_url".to_string(), format!("{base}/o/oauth2/v2/auth")),
+        ("google.token_url".to_string(), format!("{base}/token")),
+        ("google.revoke_url".to_string(), format!("{base}/revoke")),
+        (
+            "google.userinfo_url".to_string(),
+            format!("{base}/oauth2/v2/userinfo"),
+        ),
+        ("google.client_id".to_string(), defaults.client_id),
+        ("google.client_secret".to_string(), defaults.client_secret),
+    ])
 }
 
 /// A running web server; stops accepting on drop (requests in flight finish on their threads).
@@ -151,7 +181,9 @@ fn accept_loop(server: &tiny_http::Server, stopping: &AtomicBool, ctx: &Arc<Ctx>
         let ctx = ctx.clone();
         // A thread per request: a handler may block on `wait-idle` for seconds, and pages are
         // few, so a pool would only add a way to starve.
-        let spawned = std::thread::Builder::new().name("web-request".into()).spawn(move || answer(&ctx, request));
+        let spawned = std::thread::Builder::new()
+            .name("web-request".into())
+            .spawn(move || answer(&ctx, request));
         if spawned.is_err() {
             // The request was moved into the closure that failed to start; the client sees the
             // connection close, which is all we can do without a thread.
@@ -161,9 +193,20 @@ fn accept_loop(server: &tiny_http::Server, stopping: &AtomicBool, ctx: &Arc<Ctx>
 }
 
 fn answer(ctx: &Ctx, mut request: tiny_http::Request) {
+    let api = request.url().starts_with("/api/");
+    let failed = |status: u16, message: &str| {
+        if api {
+            Resp::json(status, &serde_json::json!({ "error": message }))
+        } else {
+            Resp::text(status, message)
+        }
+    };
     let response = match Req::read(&mut request) {
-        Ok(req) => routes::handle(ctx, &req),
-        Err(message) => Resp::text(400, &message),
+        // A bug in a handler (or a poisoned lock in the CRM) must cost one request, not leave
+        // the client waiting on a connection that never answers.
+        Ok(req) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| routes::handle(ctx, &req)))
+            .unwrap_or_else(|_| failed(500, "The CRM failed while answering this request; see its log.")),
+        Err(message) => failed(400, &message),
     };
     let mut out = tiny_http::Response::from_data(response.body).with_status_code(response.status);
     for (name, value) in response.headers {
@@ -195,11 +238,18 @@ impl Req {
             .filter(|s| !s.is_empty())
             .map(percent_decode)
             .collect();
-        let query = url::form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+        let query = url::form_urlencoded::parse(query.as_bytes())
+            .into_owned()
+            .collect();
         let headers = request
             .headers()
             .iter()
-            .map(|h| (h.field.as_str().as_str().to_ascii_lowercase(), h.value.as_str().to_string()))
+            .map(|h| {
+                (
+                    h.field.as_str().as_str().to_ascii_lowercase(),
+                    h.value.as_str().to_string(),
+                )
+            })
             .collect();
         let mut body = Vec::new();
         request
@@ -210,12 +260,23 @@ impl Req {
         if body.len() as u64 > MAX_BODY_BYTES {
             return Err(format!("The request body is larger than {MAX_BODY_BYTES} bytes."));
         }
-        Ok(Req { method: request.method().as_str().to_string(), path: path.to_string(), segments, query, headers, body })
+        Ok(Req {
+            method: request.method().as_str().to_string(),
+            path: path.to_string(),
+            segments,
+            query,
+            headers,
+            body,
+        })
     }
 
     /// The last value of a query parameter.
     pub fn query(&self, name: &str) -> Option<&str> {
-        self.query.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.query
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A cookie's value, decoded (every value we set is form-encoded: see [`Resp::cookie`]).
@@ -237,7 +298,10 @@ impl Req {
 
 /// Decodes a form-encoded value (`+` is a space).
 fn form_decode(s: &str) -> String {
-    url::form_urlencoded::parse(format!("x={s}").as_bytes()).next().map(|(_, v)| v.into_owned()).unwrap_or_default()
+    url::form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 /// Decodes a percent-encoded path segment (`+` is a plus sign there).
@@ -258,7 +322,11 @@ pub(crate) struct Resp {
 
 impl Resp {
     pub fn html(status: u16, body: String) -> Resp {
-        Resp { status, headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())], body: body.into() }
+        Resp {
+            status,
+            headers: vec![("Content-Type".into(), "text/html; charset=utf-8".into())],
+            body: body.into(),
+        }
     }
 
     pub fn text(status: u16, body: &str) -> Resp {
@@ -272,25 +340,37 @@ impl Resp {
     pub fn json(status: u16, value: &serde_json::Value) -> Resp {
         let mut body = serde_json::to_vec_pretty(value).unwrap_or_default();
         body.push(b'\n');
-        Resp { status, headers: vec![("Content-Type".into(), "application/json".into())], body }
+        Resp {
+            status,
+            headers: vec![("Content-Type".into(), "application/json".into())],
+            body,
+        }
     }
 
     /// A 303 See Other: after a POST the browser follows with a GET.
     pub fn redirect(location: &str) -> Resp {
         // A header value cannot hold control characters; a URL never needs them.
         let location: String = location.chars().filter(|c| !c.is_control()).collect();
-        Resp { status: 303, headers: vec![("Location".into(), location)], body: Vec::new() }
+        Resp {
+            status: 303,
+            headers: vec![("Location".into(), location)],
+            body: Vec::new(),
+        }
     }
 
     /// Adds a cookie for the whole CRM; the value is percent-encoded.
     pub fn cookie(mut self, name: &str, value: &str) -> Resp {
         let value: String = url::form_urlencoded::byte_serialize(value.as_bytes()).collect();
-        self.headers.push(("Set-Cookie".into(), format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax")));
+        self.headers.push((
+            "Set-Cookie".into(),
+            format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax"),
+        ));
         self
     }
 
     pub fn clear_cookie(mut self, name: &str) -> Resp {
-        self.headers.push(("Set-Cookie".into(), format!("{name}=; Path=/; Max-Age=0")));
+        self.headers
+            .push(("Set-Cookie".into(), format!("{name}=; Path=/; Max-Age=0")));
         self
     }
 }

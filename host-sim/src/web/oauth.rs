@@ -11,7 +11,10 @@ use super::routes::{
 use super::{Ctx, Req, Resp};
 
 pub(crate) fn callback(ctx: &Ctx, req: &Req) -> Resp {
-    let Some(user) = req.cookie(USER_COOKIE).and_then(|u| parse_id(&u)).and_then(|id| ctx.sim.crm().user(UserId(id)))
+    let Some(user) = req
+        .cookie(USER_COOKIE)
+        .and_then(|u| parse_id(&u))
+        .and_then(|id| ctx.sim.crm().user(UserId(id)))
     else {
         return error_page(
             400,
@@ -24,14 +27,30 @@ pub(crate) fn callback(ctx: &Ctx, req: &Req) -> Resp {
     // integration page is the safe default.
     let (back, page) = match req.cookie(RETURN_COOKIE).as_deref().and_then(page_of_path) {
         Some((uid, page)) if uid == user.id => (page_path(uid, page), page),
-        _ => (page_path(user.id, SettingsPage::Integration), SettingsPage::Integration),
+        _ => (
+            page_path(user.id, SettingsPage::Integration),
+            SettingsPage::Integration,
+        ),
     };
     let Some(plugin) = choose_plugin(ctx, req.cookie(PLUGIN_COOKIE).as_deref()) else {
-        return redirect_with_flash(&back, Tone::Error, "The plugin that asked Google for access is not loaded.");
+        return redirect_with_flash(
+            &back,
+            Tone::Error,
+            "The plugin that asked Google for access is not loaded.",
+        );
     };
-    let fields: Vec<Field> =
-        req.query.iter().map(|(k, v)| Field { name: k.as_str().into(), value: v.as_str().into() }).collect();
-    let action = SettingsAction { name: "oauth_callback".into(), fields: fields.into() };
+    let fields: Vec<Field> = req
+        .query
+        .iter()
+        .map(|(k, v)| Field {
+            name: k.as_str().into(),
+            value: v.as_str().into(),
+        })
+        .collect();
+    let action = SettingsAction {
+        name: "oauth_callback".into(),
+        fields: fields.into(),
+    };
     match ctx.sim.settings_action(&plugin, user.id, page, action) {
         Ok(outcome) => match outcome.redirect_to.into_option() {
             Some(to) => Resp::redirect(&to),

@@ -26,7 +26,11 @@ pub(crate) fn handle(ctx: &Ctx, req: &Req) -> Resp {
     }
     match (req.method.as_str(), segs.as_slice()) {
         ("GET", []) => index(ctx, req),
-        ("GET", ["favicon.ico"]) => Resp { status: 204, headers: Vec::new(), body: Vec::new() },
+        ("GET", ["favicon.ico"]) => Resp {
+            status: 204,
+            headers: Vec::new(),
+            body: Vec::new(),
+        },
         ("GET", ["oauth", "callback"]) => oauth::callback(ctx, req),
         ("GET", ["ui", "users", uid]) => match parse_id(uid) {
             Some(uid) => Resp::redirect(&format!("/ui/users/{uid}/integrations")),
@@ -34,7 +38,11 @@ pub(crate) fn handle(ctx: &Ctx, req: &Req) -> Resp {
         },
         ("GET", ["ui", "users", uid, rest @ ..]) => {
             let Some(user) = parse_id(uid).and_then(|id| ctx.sim.crm().user(UserId(id))) else {
-                return error_page(404, "No such user", "There is no such user. Pick one on the start page.");
+                return error_page(
+                    404,
+                    "No such user",
+                    "There is no such user. Pick one on the start page.",
+                );
             };
             let resp = match rest {
                 ["integrations"] => integrations(ctx, req, &user),
@@ -52,13 +60,17 @@ pub(crate) fn handle(ctx: &Ctx, req: &Req) -> Resp {
             // Every page view signs the user in, so the OAuth callback knows who is back.
             resp.cookie(USER_COOKIE, &user.id.0.to_string())
         }
-        ("POST", ["ui", "users", uid, "actions"]) => match parse_id(uid).and_then(|id| ctx.sim.crm().user(UserId(id))) {
-            Some(user) => post_action(ctx, req, &user),
-            None => error_page(404, "No such user", "There is no such user."),
-        },
-        (_, ["ui", ..]) | (_, ["oauth", ..]) | (_, []) => {
-            error_page(405, "Method not allowed", &format!("{} is not allowed on {}.", req.method, req.path))
+        ("POST", ["ui", "users", uid, "actions"]) => {
+            match parse_id(uid).and_then(|id| ctx.sim.crm().user(UserId(id))) {
+                Some(user) => post_action(ctx, req, &user),
+                None => error_page(404, "No such user", "There is no such user."),
+            }
         }
+        (_, ["ui", ..]) | (_, ["oauth", ..]) | (_, []) => error_page(
+            405,
+            "Method not allowed",
+            &format!("{} is not allowed on {}.", req.method, req.path),
+        ),
         _ => not_found(req),
     }
 }
@@ -72,8 +84,16 @@ fn not_found(req: &Req) -> Resp {
 }
 
 pub fn error_page(status: u16, title: &str, message: &str) -> Resp {
-    let frame = Frame { title, user: None, flash: None, refresh_secs: None };
-    let content = format!("<p class=\"text tone-error\">{}</p><p><a href=\"/\">Start page</a></p>", esc(message));
+    let frame = Frame {
+        title,
+        user: None,
+        flash: None,
+        refresh_secs: None,
+    };
+    let content = format!(
+        "<p class=\"text tone-error\">{}</p><p><a href=\"/\">Start page</a></p>",
+        esc(message)
+    );
     Resp::html(status, html::page(&frame, &content))
 }
 
@@ -89,7 +109,9 @@ pub fn parse_page(s: &str) -> Option<SettingsPage> {
     if s == "integration" {
         return Some(SettingsPage::Integration);
     }
-    s.strip_prefix("filter:").and_then(parse_id).map(|id| SettingsPage::Filter(FilterId(id)))
+    s.strip_prefix("filter:")
+        .and_then(parse_id)
+        .map(|id| SettingsPage::Filter(FilterId(id)))
 }
 
 /// The CRM page that shows a settings page.
@@ -102,12 +124,19 @@ pub fn page_path(user: UserId, page: SettingsPage) -> String {
 
 /// The settings page a CRM path shows, if any (for the way back from Google).
 pub fn page_of_path(path: &str) -> Option<(UserId, SettingsPage)> {
-    let segs: Vec<&str> = path.split('?').next().unwrap_or("").split('/').filter(|s| !s.is_empty()).collect();
+    let segs: Vec<&str> = path
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .collect();
     match segs.as_slice() {
         ["ui", "users", uid, "integrations"] => Some((UserId(parse_id(uid)?), SettingsPage::Integration)),
-        ["ui", "users", uid, "filters", fid] => {
-            Some((UserId(parse_id(uid)?), SettingsPage::Filter(FilterId(parse_id(fid)?))))
-        }
+        ["ui", "users", uid, "filters", fid] => Some((
+            UserId(parse_id(uid)?),
+            SettingsPage::Filter(FilterId(parse_id(fid)?)),
+        )),
         _ => None,
     }
 }
@@ -115,7 +144,10 @@ pub fn page_of_path(path: &str) -> Option<(UserId, SettingsPage)> {
 fn take_flash(req: &Req) -> Option<Flash> {
     let raw = req.cookie(FLASH_COOKIE)?;
     let (tone, message) = raw.split_once(':')?;
-    Some(Flash { tone: html::tone_from_name(tone), message: message.to_string() })
+    Some(Flash {
+        tone: html::tone_from_name(tone),
+        message: message.to_string(),
+    })
 }
 
 /// Renders a page; a flash message read from the cookie is cleared so it shows once.
@@ -131,9 +163,17 @@ fn respond(req: &Req, frame: Frame<'_>, content: &str) -> Resp {
 
 /// Sends the browser back to `path` with a message to show there once.
 pub fn redirect_with_flash(path: &str, tone: Tone, message: &str) -> Resp {
-    // Cookies are small; a plugin's message is a sentence, but cut it rather than lose it.
-    let message: String = message.chars().take(1000).collect();
-    Resp::redirect(path).cookie(FLASH_COOKIE, &format!("{}:{message}", html::tone_name(tone)))
+    Resp::redirect(path).cookie(FLASH_COOKIE, &flash_value(tone, message))
+}
+
+/// A flash cookie's value. Browsers drop cookies over 4 KB and percent-encoding can triple a
+/// message, so a long one is cut at 1000 bytes (on a character boundary) rather than lost.
+fn flash_value(tone: Tone, message: &str) -> String {
+    let mut end = message.len().min(1000);
+    while !message.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}:{}", html::tone_name(tone), &message[..end])
 }
 
 fn index(ctx: &Ctx, req: &Req) -> Resp {
@@ -160,9 +200,18 @@ fn index(ctx: &Ctx, req: &Req) -> Resp {
         esc(&ctx.base_url)
     );
     if let Some(google) = &ctx.google_url {
-        let _ = write!(content, "<p>Fake Google: <a href=\"{0}/control/accounts\">{0}</a></p>", esc(google));
+        let _ = write!(
+            content,
+            "<p>Fake Google: <a href=\"{0}/control/accounts\">{0}</a></p>",
+            esc(google)
+        );
     }
-    let frame = Frame { title: "Users", user: None, flash: take_flash(req), refresh_secs: None };
+    let frame = Frame {
+        title: "Users",
+        user: None,
+        flash: take_flash(req),
+        refresh_secs: None,
+    };
     respond(req, frame, &content)
 }
 
@@ -171,8 +220,12 @@ fn plugin_panels(ctx: &Ctx, user: &User, page: SettingsPage) -> (String, Option<
     let mut out = String::new();
     let mut refresh: Option<u32> = None;
     for plugin in ctx.sim.plugin_names() {
-        let action_url =
-            format!("/ui/users/{}/actions?page={}&plugin={}", user.id.0, url_part(&page_param(page)), url_part(&plugin));
+        let action_url = format!(
+            "/ui/users/{}/actions?page={}&plugin={}",
+            user.id.0,
+            url_part(&page_param(page)),
+            url_part(&plugin)
+        );
         let _ = write!(out, "<div class=\"plugin\" id=\"plugin-{}\">", esc(&plugin));
         match ctx.sim.render_settings(&plugin, user.id, page) {
             Ok(view) => {
@@ -198,7 +251,12 @@ fn plugin_panels(ctx: &Ctx, user: &User, page: SettingsPage) -> (String, Option<
 
 fn integrations(ctx: &Ctx, req: &Req, user: &User) -> Resp {
     let (panels, refresh_secs) = plugin_panels(ctx, user, SettingsPage::Integration);
-    let frame = Frame { title: "Integrations", user: Some(user), flash: take_flash(req), refresh_secs };
+    let frame = Frame {
+        title: "Integrations",
+        user: Some(user),
+        flash: take_flash(req),
+        refresh_secs,
+    };
     respond(req, frame, &panels)
 }
 
@@ -207,7 +265,12 @@ fn filters(ctx: &Ctx, req: &Req, user: &User) -> Resp {
         "<table id=\"filters\"><thead><tr><th>Filter</th><th>Author</th><th>Saved</th><th>Criteria</th></tr></thead><tbody>",
     );
     for f in ctx.sim.crm().filters() {
-        let author = ctx.sim.crm().user(f.author).map(|u| u.name.to_string()).unwrap_or_else(|| format!("#{}", f.author.0));
+        let author = ctx
+            .sim
+            .crm()
+            .user(f.author)
+            .map(|u| u.name.to_string())
+            .unwrap_or_else(|| format!("#{}", f.author.0));
         let _ = write!(
             content,
             "<tr id=\"filter-{fid}\"><td><a href=\"/ui/users/{uid}/filters/{fid}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td></tr>",
@@ -220,21 +283,36 @@ fn filters(ctx: &Ctx, req: &Req, user: &User) -> Resp {
         );
     }
     content.push_str("</tbody></table>");
-    let frame = Frame { title: "Filters", user: Some(user), flash: take_flash(req), refresh_secs: None };
+    let frame = Frame {
+        title: "Filters",
+        user: Some(user),
+        flash: take_flash(req),
+        refresh_secs: None,
+    };
     respond(req, frame, &content)
 }
 
 fn criteria_text(f: &abi::SavedFilter) -> String {
-    f.criteria.iter().map(|c| format!("{} {} {}", c.field, c.op, c.value).trim().to_string()).collect::<Vec<_>>().join("; ")
+    f.criteria
+        .iter()
+        .map(|c| format!("{} {} {}", c.field, c.op, c.value).trim().to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn display_name(c: &Contact) -> String {
-    let name = [c.name.prefix.as_str(), c.name.given.as_str(), c.name.middle.as_str(), c.name.family.as_str(), c.name.suffix.as_str()]
-        .iter()
-        .filter(|p| !p.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ");
+    let name = [
+        c.name.prefix.as_str(),
+        c.name.given.as_str(),
+        c.name.middle.as_str(),
+        c.name.family.as_str(),
+        c.name.suffix.as_str(),
+    ]
+    .iter()
+    .filter(|p| !p.is_empty())
+    .copied()
+    .collect::<Vec<_>>()
+    .join(" ");
     if !name.is_empty() {
         name
     } else if let Some(e) = c.emails.first() {
@@ -248,7 +326,12 @@ fn filter_page(ctx: &Ctx, req: &Req, user: &User, fid: FilterId) -> Resp {
     let Some(filter) = ctx.sim.crm().filter(fid) else {
         return error_page(404, "No such filter", &format!("There is no filter {}.", fid.0));
     };
-    let author = ctx.sim.crm().user(filter.author).map(|u| u.name.to_string()).unwrap_or_default();
+    let author = ctx
+        .sim
+        .crm()
+        .user(filter.author)
+        .map(|u| u.name.to_string())
+        .unwrap_or_default();
     let mut content = format!(
         "<dl class=\"facts\" id=\"filter-facts\"><dt>Filter</dt><dd id=\"filter-name\">{}</dd><dt>Author</dt><dd>{}</dd>\
          <dt>Saved</dt><dd>{}</dd><dt>Criteria</dt><dd id=\"filter-criteria\">{}</dd></dl>",
@@ -257,7 +340,11 @@ fn filter_page(ctx: &Ctx, req: &Req, user: &User, fid: FilterId) -> Resp {
         if filter.saved { "yes" } else { "no" },
         esc(&criteria_text(&filter))
     );
-    match ctx.sim.crm().filter_contacts(fid, user.id, ContactId(0), FILTER_PAGE_CONTACTS + 1) {
+    match ctx
+        .sim
+        .crm()
+        .filter_contacts(fid, user.id, ContactId(0), FILTER_PAGE_CONTACTS + 1)
+    {
         Ok(contacts) => {
             let shown = contacts.len().min(FILTER_PAGE_CONTACTS);
             let _ = write!(
@@ -282,13 +369,22 @@ fn filter_page(ctx: &Ctx, req: &Req, user: &User, fid: FilterId) -> Resp {
             content.push_str("</tbody></table>");
         }
         Err(e) => {
-            let _ = write!(content, "<p class=\"text tone-error\">{}</p>", esc(&e.to_string()));
+            let _ = write!(
+                content,
+                "<p class=\"text tone-error\">{}</p>",
+                esc(&e.to_string())
+            );
         }
     }
     let (panels, refresh_secs) = plugin_panels(ctx, user, SettingsPage::Filter(fid));
     content.push_str(&panels);
     let title = format!("Filter: {}", filter.name);
-    let frame = Frame { title: &title, user: Some(user), flash: take_flash(req), refresh_secs };
+    let frame = Frame {
+        title: &title,
+        user: Some(user),
+        flash: take_flash(req),
+        refresh_secs,
+    };
     respond(req, frame, &content)
 }
 
@@ -296,9 +392,15 @@ fn contact_page(ctx: &Ctx, req: &Req, user: &User, cid: ContactId) -> Resp {
     let contact = match ctx.sim.crm().contact_as(user.id, cid) {
         Ok(Some(c)) => c,
         Ok(None) if ctx.sim.crm().contact(cid).is_some() => {
-            return error_page(403, "Not allowed", &format!("{} may not see contact {}.", user.name, cid.0))
+            return error_page(
+                403,
+                "Not allowed",
+                &format!("{} may not see contact {}.", user.name, cid.0),
+            )
         }
-        Ok(None) | Err(_) => return error_page(404, "No such contact", &format!("There is no contact {}.", cid.0)),
+        Ok(None) | Err(_) => {
+            return error_page(404, "No such contact", &format!("There is no contact {}.", cid.0))
+        }
     };
     let record = ctx.sim.crm().contact(cid);
     let mut facts: Vec<(&str, String)> = vec![
@@ -328,9 +430,26 @@ fn contact_page(ctx: &Ctx, req: &Req, user: &User, cid: ContactId) -> Resp {
                 .addresses
                 .iter()
                 .map(|a| {
-                    let parts = [&a.street, &a.extended, &a.po_box, &a.city, &a.region, &a.postal_code, &a.country];
-                    let text = parts.iter().filter(|p| !p.is_empty()).map(|p| p.as_str()).collect::<Vec<_>>().join(", ");
-                    if a.kind.is_empty() { text } else { format!("{text} ({})", a.kind) }
+                    let parts = [
+                        &a.street,
+                        &a.extended,
+                        &a.po_box,
+                        &a.city,
+                        &a.region,
+                        &a.postal_code,
+                        &a.country,
+                    ];
+                    let text = parts
+                        .iter()
+                        .filter(|p| !p.is_empty())
+                        .map(|p| p.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ");
+                    if a.kind.is_empty() {
+                        text
+                    } else {
+                        format!("{text} ({})", a.kind)
+                    }
                 })
                 .collect::<Vec<_>>()
                 .join("; "),
@@ -340,40 +459,77 @@ fn contact_page(ctx: &Ctx, req: &Req, user: &User, cid: ContactId) -> Resp {
         ("Facebook", contact.facebook.to_string()),
         (
             "Messengers",
-            contact.messengers.iter().map(|m| format!("{}: {}", m.protocol, m.username)).collect::<Vec<_>>().join("; "),
+            contact
+                .messengers
+                .iter()
+                .map(|m| format!("{}: {}", m.protocol, m.username))
+                .collect::<Vec<_>>()
+                .join("; "),
         ),
     ];
     for f in contact.custom_fields.iter() {
-        let label = if f.label.is_empty() { f.key.as_str() } else { f.label.as_str() };
+        let label = if f.label.is_empty() {
+            f.key.as_str()
+        } else {
+            f.label.as_str()
+        };
         facts.push((label, f.value.to_string()));
     }
     if let Some(r) = &record {
-        let owner = ctx.sim.crm().user(r.owner).map(|u| u.name.to_string()).unwrap_or_else(|| format!("#{}", r.owner.0));
+        let owner = ctx
+            .sim
+            .crm()
+            .user(r.owner)
+            .map(|u| u.name.to_string())
+            .unwrap_or_else(|| format!("#{}", r.owner.0));
         facts.push(("Owner", owner));
         facts.push(("Visible to", super::json::visibility(&r.visibility).to_string()));
     }
     facts.push(("Updated", chrono_ms(contact.updated_at_ms)));
     let mut content = String::from("<dl class=\"facts\" id=\"contact\">");
     for (label, value) in facts {
-        let id: String = label.chars().filter(char::is_ascii_alphanumeric).collect::<String>().to_lowercase();
-        let _ = write!(content, "<dt>{}</dt><dd id=\"field-{}\">{}</dd>", esc(label), esc(&id), esc(&value));
+        let id: String = label
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+            .to_lowercase();
+        let _ = write!(
+            content,
+            "<dt>{}</dt><dd id=\"field-{}\">{}</dd>",
+            esc(label),
+            esc(&id),
+            esc(&value)
+        );
     }
     content.push_str("</dl>");
     let title = format!("Contact: {}", display_name(&contact));
-    let frame = Frame { title: &title, user: Some(user), flash: take_flash(req), refresh_secs: None };
+    let frame = Frame {
+        title: &title,
+        user: Some(user),
+        flash: take_flash(req),
+        refresh_secs: None,
+    };
     respond(req, frame, &content)
 }
 
 fn typed_list(values: &[abi::TypedValue]) -> String {
     values
         .iter()
-        .map(|v| if v.kind.is_empty() { v.value.to_string() } else { format!("{} ({})", v.value, v.kind) })
+        .map(|v| {
+            if v.kind.is_empty() {
+                v.value.to_string()
+            } else {
+                format!("{} ({})", v.value, v.kind)
+            }
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }
 
 fn chrono_ms(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms).map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string()).unwrap_or_default()
+    chrono::DateTime::from_timestamp_millis(ms)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default()
 }
 
 /// The plugin an action or callback is for: the one named, else the only/first one loaded.
@@ -388,7 +544,11 @@ pub fn choose_plugin(ctx: &Ctx, named: Option<&str>) -> Option<String> {
 /// A button press or a submitted form from a settings panel.
 fn post_action(ctx: &Ctx, req: &Req, user: &User) -> Resp {
     let Some(page) = req.query("page").and_then(parse_page) else {
-        return error_page(400, "Bad request", "The action's page is missing or not integration / filter:<id>.");
+        return error_page(
+            400,
+            "Bad request",
+            "The action's page is missing or not integration / filter:<id>.",
+        );
     };
     let back = page_path(user.id, page);
     let Some(plugin) = choose_plugin(ctx, req.query("plugin")) else {
@@ -404,13 +564,19 @@ fn post_action(ctx: &Ctx, req: &Req, user: &User) -> Resp {
         } else if let Some(f) = fields.iter_mut().find(|f| f.name.as_str() == k) {
             f.value = v.into();
         } else {
-            fields.push(abi::Field { name: k.into(), value: v.into() });
+            fields.push(abi::Field {
+                name: k.into(),
+                value: v.into(),
+            });
         }
     }
     let Some(name) = name else {
         return redirect_with_flash(&back, Tone::Error, "The form sent no action.");
     };
-    let action = SettingsAction { name: name.into(), fields: fields.into() };
+    let action = SettingsAction {
+        name: name.into(),
+        fields: fields.into(),
+    };
     match ctx.sim.settings_action(&plugin, user.id, page, action) {
         Ok(outcome) => match outcome.redirect_to.into_option() {
             // Off to another site (Google's consent page); remember the way back.
@@ -422,7 +588,7 @@ fn post_action(ctx: &Ctx, req: &Req, user: &User) -> Resp {
                 if outcome.message.is_empty() {
                     resp
                 } else {
-                    resp.cookie(FLASH_COOKIE, &format!("{}:{}", html::tone_name(outcome.tone), outcome.message))
+                    resp.cookie(FLASH_COOKIE, &flash_value(outcome.tone, &outcome.message))
                 }
             }
             None => redirect_with_flash(&back, outcome.tone, &outcome.message),

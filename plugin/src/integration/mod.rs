@@ -125,6 +125,7 @@ impl Integration {
 
     pub fn render_settings(&self, ctx: &SettingsContext) -> Result<SettingsView, PluginError> {
         self.injected_panic("render_settings");
+        log::debug!("render_settings for user {} on {:?}", ctx.user.0, ctx.page);
         crate::settings::render(self, ctx)
     }
 

@@ -93,7 +93,8 @@ const MIGRATIONS: &[&str] = &[
         contact_id INTEGER NOT NULL,
         at INTEGER NOT NULL,
         PRIMARY KEY (binding_id, contact_id)
-    );",
+    );
+    ALTER TABLE links ADD COLUMN written_at INTEGER NOT NULL DEFAULT 0;",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

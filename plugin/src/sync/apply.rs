@@ -208,6 +208,7 @@ impl<'a> Applier<'a> {
                                     resource_name: created.resource_name.clone(),
                                     etag: created.etag.clone(),
                                     base: base.clone(),
+                                    written_at: self.env.now,
                                 };
                                 links::put(tx, &account, &link)?;
                                 links::add_member(tx, self.binding.id, *contact_id)?;
@@ -263,7 +264,7 @@ impl<'a> Applier<'a> {
         self.add_to_group(&to_add)?;
         // Then the CRM, then one record per pair.
         let user = self.binding.crm_user;
-        let mut outcomes: Vec<(Link, bool)> = Vec::new();
+        let mut outcomes: Vec<Link> = Vec::new();
         for (link, google, crm, add) in syncs {
             if let Some(Err(reason)) = written.get(&link.resource_name) {
                 self.fail(link.contact_id, reason);
@@ -273,6 +274,9 @@ impl<'a> Applier<'a> {
             if let Some(Ok(person)) = written.get(&link.resource_name) {
                 link.etag = person.etag.clone();
                 self.counts.updated_in_google += 1;
+            }
+            if google.is_some() || add {
+                link.written_at = self.env.now;
             }
             if let Some(contact) = &crm {
                 if let Err(e) = self.env.crm.update(user, contact) {
@@ -284,13 +288,13 @@ impl<'a> Applier<'a> {
                 }
                 self.counts.updated_in_crm += 1;
             }
-            outcomes.push((link, add || google.is_some() || crm.is_some()));
+            outcomes.push(link);
         }
         let account = self.account().to_string();
         self.env
             .store
             .tx(|tx| {
-                for (link, _) in &outcomes {
+                for link in &outcomes {
                     links::put(tx, &account, link)?;
                     links::add_member(tx, self.binding.id, link.contact_id)?;
                     status::clear_health(tx, self.binding.id, link.contact_id)?;
@@ -338,6 +342,7 @@ impl<'a> Applier<'a> {
                 resource_name: resource_name.clone(),
                 etag: etag.clone(),
                 base,
+                written_at: self.env.now,
             };
             self.env
                 .store

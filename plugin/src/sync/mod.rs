@@ -184,6 +184,7 @@ fn run_binding(
         matches: &matches,
         waiting,
         excluded: &excluded,
+        visible_before: env.now - env.rules.visibility_ms,
     };
     let mut the_plan = plan::plan(&input);
     let held = hold_mass_removal(env, binding, &members, &mut the_plan)?;

@@ -113,6 +113,9 @@ pub struct Link {
     pub etag: String,
     /// The field values both sides last agreed on.
     pub base: Fields,
+    /// When we last wrote the Google contact: until Google shows that write in listings, its
+    /// absence from a listing proves nothing.
+    pub written_at: i64,
 }
 
 /// Figures of one run, shown to the user.

@@ -59,6 +59,8 @@ pub struct Input<'a> {
     pub waiting: &'a BTreeSet<u64>,
     /// Contacts Google deleted or took out of the group: they stay out of this binding.
     pub excluded: &'a BTreeSet<u64>,
+    /// Writes to Google before this instant show in its listings; later ones may not yet.
+    pub visible_before: i64,
 }
 
 /// A write to Google's copy of a linked contact.
@@ -153,6 +155,7 @@ pub fn plan(input: &Input) -> Plan {
                 resource_name: rn.clone(),
                 etag: String::new(),
                 base: Fields::default(),
+                written_at: 0,
             };
             plan_linked(input, &mut plan, &link, contact);
         } else if input.excluded.contains(&id) {
@@ -242,13 +245,26 @@ pub fn plan(input: &Input) -> Plan {
 /// Whether Google deleted a linked contact or took it out of the group.
 fn google_left(input: &Input, link: &Link) -> bool {
     if input.google.deleted.contains(&link.resource_name) {
+        log::debug!("{} ({}) was deleted in Google", link.contact_id, link.resource_name);
         return true;
     }
-    match input.google.persons.get(&link.resource_name) {
+    let left = match input.google.persons.get(&link.resource_name) {
         Some(person) => !person.is_member_of(input.group),
-        // A full listing that no longer shows the contact: deleted.
-        None => input.google.full,
+        // A full listing that no longer shows the contact: deleted, unless our last write to it
+        // is so recent that Google may not show it yet.
+        None => input.google.full && link.written_at < input.visible_before,
+    };
+    if left {
+        log::debug!(
+            "{} ({}) left the group {} in Google (full listing: {}, listed: {:?})",
+            link.contact_id,
+            link.resource_name,
+            input.group,
+            input.google.full,
+            input.google.persons.get(&link.resource_name).map(|p| &p.memberships)
+        );
     }
+    left
 }
 
 fn winner(input: &Input, contact: &Contact, person: Option<&Person>) -> Winner {

@@ -1,0 +1,141 @@
+//! Scenario 2: the first sync against an account that already holds the same N contacts (same
+//! names and emails, seeded through the fake's control API before enabling). Every contact
+//! must be matched by email, none created.
+
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::{creates, methods, people_calls, Progress, ALICE};
+use crate::bounds;
+use crate::report::{Kind, Row, Section, Target};
+use crate::sys;
+use crate::world::{email, BenchWorld, Res};
+use crate::Settings;
+
+const FILTER: &str = "Bench contacts";
+
+pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
+    let n = s.contacts;
+    let world = BenchWorld::start(s, &[ALICE])?;
+    progress.say(&format!("dedupe: seeding Google with {n} contacts"));
+    let rss_unseeded = sys::status_bytes("VmRSS").unwrap_or(0);
+    for i in 0..n {
+        let person = json!({
+            "names": [{"givenName": format!("Given{i}"), "familyName": format!("Family{i}")}],
+            "emailAddresses": [{"value": email(i), "type": "work"}],
+        });
+        world
+            .control
+            .create_contact(ALICE, &person)
+            .map_err(|e| format!("seeding contact {i}: {e}"))?;
+    }
+    let fake_share = sys::status_bytes("VmRSS")
+        .unwrap_or(0)
+        .saturating_sub(rss_unseeded);
+    let user = world.user("Ann")?;
+    progress.say(&format!("dedupe: creating {n} CRM contacts"));
+    world.add_contacts(user.id, "bench", 0, n)?;
+    let filter = world.filter(user.id, FILTER, "bench")?;
+    world.connect(user.id, ALICE)?;
+    world.settle()?;
+    world.control.reset_stats();
+
+    let rss_before = sys::status_bytes("VmRSS").unwrap_or(0);
+    let peak_reset = sys::reset_peak_rss();
+    progress.say("dedupe: enabled, waiting for the run");
+    let started = Instant::now();
+    world.enable(user.id, filter, ALICE)?;
+    world.settle()?;
+    let wall = started.elapsed().as_secs_f64();
+    let peak = sys::status_bytes("VmHWM").unwrap_or(0);
+    progress.say(&format!("dedupe: done in {wall:.1} s"));
+
+    let stats = world.control.stats();
+    let calls = people_calls(&stats);
+    let bound = bounds::dedupe_calls(n);
+    // The brief's target: listing pages + update batches + 5, setup included in the 5.
+    let target = bound - 2 + 5;
+    let (reads, writes) = bounds::dedupe_reads_writes(n);
+    let wall_bound = bounds::wall_secs(s, reads, writes);
+    let group = world.group(ALICE, FILTER)?;
+    let members = world.members(ALICE, &group)?;
+    let total = world.control.contacts(ALICE).map_err(|e| e.to_string())?.len();
+
+    let mut section = Section::new(
+        "dedupe",
+        &format!("2. First sync against an account already holding the same {n} contacts"),
+    );
+    section.bounds = vec![
+        format!(
+            "Calls bound = ceil(N/1000) `connections.list` pages + ceil(N/1000) \
+             `contactGroups.members.modify` \
+             (each matched contact must join the group; its fields already match, so nothing else needs \
+             writing) + 2 setup calls (`contactGroups.list`, `contactGroups.create`) = {bound}. Target: \
+             ≤ listing pages + update batches + 5 = {target}."
+        ),
+        format!(
+            "Wall bound: the formula of scenario 1 with {reads} reads and {writes} writes = \
+             {wall_bound:.1} s \
+             (reported, no target)."
+        ),
+    ];
+    section.rows.push(
+        Row::new(
+            "Contacts created in Google",
+            Kind::Count,
+            "",
+            creates(&stats) as f64,
+        )
+        .target(Target::Equal(0.0)),
+    );
+    section.rows.push(
+        Row::new("Google calls", Kind::Calls, "", calls as f64)
+            .bound(bound as f64)
+            .target(Target::AtMost(target as f64)),
+    );
+    section
+        .rows
+        .push(Row::new("Wall time", Kind::Time, "s", wall).bound(wall_bound));
+    section.rows.push(
+        Row::new(
+            "Contacts in the group afterwards",
+            Kind::Count,
+            "",
+            members as f64,
+        )
+        .target(Target::Equal(n as f64)),
+    );
+    section.rows.push(
+        Row::new(
+            "Contacts in the account afterwards",
+            Kind::Count,
+            "",
+            total as f64,
+        )
+        .target(Target::Equal(n as f64)),
+    );
+    let mut peak_row = Row::new("Peak RSS during the run", Kind::Memory, "MB", sys::mb(peak));
+    if !peak_reset {
+        peak_row = peak_row.not_judged("clear_refs refused; VmHWM includes the setup");
+    }
+    section.rows.push(peak_row);
+    section.rows.push(Row::new(
+        "RSS just before enabling",
+        Kind::Memory,
+        "MB",
+        sys::mb(rss_before),
+    ));
+    section.rows.push(Row::new(
+        "RSS added by seeding the fake with N",
+        Kind::Memory,
+        "MB",
+        sys::mb(fake_share),
+    ));
+    section.methods = methods(&stats);
+    let errors = world.sim.hook_errors();
+    if !errors.is_empty() {
+        section.notes.push(format!("Hook errors: {}", errors.join(" | ")));
+    }
+    Ok(section)
+}

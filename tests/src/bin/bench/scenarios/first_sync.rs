@@ -1,0 +1,146 @@
+//! Scenario 1 (first sync of N CRM contacts into an empty account) and scenario 6 (peak RSS
+//! during it, size of the mapping file after it). Leaves world A synced for scenarios 3 and 5.
+
+use std::time::Instant;
+
+use super::{methods, people_calls, Progress, ALICE};
+use crate::bounds;
+use crate::report::{Kind, Row, Section, Target};
+use crate::sys;
+use crate::world::{BenchWorld, Res};
+use crate::Settings;
+
+/// World A after its first sync.
+pub struct Synced {
+    pub world: BenchWorld,
+    pub user: abi::User,
+    pub ids: Vec<abi::ContactId>,
+}
+
+pub const FILTER: &str = "Bench contacts";
+
+pub fn run(s: &Settings, progress: &Progress) -> Res<(Synced, Section, Section)> {
+    let n = s.contacts;
+    let world = BenchWorld::start(s, &[ALICE])?;
+    let user = world.user("Ann")?;
+    progress.say(&format!("first sync: creating {n} CRM contacts"));
+    let ids = world.add_contacts(user.id, "bench", 0, n)?;
+    let filter = world.filter(user.id, FILTER, "bench")?;
+    world.connect(user.id, ALICE)?;
+    world.settle()?;
+    world.control.reset_stats();
+
+    let rss_before = sys::status_bytes("VmRSS").unwrap_or(0);
+    let peak_reset = sys::reset_peak_rss();
+    progress.say("first sync: enabled, waiting for the run");
+    let started = Instant::now();
+    world.enable(user.id, filter, ALICE)?;
+    world.settle()?;
+    let wall = started.elapsed().as_secs_f64();
+    let peak = sys::status_bytes("VmHWM").unwrap_or(0);
+    progress.say(&format!("first sync: done in {wall:.1} s"));
+
+    let stats = world.control.stats();
+    let calls = people_calls(&stats);
+    let group = world.group(ALICE, FILTER)?;
+    let members = world.members(ALICE, &group)?;
+    let bound = bounds::first_sync_calls(n);
+    let (reads, writes) = bounds::first_sync_reads_writes(n);
+    let wall_bound = bounds::wall_secs(s, reads, writes);
+
+    let mut first = Section::new(
+        "first_sync",
+        &format!("1. First sync of {n} CRM contacts into an empty account"),
+    );
+    first.bounds = vec![
+        format!(
+            "Calls bound = ceil(N/200) batchCreateContacts + 3 setup calls (1 `connections.list` page \
+             of the empty account, 1 `contactGroups.list` to look for the group, 1 \
+             `contactGroups.create`) = {bound}."
+        ),
+        format!(
+            "Wall bound = max(calls × L, (writes − 1) × 60/W + L, (reads − 1) × 60/R + L) with the \
+             bound's own counts ({reads} reads, {writes} writes), L = {} ms, W = {}/min, R = {}/min: \
+             {wall_bound:.1} s. Sustained-rate bound: quota is counted per calendar minute and the plugin \
+             may burst a third of a minute's allowance, so a ratio slightly under 1 is possible.",
+            s.latency_ms, s.write_quota, s.read_quota
+        ),
+    ];
+    first.rows.push(
+        Row::new("Google calls", Kind::Calls, "", calls as f64)
+            .bound(bound as f64)
+            .target(Target::AtMost((bound + 5) as f64)),
+    );
+    let mut wall_row = Row::new("Wall time", Kind::Time, "s", wall)
+        .bound(wall_bound)
+        .target(Target::AtMost(1.15 * wall_bound));
+    if wall_bound < bounds::MEANINGFUL_WALL_SECS {
+        wall_row = wall_row.not_judged("bound under 5 s: no latency/quota to speak of");
+    }
+    first.rows.push(wall_row);
+    first.rows.push(
+        Row::new(
+            "Contacts in the group afterwards",
+            Kind::Count,
+            "",
+            members as f64,
+        )
+        .target(Target::Equal(n as f64)),
+    );
+    first.methods = methods(&stats);
+    first.notes.push(format!(
+        "{} OAuth calls (token refresh, userinfo) are not People calls and are not counted.",
+        stats.total.saturating_sub(calls)
+    ));
+    let errors = world.sim.hook_errors();
+    if !errors.is_empty() {
+        first
+            .notes
+            .push(format!("Hook errors during the run: {}", errors.join(" | ")));
+    }
+
+    let [db, wal] = world.mapping_files();
+    let (db_size, wal_size) = (sys::file_size(&db), sys::file_size(&wal));
+    let mut memory = Section::new(
+        "memory",
+        &format!("6. Memory and mapping file for the first sync of {n}"),
+    );
+    memory.bounds = vec![
+        "Peak RSS = VmHWM of the whole bench process while the first sync ran (the mark is reset just before \
+         enabling via /proc/self/clear_refs). The process also holds the simulated CRM and the fake Google \
+         with the same N contacts each, so the plugin's own share is smaller."
+            .into(),
+        "Mapping file = `{state_dir}/plugins/google-contacts/google-contacts.sqlite3` + `-wal`, right \
+         after the run."
+            .into(),
+    ];
+    let mut peak_row = Row::new(
+        "Peak RSS during the first sync",
+        Kind::Memory,
+        "MB",
+        sys::mb(peak),
+    )
+    .target(Target::AtMost(150.0));
+    if !peak_reset {
+        peak_row = peak_row.not_judged("clear_refs refused; VmHWM includes the setup");
+    }
+    memory.rows.push(peak_row);
+    memory.rows.push(Row::new(
+        "RSS just before enabling",
+        Kind::Memory,
+        "MB",
+        sys::mb(rss_before),
+    ));
+    memory.rows.push(Row::new(
+        "Mapping file (db + wal)",
+        Kind::Size,
+        "MB",
+        sys::mb(db_size + wal_size),
+    ));
+    memory.notes.push(format!(
+        "db {:.1} MB + wal {:.1} MB",
+        sys::mb(db_size),
+        sys::mb(wal_size)
+    ));
+    Ok((Synced { world, user, ids }, first, memory))
+}
