@@ -65,6 +65,7 @@ impl<'a> Applier<'a> {
         let mut unlinks = Vec::new();
         let mut copies = Vec::new();
         for op in plan.ops {
+            log::debug!("binding {}: {}", self.binding.id, op.summary());
             match op {
                 Op::Create {
                     contact_id,

@@ -113,6 +113,27 @@ pub enum Op {
     },
 }
 
+impl Op {
+    /// One line for the log.
+    pub fn summary(&self) -> String {
+        match self {
+            Op::Create { contact_id, .. } => format!("create {contact_id} in Google"),
+            Op::Sync { link, google, crm, add_to_group } => format!(
+                "sync {} ({}): google {:?}, crm {}, add to group {add_to_group}",
+                link.contact_id,
+                link.resource_name,
+                google.as_ref().map(|g| &g.mask),
+                crm.is_some()
+            ),
+            Op::Import { resource_name, .. } => format!("import {resource_name}"),
+            Op::RemoveFromGroup { contact_id, .. } => format!("remove {contact_id} from the group"),
+            Op::Delete { contact_id, .. } => format!("delete {contact_id} in Google"),
+            Op::DropCopy { resource_name } => format!("delete our copy {resource_name}"),
+            Op::Unlink { contact_id, exclude, .. } => format!("unlink {contact_id} (exclude: {exclude})"),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
     pub ops: Vec<Op>,
@@ -145,6 +166,10 @@ pub fn plan(input: &Input) -> Plan {
     // Contacts present in the CRM.
     for (&id, contact) in &input.crm.present {
         handled.insert(id);
+        if input.excluded.contains(&id) && !input.links.contains_key(&id) {
+            // Deleted or ungrouped in Google: it stays out, even if Google still has a copy.
+            continue;
+        }
         if let Some(link) = input.links.get(&id) {
             claimed.insert(link.resource_name.as_str());
             plan_linked(input, &mut plan, link, contact);
@@ -158,8 +183,6 @@ pub fn plan(input: &Input) -> Plan {
                 written_at: 0,
             };
             plan_linked(input, &mut plan, &link, contact);
-        } else if input.excluded.contains(&id) {
-            continue;
         } else if input.waiting.contains(&id) {
             plan.skipped
                 .push((id, "Waiting for Google to show a contact created earlier.".into()));
