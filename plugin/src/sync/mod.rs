@@ -172,6 +172,17 @@ fn run_binding(
         })
         .collect();
     observe::fetch_missing(env, google, changed)?;
+    // A full listing that omits a member is not proof of deletion: listings lag behind writes.
+    // Ask for those contacts by name (reads by name are current); only a 404 means deleted.
+    if google.full {
+        let absent: Vec<String> = members
+            .iter()
+            .filter_map(|id| links_now.get(id))
+            .filter(|l| !google.persons.contains_key(&l.resource_name) && !google.deleted.contains(&l.resource_name))
+            .map(|l| l.resource_name.clone())
+            .collect();
+        observe::fetch_missing(env, google, absent)?;
+    }
 
     let input = plan::Input {
         binding,

@@ -40,6 +40,13 @@ pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleVi
             view.persons.insert(person.resource_name.clone(), person);
         }
     }
+    log::debug!(
+        "listed {account}: full {}, {} contacts, {} deleted: {:?}",
+        view.full,
+        view.persons.len(),
+        view.deleted.len(),
+        view.persons.keys().collect::<Vec<_>>()
+    );
     remember(env, account, &view).map_err(|e| SideError::Failed(e.to_string()))?;
     Ok((view, next))
 }
