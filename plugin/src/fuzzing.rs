@@ -1057,8 +1057,9 @@ pub fn host_events(data: &[u8]) {
 }
 
 /// Any observations, links and options through the planner, which every run goes through.
-/// Besides not panicking: nothing is created in Google that the CRM side did not show, and a
-/// CRM → Google binding never imports into the CRM.
+/// Besides not panicking: nothing is created in Google that the CRM side did not show, a
+/// one-way binding never writes to the side it only reads, and a CRM write goes to the linked
+/// contact.
 pub fn planner(data: &[u8]) {
     let mut b = Bytes::new(data);
     const NAMES: &[&str] = &["people/c1", "people/c2", "people/c3", "people/c4", ""];
@@ -1085,7 +1086,8 @@ pub fn planner(data: &[u8]) {
                 resource_name: b.pick(NAMES).to_string(),
                 etag: b.text(),
                 base,
-                written_at: 0,
+                written_at: b.i64(),
+                google_time: b.i64(),
             };
             (id, link)
         })
@@ -1137,16 +1139,36 @@ pub fn planner(data: &[u8]) {
     };
     let plan = plan(&input);
     let _ = plan.removals();
+    let direction = binding.options.direction;
     for op in &plan.ops {
         match op {
-            Op::Create { contact_id, .. } => assert!(
-                crm.present.contains_key(contact_id),
-                "created contact {contact_id} that the CRM did not show"
-            ),
-            Op::Import { .. } => assert!(
-                binding.options.direction != Direction::CrmToGoogle,
-                "a CRM → Google binding imported into the CRM"
-            ),
+            Op::Create { contact_id, .. } => {
+                assert!(
+                    crm.present.contains_key(contact_id),
+                    "created contact {contact_id} that the CRM did not show"
+                );
+                assert!(direction.to_google(), "a Google → CRM binding created in Google");
+            }
+            Op::Import { .. } => assert!(direction.to_crm(), "a CRM → Google binding imported into the CRM"),
+            Op::Delete { .. } => assert!(direction.to_google(), "a Google → CRM binding deleted in Google"),
+            Op::Sync {
+                link,
+                google,
+                crm: crm_write,
+                add_to_group,
+            } => {
+                assert!(
+                    direction.to_google() || (google.is_none() && !add_to_group),
+                    "a Google → CRM binding wrote to Google"
+                );
+                assert!(
+                    direction.to_crm() || crm_write.is_none(),
+                    "a CRM → Google binding wrote to the CRM"
+                );
+                if let Some(c) = crm_write {
+                    assert_eq!(c.id.0, link.contact_id, "a CRM write went to another contact");
+                }
+            }
             _ => {}
         }
     }
@@ -1228,7 +1250,7 @@ mod tests {
         }
 
         #[test]
-        fn any_observation_plans_without_panicking_or_creating_what_the_crm_did_not_show(
+        fn any_observation_plans_without_panicking_and_one_way_bindings_write_one_way(
             data in bytes()
         ) {
             planner(&data);

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 
 use abi::{ActionOutcome, ContactsPermission, PluginErrorKind, SettingsPage, UserId};
 use host_sim::crm::Visibility;
+use serde_json::json;
 use tests::{approve_consent, contact, google_config, GoogleWorld, World, PLUGIN};
 
 const ALICE: &str = "alice@example.com";
@@ -310,6 +311,20 @@ fn a_callback_with_a_forged_or_missing_state_is_refused_and_connects_nothing() {
 }
 
 #[test]
+fn a_callback_after_the_sign_in_expired_is_refused() {
+    let g = GoogleWorld::start(|_| {}, |_| {});
+    let ann = g.user("Ann", ContactsPermission::Edit);
+    let sign_in = SignIn::start(&g, ann.id);
+    let code = sign_in.consent(&g, ALICE);
+    g.sim().advance(11 * 60_000);
+    assert_refused(
+        &callback(&g, ann.id, &code, &sign_in.state),
+        "took too long and expired",
+    );
+    assert!(token_keys(&g).is_empty(), "{:?}", token_keys(&g));
+}
+
+#[test]
 fn a_callback_started_by_another_crm_user_is_refused() {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let ann = g.user("Ann", ContactsPermission::Edit);
@@ -377,6 +392,24 @@ fn swapping_codes_between_two_sign_ins_fails_the_pkce_check() {
     let ann = g.user("Ann", ContactsPermission::Edit);
     let a = SignIn::start(&g, ann.id);
     let b = SignIn::start(&g, ann.id);
+    // Each sign-in carries its own S256 challenge, never the verifier itself.
+    for s in [&a, &b] {
+        assert_eq!(
+            query(&s.auth_url, "code_challenge_method").as_deref(),
+            Some("S256")
+        );
+        let pending = g.sim().secrets().get(&pending_key(&s.state)).unwrap();
+        let verifier = serde_json::from_str::<serde_json::Value>(&pending).unwrap()["verifier"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        assert!(verifier.len() >= 43, "{verifier}");
+        assert!(!s.auth_url.contains(&verifier));
+    }
+    assert_ne!(
+        query(&a.auth_url, "code_challenge"),
+        query(&b.auth_url, "code_challenge")
+    );
     let code_a = a.consent(&g, ALICE);
     let code_b = b.consent(&g, ALICE);
     // Each code goes back with the other sign-in's state, so with the other's PKCE verifier.
@@ -567,6 +600,119 @@ fn a_contact_the_binding_user_cannot_see_never_reaches_google() {
         "{all}"
     );
     assert!(g.sim().hook_errors().is_empty(), "{:?}", g.sim().hook_errors());
+}
+
+#[test]
+fn a_contact_the_binding_user_loses_access_to_leaves_the_group() {
+    let g = GoogleWorld::start(|_| {}, |_| {});
+    let ann = g.user("Ann", ContactsPermission::Edit);
+    let bob = g.user("Bob", ContactsPermission::Edit);
+    let shared = g
+        .sim()
+        .create_contact(
+            bob.id,
+            contact("Shared", "Once", "shared@example.org", "vip"),
+            Visibility::Everyone,
+        )
+        .unwrap();
+    g.sim()
+        .create_contact(
+            ann.id,
+            contact("Own", "One", "own@example.org", "vip"),
+            Visibility::Everyone,
+        )
+        .unwrap();
+    let filter = g.filter(ann.id, "VIP", "vip");
+    g.connect(ann.id, ALICE);
+    g.enable(ann.id, filter.id, ALICE, &[]);
+    g.settle();
+    let group = g.group(ALICE, "VIP").unwrap();
+    assert_eq!(g.members(ALICE, &group).len(), 2);
+    // Bob makes it private: Ann may no longer see it, so her Google group must not keep it.
+    g.sim().set_access(shared.id, bob.id, Visibility::Owner).unwrap();
+    g.settle();
+    g.tick(6 * 60_000);
+    let members = serde_json::to_string(&g.members(ALICE, &group)).unwrap();
+    assert!(members.contains("own@example.org"), "{members}");
+    assert!(!members.contains("shared@example.org"), "{members}");
+    // And the CRM contact is untouched.
+    assert_eq!(
+        g.sim()
+            .crm()
+            .contact(shared.id)
+            .unwrap()
+            .contact
+            .name
+            .given
+            .as_str(),
+        "Shared"
+    );
+}
+
+#[test]
+fn a_view_only_user_cannot_write_to_the_crm_through_google() {
+    let g = GoogleWorld::start(|_| {}, |_| {});
+    let owner = g.user("Owner", ContactsPermission::Edit);
+    let viewer = g.user("Viewer", ContactsPermission::View);
+    let c = g
+        .sim()
+        .create_contact(
+            owner.id,
+            contact("Kept", "AsIs", "kept@example.org", "vip"),
+            Visibility::Everyone,
+        )
+        .unwrap();
+    let filter = g.filter(viewer.id, "Seen", "vip");
+    g.connect(viewer.id, ALICE);
+    let enabled = g.enable(viewer.id, filter.id, ALICE, &[("direction", "two_way")]);
+    assert!(
+        enabled.message.contains("from the CRM to Google only"),
+        "{}",
+        enabled.message
+    );
+    g.settle();
+    let group = g.group(ALICE, "Seen").unwrap();
+    let person = g
+        .members(ALICE, &group)
+        .pop()
+        .expect("the contact reached Google");
+    let rn = person["resourceName"].as_str().unwrap().to_string();
+    // Someone edits it in Google and adds a new contact to the group.
+    g.control
+        .edit_contact(
+            ALICE,
+            &rn,
+            &json!({"names": [{"givenName": "Changed", "familyName": "InGoogle"}]}),
+        )
+        .unwrap();
+    let added = g
+        .control
+        .create_contact(ALICE, &json!({"names": [{"givenName": "New"}]}))
+        .unwrap();
+    let added_rn = added["resourceName"].as_str().unwrap().to_string();
+    g.control
+        .modify_group_members(ALICE, &group, &[added_rn.as_str()], &[])
+        .unwrap();
+    // Asking for two-way again does not lift the restriction either.
+    let update = g.action(
+        viewer.id,
+        SettingsPage::Filter(filter.id),
+        "update_options",
+        &[("direction", "google_to_crm")],
+    );
+    assert!(update.message.contains("Options saved"), "{}", update.message);
+    g.settle();
+    g.tick(6 * 60_000);
+    assert_eq!(
+        g.sim().crm().contact(c.id).unwrap().contact.name.given.as_str(),
+        "Kept"
+    );
+    assert_eq!(
+        g.sim().plugin_writes(),
+        0,
+        "the plugin wrote to the CRM for a view-only user"
+    );
+    assert_eq!(g.sim().crm().contact_count(), 1);
 }
 
 #[test]

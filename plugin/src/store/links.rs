@@ -12,16 +12,16 @@ use crate::sync::model::Link;
 
 pub fn all(conn: &Connection, account: &str) -> Result<BTreeMap<u64, Link>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT contact_id, resource_name, etag, base, written_at FROM links WHERE account = ?1 ORDER BY contact_id",
+        "SELECT contact_id, resource_name, etag, base, written_at, google_time FROM links WHERE account = ?1 ORDER BY contact_id",
     )?;
     let rows = stmt.query_map([account], |r| {
-        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, i64>(4)?))
+        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?))
     })?;
     let mut links = BTreeMap::new();
     for row in rows {
-        let (contact_id, resource_name, etag, base, written_at) = row?;
+        let (contact_id, resource_name, etag, base, written_at, google_time) = row?;
         let base = from_json(&base)?;
-        links.insert(contact_id, Link { contact_id, resource_name, etag, base, written_at });
+        links.insert(contact_id, Link { contact_id, resource_name, etag, base, written_at, google_time });
     }
     Ok(links)
 }
@@ -33,8 +33,10 @@ pub fn put(conn: &Connection, account: &str, link: &Link) -> Result<(), StoreErr
         params![account, link.resource_name, link.contact_id as i64],
     )?;
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO links (account, contact_id, resource_name, etag, base, written_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-         ON CONFLICT (account, contact_id) DO UPDATE SET resource_name = ?3, etag = ?4, base = ?5, written_at = ?6",
+        "INSERT INTO links (account, contact_id, resource_name, etag, base, written_at, google_time)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT (account, contact_id) DO UPDATE SET resource_name = ?3, etag = ?4, base = ?5,
+             written_at = ?6, google_time = ?7",
     )?;
     stmt.execute(params![
         account,
@@ -42,7 +44,8 @@ pub fn put(conn: &Connection, account: &str, link: &Link) -> Result<(), StoreErr
         link.resource_name,
         link.etag,
         to_json(&link.base),
-        link.written_at
+        link.written_at,
+        link.google_time
     ])?;
     conn.execute(
         "DELETE FROM intents WHERE account = ?1 AND contact_id = ?2",

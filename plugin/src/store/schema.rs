@@ -94,7 +94,8 @@ const MIGRATIONS: &[&str] = &[
         at INTEGER NOT NULL,
         PRIMARY KEY (binding_id, contact_id)
     );
-    ALTER TABLE links ADD COLUMN written_at INTEGER NOT NULL DEFAULT 0;",
+    ALTER TABLE links ADD COLUMN written_at INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE links ADD COLUMN google_time INTEGER NOT NULL DEFAULT 0;",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

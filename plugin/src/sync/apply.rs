@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::model::{Binding, Counts, Link, MY_CONTACTS};
 use super::observe::remote_of;
-use super::plan::{mark, GoogleWrite, Op, Plan};
+use super::plan::{mark, update_time_ms, GoogleWrite, Op, Plan};
 use super::sides::SideError;
 use super::Env;
 use crate::google::person::Person;
@@ -210,6 +210,7 @@ impl<'a> Applier<'a> {
                                     etag: created.etag.clone(),
                                     base: base.clone(),
                                     written_at: self.env.now,
+                                    google_time: update_time_ms(&created).unwrap_or(0),
                                 };
                                 links::put(tx, &account, &link)?;
                                 links::add_member(tx, self.binding.id, *contact_id)?;
@@ -274,6 +275,7 @@ impl<'a> Applier<'a> {
             let mut link = link;
             if let Some(Ok(person)) = written.get(&link.resource_name) {
                 link.etag = person.etag.clone();
+                link.google_time = update_time_ms(person).unwrap_or(0).max(link.google_time);
                 self.counts.updated_in_google += 1;
             }
             if google.is_some() || add {
@@ -344,6 +346,7 @@ impl<'a> Applier<'a> {
                 etag: etag.clone(),
                 base,
                 written_at: self.env.now,
+                google_time: 0,
             };
             self.env
                 .store

@@ -116,6 +116,9 @@ pub struct Link {
     /// When we last wrote the Google contact: until Google shows that write in listings, its
     /// absence from a listing proves nothing.
     pub written_at: i64,
+    /// Google's update time of the newest version of the contact we know (ms): a listing that
+    /// shows an older version is stale and is not taken as a change.
+    pub google_time: i64,
 }
 
 /// Figures of one run, shown to the user.

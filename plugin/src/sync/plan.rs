@@ -181,6 +181,7 @@ pub fn plan(input: &Input) -> Plan {
                 etag: String::new(),
                 base: Fields::default(),
                 written_at: 0,
+                google_time: 0,
             };
             plan_linked(input, &mut plan, &link, contact);
         } else if input.waiting.contains(&id) {
@@ -271,11 +272,13 @@ fn google_left(input: &Input, link: &Link) -> bool {
         log::debug!("{} ({}) was deleted in Google", link.contact_id, link.resource_name);
         return true;
     }
+    // Listings lag behind writes: right after we wrote a contact, a listing may show an older
+    // state of it (or none), which proves nothing.
+    let settled = link.written_at < input.visible_before;
     let left = match input.google.persons.get(&link.resource_name) {
-        Some(person) => !person.is_member_of(input.group),
-        // A full listing that no longer shows the contact: deleted, unless our last write to it
-        // is so recent that Google may not show it yet.
-        None => input.google.full && link.written_at < input.visible_before,
+        Some(person) => fresh(person, link) && settled && !person.is_member_of(input.group),
+        // A full listing that no longer shows the contact: deleted.
+        None => input.google.full && settled,
     };
     if left {
         log::debug!(
@@ -288,6 +291,12 @@ fn google_left(input: &Input, link: &Link) -> bool {
         );
     }
     left
+}
+
+/// Whether a listed version of a linked contact is at least as new as the newest we know; an
+/// older one is a stale listing, not a change made in Google.
+fn fresh(person: &Person, link: &Link) -> bool {
+    update_time_ms(person).unwrap_or(0) >= link.google_time
 }
 
 fn winner(input: &Input, contact: &Contact, person: Option<&Person>) -> Winner {
@@ -318,7 +327,7 @@ pub fn update_time_ms(person: &Person) -> Option<i64> {
 fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
     let options = &input.binding.options;
     let mapping = &options.mapping;
-    let person = input.google.persons.get(&link.resource_name);
+    let person = input.google.persons.get(&link.resource_name).filter(|p| fresh(p, link));
     if person.is_some_and(|p| p.is_deleted()) || input.google.deleted.contains(&link.resource_name) {
         // Deleted in Google while present in the CRM: the link goes, the CRM contact stays.
         plan.ops.push(Op::Unlink {
@@ -329,7 +338,8 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
         return;
     }
     let in_group = person.map(|p| p.is_member_of(input.group));
-    if in_group == Some(false) && input.members.contains(&link.contact_id) {
+    let settled = link.written_at < input.visible_before;
+    if in_group == Some(false) && settled && input.members.contains(&link.contact_id) {
         // Taken out of the group in Google: unlinked from this binding, CRM untouched.
         plan.ops.push(Op::Unlink {
             contact_id: link.contact_id,
@@ -374,11 +384,8 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
         .unwrap_or_else(|| link.etag.clone());
     let add_to_group =
         options.direction.to_google() && in_group != Some(true) && !input.members.contains(&link.contact_id);
-    let new_link = Link {
-        etag,
-        base: merged,
-        ..link.clone()
-    };
+    let google_time = person.and_then(update_time_ms).unwrap_or(0).max(link.google_time);
+    let new_link = Link { etag, base: merged, google_time, ..link.clone() };
     if google_write.is_some() || crm_write.is_some() || add_to_group || new_link != *link {
         plan.ops.push(Op::Sync {
             link: new_link,
