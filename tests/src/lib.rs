@@ -108,6 +108,9 @@ impl GoogleWorld {
         let base = google.base_url();
         let world = World::start(|c| {
             c.plugin_config.extend(google_config(&base));
+            // The fake shows writes at once unless a test sets a delay; a minute of margin keeps
+            // the plugin's "wait for Google to show a create" rule short in test time.
+            c.plugin_config.insert("sync.visibility_ms".into(), "60000".into());
             sim(c);
         });
         let control = google.control();

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::sides::{HostCrm, PeopleSide};
 use super::{store_error, Integration};
 use crate::google::GoogleError;
-use crate::store::{accounts, bindings};
+use crate::store::{accounts, bindings, outbox};
 use crate::sync::sides::SideError;
-use crate::sync::{self, Env, SyncError};
+use crate::sync::{self, Env, Listing, SyncError};
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -64,6 +64,7 @@ impl Integration {
         })?;
         match work {
             Work::Outbox => {
+                self.let_burst_settle();
                 // Changes recorded from now on need a new job; this one reads what is there.
                 self.outbox_job_queued.store(false, Ordering::SeqCst);
                 let enabled = bindings::enabled(&self.store.conn()).map_err(store_error)?;
@@ -71,7 +72,7 @@ impl Integration {
                 accounts.sort();
                 accounts.dedup();
                 for account in accounts {
-                    self.run_account(&account)?;
+                    self.run_account(&account, Listing::IfNeeded)?;
                 }
                 Ok(())
             }
@@ -80,37 +81,61 @@ impl Integration {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .remove(&email);
-                self.run_account(&email)
+                self.run_account(&email, Listing::Always)
             }
         }
     }
 
     /// Runs `email`'s bindings; if a run is under way, asks it to go once more instead, so one
     /// account never has two runs at once (Google wants one user's writes in sequence).
-    pub(crate) fn run_account(&self, email: &str) -> Result<(), PluginError> {
+    pub(crate) fn run_account(&self, email: &str, listing: Listing) -> Result<(), PluginError> {
         {
             let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(again) = running.get_mut(email) {
-                *again = true;
+                *again = Some(stronger(*again, listing));
                 return Ok(());
             }
-            running.insert(email.to_string(), false);
+            running.insert(email.to_string(), None);
         }
-        let mut result;
+        let mut listing = listing;
         loop {
-            result = self.run_once(email);
+            let result = self.run_once(email, listing);
             let mut running = self.running.lock().unwrap_or_else(|p| p.into_inner());
-            if running.get(email) == Some(&true) {
-                running.insert(email.to_string(), false);
-                continue;
+            match running.get(email).copied().flatten() {
+                Some(next) => {
+                    running.insert(email.to_string(), None);
+                    listing = next;
+                }
+                None => {
+                    running.remove(email);
+                    return result;
+                }
             }
-            running.remove(email);
-            break;
         }
-        result
     }
 
-    fn run_once(&self, email: &str) -> Result<(), PluginError> {
+    /// Whether a run of `email` is under way.
+    pub(crate) fn is_running(&self, email: &str) -> bool {
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).contains_key(email)
+    }
+
+    /// Waits until the CRM stops sending changes for a moment (at most a few seconds), so a bulk
+    /// edit in the CRM becomes one plan: fewer Google calls, and the mass-removal check sees the
+    /// whole burst.
+    fn let_burst_settle(&self) {
+        let quiet = std::time::Duration::from_millis(self.rules.debounce_ms);
+        let mut last = outbox::last_id(&self.store.hook_conn()).unwrap_or(0);
+        for _ in 0..10 {
+            std::thread::sleep(quiet);
+            let now = outbox::last_id(&self.store.hook_conn()).unwrap_or(0);
+            if now == last {
+                return;
+            }
+            last = now;
+        }
+    }
+
+    fn run_once(&self, email: &str, listing: Listing) -> Result<(), PluginError> {
         let failed = |e: String| PluginError::new(PluginErrorKind::Failed, e);
         let google = self.google()?;
         let people = match google.people(email) {
@@ -127,7 +152,7 @@ impl Integration {
             now: self.host.now().0,
             rules: &self.rules,
         };
-        match sync::run_account(&env, email) {
+        match sync::run_account(&env, email, listing) {
             Ok(results) => {
                 let total = sync::total(&results);
                 log::info!("Synced {email}: {total:?}");
@@ -148,5 +173,14 @@ impl Integration {
                 Err(failed(e.to_string()))
             }
         }
+    }
+}
+
+/// The listing that covers both requests.
+fn stronger(a: Option<Listing>, b: Listing) -> Listing {
+    if a == Some(Listing::Always) || b == Listing::Always {
+        Listing::Always
+    } else {
+        Listing::IfNeeded
     }
 }

@@ -29,8 +29,8 @@ pub struct Integration {
     pub(crate) rules: Rules,
     /// A job to read the outbox is queued and has not started yet.
     outbox_job_queued: AtomicBool,
-    /// Accounts with a run under way, and whether another run was asked for meanwhile.
-    running: Mutex<HashMap<String, bool>>,
+    /// Accounts with a run under way, and the listing of another run asked for meanwhile.
+    running: Mutex<HashMap<String, Option<crate::sync::Listing>>>,
     /// Accounts with a job queued by a tick.
     queued: Mutex<HashSet<String>>,
     /// (user, filter) pairs where the user clicked the activation link.
@@ -52,6 +52,9 @@ impl Integration {
         let mut rules = Rules::default();
         if let Some(ms) = config(&host, "sync.visibility_ms").and_then(|v| v.parse().ok()) {
             rules.visibility_ms = ms;
+        }
+        if let Some(ms) = config(&host, "sync.debounce_ms").and_then(|v| v.parse().ok()) {
+            rules.debounce_ms = ms;
         }
         if let Some(n) = config(&host, "sync.max_contacts_per_account").and_then(|v| v.parse().ok()) {
             rules.max_contacts = n;
@@ -108,7 +111,7 @@ impl Integration {
         log::debug!("on_tick: {}", now.0);
         let enabled = bindings::enabled(&self.store.conn()).map_err(store_error)?;
         // CRM changes recorded before a restart have no job any more: queue one.
-        let last = outbox::last_id(&self.store.conn()).map_err(store_error)?;
+        let last = outbox::last_id(&self.store.hook_conn()).map_err(store_error)?;
         if enabled.iter().any(|b| b.outbox_cursor < last) {
             self.queue_outbox()?;
         }
@@ -117,8 +120,9 @@ impl Integration {
             .filter(|b| b.next_run_at <= now.0)
             .map(|b| b.account)
             .collect();
-        for account in accounts {
-            self.queue_account(&account)?;
+        // A run under way covers the tick: it reads Google and sets the next time.
+        for account in accounts.iter().filter(|a| !self.is_running(a)) {
+            self.queue_account(account)?;
         }
         Ok(())
     }

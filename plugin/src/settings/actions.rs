@@ -241,7 +241,7 @@ fn enable(
         options.direction = Direction::CrmToGoogle;
         note = " You can only view contacts, so it syncs from the CRM to Google only.".into();
     }
-    let cursor = outbox::last_id(&conn).map_err(store_error)?;
+    let cursor = outbox::last_id(&integration.store.hook_conn()).map_err(store_error)?;
     let binding =
         bindings::enable(&conn, filter, ctx.user.0, &email, &options, cursor).map_err(store_error)?;
     drop(conn);

@@ -189,7 +189,7 @@ pub fn remote_by(
 ) -> Result<Vec<Remote>, StoreError> {
     let sql = format!(
         "SELECT resource_name, etag, crm_marker, email_key, phone_key, groups FROM remote
-         WHERE account = ?1 AND {} = ?2 ORDER BY resource_name",
+         WHERE account = ?1 AND {} = ?2",
         column.column()
     );
     let mut stmt = conn.prepare_cached(&sql)?;

@@ -18,6 +18,8 @@ use rusqlite::{Connection, OpenFlags};
 pub use schema::SCHEMA_VERSION;
 
 pub const FILE_NAME: &str = "google-contacts.sqlite3";
+/// The outbox's own file (see [`outbox`]).
+pub const OUTBOX_FILE_NAME: &str = "google-contacts-outbox.sqlite3";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -31,8 +33,9 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// The mapping file. One connection serves background jobs, another the host's hooks, so a
-/// hook never waits behind a long sync transaction (WAL lets them work side by side).
+/// The mapping file, and the outbox file beside it. Background jobs use the mapping file's
+/// connection; the outbox has its own file and connection, so a host-thread hook never waits
+/// behind a long sync transaction.
 pub struct Store {
     path: PathBuf,
     main: Mutex<Connection>,
@@ -45,7 +48,17 @@ impl Store {
         create_private(&path)?;
         let main = connect(&path)?;
         schema::migrate(&main)?;
-        let hook = connect(&path)?;
+        let outbox_path = dir.join(OUTBOX_FILE_NAME);
+        create_private(&outbox_path)?;
+        let hook = connect(&outbox_path)?;
+        hook.execute_batch(
+            "CREATE TABLE IF NOT EXISTS outbox (
+                id INTEGER PRIMARY KEY AUTOINCREMENT,
+                contact_id INTEGER NOT NULL,
+                kind TEXT NOT NULL,
+                at INTEGER NOT NULL
+            );",
+        )?;
         Ok(Store {
             path,
             main: Mutex::new(main),
@@ -62,7 +75,7 @@ impl Store {
         self.main.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// The connection for host-thread hooks.
+    /// The outbox's connection (host-thread hooks write there; jobs read it briefly).
     pub fn hook_conn(&self) -> MutexGuard<'_, Connection> {
         self.hook.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }

@@ -1,5 +1,8 @@
 //! CRM changes recorded by `on_contact_changed`, waiting for a job to sync them. Rows are read
 //! by every binding (each keeps a cursor) and dropped once all enabled bindings passed them.
+//!
+//! The outbox lives in a database file of its own: SQLite has one writer per file, and the
+//! host-thread hook must never wait behind a sync's transaction in the mapping file.
 
 use rusqlite::{params, Connection};
 
@@ -36,12 +39,17 @@ pub fn last_id(conn: &Connection) -> Result<i64, StoreError> {
     Ok(conn.query_row("SELECT COALESCE(MAX(id), 0) FROM outbox", [], |r| r.get(0))?)
 }
 
-/// Drops rows every enabled binding has worked through.
-pub fn trim(conn: &Connection) -> Result<(), StoreError> {
-    conn.execute(
-        "DELETE FROM outbox WHERE id <= (SELECT COALESCE(MIN(outbox_cursor), (SELECT MAX(id) FROM outbox))
-                                          FROM bindings WHERE enabled = 1)",
-        [],
-    )?;
+/// Drops rows up to `up_to`, the lowest cursor of the enabled bindings (every row when there is
+/// none).
+pub fn trim(conn: &Connection, up_to: Option<i64>) -> Result<(), StoreError> {
+    match up_to {
+        Some(cursor) => conn.execute("DELETE FROM outbox WHERE id <= ?1", [cursor])?,
+        None => conn.execute("DELETE FROM outbox", [])?,
+    };
     Ok(())
+}
+
+/// The lowest outbox cursor of the enabled bindings, read from the mapping file.
+pub fn lowest_cursor(mapping: &Connection) -> Result<Option<i64>, StoreError> {
+    Ok(mapping.query_row("SELECT MIN(outbox_cursor) FROM bindings WHERE enabled = 1", [], |r| r.get(0))?)
 }

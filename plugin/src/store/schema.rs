@@ -96,6 +96,8 @@ const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE links ADD COLUMN written_at INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE links ADD COLUMN google_time INTEGER NOT NULL DEFAULT 0;",
+    // 4: the outbox moved to its own file (see store::outbox).
+    "DROP TABLE outbox;",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

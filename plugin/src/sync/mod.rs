@@ -40,6 +40,8 @@ pub struct Rules {
     pub hold_min: usize,
     /// Google's limit of contacts per account.
     pub max_contacts: u64,
+    /// A run started by CRM changes waits until none came for this long (bursts become one plan).
+    pub debounce_ms: u64,
 }
 
 impl Default for Rules {
@@ -49,6 +51,7 @@ impl Default for Rules {
             hold_share: 0.30,
             hold_min: 20,
             max_contacts: 25_000,
+            debounce_ms: 300,
         }
     }
 }
@@ -71,8 +74,18 @@ pub enum SyncError {
     Crm(String),
 }
 
+/// Whether a run looks at Google's changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listing {
+    /// List Google's changes (ticks, "sync now", new bindings).
+    Always,
+    /// Only when something needs it (a new binding, a create to confirm): runs started by CRM
+    /// changes read the contacts they write by name instead, and leave polling to the ticks.
+    IfNeeded,
+}
+
 /// Syncs every enabled binding of `account`. Returns each binding's counts.
-pub fn run_account(env: &Env, account: &str) -> Result<Vec<(i64, Counts)>, SyncError> {
+pub fn run_account(env: &Env, account: &str, listing: Listing) -> Result<Vec<(i64, Counts)>, SyncError> {
     let (all, acct) = {
         let conn = env.store.conn();
         (
@@ -90,8 +103,14 @@ pub fn run_account(env: &Env, account: &str) -> Result<Vec<(i64, Counts)>, SyncE
         .any(|&at| at + env.rules.visibility_ms <= env.now);
     let full =
         acct.full_listing_due || acct.sync_token.is_none() || settled || all.iter().any(|b| b.needs_full);
+    let list = full || listing == Listing::Always;
     let token = if full { None } else { acct.sync_token.as_deref() };
-    let (mut google, next_token) = observe::google(env, account, token)?;
+    let (mut google, next_token) = if list {
+        let (view, next) = observe::google(env, account, token)?;
+        (view, Some(next))
+    } else {
+        (plan::GoogleView::default(), None)
+    };
     let waiting: BTreeSet<u64> = intents
         .iter()
         .filter(|(_, &at)| at + env.rules.visibility_ms > env.now)
@@ -101,7 +120,7 @@ pub fn run_account(env: &Env, account: &str) -> Result<Vec<(i64, Counts)>, SyncE
     let mut results = Vec::new();
     for binding in &all {
         let run_id = status::start_run(&env.store.conn(), binding.id, env.now)?;
-        let outcome = run_binding(env, binding, &mut google, &waiting);
+        let outcome = run_binding(env, binding, &mut google, &waiting, list);
         let (counts, error) = match &outcome {
             Ok(counts) => (*counts, None),
             Err(e) => (Counts::default(), Some(e.to_string())),
@@ -119,10 +138,11 @@ pub fn run_account(env: &Env, account: &str) -> Result<Vec<(i64, Counts)>, SyncE
         }
         results.push((binding.id, counts));
     }
-    env.store.tx(|tx| {
-        accounts::set_sync_token(tx, account, Some(&next_token))?;
-        outbox::trim(tx)
-    })?;
+    if let Some(token) = &next_token {
+        accounts::set_sync_token(&env.store.conn(), account, Some(token))?;
+    }
+    let lowest = outbox::lowest_cursor(&env.store.conn())?;
+    outbox::trim(&env.store.hook_conn(), lowest)?;
     // Intents whose contact is still unlinked after a full listing were never created.
     if google.full {
         let still = links::intents(&env.store.conn(), account)?;
@@ -140,6 +160,7 @@ fn run_binding(
     binding: &Binding,
     google: &mut plan::GoogleView,
     waiting: &BTreeSet<u64>,
+    listed: bool,
 ) -> Result<Counts, SyncError> {
     let group = ensure_group(env, binding)?;
     let (mut crm, cursor) = observe::crm(env, binding).map_err(SyncError::Crm)?;
@@ -212,7 +233,8 @@ fn run_binding(
     }
     let skipped = !the_plan.skipped.is_empty();
     applier.apply(the_plan)?;
-    let next = env.now + binding.options.interval_ms.max(1000);
+    // Only a run that looked at Google moves the next look; CRM-only runs leave it.
+    let next = if listed { env.now + binding.options.interval_ms.max(1000) } else { binding.next_run_at };
     // Held removals and skipped contacts need another full look; otherwise the outbox is done.
     let again = held || (skipped && crm.full);
     bindings::finish_run(
