@@ -111,6 +111,7 @@ impl GoogleWorld {
             // The fake shows writes at once unless a test sets a delay; a minute of margin keeps
             // the plugin's "wait for Google to show a create" rule short in test time.
             c.plugin_config.insert("sync.visibility_ms".into(), "60000".into());
+            c.plugin_config.insert("sync.debounce_ms".into(), "50".into());
             sim(c);
         });
         let control = google.control();

@@ -74,6 +74,7 @@ fn sim_config(state: &std::path::Path, base: &str, now: Millis) -> SimConfig {
     for (k, v) in [
         ("sync.visibility_ms", "2000"),
         ("google.retry_base_ms", "20"),
+        ("sync.debounce_ms", "10"),
         ("google.read_quota_per_minute", "100000"),
         ("google.write_quota_per_minute", "100000"),
     ] {

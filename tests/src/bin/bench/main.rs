@@ -169,12 +169,13 @@ fn run(s: &Settings, args: &[String]) -> Result<(), String> {
         format!("Command: `{}`", command.trim_end()),
         format!(
             "Settings: N = {} contacts, latency L = {} ms per People call, quotas R = {} reads/min and \
-             W = {} writes/min per user (fake and plugin alike), {} hook calls; {profile} build; plugin {}",
+             W = {} writes/min per user (fake and plugin alike), {} hook calls; {profile} build{}; plugin {}",
             s.contacts,
             s.latency_ms,
             s.read_quota,
             s.write_quota,
             s.hook_calls,
+            if s.quick { ", quick mode" } else { "" },
             s.plugin.display()
         ),
         "Calls are People API requests counted by the fake (a batch counts once; a request refused with 429 \
@@ -207,7 +208,6 @@ fn run(s: &Settings, args: &[String]) -> Result<(), String> {
     if s.wants("idle") {
         sections.push(scenarios::idle::run(s, &progress)?);
     }
-    estimate_plugin_memory(&mut sections);
     // The report follows the scenarios' numbers, whatever order they ran in.
     sections.sort_by_key(|x| SCENARIOS.iter().position(|id| *id == x.id));
     for section in &sections {
@@ -223,8 +223,7 @@ fn run(s: &Settings, args: &[String]) -> Result<(), String> {
     if let Some(path) = &s.write {
         let footer = vec![format!(
             "Rebuild before running: `cargo build --release -p tests --bin bench -p crm-google-plugin \
-             --lib`. \
-             `--quick` (N = 1,000, no latency, high quotas) is what `tests/tests/bench_small.rs` runs; its \
+             --lib`. `--quick` (N = 1,000, no latency, high quotas) is what `tests/tests/bench_small.rs` runs; its \
              timings are not meaningful."
         )];
         std::fs::write(path, report::document(&header, &sections, &footer))
@@ -232,33 +231,4 @@ fn run(s: &Settings, args: &[String]) -> Result<(), String> {
         println!("Wrote {}", path.display());
     }
     Ok(())
-}
-
-/// The first sync's peak RSS includes the simulated CRM (already in "RSS just before enabling")
-/// and the fake Google filling up with N contacts (measured by the dedupe scenario, which seeds
-/// it before anything else); what is left is roughly the plugin's own peak.
-fn estimate_plugin_memory(sections: &mut [report::Section]) {
-    let figure = |sections: &[report::Section], id: &str, metric: &str| {
-        sections
-            .iter()
-            .find(|x| x.id == id)?
-            .rows
-            .iter()
-            .find(|r| r.metric.starts_with(metric))
-            .map(|r| r.figure)
-    };
-    let (Some(peak), Some(before), Some(fake)) = (
-        figure(sections, "memory", "Peak RSS"),
-        figure(sections, "memory", "RSS just before"),
-        figure(sections, "dedupe", "RSS added by seeding"),
-    ) else {
-        return;
-    };
-    if let Some(memory) = sections.iter_mut().find(|x| x.id == "memory") {
-        memory.notes.push(format!(
-            "Estimated plugin share of the peak: {peak:.1} − {before:.1} (CRM and libraries before enabling) − \
-             {fake:.1} (fake Google holding N contacts, measured in scenario 2) ≈ {:.1} MB.",
-            peak - before - fake
-        ));
-    }
 }

@@ -178,7 +178,7 @@ impl Section {
             let bound = r.bound.map_or("-".to_string(), |b| r.num(b));
             let ratio = r.ratio().map_or("-".to_string(), |x| format!("{x:.2}"));
             println!(
-                "  {:<44} {:>10} {:<3} bound {:>10}  ratio {:>6}  target {:<14} {}",
+                "  {:<58} {:>10} {:<3} bound {:>10}  ratio {:>6}  target {:<14} {}",
                 r.metric,
                 r.num(r.figure),
                 r.unit,

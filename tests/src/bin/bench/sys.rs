@@ -37,6 +37,16 @@ pub fn reset_peak_rss() -> bool {
     std::fs::write("/proc/self/clear_refs", "5").is_ok()
 }
 
+/// Hands freed heap memory back to the OS, so an RSS reading taken next is not inflated by an
+/// earlier scenario's garbage (and a later one's growth is not hidden by reusing it).
+pub fn trim_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only releases free memory; it is safe to call at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 /// Size of a file, 0 when it does not exist (a `-wal` file may be checkpointed away).
 pub fn file_size(path: &Path) -> u64 {
     std::fs::metadata(path).map(|m| m.len()).unwrap_or(0)

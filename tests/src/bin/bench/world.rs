@@ -297,6 +297,40 @@ impl BenchWorld {
     }
 }
 
+/// Creates Google contacts `0..n` with the names and emails the CRM contacts of the same index
+/// have, as a person would in Google's web UI (no quota, no latency).
+pub fn seed_google(control: &FakeGoogleControl, account: &str, n: usize) -> Res<()> {
+    for i in 0..n {
+        let person = serde_json::json!({
+            "names": [{"givenName": format!("Given{i}"), "familyName": format!("Family{i}")}],
+            "emailAddresses": [{"value": email(i), "type": "work"}],
+        });
+        control
+            .create_contact(account, &person)
+            .map_err(|e| format!("seeding contact {i}: {e}"))?;
+    }
+    Ok(())
+}
+
+/// The RSS a fake Google needs to hold `n` contacts, measured on a fresh fake alone, so that the
+/// first sync's peak can be split into the fake's part and the rest.
+pub fn fake_google_share(n: usize) -> Res<u64> {
+    crate::sys::trim_heap();
+    let before = crate::sys::status_bytes("VmRSS").unwrap_or(0);
+    let account = "share@example.com";
+    let cfg = FakeGoogleConfig {
+        accounts: vec![account.to_string()],
+        max_contacts_per_account: n.max(25_000),
+        ..FakeGoogleConfig::default()
+    };
+    let google = FakeGoogle::start("127.0.0.1:0", cfg).map_err(|e| format!("fake Google: {e}"))?;
+    seed_google(&google.control(), account, n)?;
+    let after = crate::sys::status_bytes("VmRSS").unwrap_or(0);
+    drop(google);
+    crate::sys::trim_heap();
+    Ok(after.saturating_sub(before))
+}
+
 /// The email of benchmark contact `i` (the dedupe scenario seeds Google with the same ones).
 pub fn email(i: usize) -> String {
     format!("person{i}@example.org")

@@ -54,8 +54,7 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     section.bounds = vec![
         format!("Calls bound = one `connections.list` (sync-token delta) per account = {bound}."),
         "CPU = user + system time of the whole process (getrusage) from delivering the tick until its \
-         runs are \
-         done; it includes the in-process fake Google serving the listings."
+         runs are done; it includes the in-process fake Google serving the listings."
             .into(),
     ];
     section.rows.push(

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde_json::{json, Value};
 
 use super::first_sync::Synced;
-use super::{methods, people_calls, Progress, ALICE};
+use super::{methods, people_calls, report_retries, retries, Progress, ALICE};
 use crate::bounds;
 use crate::report::{Kind, Row, Section, Target};
 use crate::world::{email, Res};
@@ -34,6 +34,7 @@ pub fn run(a: &Synced, progress: &Progress) -> Res<Section> {
     world.control.reset_stats();
     progress.say(&format!("incremental: {k} Google edits, {k} CRM edits, one tick"));
 
+    let retried_before = retries(world);
     // Google edits first: the CRM edits start a run at once (the plugin pushes CRM changes
     // without waiting for a tick), and that run's listing then sees these too.
     for i in k..2 * k {
@@ -113,6 +114,7 @@ pub fn run(a: &Synced, progress: &Progress) -> Res<Section> {
         .bound((bound - 1) as f64)
         .target(Target::Equal((bound - 1) as f64)),
     );
+    report_retries(&mut section, &retried_before, &retries(world));
     section.rows.push(
         Row::new(
             "Google edits that reached the CRM",
@@ -148,8 +150,7 @@ pub fn run(a: &Synced, progress: &Progress) -> Res<Section> {
     if listings > 1 {
         section.notes.push(format!(
             "{listings} listings: the plugin starts a run as soon as the first CRM edit lands; edits \
-             arriving \
-             while it runs ask for one more run (another delta listing), and the tick's run lists once more \
+             arriving while it runs ask for one more run (another delta listing), and the tick's run lists once more \
              even when nothing is left to do."
         ));
     }

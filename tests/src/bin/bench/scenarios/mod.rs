@@ -34,6 +34,34 @@ pub fn creates(stats: &Stats) -> u64 {
     stats.count("people.people.batchCreateContacts") + stats.count("people.people.createContact")
 }
 
+/// Google calls the plugin has retried so far (after a 429 or a 5xx), from its warnings in the
+/// host's log. Compare two readings: the log keeps its last 50,000 lines only, which is plenty
+/// for the warnings of one run.
+pub fn retries(world: &crate::world::BenchWorld) -> Vec<String> {
+    world
+        .sim
+        .logbook()
+        .lines()
+        .into_iter()
+        .filter(|l| l.message.contains("retrying in"))
+        .map(|l| l.message)
+        .collect()
+}
+
+/// Adds a row and a note for the retries between two readings of [`retries`].
+pub fn report_retries(section: &mut crate::report::Section, before: &[String], after: &[String]) {
+    let new = &after[before.len().min(after.len())..];
+    section.rows.push(crate::report::Row::new(
+        "Calls retried after an error (429/5xx)",
+        crate::report::Kind::Calls,
+        "",
+        new.len() as f64,
+    ));
+    if let Some(first) = new.first() {
+        section.notes.push(format!("First retry: {first}"));
+    }
+}
+
 /// Progress on stderr, so a run of several minutes shows where it is.
 pub struct Progress(Instant);
 
