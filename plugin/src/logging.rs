@@ -16,7 +16,9 @@ static LOGGER: OnceLock<HostLogger> = OnceLock::new();
 
 /// Routes this library's log lines to `host`.
 pub fn install(host: Host) {
-    let logger = LOGGER.get_or_init(|| HostLogger { host: RwLock::new(None) });
+    let logger = LOGGER.get_or_init(|| HostLogger {
+        host: RwLock::new(None),
+    });
     *logger.host.write().unwrap_or_else(|p| p.into_inner()) = Some(host);
     if log::set_logger(logger).is_ok() {
         log::set_max_level(log::LevelFilter::Debug);

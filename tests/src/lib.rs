@@ -110,7 +110,8 @@ impl GoogleWorld {
             c.plugin_config.extend(google_config(&base));
             // The fake shows writes at once unless a test sets a delay; a minute of margin keeps
             // the plugin's "wait for Google to show a create" rule short in test time.
-            c.plugin_config.insert("sync.visibility_ms".into(), "60000".into());
+            c.plugin_config
+                .insert("sync.visibility_ms".into(), "60000".into());
             c.plugin_config.insert("sync.debounce_ms".into(), "50".into());
             sim(c);
         });
@@ -261,19 +262,43 @@ impl GoogleWorld {
 /// Plays the user on the fake Google's consent page: opens the authorization URL, picks
 /// `email`, keeps every scope ticked and allows. Returns the redirect back to the CRM (with
 /// `code` and `state`).
-pub fn approve_consent(http: &reqwest::blocking::Client, google_base: &str, auth_url: &str, email: &str) -> String {
-    let page = http.get(auth_url).send().expect("consent page").text().expect("consent page text");
-    let request_id = attribute_after(&page, "name=\"request_id\" value=\"").expect("request id on the consent page");
-    let mut form: Vec<(String, String)> =
-        vec![("request_id".into(), request_id), ("account".into(), email.into()), ("decision".into(), "allow".into())];
+pub fn approve_consent(
+    http: &reqwest::blocking::Client,
+    google_base: &str,
+    auth_url: &str,
+    email: &str,
+) -> String {
+    let page = http
+        .get(auth_url)
+        .send()
+        .expect("consent page")
+        .text()
+        .expect("consent page text");
+    let request_id =
+        attribute_after(&page, "name=\"request_id\" value=\"").expect("request id on the consent page");
+    let mut form: Vec<(String, String)> = vec![
+        ("request_id".into(), request_id),
+        ("account".into(), email.into()),
+        ("decision".into(), "allow".into()),
+    ];
     let mut rest = page.as_str();
     while let Some(i) = rest.find("name=\"scope\" value=\"") {
         rest = &rest[i + "name=\"scope\" value=\"".len()..];
         let end = rest.find('"').unwrap_or(0);
         form.push(("scope".into(), html_unescape(&rest[..end])));
     }
-    let answer = http.post(format!("{google_base}/o/oauth2/v2/auth/decide")).form(&form).send().expect("consent decision");
-    answer.headers().get("location").expect("redirect back").to_str().expect("ascii").to_string()
+    let answer = http
+        .post(format!("{google_base}/o/oauth2/v2/auth/decide"))
+        .form(&form)
+        .send()
+        .expect("consent decision");
+    answer
+        .headers()
+        .get("location")
+        .expect("redirect back")
+        .to_str()
+        .expect("ascii")
+        .to_string()
 }
 
 fn attribute_after(page: &str, marker: &str) -> Option<String> {

@@ -21,9 +21,16 @@ const CONTACTS: usize = 2000;
 
 fn host_sim_binary() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable");
-    let dir = exe.parent().and_then(Path::parent).expect("target profile directory");
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target profile directory");
     let bin = dir.join("host-sim");
-    assert!(bin.is_file(), "{} is missing: run the tests with `cargo test --workspace`", bin.display());
+    assert!(
+        bin.is_file(),
+        "{} is missing: run the tests with `cargo test --workspace`",
+        bin.display()
+    );
     bin
 }
 
@@ -57,10 +64,18 @@ impl Crash {
         let plugin_dir = plugin_dir_with(&[(&plugin_library(), &host_sim::loader::library_file_name())]);
         let state_dir = tempfile::tempdir().expect("state dir");
         let crm = Crm::open(state_dir.path()).expect("CRM journal");
-        let user = crm.add_user("Ann", &[FEATURE_GOOGLE_CONTACTS], ContactsPermission::Edit, &[]).expect("user");
+        let user = crm
+            .add_user("Ann", &[FEATURE_GOOGLE_CONTACTS], ContactsPermission::Edit, &[])
+            .expect("user");
         for i in 0..CONTACTS {
-            let c = contact(&format!("Given{i}"), &format!("Family{i}"), &format!("p{i}@example.org"), "vip");
-            crm.create_contact(user.id, c, Visibility::Everyone, None).expect("contact");
+            let c = contact(
+                &format!("Given{i}"),
+                &format!("Family{i}"),
+                &format!("p{i}@example.org"),
+                "vip",
+            );
+            crm.create_contact(user.id, c, Visibility::Everyone, None)
+                .expect("contact");
         }
         let filter = crm
             .save_filter(SavedFilter {
@@ -111,7 +126,10 @@ impl Crash {
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let url = loop {
-            let line = lines.next().expect("host-sim printed its URL").expect("utf-8 line");
+            let line = lines
+                .next()
+                .expect("host-sim printed its URL")
+                .expect("utf-8 line");
             if let Some(rest) = line.strip_prefix("CRM:") {
                 break rest.trim().trim_end_matches('/').to_string();
             }
@@ -131,21 +149,40 @@ impl Crash {
 
     fn action(&self, name: &str, fields: Value) -> Value {
         let url = format!("{}/users/{}/plugins/{PLUGIN}/actions", self.api, self.user);
-        let answer = self.http.post(url).json(&json!({"name": name, "fields": fields})).send().expect("action");
+        let answer = self
+            .http
+            .post(url)
+            .json(&json!({"name": name, "fields": fields}))
+            .send()
+            .expect("action");
         answer.json().expect("action answer")
     }
 
     fn connect_and_enable(&self) {
         let started = self.action("connect", json!({}));
-        let auth = started["redirect_to"].as_str().expect("redirect to Google").to_string();
+        let auth = started["redirect_to"]
+            .as_str()
+            .expect("redirect to Google")
+            .to_string();
         let back = approve_consent(&self.http, &self.google.base_url(), &auth, ALICE);
         let back = url::Url::parse(&back).expect("callback");
-        let fields: serde_json::Map<String, Value> =
-            back.query_pairs().map(|(k, v)| (k.into_owned(), Value::String(v.into_owned()))).collect();
+        let fields: serde_json::Map<String, Value> = back
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+            .collect();
         let connected = self.action("oauth_callback", Value::Object(fields));
-        assert!(connected["message"].as_str().unwrap_or("").contains("Connected"), "{connected}");
-        let enabled = self.action("enable", json!({"account": ALICE, "filter": self.filter.to_string()}));
-        assert!(enabled["message"].as_str().unwrap_or("").contains("Sync enabled"), "{enabled}");
+        assert!(
+            connected["message"].as_str().unwrap_or("").contains("Connected"),
+            "{connected}"
+        );
+        let enabled = self.action(
+            "enable",
+            json!({"account": ALICE, "filter": self.filter.to_string()}),
+        );
+        assert!(
+            enabled["message"].as_str().unwrap_or("").contains("Sync enabled"),
+            "{enabled}"
+        );
     }
 
     fn kill_at_random(&mut self, max_ms: u64) -> u64 {
@@ -172,7 +209,8 @@ impl Crash {
             .into_iter()
             .filter(|p| {
                 p["memberships"].as_array().is_some_and(|ms| {
-                    ms.iter().any(|m| m["contactGroupMembership"]["contactGroupResourceName"] == group.as_str())
+                    ms.iter()
+                        .any(|m| m["contactGroupMembership"]["contactGroupResourceName"] == group.as_str())
                 })
             })
             .collect()
@@ -187,7 +225,10 @@ impl Crash {
             if members == CONTACTS && done(self) {
                 return;
             }
-            assert!(Instant::now() < deadline, "did not converge: {members} of {CONTACTS} in the group");
+            assert!(
+                Instant::now() < deadline,
+                "did not converge: {members} of {CONTACTS} in the group"
+            );
             std::thread::sleep(Duration::from_millis(300));
         }
     }
@@ -195,14 +236,25 @@ impl Crash {
     /// No Google contact twice, and every CRM contact still there once.
     fn assert_no_duplicates(&self) {
         let contacts = self.google.control().contacts(ALICE).unwrap();
-        let mut emails: Vec<String> =
-            contacts.iter().filter_map(|p| p["emailAddresses"][0]["value"].as_str().map(str::to_string)).collect();
+        let mut emails: Vec<String> = contacts
+            .iter()
+            .filter_map(|p| p["emailAddresses"][0]["value"].as_str().map(str::to_string))
+            .collect();
         let total = emails.len();
         emails.sort();
         emails.dedup();
         assert_eq!(emails.len(), total, "a contact is duplicated in Google");
-        assert_eq!(total, CONTACTS, "Google holds {total} contacts for {CONTACTS} in the filter");
-        let crm: Vec<Value> = self.http.get(format!("{}/contacts", self.api)).send().unwrap().json().unwrap();
+        assert_eq!(
+            total, CONTACTS,
+            "Google holds {total} contacts for {CONTACTS} in the filter"
+        );
+        let crm: Vec<Value> = self
+            .http
+            .get(format!("{}/contacts", self.api))
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
         assert_eq!(crm.len(), CONTACTS + 0, "CRM contacts appeared or vanished");
     }
 }
@@ -214,7 +266,10 @@ impl Drop for Crash {
 }
 
 fn seed() -> u64 {
-    let seed = std::env::var("CRASH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or_else(rand::random);
+    let seed = std::env::var("CRASH_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(rand::random);
     println!("crash seed: {seed} (replay with CRASH_SEED={seed})");
     seed
 }
@@ -254,7 +309,11 @@ fn killed_during_incremental_syncs_it_loses_no_edit_on_either_side() {
             let id = i + 1; // contacts were created first, ids 2..=CONTACTS+1 after the user (1)
             let url = format!("{}/contacts/{}", crash.api, id + 1);
             let answer = crash.http.patch(url).json(&body).send().unwrap();
-            assert!(answer.status().is_success(), "{}", answer.text().unwrap_or_default());
+            assert!(
+                answer.status().is_success(),
+                "{}",
+                answer.text().unwrap_or_default()
+            );
             let p = &members[(i * 7 + 3) % members.len()];
             let rn = p["resourceName"].as_str().unwrap();
             control
@@ -266,13 +325,20 @@ fn killed_during_incremental_syncs_it_loses_no_edit_on_either_side() {
         crash.start();
     }
     println!("killed after {instants:?} ms");
-    let expected_crm: Vec<(u64, String)> =
-        (0..10).flat_map(|round| (0..5).map(move |k| ((round * 10 + k + 2) as u64, format!("crm-{round}")))).collect();
+    let expected_crm: Vec<(u64, String)> = (0..10)
+        .flat_map(|round| (0..5).map(move |k| ((round * 10 + k + 2) as u64, format!("crm-{round}"))))
+        .collect();
     let expected_google: Vec<(String, String)> = (0..10)
         .flat_map(|round| (0..5).map(move |k| (round, k)))
         .map(|(round, k)| {
             let i = round * 10 + k;
-            (members[(i * 7 + 3) % members.len()]["resourceName"].as_str().unwrap().to_string(), format!("google-{round}-{k}"))
+            (
+                members[(i * 7 + 3) % members.len()]["resourceName"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
+                format!("google-{round}-{k}"),
+            )
         })
         .collect();
     crash.converge(|c| {
@@ -280,14 +346,25 @@ fn killed_during_incremental_syncs_it_loses_no_edit_on_either_side() {
         let crm_edits_in_google = expected_crm.iter().all(|(id, title)| {
             let email = format!("p{}@example.org", id - 2);
             control.contacts(ALICE).unwrap().iter().any(|p| {
-                p["emailAddresses"][0]["value"] == email.as_str() && p["organizations"][0]["title"] == title.as_str()
+                p["emailAddresses"][0]["value"] == email.as_str()
+                    && p["organizations"][0]["title"] == title.as_str()
             })
         });
         let google_edits_in_crm = expected_google.iter().all(|(rn, note)| {
             let person = control.contact(ALICE, rn).unwrap();
-            let email = person["emailAddresses"][0]["value"].as_str().unwrap_or("").to_string();
-            let crm: Vec<Value> = c.http.get(format!("{}/contacts", c.api)).send().unwrap().json().unwrap();
-            crm.iter().any(|r| r.to_string().contains(&email) && r.to_string().contains(note.as_str()))
+            let email = person["emailAddresses"][0]["value"]
+                .as_str()
+                .unwrap_or("")
+                .to_string();
+            let crm: Vec<Value> = c
+                .http
+                .get(format!("{}/contacts", c.api))
+                .send()
+                .unwrap()
+                .json()
+                .unwrap();
+            crm.iter()
+                .any(|r| r.to_string().contains(&email) && r.to_string().contains(note.as_str()))
         });
         crm_edits_in_google && google_edits_in_crm
     });

@@ -18,7 +18,7 @@ use std::time::Duration;
 use abi::{ContactId, ContactsPermission, Criterion, FilterId, Millis, SavedFilter, SettingsPage, UserId};
 use abi_stable::std_types::RVec;
 use host_sim::crm::Visibility;
-use host_sim::fake_google::{Fault, FaultRule, FakeGoogle, FakeGoogleConfig};
+use host_sim::fake_google::{FakeGoogle, FakeGoogleConfig, Fault, FaultRule};
 use host_sim::{Sim, SimConfig};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -98,11 +98,31 @@ impl Run {
         )
         .expect("fake Google");
         let state_dir = tempfile::tempdir().expect("state dir");
-        let sim = Sim::start(sim_config(state_dir.path(), &google.base_url(), Millis(1_795_000_000_000)))
-            .expect("host-sim starts");
+        let sim = Sim::start(sim_config(
+            state_dir.path(),
+            &google.base_url(),
+            Millis(1_795_000_000_000),
+        ))
+        .expect("host-sim starts");
         let crm = sim.crm();
-        let ann = crm.add_user("Ann", &[abi::FEATURE_GOOGLE_CONTACTS], ContactsPermission::Edit, &[]).unwrap().id;
-        let bob = crm.add_user("Bob", &[abi::FEATURE_GOOGLE_CONTACTS], ContactsPermission::Edit, &[]).unwrap().id;
+        let ann = crm
+            .add_user(
+                "Ann",
+                &[abi::FEATURE_GOOGLE_CONTACTS],
+                ContactsPermission::Edit,
+                &[],
+            )
+            .unwrap()
+            .id;
+        let bob = crm
+            .add_user(
+                "Bob",
+                &[abi::FEATURE_GOOGLE_CONTACTS],
+                ContactsPermission::Edit,
+                &[],
+            )
+            .unwrap()
+            .id;
         let filter = sim
             .save_filter(SavedFilter {
                 id: FilterId(0),
@@ -116,7 +136,10 @@ impl Run {
                 }]),
             })
             .unwrap();
-        let http = reqwest::blocking::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let http = reqwest::blocking::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap();
         let mut run = Run {
             rng,
             google,
@@ -139,7 +162,11 @@ impl Run {
         }
         run.connect();
         let policy = ["latest_wins", "crm_wins", "google_wins"][run.rng.gen_range(0..3)];
-        let fields = [("account", ALICE.to_string()), ("filter", filter.id.0.to_string()), ("policy", policy.into())];
+        let fields = [
+            ("account", ALICE.to_string()),
+            ("filter", filter.id.0.to_string()),
+            ("policy", policy.into()),
+        ];
         run.action("enable", &fields);
         run.ops.push(format!("enable policy={policy} delay={delay}ms"));
         run.settle();
@@ -149,9 +176,17 @@ impl Run {
     fn action(&self, name: &str, fields: &[(&str, String)]) -> abi::ActionOutcome {
         let action = abi::SettingsAction {
             name: name.into(),
-            fields: fields.iter().map(|(n, v)| abi::Field { name: (*n).into(), value: v.as_str().into() }).collect(),
+            fields: fields
+                .iter()
+                .map(|(n, v)| abi::Field {
+                    name: (*n).into(),
+                    value: v.as_str().into(),
+                })
+                .collect(),
         };
-        self.sim.settings_action(PLUGIN, self.ann, SettingsPage::Filter(self.filter), action).expect("outcome")
+        self.sim
+            .settings_action(PLUGIN, self.ann, SettingsPage::Filter(self.filter), action)
+            .expect("outcome")
     }
 
     fn connect(&mut self) {
@@ -159,7 +194,10 @@ impl Run {
         let url = start.redirect_to.into_option().expect("redirect").into_string();
         let back = approve_consent(&self.http, &self.google.base_url(), &url, ALICE);
         let back = url::Url::parse(&back).unwrap();
-        let fields: Vec<(String, String)> = back.query_pairs().map(|(k, v)| (k.into_owned(), v.into_owned())).collect();
+        let fields: Vec<(String, String)> = back
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
         let fields: Vec<(&str, String)> = fields.iter().map(|(k, v)| (k.as_str(), v.clone())).collect();
         let outcome = self.action("oauth_callback", &fields);
         assert!(outcome.message.contains("Connected"), "{}", outcome.message);
@@ -167,7 +205,10 @@ impl Run {
     }
 
     fn settle(&self) {
-        assert!(self.sim.wait_idle(Duration::from_secs(120)), "jobs did not finish");
+        assert!(
+            self.sim.wait_idle(Duration::from_secs(120)),
+            "jobs did not finish"
+        );
     }
 
     fn label(&mut self, prefix: &str) -> String {
@@ -195,7 +236,9 @@ impl Run {
     }
 
     fn members(&self) -> Vec<Value> {
-        let Some(group) = self.group() else { return Vec::new() };
+        let Some(group) = self.group() else {
+            return Vec::new();
+        };
         self.google
             .control()
             .contacts(ALICE)
@@ -203,7 +246,8 @@ impl Run {
             .into_iter()
             .filter(|p| {
                 p["memberships"].as_array().is_some_and(|ms| {
-                    ms.iter().any(|m| m["contactGroupMembership"]["contactGroupResourceName"] == group.as_str())
+                    ms.iter()
+                        .any(|m| m["contactGroupMembership"]["contactGroupResourceName"] == group.as_str())
                 })
             })
             .collect()
@@ -223,8 +267,17 @@ impl Run {
     fn crm_create(&mut self) {
         let label = self.label("C");
         let segment = if self.rng.gen_bool(0.8) { "vip" } else { "other" };
-        let c = contact(&label, "Crm", &format!("{}@example.org", label.to_lowercase()), segment);
-        let id = self.sim.create_contact(self.ann, c, Visibility::Everyone).unwrap().id;
+        let c = contact(
+            &label,
+            "Crm",
+            &format!("{}@example.org", label.to_lowercase()),
+            segment,
+        );
+        let id = self
+            .sim
+            .create_contact(self.ann, c, Visibility::Everyone)
+            .unwrap()
+            .id;
         self.model.crm_created.insert(id.0);
         self.ops.push(format!("crm create {label} ({segment})"));
     }
@@ -234,7 +287,11 @@ impl Run {
         let label = rec.contact.name.given.to_string();
         let step = self.ops.len();
         let mut c = rec.contact.clone();
-        let field = if self.rng.gen_bool(0.5) { "position" } else { "notes" };
+        let field = if self.rng.gen_bool(0.5) {
+            "position"
+        } else {
+            "notes"
+        };
         let value = format!("crm-{field}-{step}");
         match field {
             "position" => c.position = value.as_str().into(),
@@ -261,7 +318,11 @@ impl Run {
         let mut c = rec.contact.clone();
         let to = if segment(&c) == "vip" { "other" } else { "vip" };
         c.custom_fields.retain(|f| f.key.as_str() != "segment");
-        c.custom_fields.push(abi::CustomField { key: "segment".into(), label: "Segment".into(), value: to.into() });
+        c.custom_fields.push(abi::CustomField {
+            key: "segment".into(),
+            label: "Segment".into(),
+            value: to.into(),
+        });
         if self.sim.update_contact(rec.owner, c).is_ok() {
             self.model.unstable.insert(label.clone());
             self.ops.push(format!("crm move {label} to {to}"));
@@ -271,9 +332,14 @@ impl Run {
     fn crm_access(&mut self) {
         let Some(rec) = self.pick_crm() else { return };
         let label = rec.contact.name.given.to_string();
-        let (owner, visibility) =
-            if rec.owner == self.ann { (self.bob, Visibility::Owner) } else { (self.ann, Visibility::Everyone) };
-        self.sim.set_access(rec.contact.id, owner, visibility.clone()).unwrap();
+        let (owner, visibility) = if rec.owner == self.ann {
+            (self.bob, Visibility::Owner)
+        } else {
+            (self.ann, Visibility::Everyone)
+        };
+        self.sim
+            .set_access(rec.contact.id, owner, visibility.clone())
+            .unwrap();
         self.model.unstable.insert(label.clone());
         self.ops.push(format!("crm access {label} -> {visibility:?}"));
     }
@@ -288,27 +354,38 @@ impl Run {
             person["memberships"] = json!([{"contactGroupMembership": {"contactGroupResourceName": group}}]);
         }
         self.google.control().create_contact(ALICE, &person).unwrap();
-        self.ops.push(format!("google create {label} in_group={in_group}"));
+        self.ops
+            .push(format!("google create {label} in_group={in_group}"));
     }
 
     fn google_edit(&mut self) {
-        let Some((rn, label)) = self.pick_member() else { return };
+        let Some((rn, label)) = self.pick_member() else {
+            return;
+        };
         let step = self.ops.len();
         let (field, patch, value) = if self.rng.gen_bool(0.5) {
             let v = format!("google-position-{step}");
             ("position", json!({"organizations": [{"title": v}]}), v)
         } else {
             let v = format!("google-notes-{step}");
-            ("notes", json!({"biographies": [{"value": v, "contentType": "TEXT_PLAIN"}]}), v)
+            (
+                "notes",
+                json!({"biographies": [{"value": v, "contentType": "TEXT_PLAIN"}]}),
+                v,
+            )
         };
         if self.google.control().edit_contact(ALICE, &rn, &patch).is_ok() {
-            self.model.google_edits.insert((label.clone(), field), value.clone());
+            self.model
+                .google_edits
+                .insert((label.clone(), field), value.clone());
             self.ops.push(format!("google edit {label} {field}={value}"));
         }
     }
 
     fn google_delete(&mut self) {
-        let Some((rn, label)) = self.pick_member() else { return };
+        let Some((rn, label)) = self.pick_member() else {
+            return;
+        };
         if self.google.control().delete_contact(ALICE, &rn).is_ok() {
             self.model.excluded.insert(label.clone());
             self.ops.push(format!("google delete {label}"));
@@ -316,7 +393,9 @@ impl Run {
     }
 
     fn google_ungroup(&mut self) {
-        let Some((rn, label)) = self.pick_member() else { return };
+        let Some((rn, label)) = self.pick_member() else {
+            return;
+        };
         let Some(group) = self.group() else { return };
         let control = self.google.control();
         let _ = control.modify_group_members(ALICE, "contactGroups/myContacts", &[&rn], &[]);
@@ -329,7 +408,9 @@ impl Run {
     /// Moves both clocks: the CRM's and Google's (whose propagation delay, token lifetimes and
     /// quota windows run on it), as real time would.
     fn advance(&self, ms: i64) {
-        self.google.control().advance_clock(Duration::from_millis(ms as u64));
+        self.google
+            .control()
+            .advance_clock(Duration::from_millis(ms as u64));
         self.sim.advance(ms);
     }
 
@@ -347,7 +428,9 @@ impl Run {
 
     fn fault(&mut self) {
         let fault = match self.rng.gen_range(0..5) {
-            0 => Fault::RateLimit { retry_after_secs: Some(0) },
+            0 => Fault::RateLimit {
+                retry_after_secs: Some(0),
+            },
             1 => Fault::Internal,
             2 => Fault::Unavailable,
             3 => Fault::Hang { ms: 30 },
@@ -370,7 +453,8 @@ impl Run {
     fn restart(&mut self) {
         let now = self.sim.clock().now();
         self.sim.shutdown();
-        self.sim = Sim::start(sim_config(self.state_dir.path(), &self.google.base_url(), now)).expect("restart");
+        self.sim =
+            Sim::start(sim_config(self.state_dir.path(), &self.google.base_url(), now)).expect("restart");
         self.ops.push("restart".into());
     }
 
@@ -444,7 +528,10 @@ impl Run {
         // Nothing done in Google deleted a CRM contact.
         let present: BTreeSet<u64> = crm.iter().map(|r| r.contact.id.0).collect();
         for id in &self.model.crm_created {
-            assert!(present.contains(id) || self.model.crm_deleted.contains(id), "CRM contact {id} vanished");
+            assert!(
+                present.contains(id) || self.model.crm_deleted.contains(id),
+                "CRM contact {id} vanished"
+            );
         }
         // Both sides agree on the filter's contacts.
         let expected: BTreeSet<String> = crm
@@ -457,7 +544,10 @@ impl Run {
         let in_group: BTreeSet<String> = members.iter().map(label_of).collect();
         assert_eq!(in_group, expected, "Google's group and the CRM filter differ");
         // Every edit survives unless the other side edited the same field too.
-        for rec in crm.iter().filter(|r| expected.contains(r.contact.name.given.as_str())) {
+        for rec in crm
+            .iter()
+            .filter(|r| expected.contains(r.contact.name.given.as_str()))
+        {
             let label = rec.contact.name.given.to_string();
             if self.model.unstable.contains(&label) {
                 continue;
@@ -469,15 +559,30 @@ impl Run {
                     _ => rec.contact.notes.to_string(),
                 };
                 let google_value = match field {
-                    "position" => person["organizations"][0]["title"].as_str().unwrap_or("").to_string(),
-                    _ => person["biographies"][0]["value"].as_str().unwrap_or("").to_string(),
+                    "position" => person["organizations"][0]["title"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
+                    _ => person["biographies"][0]["value"]
+                        .as_str()
+                        .unwrap_or("")
+                        .to_string(),
                 };
-                assert_eq!(crm_value, google_value, "{label} {field} differs between the CRM and Google");
+                assert_eq!(
+                    crm_value, google_value,
+                    "{label} {field} differs between the CRM and Google"
+                );
                 let key = (label.clone(), field);
                 let candidates: Vec<&String> =
-                    [self.model.crm_edits.get(&key), self.model.google_edits.get(&key)].into_iter().flatten().collect();
+                    [self.model.crm_edits.get(&key), self.model.google_edits.get(&key)]
+                        .into_iter()
+                        .flatten()
+                        .collect();
                 if !candidates.is_empty() {
-                    assert!(candidates.contains(&&crm_value), "{label} {field} = {crm_value:?}, edits were {candidates:?}");
+                    assert!(
+                        candidates.contains(&&crm_value),
+                        "{label} {field} = {crm_value:?}, edits were {candidates:?}"
+                    );
                 }
             }
         }
@@ -487,8 +592,16 @@ impl Run {
         self.settle();
         self.action("sync_now", &[]);
         self.settle();
-        assert_eq!(self.google.control().stats().writes, google_writes, "a settled sync wrote to Google");
-        assert_eq!(self.sim.plugin_writes(), crm_writes, "a settled sync wrote to the CRM");
+        assert_eq!(
+            self.google.control().stats().writes,
+            google_writes,
+            "a settled sync wrote to Google"
+        );
+        assert_eq!(
+            self.sim.plugin_writes(),
+            crm_writes,
+            "a settled sync wrote to the CRM"
+        );
     }
 }
 
@@ -497,7 +610,11 @@ fn label_of(p: &Value) -> String {
 }
 
 fn segment(c: &abi::Contact) -> String {
-    c.custom_fields.iter().find(|f| f.key.as_str() == "segment").map(|f| f.value.to_string()).unwrap_or_default()
+    c.custom_fields
+        .iter()
+        .find(|f| f.key.as_str() == "segment")
+        .map(|f| f.value.to_string())
+        .unwrap_or_default()
 }
 
 fn run_seed(seed: u64) {
@@ -530,12 +647,21 @@ fn random_interleavings_with_faults_and_restarts_keep_every_invariant() {
         run_seed(seed);
         return;
     }
-    let seeds: u64 = std::env::var("SIM_SEEDS").ok().and_then(|s| s.parse().ok()).unwrap_or(300);
-    let base: u64 = std::env::var("SIM_BASE").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let seeds: u64 = std::env::var("SIM_SEEDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(300);
+    let base: u64 = std::env::var("SIM_BASE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
     let started = std::time::Instant::now();
     for seed in base..base + seeds {
         run_seed(seed);
     }
-    println!("{seeds} simulation seeds passed in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "{seeds} simulation seeds passed in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     let _ = ContactId(0);
 }

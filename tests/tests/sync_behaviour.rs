@@ -673,7 +673,11 @@ fn a_create_applied_by_google_despite_a_dropped_answer_leaves_no_duplicate() {
     s.g.settle();
     s.sync_now();
     s.next_tick();
-    assert_eq!(s.g.google_contacts(ALICE).len(), 3, "a duplicate stayed in Google");
+    assert_eq!(
+        s.g.google_contacts(ALICE).len(),
+        3,
+        "a duplicate stayed in Google"
+    );
     assert_eq!(s.members().len(), 3);
     s.assert_settled();
 }

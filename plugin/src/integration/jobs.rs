@@ -116,7 +116,10 @@ impl Integration {
 
     /// Whether a run of `email` is under way.
     pub(crate) fn is_running(&self, email: &str) -> bool {
-        self.running.lock().unwrap_or_else(|p| p.into_inner()).contains_key(email)
+        self.running
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains_key(email)
     }
 
     /// Waits until the CRM stops sending changes for a moment (at most a few seconds), so a bulk

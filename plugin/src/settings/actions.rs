@@ -140,7 +140,8 @@ fn oauth_callback(
             google.forget(&account.email);
             // Syncs paused for a reconnect go again. (Collect first: the connection guard must
             // not be held while the loop body takes it again.)
-            let paused = bindings::of_account(&integration.store.conn(), &account.email).map_err(store_error)?;
+            let paused =
+                bindings::of_account(&integration.store.conn(), &account.email).map_err(store_error)?;
             for b in paused {
                 bindings::run_now(&integration.store.conn(), b.id).map_err(store_error)?;
                 integration.queue_account(&b.account)?;

@@ -15,13 +15,30 @@ pub fn all(conn: &Connection, account: &str) -> Result<BTreeMap<u64, Link>, Stor
         "SELECT contact_id, resource_name, etag, base, written_at, google_time FROM links WHERE account = ?1 ORDER BY contact_id",
     )?;
     let rows = stmt.query_map([account], |r| {
-        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?, r.get::<_, i64>(4)?, r.get::<_, i64>(5)?))
+        Ok((
+            r.get::<_, i64>(0)? as u64,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+            r.get::<_, i64>(4)?,
+            r.get::<_, i64>(5)?,
+        ))
     })?;
     let mut links = BTreeMap::new();
     for row in rows {
         let (contact_id, resource_name, etag, base, written_at, google_time) = row?;
         let base = from_json(&base)?;
-        links.insert(contact_id, Link { contact_id, resource_name, etag, base, written_at, google_time });
+        links.insert(
+            contact_id,
+            Link {
+                contact_id,
+                resource_name,
+                etag,
+                base,
+                written_at,
+                google_time,
+            },
+        );
     }
     Ok(links)
 }

@@ -51,5 +51,9 @@ pub fn trim(conn: &Connection, up_to: Option<i64>) -> Result<(), StoreError> {
 
 /// The lowest outbox cursor of the enabled bindings, read from the mapping file.
 pub fn lowest_cursor(mapping: &Connection) -> Result<Option<i64>, StoreError> {
-    Ok(mapping.query_row("SELECT MIN(outbox_cursor) FROM bindings WHERE enabled = 1", [], |r| r.get(0))?)
+    Ok(mapping.query_row(
+        "SELECT MIN(outbox_cursor) FROM bindings WHERE enabled = 1",
+        [],
+        |r| r.get(0),
+    )?)
 }

@@ -121,7 +121,10 @@ impl<'a> Applier<'a> {
                     Ok(())
                 })
                 .map_err(store_failed)?;
-            log::info!("Deleted {} duplicate Google contacts this plugin had created.", chunk.len());
+            log::info!(
+                "Deleted {} duplicate Google contacts this plugin had created.",
+                chunk.len()
+            );
             self.counts.deleted_in_google += chunk.len() as u64;
             self.progress(chunk.len());
         }

@@ -199,7 +199,9 @@ fn run_binding(
         let absent: Vec<String> = members
             .iter()
             .filter_map(|id| links_now.get(id))
-            .filter(|l| !google.persons.contains_key(&l.resource_name) && !google.deleted.contains(&l.resource_name))
+            .filter(|l| {
+                !google.persons.contains_key(&l.resource_name) && !google.deleted.contains(&l.resource_name)
+            })
             .map(|l| l.resource_name.clone())
             .collect();
         observe::fetch_missing(env, google, absent)?;
@@ -234,7 +236,11 @@ fn run_binding(
     let skipped = !the_plan.skipped.is_empty();
     applier.apply(the_plan)?;
     // Only a run that looked at Google moves the next look; CRM-only runs leave it.
-    let next = if listed { env.now + binding.options.interval_ms.max(1000) } else { binding.next_run_at };
+    let next = if listed {
+        env.now + binding.options.interval_ms.max(1000)
+    } else {
+        binding.next_run_at
+    };
     // Held removals and skipped contacts need another full look; otherwise the outbox is done.
     let again = held || (skipped && crm.full);
     bindings::finish_run(

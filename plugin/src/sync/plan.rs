@@ -103,7 +103,9 @@ pub enum Op {
     },
     /// Delete a second Google copy of a linked contact (it carries our CRM id, so we made it:
     /// a create that Google applied although its answer was lost and the call retried).
-    DropCopy { resource_name: String },
+    DropCopy {
+        resource_name: String,
+    },
     /// Forget a link; the CRM keeps the contact. `exclude`: Google deleted the contact or took
     /// it out of the group, so it stays out of the binding instead of coming back.
     Unlink {
@@ -118,7 +120,12 @@ impl Op {
     pub fn summary(&self) -> String {
         match self {
             Op::Create { contact_id, .. } => format!("create {contact_id} in Google"),
-            Op::Sync { link, google, crm, add_to_group } => format!(
+            Op::Sync {
+                link,
+                google,
+                crm,
+                add_to_group,
+            } => format!(
                 "sync {} ({}): google {:?}, crm {}, add to group {add_to_group}",
                 link.contact_id,
                 link.resource_name,
@@ -129,7 +136,9 @@ impl Op {
             Op::RemoveFromGroup { contact_id, .. } => format!("remove {contact_id} from the group"),
             Op::Delete { contact_id, .. } => format!("delete {contact_id} in Google"),
             Op::DropCopy { resource_name } => format!("delete our copy {resource_name}"),
-            Op::Unlink { contact_id, exclude, .. } => format!("unlink {contact_id} (exclude: {exclude})"),
+            Op::Unlink {
+                contact_id, exclude, ..
+            } => format!("unlink {contact_id} (exclude: {exclude})"),
         }
     }
 }
@@ -245,10 +254,14 @@ pub fn plan(input: &Input) -> Plan {
 
     // Copies we made of contacts that are linked to another Google contact: removed.
     for (rn, person) in &input.google.persons {
-        let Some(id) = mapping::crm_id_of(person) else { continue };
+        let Some(id) = mapping::crm_id_of(person) else {
+            continue;
+        };
         let linked_elsewhere = input.links.get(&id.0).is_some_and(|l| &l.resource_name != rn);
         if linked_elsewhere && !by_resource.contains_key(rn.as_str()) && !claimed.contains(rn.as_str()) {
-            plan.ops.push(Op::DropCopy { resource_name: rn.clone() });
+            plan.ops.push(Op::DropCopy {
+                resource_name: rn.clone(),
+            });
         }
     }
 
@@ -269,7 +282,11 @@ pub fn plan(input: &Input) -> Plan {
 /// Whether Google deleted a linked contact or took it out of the group.
 fn google_left(input: &Input, link: &Link) -> bool {
     if input.google.deleted.contains(&link.resource_name) {
-        log::debug!("{} ({}) was deleted in Google", link.contact_id, link.resource_name);
+        log::debug!(
+            "{} ({}) was deleted in Google",
+            link.contact_id,
+            link.resource_name
+        );
         return true;
     }
     // Listings lag behind writes: right after we wrote a contact, a listing may show an older
@@ -287,7 +304,11 @@ fn google_left(input: &Input, link: &Link) -> bool {
             link.resource_name,
             input.group,
             input.google.full,
-            input.google.persons.get(&link.resource_name).map(|p| &p.memberships)
+            input
+                .google
+                .persons
+                .get(&link.resource_name)
+                .map(|p| &p.memberships)
         );
     }
     left
@@ -327,7 +348,11 @@ pub fn update_time_ms(person: &Person) -> Option<i64> {
 fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
     let options = &input.binding.options;
     let mapping = &options.mapping;
-    let person = input.google.persons.get(&link.resource_name).filter(|p| fresh(p, link));
+    let person = input
+        .google
+        .persons
+        .get(&link.resource_name)
+        .filter(|p| fresh(p, link));
     if person.is_some_and(|p| p.is_deleted()) || input.google.deleted.contains(&link.resource_name) {
         // Deleted in Google while present in the CRM: the link goes, the CRM contact stays.
         plan.ops.push(Op::Unlink {
@@ -385,7 +410,12 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
     let add_to_group =
         options.direction.to_google() && in_group != Some(true) && !input.members.contains(&link.contact_id);
     let google_time = person.and_then(update_time_ms).unwrap_or(0).max(link.google_time);
-    let new_link = Link { etag, base: merged, google_time, ..link.clone() };
+    let new_link = Link {
+        etag,
+        base: merged,
+        google_time,
+        ..link.clone()
+    };
     if google_write.is_some() || crm_write.is_some() || add_to_group || new_link != *link {
         plan.ops.push(Op::Sync {
             link: new_link,
