@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
-use abi::{ContactId, ContactsPermission, Criterion, FilterId, Millis, SavedFilter, SettingsPage, UserId};
+use abi::{ContactsPermission, Criterion, FilterId, Millis, SavedFilter, SettingsPage, UserId};
 use abi_stable::std_types::RVec;
 use host_sim::crm::Visibility;
 use host_sim::fake_google::{FakeGoogle, FakeGoogleConfig, Fault, FaultRule};
@@ -663,5 +663,4 @@ fn random_interleavings_with_faults_and_restarts_keep_every_invariant() {
         "{seeds} simulation seeds passed in {:.1} s",
         started.elapsed().as_secs_f64()
     );
-    let _ = ContactId(0);
 }
