@@ -241,8 +241,9 @@ fn run_binding(
     } else {
         binding.next_run_at
     };
-    // Held removals and skipped contacts need another full look; otherwise the outbox is done.
-    let again = held || (skipped && crm.full);
+    // Held removals and skipped contacts need another full look (the cursor moves past their
+    // outbox rows); otherwise the outbox is done.
+    let again = held || skipped;
     bindings::finish_run(
         &env.store.conn(),
         binding.id,
