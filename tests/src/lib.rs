@@ -108,6 +108,9 @@ impl GoogleWorld {
         let base = google.base_url();
         let world = World::start(|c| {
             c.plugin_config.extend(google_config(&base));
+            // Start the CRM's manual clock where Google's (real-time) clock is, so "latest
+            // change wins" compares like with like.
+            c.manual_clock = Some(abi::Millis(chrono::Utc::now().timestamp_millis()));
             // The fake shows writes at once unless a test sets a delay; a minute of margin keeps
             // the plugin's "wait for Google to show a create" rule short in test time.
             c.plugin_config

@@ -681,3 +681,46 @@ fn a_create_applied_by_google_despite_a_dropped_answer_leaves_no_duplicate() {
     assert_eq!(s.members().len(), 3);
     s.assert_settled();
 }
+
+#[test]
+fn a_field_changed_on_both_sides_goes_to_the_latest_edit_under_latest_wins() {
+    let s = synced(1, &[]);
+    s.edit_google(
+        "person0@example.org",
+        json!({"organizations": [{"name": "Google Co"}]}),
+    );
+    // The CRM's edit comes an hour later (the CRM's clock moves; Google's stays at its edit).
+    s.g.sim().advance(60 * 60_000);
+    s.edit_crm(s.ids[0], |c| c.company = "CRM Co later".into());
+    s.g.settle();
+    s.next_tick();
+    assert_eq!(s.crm(s.ids[0]).company.as_str(), "CRM Co later");
+    assert_eq!(
+        s.person_of("person0@example.org")["organizations"][0]["name"],
+        "CRM Co later"
+    );
+    s.assert_settled();
+}
+
+#[test]
+fn google_suddenly_listing_an_empty_group_is_held_not_applied() {
+    let s = synced(30, &[]);
+    let group = s.group();
+    for p in s.members() {
+        let rn = p["resourceName"].as_str().unwrap().to_string();
+        s.g.control
+            .modify_group_members(ALICE, "contactGroups/myContacts", &[&rn], &[])
+            .unwrap();
+        s.g.control
+            .modify_group_members(ALICE, &group, &[], &[&rn])
+            .unwrap();
+    }
+    s.g.tick(11 * 60_000);
+    let view = s.view();
+    assert!(view.contains("confirm-removals"), "{view}");
+    assert_eq!(
+        s.g.sim().crm().all_contacts().len(),
+        30,
+        "nothing in Google deletes CRM contacts"
+    );
+}
