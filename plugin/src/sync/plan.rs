@@ -435,6 +435,12 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
     let (id, rn) = (link.contact_id, link.resource_name.clone());
     let options = &input.binding.options;
     let member = input.members.contains(&id);
+    if member && google_left(input, link) {
+        // Google deleted it or took it out of the group too: that is the user's word on
+        // Google's side, and it keeps the contact out even if it comes back into the filter.
+        plan.ops.push(Op::Unlink { contact_id: id, resource_name: rn, exclude: true });
+        return;
+    }
     match gone {
         Gone::Deleted if options.direction.to_google() => {
             if options.delete_mode == DeleteMode::Delete && !input.shared.contains(&id) {
