@@ -10,7 +10,7 @@ pub mod ffi;
 pub mod fuzzing;
 pub mod google;
 pub mod integration;
-mod logging;
+pub(crate) mod logging;
 pub mod mapping;
 pub mod settings;
 pub mod store;

@@ -46,3 +46,22 @@ impl log::Log for HostLogger {
 
     fn flush(&self) {}
 }
+
+/// User-supplied text as it may appear in a log line: at most 80 characters, with control
+/// characters escaped, so input can neither flood the log nor forge lines in it.
+pub fn shown(text: &str) -> String {
+    let mut out: String = text.chars().take(80).flat_map(char::escape_debug).collect();
+    if text.chars().nth(80).is_some() {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn user_text_in_logs_is_short_and_cannot_forge_lines() {
+        assert_eq!(super::shown("a\nfake line\u{1b}[31m"), "a\\nfake line\\u{1b}[31m");
+        assert_eq!(super::shown(&"x".repeat(1000)).chars().count(), 81);
+    }
+}

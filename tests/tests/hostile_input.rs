@@ -17,7 +17,6 @@ const TABLES: &[&str] = &[
     "bindings",
     "links",
     "members",
-    "outbox",
     "remote",
     "intents",
     "health",
@@ -450,7 +449,6 @@ fn absurd_settings_actions_answer_with_a_message_never_a_panic() {
 /// A log line is one line: text a user typed (an action name, a filter name) must not forge
 /// further log lines or fill the log with megabytes.
 #[test]
-#[ignore = "product bug: integration/mod.rs logs action and filter names raw and unbounded"]
 fn user_text_reaches_the_log_bounded_and_on_one_line() {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let ann = g.user("Ann", ContactsPermission::Edit);
@@ -475,8 +473,6 @@ fn user_text_reaches_the_log_bounded_and_on_one_line() {
 /// contacts go to a group of that name of the user's own, never into the system group (which
 /// would star or block them in Google).
 #[test]
-#[ignore = "product bug: find_contact_group (google/client.rs) falls back to system groups, so a filter \
-            named \"Starred\" stars its contacts"]
 fn a_filter_named_like_a_system_group_never_fills_the_system_group() {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let ann = g.user("Ann", ContactsPermission::Edit);
@@ -565,8 +561,6 @@ fn group_name_shown(g: &GoogleWorld, user: abi::UserId, filter: abi::FilterId) -
 /// Found while testing option values: choosing another group for an enabled sync must move its
 /// contacts there, not drop them.
 #[test]
-#[ignore = "product bug: after update_options changes the group, every contact is reported \
-            \"taken out of the group\" in Google, excluded, and the new group stays empty"]
 fn changing_the_group_of_an_enabled_sync_moves_its_contacts() {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let ann = g.user("Ann", ContactsPermission::Edit);

@@ -124,13 +124,19 @@ fn secret_values(g: &GoogleWorld) -> BTreeSet<String> {
     found
 }
 
+/// The plugin's SQLite files (the mapping file, the outbox file) with their journals.
 fn mapping_files(g: &GoogleWorld) -> Vec<PathBuf> {
     let dir = g.sim().plugin_data_dir(PLUGIN);
-    ["", "-wal", "-shm"]
-        .iter()
-        .map(|suffix| dir.join(format!("google-contacts.sqlite3{suffix}")))
-        .filter(|p| p.exists())
-        .collect()
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().contains(".sqlite3"))
+        })
+        .collect();
+    files.sort();
+    files
 }
 
 fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {

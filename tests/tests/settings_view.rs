@@ -83,6 +83,9 @@ fn activation_leads_to_connecting_then_to_the_options_form() {
     assert!(text.contains("Last sync") && text.contains("Last run"), "{text}");
 }
 
+/// An action's name, its fields, and a part of the message it must answer with.
+type Case = (&'static str, Vec<(&'static str, &'static str)>, &'static str);
+
 #[test]
 fn bad_action_input_gets_a_message_not_a_panic() {
     let g = GoogleWorld::start(|_| {}, |_| {});
@@ -90,7 +93,7 @@ fn bad_action_input_gets_a_message_not_a_panic() {
     let filter = g.filter(user.id, "VIP", "vip");
     g.connect(user.id, "alice@example.com");
     let page = SettingsPage::Filter(filter.id);
-    let cases: Vec<(&str, Vec<(&str, &str)>, &str)> = vec![
+    let cases: Vec<Case> = vec![
         (
             "enable",
             vec![("account", "alice@example.com"), ("direction", "sideways")],

@@ -122,6 +122,16 @@ struct Call<'a> {
     kind: QuotaKind,
 }
 
+impl Call<'_> {
+    /// Whether sending the call twice does no harm. A create is not: if its answer is lost
+    /// (timeout, connection dropped after sending), Google may have applied it, and a replay
+    /// would make a second contact. Such a call fails instead, and the sync finds the created
+    /// contact by the CRM id it carries.
+    fn replayable(&self) -> bool {
+        !self.what.starts_with("create")
+    }
+}
+
 enum Attempt<T> {
     Done(Result<T, GoogleError>),
     Unauthorized {
@@ -615,12 +625,10 @@ impl PeopleClient {
                     .as_deref()
                     .is_some_and(|f| f.eq_ignore_ascii_case(name))
         };
+        // Only user groups: a filter called "Starred" gets a group of its own, it does not star
+        // its contacts in Google's system group.
         let pick = |matches: &dyn Fn(&ContactGroup) -> bool| {
-            groups
-                .iter()
-                .find(|g| is_user(g) && matches(g))
-                .or_else(|| groups.iter().find(|g| matches(g)))
-                .cloned()
+            groups.iter().find(|g| is_user(g) && matches(g)).cloned()
         };
         Ok(pick(&exact).or_else(|| pick(&loose)))
     }
@@ -848,6 +856,7 @@ impl PeopleClient {
                     detail: without_url(&e),
                 }))
             }
+            Err(e) if !call.replayable() && !e.is_connect() => return Attempt::Done(Err(lost_answer(&e))),
             Err(e) => {
                 return Attempt::Retry {
                     retry_after: None,
@@ -862,6 +871,7 @@ impl PeopleClient {
         let body = match response.text() {
             Ok(body) => body,
             // The answer was cut (timeout or dropped connection mid-body).
+            Err(e) if !call.replayable() => return Attempt::Done(Err(lost_answer(&e))),
             Err(e) => {
                 return Attempt::Retry {
                     retry_after: None,
@@ -1075,4 +1085,15 @@ fn transport_detail(error: &reqwest::Error) -> String {
         "connection failed"
     };
     format!("{kind}: {}", without_url(error))
+}
+
+/// The error of a create whose answer was lost: it may have been applied.
+fn lost_answer(error: &reqwest::Error) -> GoogleError {
+    GoogleError::Unavailable {
+        attempts: 1,
+        detail: format!(
+            "{}; the answer was lost, so Google may have made the contact: it is looked for, not created again",
+            transport_detail(error)
+        ),
+    }
 }

@@ -84,7 +84,11 @@ impl Integration {
 
     pub fn on_filter_saved(&self, filter: &SavedFilter) -> Result<(), PluginError> {
         self.injected_panic("on_filter_saved");
-        log::info!("on_filter_saved: filter {} \"{}\"", filter.id.0, filter.name);
+        log::info!(
+            "on_filter_saved: filter {} \"{}\"",
+            filter.id.0,
+            crate::logging::shown(&filter.name)
+        );
         let binding = bindings::by_filter(&self.store.conn(), filter.id.0).map_err(store_error)?;
         if let Some(b) = binding.filter(|b| b.enabled) {
             // Criteria may have changed (contacts in or out) and the group follows the name.
@@ -139,7 +143,11 @@ impl Integration {
         action: &SettingsAction,
     ) -> Result<ActionOutcome, PluginError> {
         self.injected_panic("handle_settings_action");
-        log::info!("handle_settings_action {} for user {}", action.name, ctx.user.0);
+        log::info!(
+            "handle_settings_action {} for user {}",
+            crate::logging::shown(&action.name),
+            ctx.user.0
+        );
         crate::settings::act(self, ctx, action)
     }
 

@@ -278,7 +278,9 @@ fn update_options(
         let conn = integration.store.conn();
         bindings::set_options(&conn, b.id, &options).map_err(store_error)?;
         if options.group != b.options.group {
+            // Another group: nobody is in it yet, and nobody left it in Google.
             bindings::set_group(&conn, b.id, None).map_err(store_error)?;
+            crate::store::links::clear_members(&conn, b.id).map_err(store_error)?;
         }
         // New options apply to every contact: look at the whole filter again.
         bindings::request_full(&conn, b.id).map_err(store_error)?;

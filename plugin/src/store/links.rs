@@ -114,6 +114,12 @@ pub fn remove_member(conn: &Connection, binding_id: i64, contact_id: u64) -> Res
     Ok(())
 }
 
+/// Forgets every member of a binding (its group changed).
+pub fn clear_members(conn: &Connection, binding_id: i64) -> Result<(), StoreError> {
+    conn.execute("DELETE FROM members WHERE binding_id = ?1", [binding_id])?;
+    Ok(())
+}
+
 /// Whether another enabled binding of the account still has the contact in its group.
 pub fn member_elsewhere(
     conn: &Connection,

@@ -438,7 +438,11 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
     if member && google_left(input, link) {
         // Google deleted it or took it out of the group too: that is the user's word on
         // Google's side, and it keeps the contact out even if it comes back into the filter.
-        plan.ops.push(Op::Unlink { contact_id: id, resource_name: rn, exclude: true });
+        plan.ops.push(Op::Unlink {
+            contact_id: id,
+            resource_name: rn,
+            exclude: true,
+        });
         return;
     }
     match gone {
