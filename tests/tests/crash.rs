@@ -158,6 +158,18 @@ impl Crash {
         answer.json().expect("action answer")
     }
 
+    /// An action that may fail (the server may be restarting): errors are ignored.
+    fn try_action(&self, name: &str, fields: Value) -> Option<Value> {
+        let url = format!("{}/users/{}/plugins/{PLUGIN}/actions", self.api, self.user);
+        let answer = self
+            .http
+            .post(url)
+            .json(&json!({"name": name, "fields": fields}))
+            .send()
+            .ok()?;
+        answer.json().ok()
+    }
+
     fn connect_and_enable(&self) {
         let started = self.action("connect", json!({}));
         let auth = started["redirect_to"]
@@ -177,7 +189,7 @@ impl Crash {
         );
         let enabled = self.action(
             "enable",
-            json!({"account": ALICE, "filter": self.filter.to_string()}),
+            json!({"account": ALICE, "filter": self.filter.to_string(), "interval_minutes": "1"}),
         );
         assert!(
             enabled["message"].as_str().unwrap_or("").contains("Sync enabled"),
@@ -220,6 +232,7 @@ impl Crash {
     /// says the rest converged too.
     fn converge(&self, done: impl Fn(&Crash) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(180);
+        let mut last_push = Instant::now();
         loop {
             let members = self.group_members().len();
             if members == CONTACTS && done(self) {
@@ -229,6 +242,12 @@ impl Crash {
                 Instant::now() < deadline,
                 "did not converge: {members} of {CONTACTS} in the group"
             );
+            // As a user waiting for a change would: press "sync now" now and then (a kill
+            // loses the runs it had queued; ticks poll Google only every minute).
+            if last_push.elapsed() > Duration::from_secs(3) {
+                let _ = self.try_action("sync_now", json!({"filter": self.filter.to_string()}));
+                last_push = Instant::now();
+            }
             std::thread::sleep(Duration::from_millis(300));
         }
     }
