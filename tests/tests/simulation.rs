@@ -7,7 +7,7 @@
 //! - every edit survives unless a later edit on the other side of the same field competed;
 //! - one more sync writes nothing.
 //!
-//! `SIM_SEEDS=N` runs N seeds (default 300); `SIM_SEED=S` replays one. A failure prints its seed
+//! `SIM_SEEDS=N` runs N seeds (default 200); `SIM_SEED=S` replays one. A failure prints its seed
 //! and the operations it ran.
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -192,6 +192,15 @@ pub fn plan(input: &Input) -> Plan {
                 written_at: 0,
                 google_time: 0,
             };
+            if removed_by_user(input, id, rn) {
+                // We made it in the group (our creates always are); out of it, someone took it out.
+                plan.ops.push(Op::Unlink {
+                    contact_id: id,
+                    resource_name: rn.clone(),
+                    exclude: true,
+                });
+                continue;
+            }
             plan_linked(input, &mut plan, &link, contact);
         } else if input.waiting.contains(&id) {
             plan.skipped
@@ -312,6 +321,16 @@ fn google_left(input: &Input, link: &Link) -> bool {
         );
     }
     left
+}
+
+/// Whether a Google contact found by our CRM id has been taken out of the group in Google.
+fn removed_by_user(input: &Input, id: u64, rn: &str) -> bool {
+    let Some(person) = input.google.persons.get(rn) else {
+        return false;
+    };
+    input.group != super::model::MY_CONTACTS
+        && mapping::crm_id_of(person) == Some(abi::ContactId(id))
+        && !person.is_member_of(input.group)
 }
 
 /// Whether a listed version of a linked contact is at least as new as the newest we know; an
