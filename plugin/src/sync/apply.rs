@@ -271,9 +271,20 @@ impl<'a> Applier<'a> {
         let user = self.binding.crm_user;
         let mut outcomes: Vec<Link> = Vec::new();
         for (link, google, crm, add) in syncs {
-            if let Some(Err(reason)) = written.get(&link.resource_name) {
-                self.fail(link.contact_id, reason);
-                continue;
+            match written.get(&link.resource_name) {
+                Some(Err(reason)) => {
+                    self.fail(link.contact_id, reason);
+                    continue;
+                }
+                // A write was planned but Google answered nothing for it: not written.
+                None if google.is_some() => {
+                    self.fail(
+                        link.contact_id,
+                        "Google gave no answer for this contact; it is tried again.",
+                    );
+                    continue;
+                }
+                _ => {}
             }
             let mut link = link;
             if let Some(Ok(person)) = written.get(&link.resource_name) {

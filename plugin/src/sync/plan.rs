@@ -408,6 +408,8 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
     let google_write = (options.direction.to_google() && merged != google).then(|| {
         let current = person.cloned().unwrap_or_default();
         let mut out = mapping::fields_to_person(&merged, &current, mapping);
+        // `current` is empty when Google's copy was not seen in this run: address it all the same.
+        out.resource_name = link.resource_name.clone();
         out.etag = if current.etag.is_empty() {
             link.etag.clone()
         } else {
