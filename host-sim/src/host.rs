@@ -89,7 +89,7 @@ impl HostServices for SimHost {
                 .create_contact(user, contact, Visibility::Everyone, into_filter.into_option());
         if let Ok(c) = &created {
             self.shared
-                .notify_contact(Some(&self.plugin), c.id, abi::ChangeKind::Created, Some(user));
+                .notify_contact(c.id, abi::ChangeKind::Created, Some(user));
         }
         created.map_err(host_error).into()
     }
@@ -103,7 +103,7 @@ impl HostServices for SimHost {
         let updated = self.shared.crm.update_contact(user, contact);
         if let Ok(c) = &updated {
             self.shared
-                .notify_contact(Some(&self.plugin), c.id, abi::ChangeKind::Updated, Some(user));
+                .notify_contact(c.id, abi::ChangeKind::Updated, Some(user));
         }
         updated.map_err(host_error).into()
     }

@@ -8,8 +8,8 @@ use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
 use abi::{
-    ActionOutcome, ChangeKind, Contact, ContactChange, ContactId, FilterId, Job, Millis, PluginBox,
-    PluginError, SavedFilter, SettingsAction, SettingsContext, SettingsPage, SettingsView, UserId,
+    ActionOutcome, ChangeKind, Contact, ContactChange, ContactId, Job, Millis, PluginBox, PluginError,
+    SavedFilter, SettingsAction, SettingsContext, SettingsPage, SettingsView, UserId,
 };
 use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::RResult;
@@ -122,13 +122,7 @@ impl Shared {
     }
 
     /// Tells every plugin about a contact change.
-    pub(crate) fn notify_contact(
-        &self,
-        _origin: Option<&str>,
-        id: ContactId,
-        kind: ChangeKind,
-        by: Option<UserId>,
-    ) {
+    pub(crate) fn notify_contact(&self, id: ContactId, kind: ChangeKind, by: Option<UserId>) {
         let change = ContactChange {
             contact: id,
             kind,
@@ -341,7 +335,7 @@ impl Sim {
         contact.updated_at_ms = self.shared.clock.now().0;
         let created = self.shared.crm.create_contact(owner, contact, visibility, None)?;
         self.shared
-            .notify_contact(None, created.id, ChangeKind::Created, Some(owner));
+            .notify_contact(created.id, ChangeKind::Created, Some(owner));
         Ok(created)
     }
 
@@ -350,20 +344,19 @@ impl Sim {
         contact.updated_at_ms = self.shared.clock.now().0;
         let updated = self.shared.crm.update_contact(user, contact)?;
         self.shared
-            .notify_contact(None, updated.id, ChangeKind::Updated, Some(user));
+            .notify_contact(updated.id, ChangeKind::Updated, Some(user));
         Ok(updated)
     }
 
     pub fn delete_contact(&self, id: ContactId, by: Option<UserId>) -> Result<(), CrmError> {
         self.shared.crm.delete_contact(id)?;
-        self.shared.notify_contact(None, id, ChangeKind::Deleted, by);
+        self.shared.notify_contact(id, ChangeKind::Deleted, by);
         Ok(())
     }
 
     pub fn set_access(&self, id: ContactId, owner: UserId, visibility: Visibility) -> Result<(), CrmError> {
         self.shared.crm.set_access(id, owner, visibility)?;
-        self.shared
-            .notify_contact(None, id, ChangeKind::AccessChanged, None);
+        self.shared.notify_contact(id, ChangeKind::AccessChanged, None);
         Ok(())
     }
 
@@ -458,9 +451,4 @@ fn job_runner(shared: &Arc<Shared>) -> crate::workers::Runner {
             let _ = shared.check(plugin, "run_job", p.instance.run_job(job));
         }
     })
-}
-
-/// A filter's id, for callers that only have the number.
-pub fn filter_id(id: u64) -> FilterId {
-    FilterId(id)
 }

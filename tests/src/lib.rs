@@ -76,7 +76,6 @@ pub struct GoogleWorld {
     pub world: World,
     pub google: host_sim::fake_google::FakeGoogle,
     pub control: host_sim::fake_google::FakeGoogleControl,
-    http: reqwest::blocking::Client,
 }
 
 /// The plugin configuration that points it at a fake Google at `base`.
@@ -119,15 +118,10 @@ impl GoogleWorld {
             sim(c);
         });
         let control = google.control();
-        let http = reqwest::blocking::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("http client");
         GoogleWorld {
             world,
             google,
             control,
-            http,
         }
     }
 
@@ -191,7 +185,7 @@ impl GoogleWorld {
             .into_option()
             .expect("connect redirects to Google")
             .into_string();
-        let location = approve_consent(&self.http, &self.google.base_url(), &url, email);
+        let location = approve_consent(&url, email);
         let callback = url::Url::parse(&location).expect("callback URL");
         let fields: Vec<(String, String)> = callback
             .query_pairs()
@@ -262,60 +256,11 @@ impl GoogleWorld {
     }
 }
 
-/// Plays the user on the fake Google's consent page: opens the authorization URL, picks
-/// `email`, keeps every scope ticked and allows. Returns the redirect back to the CRM (with
-/// `code` and `state`).
-pub fn approve_consent(
-    http: &reqwest::blocking::Client,
-    google_base: &str,
-    auth_url: &str,
-    email: &str,
-) -> String {
-    let page = http
-        .get(auth_url)
-        .send()
-        .expect("consent page")
-        .text()
-        .expect("consent page text");
-    let request_id =
-        attribute_after(&page, "name=\"request_id\" value=\"").expect("request id on the consent page");
-    let mut form: Vec<(String, String)> = vec![
-        ("request_id".into(), request_id),
-        ("account".into(), email.into()),
-        ("decision".into(), "allow".into()),
-    ];
-    let mut rest = page.as_str();
-    while let Some(i) = rest.find("name=\"scope\" value=\"") {
-        rest = &rest[i + "name=\"scope\" value=\"".len()..];
-        let end = rest.find('"').unwrap_or(0);
-        form.push(("scope".into(), html_unescape(&rest[..end])));
-    }
-    let answer = http
-        .post(format!("{google_base}/o/oauth2/v2/auth/decide"))
-        .form(&form)
-        .send()
-        .expect("consent decision");
-    answer
-        .headers()
-        .get("location")
-        .expect("redirect back")
-        .to_str()
-        .expect("ascii")
-        .to_string()
-}
-
-fn attribute_after(page: &str, marker: &str) -> Option<String> {
-    let start = page.find(marker)? + marker.len();
-    let end = page[start..].find('"')? + start;
-    Some(html_unescape(&page[start..end]))
-}
-
-fn html_unescape(s: &str) -> String {
-    s.replace("&quot;", "\"")
-        .replace("&#39;", "'")
-        .replace("&lt;", "<")
-        .replace("&gt;", ">")
-        .replace("&amp;", "&")
+/// Plays the user on the fake Google's consent page (host-sim's own robot, shared with the
+/// demo): picks `email`, keeps every scope ticked and allows. Returns the redirect back to the
+/// CRM, with `code` and `state`.
+pub fn approve_consent(auth_url: &str, email: &str) -> String {
+    host_sim::demo::consent::approve(auth_url, email).unwrap_or_else(|e| panic!("consent failed: {e}"))
 }
 
 /// A CRM contact in segment `segment`, with a name and an email.

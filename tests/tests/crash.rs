@@ -176,7 +176,7 @@ impl Crash {
             .as_str()
             .expect("redirect to Google")
             .to_string();
-        let back = approve_consent(&self.http, &self.google.base_url(), &auth, ALICE);
+        let back = approve_consent(&auth, ALICE);
         let back = url::Url::parse(&back).expect("callback");
         let fields: serde_json::Map<String, Value> = back
             .query_pairs()

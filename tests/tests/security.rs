@@ -45,8 +45,8 @@ impl SignIn {
 
     /// The user allows access on Google's consent page; returns the authorization code Google
     /// put on the redirect back (the state on it is this sign-in's).
-    fn consent(&self, g: &GoogleWorld, email: &str) -> String {
-        let location = approve_consent(&http(), &g.google.base_url(), &self.auth_url, email);
+    fn consent(&self, email: &str) -> String {
+        let location = approve_consent(&self.auth_url, email);
         assert_eq!(query(&location, "state").as_deref(), Some(self.state.as_str()));
         query(&location, "code").expect("code on the redirect back")
     }
@@ -169,7 +169,7 @@ fn tokens_never_appear_in_logs_errors_views_or_the_mapping_file() {
     // Connect step by step, so the PKCE verifier is seen while it is pending.
     let sign_in = SignIn::start(&g, ann.id);
     secrets.extend(secret_values(&g));
-    let code = sign_in.consent(&g, ALICE);
+    let code = sign_in.consent(ALICE);
     secrets.insert(code.clone());
     outcomes.push(callback(&g, ann.id, &code, &sign_in.state));
     secrets.extend(secret_values(&g));
@@ -283,7 +283,7 @@ fn a_callback_with_a_forged_or_missing_state_is_refused_and_connects_nothing() {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let ann = g.user("Ann", ContactsPermission::Edit);
     let sign_in = SignIn::start(&g, ann.id);
-    let code = sign_in.consent(&g, ALICE);
+    let code = sign_in.consent(ALICE);
     let mut forged = sign_in.state.clone();
     let last = if forged.ends_with('A') { "B" } else { "A" };
     forged.replace_range(forged.len() - 1.., last);
@@ -321,7 +321,7 @@ fn a_callback_after_the_sign_in_expired_is_refused() {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let ann = g.user("Ann", ContactsPermission::Edit);
     let sign_in = SignIn::start(&g, ann.id);
-    let code = sign_in.consent(&g, ALICE);
+    let code = sign_in.consent(ALICE);
     g.sim().advance(11 * 60_000);
     assert_refused(
         &callback(&g, ann.id, &code, &sign_in.state),
@@ -336,7 +336,7 @@ fn a_callback_started_by_another_crm_user_is_refused() {
     let ann = g.user("Ann", ContactsPermission::Edit);
     let mallory = g.user("Mallory", ContactsPermission::Edit);
     let sign_in = SignIn::start(&g, ann.id);
-    let code = sign_in.consent(&g, ALICE);
+    let code = sign_in.consent(ALICE);
     let stolen = callback(&g, mallory.id, &code, &sign_in.state);
     assert_refused(&stolen, "started by another CRM user");
     assert!(token_keys(&g).is_empty(), "{:?}", token_keys(&g));
@@ -368,7 +368,7 @@ fn a_replayed_callback_or_authorization_code_is_refused() {
         .secrets()
         .get(&pending_key(&first.state))
         .expect("pending sign-in stored");
-    let code = first.consent(&g, ALICE);
+    let code = first.consent(ALICE);
     let ok = callback(&g, ann.id, &code, &first.state);
     assert!(ok.message.contains("Connected"), "{}", ok.message);
     let tokens = g.sim().secrets().get(&token_keys(&g)[0]).unwrap();
@@ -416,8 +416,8 @@ fn swapping_codes_between_two_sign_ins_fails_the_pkce_check() {
         query(&a.auth_url, "code_challenge"),
         query(&b.auth_url, "code_challenge")
     );
-    let code_a = a.consent(&g, ALICE);
-    let code_b = b.consent(&g, ALICE);
+    let code_a = a.consent(ALICE);
+    let code_b = b.consent(ALICE);
     // Each code goes back with the other sign-in's state, so with the other's PKCE verifier.
     assert_refused(
         &callback(&g, ann.id, &code_a, &b.state),
@@ -432,7 +432,7 @@ fn swapping_codes_between_two_sign_ins_fails_the_pkce_check() {
     // What the plugin cannot show (Google's reason) checked at the fake's token endpoint: an
     // otherwise valid exchange with another verifier is refused for the verifier.
     let c = SignIn::start(&g, ann.id);
-    let code_c = c.consent(&g, ALICE);
+    let code_c = c.consent(ALICE);
     let cfg = g.google.config();
     let redirect_uri = query(&c.auth_url, "redirect_uri").unwrap();
     let answer = http()

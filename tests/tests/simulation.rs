@@ -64,7 +64,6 @@ struct Run {
     ops: Vec<String>,
     next_label: usize,
     revoked: bool,
-    http: reqwest::blocking::Client,
 }
 
 fn sim_config(state: &std::path::Path, base: &str, now: Millis) -> SimConfig {
@@ -136,10 +135,6 @@ impl Run {
                 }]),
             })
             .unwrap();
-        let http = reqwest::blocking::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
         let mut run = Run {
             rng,
             google,
@@ -152,7 +147,6 @@ impl Run {
             ops: Vec::new(),
             next_label: 0,
             revoked: false,
-            http,
         };
         for _ in 0..run.rng.gen_range(2..8) {
             run.crm_create();
@@ -192,7 +186,7 @@ impl Run {
     fn connect(&mut self) {
         let start = self.action("connect", &[]);
         let url = start.redirect_to.into_option().expect("redirect").into_string();
-        let back = approve_consent(&self.http, &self.google.base_url(), &url, ALICE);
+        let back = approve_consent(&url, ALICE);
         let back = url::Url::parse(&back).unwrap();
         let fields: Vec<(String, String)> = back
             .query_pairs()

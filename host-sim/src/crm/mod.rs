@@ -99,8 +99,7 @@ impl Crm {
         self.data.lock().expect("CRM lock poisoned")
     }
 
-    fn record(&self, data: &CrmData, entry: journal::Entry) -> Result<(), CrmError> {
-        let _ = data;
+    fn record(&self, entry: journal::Entry) -> Result<(), CrmError> {
         match &self.journal {
             Some(j) => j.append(&entry).map_err(|e| CrmError::Journal(e.to_string())),
             None => Ok(()),
@@ -149,7 +148,7 @@ impl Crm {
     }
 
     fn put_user(&self, data: &mut CrmData, user: User) -> Result<(), CrmError> {
-        self.record(data, journal::Entry::User(user.clone()))?;
+        self.record(journal::Entry::User(user.clone()))?;
         data.next_id = data.next_id.max(user.id.0 + 1);
         data.users.insert(user.id.0, user);
         Ok(())
@@ -174,7 +173,7 @@ impl Crm {
         if !data.users.contains_key(&filter.author.0) {
             return Err(CrmError::NoUser(filter.author.0));
         }
-        self.record(&data, journal::Entry::Filter(filter.clone()))?;
+        self.record(journal::Entry::Filter(filter.clone()))?;
         data.next_id = data.next_id.max(filter.id.0 + 1);
         data.filters.insert(filter.id.0, filter.clone());
         Ok(filter)
@@ -223,7 +222,7 @@ impl Crm {
             owner,
             visibility,
         };
-        self.record(&data, journal::Entry::Contact(Box::new(record.clone())))?;
+        self.record(journal::Entry::Contact(Box::new(record.clone())))?;
         data.contacts.insert(contact.id.0, record);
         Ok(contact)
     }
@@ -249,7 +248,7 @@ impl Crm {
             contact: contact.clone(),
             ..record.clone()
         };
-        self.record(&data, journal::Entry::Contact(Box::new(record.clone())))?;
+        self.record(journal::Entry::Contact(Box::new(record.clone())))?;
         data.contacts.insert(contact.id.0, record);
         Ok(contact)
     }
@@ -271,7 +270,7 @@ impl Crm {
             visibility,
             ..record.clone()
         };
-        self.record(&data, journal::Entry::Contact(Box::new(record.clone())))?;
+        self.record(journal::Entry::Contact(Box::new(record.clone())))?;
         data.contacts.insert(contact.0, record);
         Ok(())
     }
@@ -281,7 +280,7 @@ impl Crm {
         if !data.contacts.contains_key(&contact.0) {
             return Err(CrmError::NoContact(contact.0));
         }
-        self.record(&data, journal::Entry::DeleteContact(contact.0))?;
+        self.record(journal::Entry::DeleteContact(contact.0))?;
         data.contacts.remove(&contact.0);
         Ok(())
     }

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 
 use super::sides::{HostCrm, PeopleSide};
 use super::{store_error, Integration};
-use crate::google::GoogleError;
 use crate::store::{accounts, bindings, outbox};
 use crate::sync::sides::SideError;
 use crate::sync::{self, Env, Listing, SyncError};
@@ -141,11 +140,7 @@ impl Integration {
     fn run_once(&self, email: &str, listing: Listing) -> Result<(), PluginError> {
         let failed = |e: String| PluginError::new(PluginErrorKind::Failed, e);
         let google = self.google()?;
-        let people = match google.people(email) {
-            Ok(p) => p,
-            Err(e @ GoogleError::NotConnected { .. }) => return Err(failed(e.to_string())),
-            Err(e) => return Err(failed(e.to_string())),
-        };
+        let people = google.people(email).map_err(|e| failed(e.to_string()))?;
         let crm = HostCrm(&self.host);
         let side = PeopleSide(people);
         let env = Env {

@@ -104,6 +104,25 @@ pub fn set_group(conn: &Connection, id: i64, group: Option<&str>) -> Result<(), 
     Ok(())
 }
 
+/// The name the binding's group had when we last created or renamed it.
+pub fn group_name(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row("SELECT group_name FROM bindings WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten())
+}
+
+/// The binding's group and the name it has in Google.
+pub fn set_named_group(conn: &Connection, id: i64, group: &str, name: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE bindings SET group_resource = ?2, group_name = ?3 WHERE id = ?1",
+        params![id, group, name],
+    )?;
+    Ok(())
+}
+
 /// Records the end of a run: where the outbox was read up to, whether a full listing is still
 /// due, and when to look at Google next.
 pub fn finish_run(

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::model::{Binding, Counts, Link, MY_CONTACTS};
 use super::observe::remote_of;
-use super::plan::{mark, update_time_ms, GoogleWrite, Op, Plan};
+use super::plan::{update_time_ms, GoogleWrite, Op, Plan};
 use super::sides::SideError;
 use super::Env;
 use crate::google::person::Person;
@@ -375,7 +375,7 @@ impl<'a> Applier<'a> {
                 etag,
                 ..Person::default()
             };
-            mark(&mut person, id);
+            crate::mapping::set_crm_id(&mut person, abi::ContactId(id));
             marks.push(person);
         }
         // Mark the imported contacts with their new CRM id, so they are recognised later.

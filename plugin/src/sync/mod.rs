@@ -281,15 +281,7 @@ fn ensure_group(env: &Env, binding: &Binding) -> Result<String, SyncError> {
                 .filter_name(binding.filter_id)
                 .map_err(SyncError::Crm)?
                 .unwrap_or_else(|| format!("CRM filter {}", binding.filter_id));
-            let known_name: Option<String> = env
-                .store
-                .conn()
-                .query_row(
-                    "SELECT group_name FROM bindings WHERE id = ?1",
-                    [binding.id],
-                    |r| r.get(0),
-                )
-                .map_err(StoreError::from)?;
+            let known_name = bindings::group_name(&env.store.conn(), binding.id)?;
             let rn = match &binding.group {
                 Some(rn) => {
                     if known_name.as_deref() != Some(name.as_str()) {
@@ -299,13 +291,10 @@ fn ensure_group(env: &Env, binding: &Binding) -> Result<String, SyncError> {
                 }
                 None => env.google.ensure_group(&name)?,
             };
-            let conn = env.store.conn();
-            bindings::set_group(&conn, binding.id, Some(&rn))?;
-            conn.execute(
-                "UPDATE bindings SET group_name = ?2 WHERE id = ?1",
-                rusqlite::params![binding.id, name],
-            )
-            .map_err(StoreError::from)?;
+            // Written only when something changed: most runs find the group as it was.
+            if binding.group.as_deref() != Some(rn.as_str()) || known_name.as_deref() != Some(name.as_str()) {
+                bindings::set_named_group(&env.store.conn(), binding.id, &rn, &name)?;
+            }
             Ok(rn)
         }
     }

@@ -417,7 +417,7 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
         };
         let mut mask = changed_person_fields(&google, &merged);
         if mapping::crm_id_of(&current) != Some(abi::ContactId(link.contact_id)) {
-            mark(&mut out, link.contact_id);
+            mapping::set_crm_id(&mut out, abi::ContactId(link.contact_id));
             mask.push("clientData");
         }
         Box::new(GoogleWrite { person: out, mask })
@@ -445,11 +445,6 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
             add_to_group,
         });
     }
-}
-
-/// Puts our CRM id in the person's client data, keeping other apps' entries.
-pub fn mark(person: &mut Person, contact_id: u64) {
-    mapping::set_crm_id(person, abi::ContactId(contact_id));
 }
 
 fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
