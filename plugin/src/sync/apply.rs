@@ -296,6 +296,11 @@ impl<'a> Applier<'a> {
                 link.written_at = self.env.now;
             }
             if let Some(contact) = &crm {
+                // The user may have edited the contact since it was read: then this merge is
+                // stale, and writing it would undo the edit. Leave it; the edit's own run merges.
+                if self.changed_since_read(user, contact) {
+                    continue;
+                }
                 if let Err(e) = self.env.crm.update(user, contact) {
                     self.fail(
                         link.contact_id,
@@ -321,6 +326,13 @@ impl<'a> Applier<'a> {
             .map_err(store_failed)?;
         self.progress(outcomes.len());
         Ok(())
+    }
+
+    fn changed_since_read(&self, user: u64, contact: &abi::Contact) -> bool {
+        match self.env.crm.get(user, contact.id.0) {
+            Ok(Some(now)) => now.updated_at_ms != contact.updated_at_ms,
+            _ => false,
+        }
     }
 
     fn add_to_group(&mut self, resource_names: &[String]) -> Result<(), SideError> {
