@@ -1293,4 +1293,11 @@ mod tests {
         // Status byte 5 picks HTTP 400.
         google_answer(&[&[5u8][..], body].concat());
     }
+
+    #[test]
+    fn a_success_answer_of_the_wrong_type_quoting_the_token_is_scrubbed() {
+        // Found by `cargo fuzz run google_answer` (crash-a9361b78): serde's message quoted the
+        // unreadable string, token and all.
+        google_answer(b"\xb1\"sourcePrimar@@TOKEN@@y\"\x00\xc9");
+    }
 }

@@ -17,7 +17,7 @@ use url::Url;
 
 use super::accounts::AccountState;
 use super::endpoints::GoogleConfig;
-use super::error::{GoogleError, ItemError};
+use super::error::{redact, GoogleError, ItemError};
 use super::oauth::without_url;
 use super::person::{ContactGroup, Person};
 use super::quota::QuotaKind;
@@ -892,8 +892,9 @@ impl PeopleClient {
                 body.as_str()
             };
             return Attempt::Done(
+                // serde quotes the text it could not read, which is Google's and could be anything.
                 serde_json::from_str(body).map_err(|e| GoogleError::InvalidResponse {
-                    detail: format!("{}: {e}", call.what),
+                    detail: redact(&format!("{}: {e}", call.what), &token),
                 }),
             );
         }
@@ -968,13 +969,7 @@ fn is_about_contacts(error: &GoogleError) -> bool {
 
 /// Google's error envelope, read defensively (a proxy may answer with HTML).
 fn parse_error(status: u16, body: &str, token: &str) -> ItemError {
-    let scrub = |text: &str| {
-        if token.is_empty() {
-            text.to_string()
-        } else {
-            text.replace(token, "<redacted>")
-        }
-    };
+    let scrub = |text: &str| redact(text, token);
     match serde_json::from_str::<wire::ErrorEnvelope>(body) {
         Ok(envelope) if !envelope.error.message.is_empty() || envelope.error.status.is_some() => ItemError {
             http_status: status,

@@ -212,3 +212,12 @@ impl From<GoogleError> for ItemError {
         }
     }
 }
+
+/// `text` with the access token taken out: Google's answers are quoted in errors the user sees.
+pub(crate) fn redact(text: &str, token: &str) -> String {
+    if token.is_empty() {
+        text.to_string()
+    } else {
+        text.replace(token, "<redacted>")
+    }
+}

@@ -172,7 +172,7 @@ impl OAuthApp {
             });
         }
         let info: UserInfo = response.json().map_err(|e| GoogleError::InvalidResponse {
-            detail: format!("userinfo: {}", without_url(&e)),
+            detail: super::error::redact(&format!("userinfo: {}", without_url(&e)), access_token),
         })?;
         info.email
             .map(|e| e.trim().to_ascii_lowercase())

@@ -163,6 +163,7 @@ fn run_binding(
     listed: bool,
 ) -> Result<Counts, SyncError> {
     let group = ensure_group(env, binding)?;
+    observe::landed_creates(env, binding, &group, google)?;
     let (mut crm, cursor) = observe::crm(env, binding).map_err(SyncError::Crm)?;
     let account = binding.account.as_str();
     let (links_now, members, shared, excluded) = {

@@ -260,3 +260,48 @@ pub fn crm_for_google_changes(
     }
     Ok(())
 }
+
+/// Links the Google contacts that our own creates made although their answer was lost: listed
+/// in the binding's group, carrying the CRM id of a contact with an open create intent. Without
+/// this, a create that lands after its contact left the filter would stay in the group unlinked
+/// (found by simulation seed 236). The base is empty, as for any matched contact: edits made
+/// since on either side are settled by the binding's policy, none is taken as the agreed value.
+pub fn landed_creates(
+    env: &Env,
+    binding: &Binding,
+    group: &str,
+    google: &GoogleView,
+) -> Result<(), StoreError> {
+    let account = binding.account.as_str();
+    let intents = links::intents(&env.store.conn(), account)?;
+    if intents.is_empty() {
+        return Ok(());
+    }
+    let links_now = links::all(&env.store.conn(), account)?;
+    let linked: BTreeSet<&str> = links_now.values().map(|l| l.resource_name.as_str()).collect();
+    env.store.tx(|tx| {
+        for (rn, person) in &google.persons {
+            let Some(id) = mapping::crm_id_of(person).map(|id| id.0) else {
+                continue;
+            };
+            let Some(&sent_at) = intents.get(&id) else {
+                continue;
+            };
+            if links_now.contains_key(&id) || linked.contains(rn.as_str()) || !person.is_member_of(group) {
+                continue;
+            }
+            log::debug!("binding {}: our lost create of {id} landed as {rn}", binding.id);
+            let link = Link {
+                contact_id: id,
+                resource_name: rn.clone(),
+                etag: person.etag.clone(),
+                base: Default::default(),
+                written_at: sent_at,
+                google_time: 0,
+            };
+            links::put(tx, account, &link)?;
+            links::add_member(tx, binding.id, id)?;
+        }
+        Ok(())
+    })
+}
