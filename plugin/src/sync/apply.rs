@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 
 use super::model::{Binding, Counts, Link, MY_CONTACTS};
 use super::observe::remote_of;
-use super::plan::{update_time_ms, GoogleWrite, Op, Plan};
+use super::plan::{update_time_ms, CrmView, GoogleWrite, Op, Plan};
 use super::sides::SideError;
 use super::Env;
-use crate::google::person::Person;
+use crate::google::person::{Membership, Person};
+use crate::mapping::{self, Fields};
 use crate::store::status::{self, HealthState};
 use crate::store::{links, StoreError};
 
@@ -54,7 +55,7 @@ impl<'a> Applier<'a> {
 
     /// Applies every operation; a failure of a whole call stops the run (the next run picks up
     /// where this one stopped), a failure of one contact is recorded and the rest goes on.
-    pub fn apply(&mut self, plan: Plan) -> Result<(), SideError> {
+    pub fn apply(&mut self, plan: Plan, crm: &CrmView) -> Result<(), SideError> {
         self.counts.conflicts += plan.conflicts;
         self.total = plan.ops.len() as u64;
         let mut creates = Vec::new();
@@ -67,11 +68,7 @@ impl<'a> Applier<'a> {
         for op in plan.ops {
             log::debug!("binding {}: {}", self.binding.id, op.summary());
             match op {
-                Op::Create {
-                    contact_id,
-                    person,
-                    base,
-                } => creates.push((contact_id, *person, base)),
+                Op::Create { contact_id } => creates.push(contact_id),
                 Op::Sync {
                     link,
                     google,
@@ -99,7 +96,7 @@ impl<'a> Applier<'a> {
             }
         }
         self.unlink(unlinks)?;
-        self.create(creates)?;
+        self.create(creates, crm)?;
         self.sync(syncs)?;
         self.import(imports)?;
         self.remove_from_group(removals)?;
@@ -169,14 +166,22 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    fn create(&mut self, creates: Vec<(u64, Person, crate::mapping::Fields)>) -> Result<(), SideError> {
+    /// The Google contact to create for a CRM contact, in the group, and the fields it agrees on.
+    fn new_person(&self, contact: &abi::Contact) -> (Person, Fields) {
+        let mapping = &self.binding.options.mapping;
+        let mut person = mapping::contact_to_person(contact, mapping);
+        person.memberships = vec![Membership::of_group(self.group)];
+        (person, mapping::crm_fields(contact, mapping))
+    }
+
+    fn create(&mut self, creates: Vec<u64>, crm: &CrmView) -> Result<(), SideError> {
         let account = self.account().to_string();
         let existing = links::remote_count(&self.env.store.conn(), &account).map_err(store_failed)?;
         let limit = self.env.rules.max_contacts;
         let room = limit.saturating_sub(existing) as usize;
         let mut creates = creates;
         if creates.len() > room {
-            for (contact_id, _, _) in creates.split_off(room) {
+            for contact_id in creates.split_off(room) {
                 self.fail(
                     contact_id,
                     &format!(
@@ -186,7 +191,14 @@ impl<'a> Applier<'a> {
                 );
             }
         }
-        for chunk in chunked(creates, CREATE_BATCH) {
+        for ids in chunked(creates, CREATE_BATCH) {
+            let chunk: Vec<(u64, Person, Fields)> = ids
+                .into_iter()
+                .filter_map(|id| {
+                    let (person, base) = self.new_person(crm.present.get(&id)?);
+                    Some((id, person, base))
+                })
+                .collect();
             // The intent is committed before Google sees the create: after a crash, the next
             // run looks for the contact instead of creating it again.
             self.env

@@ -235,7 +235,7 @@ fn run_binding(
         )?;
     }
     let skipped = !the_plan.skipped.is_empty();
-    applier.apply(the_plan)?;
+    applier.apply(the_plan, &crm)?;
     // Only a run that looked at Google moves the next look; CRM-only runs leave it.
     let next = if listed {
         env.now + binding.options.interval_ms.max(1000)

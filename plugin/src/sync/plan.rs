@@ -8,7 +8,7 @@ use abi::Contact;
 
 use super::merge::{merge, Winner};
 use super::model::{Binding, ConflictPolicy, DeleteMode, Direction, Link};
-use crate::google::person::{Membership, Person};
+use crate::google::person::Person;
 use crate::mapping::{self, changed_person_fields, Fields};
 
 /// Why a contact no longer belongs to the binding on the CRM side.
@@ -73,11 +73,11 @@ pub struct GoogleWrite {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
-    /// Create the contact in Google, in the group, carrying our CRM id.
+    /// Create the contact in Google, in the group, carrying our CRM id. The Person is built from
+    /// the CRM view when its batch is sent, not here: a first sync of 25,000 contacts would
+    /// otherwise hold 25,000 Persons and their field sets at once (about 80 MB).
     Create {
         contact_id: u64,
-        person: Box<Person>,
-        base: Fields,
     },
     /// Bring a linked pair to the merged values; `link` is what to record once written.
     Sync {
@@ -206,14 +206,7 @@ pub fn plan(input: &Input) -> Plan {
             plan.skipped
                 .push((id, "Waiting for Google to show a contact created earlier.".into()));
         } else if direction.to_google() {
-            let fields = mapping::crm_fields(contact, &input.binding.options.mapping);
-            let mut person = mapping::contact_to_person(contact, &input.binding.options.mapping);
-            person.memberships = vec![Membership::of_group(input.group)];
-            plan.ops.push(Op::Create {
-                contact_id: id,
-                person: Box::new(person),
-                base: fields,
-            });
+            plan.ops.push(Op::Create { contact_id: id });
         }
     }
 

@@ -9,6 +9,7 @@
 //! ```
 
 mod bounds;
+mod google;
 mod report;
 mod scenarios;
 mod sys;
@@ -140,6 +141,11 @@ fn parse(args: &[String]) -> Result<Settings, String> {
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if let [flag, config] = args.as_slice() {
+        if flag == google::SERVE_FLAG {
+            return google::serve(config);
+        }
+    }
     let settings = match parse(&args) {
         Ok(s) => s,
         Err(e) => {

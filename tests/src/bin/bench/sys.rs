@@ -18,7 +18,12 @@ pub fn cpu_time() -> Duration {
 
 /// A `kB` field of `/proc/self/status` (e.g. `VmHWM`, `VmRSS`), in bytes.
 pub fn status_bytes(field: &str) -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status_bytes_of("/proc/self/status", field)
+}
+
+/// A `kB` field of a process's `status` file, in bytes.
+pub fn status_bytes_of(path: &str, field: &str) -> Option<u64> {
+    let status = std::fs::read_to_string(path).ok()?;
     let line = status
         .lines()
         .find(|l| l.starts_with(field) && l[field.len()..].starts_with(':'))?;

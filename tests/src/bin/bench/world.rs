@@ -1,5 +1,5 @@
-//! A benchmark world: host-sim with the real plugin library and an in-process fake Google with
-//! latency and quotas. Like `tests::GoogleWorld`, but it takes the library path explicitly (the
+//! A benchmark world: host-sim with the real plugin library, and a fake Google with latency and
+//! quotas in a process of its own (see `google.rs`). Like `tests::GoogleWorld`, but it takes the library path explicitly (the
 //! bench binary lives in `target/<profile>/`, not in `deps/`), returns errors instead of
 //! panicking, and waits for long runs (a quota-paced first sync takes minutes).
 
@@ -10,9 +10,10 @@ use std::time::Duration;
 use abi::{ContactsPermission, FilterId, SettingsPage, UserId};
 use abi_stable::std_types::RVec;
 use host_sim::crm::Visibility;
-use host_sim::fake_google::{FakeGoogle, FakeGoogleConfig, FakeGoogleControl};
+use host_sim::fake_google::FakeGoogleConfig;
 use host_sim::{Sim, SimConfig};
 
+use crate::google::RemoteGoogle;
 use crate::Settings;
 
 pub type Res<T> = Result<T, String>;
@@ -25,8 +26,7 @@ pub const MEMBERS_BATCH: usize = 1000;
 
 pub struct BenchWorld {
     pub sim: Arc<Sim>,
-    pub google: FakeGoogle,
-    pub control: FakeGoogleControl,
+    pub google: RemoteGoogle,
     http: reqwest::blocking::Client,
     // Kept alive for the world's lifetime: dropping them deletes the directories.
     _plugin_dir: tempfile::TempDir,
@@ -67,7 +67,7 @@ impl BenchWorld {
             ..FakeGoogleConfig::default()
         };
         cfg.max_contacts_per_account = cfg.max_contacts_per_account.max(settings.contacts);
-        let google = FakeGoogle::start("127.0.0.1:0", cfg).map_err(|e| format!("fake Google: {e}"))?;
+        let google = RemoteGoogle::start(&cfg)?;
         let plugin_dir = tempfile::tempdir().map_err(|e| format!("plugin directory: {e}"))?;
         std::fs::copy(
             &settings.plugin,
@@ -80,7 +80,7 @@ impl BenchWorld {
         sim_cfg.manual_clock = Some(abi::Millis(1_795_000_000_000));
         sim_cfg
             .plugin_config
-            .extend(tests::google_config(&google.base_url()));
+            .extend(tests::google_config(google.base_url()));
         // The plugin paces itself with the same per-user quotas the fake enforces.
         for (key, value) in [
             ("google.read_quota_per_minute", settings.read_quota.to_string()),
@@ -93,7 +93,6 @@ impl BenchWorld {
             sim_cfg.plugin_config.insert(key.to_string(), value);
         }
         let sim = Sim::start(sim_cfg).map_err(|e| format!("host-sim failed to start: {e}"))?;
-        let control = google.control();
         let http = reqwest::blocking::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -101,7 +100,6 @@ impl BenchWorld {
         Ok(BenchWorld {
             sim,
             google,
-            control,
             http,
             _plugin_dir: plugin_dir,
             _state_dir: state_dir,
@@ -265,7 +263,7 @@ impl BenchWorld {
 
     /// Live Google contacts of `account` in `group` (by resource name).
     pub fn members(&self, account: &str, group: &str) -> Res<usize> {
-        let contacts = self.control.contacts(account).map_err(|e| e.to_string())?;
+        let contacts = self.google.contacts(account).map_err(|e| e.to_string())?;
         Ok(contacts
             .iter()
             .filter(|p| {
@@ -279,7 +277,7 @@ impl BenchWorld {
 
     /// The resource name of `account`'s group called `name`.
     pub fn group(&self, account: &str, name: &str) -> Res<String> {
-        self.control
+        self.google
             .groups(account)
             .map_err(|e| e.to_string())?
             .into_iter()
@@ -299,36 +297,17 @@ impl BenchWorld {
 
 /// Creates Google contacts `0..n` with the names and emails the CRM contacts of the same index
 /// have, as a person would in Google's web UI (no quota, no latency).
-pub fn seed_google(control: &FakeGoogleControl, account: &str, n: usize) -> Res<()> {
+pub fn seed_google(google: &RemoteGoogle, account: &str, n: usize) -> Res<()> {
     for i in 0..n {
         let person = serde_json::json!({
             "names": [{"givenName": format!("Given{i}"), "familyName": format!("Family{i}")}],
             "emailAddresses": [{"value": email(i), "type": "work"}],
         });
-        control
+        google
             .create_contact(account, &person)
             .map_err(|e| format!("seeding contact {i}: {e}"))?;
     }
     Ok(())
-}
-
-/// The RSS a fake Google needs to hold `n` contacts, measured on a fresh fake alone, so that the
-/// first sync's peak can be split into the fake's part and the rest.
-pub fn fake_google_share(n: usize) -> Res<u64> {
-    crate::sys::trim_heap();
-    let before = crate::sys::status_bytes("VmRSS").unwrap_or(0);
-    let account = "share@example.com";
-    let cfg = FakeGoogleConfig {
-        accounts: vec![account.to_string()],
-        max_contacts_per_account: n.max(25_000),
-        ..FakeGoogleConfig::default()
-    };
-    let google = FakeGoogle::start("127.0.0.1:0", cfg).map_err(|e| format!("fake Google: {e}"))?;
-    seed_google(&google.control(), account, n)?;
-    let after = crate::sys::status_bytes("VmRSS").unwrap_or(0);
-    drop(google);
-    crate::sys::trim_heap();
-    Ok(after.saturating_sub(before))
 }
 
 /// The email of benchmark contact `i` (the dedupe scenario seeds Google with the same ones).

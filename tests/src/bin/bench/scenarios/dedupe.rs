@@ -17,14 +17,14 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     let n = s.contacts;
     let world = BenchWorld::start(s, &[ALICE])?;
     progress.say(&format!("dedupe: seeding Google with {n} contacts"));
-    seed_google(&world.control, ALICE, n)?;
+    seed_google(&world.google, ALICE, n)?;
     let user = world.user("Ann")?;
     progress.say(&format!("dedupe: creating {n} CRM contacts"));
     world.add_contacts(user.id, "bench", 0, n)?;
     let filter = world.filter(user.id, FILTER, "bench")?;
     world.connect(user.id, ALICE)?;
     world.settle()?;
-    world.control.reset_stats();
+    world.google.reset_stats()?;
 
     sys::trim_heap();
     let rss_before = sys::status_bytes("VmRSS").unwrap_or(0);
@@ -40,7 +40,7 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     let peak = sys::status_bytes("VmHWM").unwrap_or(0);
     progress.say(&format!("dedupe: done in {wall:.1} s"));
 
-    let stats = world.control.stats();
+    let stats = world.google.stats()?;
     let calls = people_calls(&stats);
     let bound = bounds::dedupe_calls(n);
     // The brief's target: listing pages + update batches + 5, setup included in the 5.
@@ -49,7 +49,7 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     let wall_bound = bounds::wall_secs(s, reads, writes);
     let group = world.group(ALICE, FILTER)?;
     let members = world.members(ALICE, &group)?;
-    let total = world.control.contacts(ALICE).map_err(|e| e.to_string())?.len();
+    let total = world.google.contacts(ALICE).map_err(|e| e.to_string())?.len();
 
     let mut section = Section::new(
         "dedupe",

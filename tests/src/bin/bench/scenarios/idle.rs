@@ -33,14 +33,14 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     world.settle()?;
     // One tick first, so that anything the first runs left due is done before measuring.
     world.one_tick()?;
-    world.control.reset_stats();
+    world.google.reset_stats()?;
 
     let cpu_before = sys::cpu_time();
     let started = Instant::now();
     world.one_tick()?;
     let wall = started.elapsed();
     let cpu = sys::cpu_time().saturating_sub(cpu_before);
-    let stats = world.control.stats();
+    let stats = world.google.stats()?;
     let calls = people_calls(&stats);
     let bound = ACCOUNTS.len() as u64;
 

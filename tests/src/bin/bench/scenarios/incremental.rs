@@ -18,7 +18,7 @@ pub fn run(a: &Synced, progress: &Progress) -> Res<Section> {
     let world = &a.world;
     let k = EDITS.min(a.ids.len() / 2);
     let by_email: HashMap<String, String> = world
-        .control
+        .google
         .contacts(ALICE)
         .map_err(|e| e.to_string())?
         .iter()
@@ -28,10 +28,10 @@ pub fn run(a: &Synced, progress: &Progress) -> Res<Section> {
     // taken before the creates, so it may carry the plugin's own creates. Measured apart, so the
     // scenario below is the steady state.
     world.settle()?;
-    world.control.reset_stats();
+    world.google.reset_stats()?;
     world.one_tick()?;
-    let first_tick = world.control.stats();
-    world.control.reset_stats();
+    let first_tick = world.google.stats()?;
+    world.google.reset_stats()?;
     progress.say(&format!("incremental: {k} Google edits, {k} CRM edits, one tick"));
 
     let retried_before = retries(world);
@@ -44,7 +44,7 @@ pub fn run(a: &Synced, progress: &Progress) -> Res<Section> {
         let bio =
             json!({"biographies": [{"value": format!("Edited in Google {i}"), "contentType": "TEXT_PLAIN"}]});
         world
-            .control
+            .google
             .edit_contact(ALICE, rn, &bio)
             .map_err(|e| format!("Google edit {i}: {e}"))?;
     }
@@ -64,7 +64,7 @@ pub fn run(a: &Synced, progress: &Progress) -> Res<Section> {
     world.settle()?;
     world.one_tick()?;
 
-    let stats = world.control.stats();
+    let stats = world.google.stats()?;
     let calls = people_calls(&stats);
     let bound = bounds::incremental_calls(k);
     let listings = stats.count("people.people.connections.list");
@@ -79,7 +79,7 @@ pub fn run(a: &Synced, progress: &Progress) -> Res<Section> {
         })
         .count();
     let google_done = world
-        .control
+        .google
         .contacts(ALICE)
         .map_err(|e| e.to_string())?
         .iter()
