@@ -254,6 +254,11 @@ fn dropped_connection_after_the_write_happened() {
     let contacts = g.contacts(ALICE).expect("contacts");
     assert_eq!(contacts.len(), 1, "the write itself went through");
     assert_eq!(contacts[0]["names"][0]["givenName"], "Dropped");
+    assert_eq!(
+        g.control().stats().lost_answers,
+        vec![contacts[0]["resourceName"].as_str().unwrap().to_string()],
+        "the control API names the contact whose answer was lost"
+    );
 }
 
 #[test]

@@ -26,6 +26,10 @@ pub struct Stats {
     pub writes: u64,
     /// Every request except control calls.
     pub total: u64,
+    /// Resource names in answers that a `Drop` fault cut: the call took effect, the caller never
+    /// learned of it (a test's model needs to know which contacts those were).
+    #[serde(default)]
+    pub lost_answers: Vec<String>,
 }
 
 impl Stats {
@@ -334,9 +338,28 @@ pub fn handle(state: &Arc<State>, req: Request) -> Outcome {
         },
     };
     if drop_after {
+        if let Ok(body) = serde_json::from_slice::<Value>(&response.body) {
+            let mut stats = state.stats.lock().expect("stats mutex");
+            collect_resource_names(&body, &mut stats.lost_answers);
+        }
         Outcome::Drop(response)
     } else {
         Outcome::Respond(response)
+    }
+}
+
+fn collect_resource_names(value: &Value, out: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match v {
+                    Value::String(rn) if key == "resourceName" => out.push(rn.clone()),
+                    _ => collect_resource_names(v, out),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_resource_names(v, out)),
+        _ => {}
     }
 }
 
