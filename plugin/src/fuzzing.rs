@@ -1119,6 +1119,7 @@ pub fn planner(data: &[u8]) {
             })
             .collect(),
         deleted: (0..b.count()).map(|_| b.pick(NAMES).to_string()).collect(),
+        fetched: (0..b.count()).map(|_| b.pick(NAMES).to_string()).collect(),
     };
     let (members, shared, waiting, excluded) = (ids(&mut b), ids(&mut b), ids(&mut b), ids(&mut b));
     let matches: BTreeMap<u64, String> = (0..b.count())

@@ -118,6 +118,14 @@ impl GoogleAccounts {
         self.lock().remove(&normalize_email(email));
     }
 
+    /// Identifies the sign-in stored for `email` now: reconnecting changes it. A run that failed
+    /// on revoked tokens compares it with the one its client used, so the old sign-in's failure
+    /// does not mark a freshly reconnected account.
+    pub fn sign_in_id(&self, email: &str) -> Option<u64> {
+        let tokens = super::tokens::StoredTokens::load(self.store.as_ref(), email).ok()??;
+        Some(super::tokens::sign_in_hash(&tokens.refresh_token))
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<AccountState>>> {
         // Entries are inserted or removed whole; a poisoned map is still consistent.
         self.accounts.lock().unwrap_or_else(|e| e.into_inner())

@@ -105,6 +105,13 @@ pub struct PeopleClient {
     sleeper: Arc<dyn Sleeper>,
 }
 
+impl PeopleClient {
+    /// The sign-in this client's account used (see `GoogleAccounts::sign_in_id`).
+    pub fn sign_in_id(&self) -> Option<u64> {
+        self.account.credentials.sign_in_id()
+    }
+}
+
 impl std::fmt::Debug for PeopleClient {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("PeopleClient")

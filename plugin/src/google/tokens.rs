@@ -25,6 +25,15 @@ pub(crate) fn normalize_email(email: &str) -> String {
     email.trim().to_ascii_lowercase()
 }
 
+/// Identifies a sign-in by its refresh token, without keeping the token: reconnecting gives a
+/// new refresh token, refreshing the access token keeps it.
+pub(crate) fn sign_in_hash(refresh_token: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    refresh_token.hash(&mut hasher);
+    hasher.finish()
+}
+
 /// Tokens of one Google account, stored as JSON under [`tokens_key`].
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredTokens {
@@ -125,6 +134,11 @@ impl Credentials {
             return Ok(tokens.access_token.clone());
         }
         self.refresh_locked(&mut cache)
+    }
+
+    /// Identifies the sign-in these credentials used (see [`sign_in_hash`]); `None` before use.
+    pub fn sign_in_id(&self) -> Option<u64> {
+        self.lock().as_ref().map(|t| sign_in_hash(&t.refresh_token))
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Option<StoredTokens>> {

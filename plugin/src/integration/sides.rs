@@ -71,6 +71,7 @@ pub fn side_error(e: GoogleError) -> SideError {
 fn item_error(e: crate::google::ItemError) -> ItemError {
     ItemError {
         stale: e.is_etag_conflict(),
+        gone: e.http_status == 404,
         reason: e.message,
     }
 }
@@ -115,6 +116,7 @@ impl GoogleSide for PeopleSide {
                 Err(ItemError {
                     reason: "no answer".into(),
                     stale: false,
+                    gone: false,
                 })
             })
             .collect();
@@ -125,6 +127,7 @@ impl GoogleSide for PeopleSide {
                     Ok(None) => Err(ItemError {
                         reason: "Google returned no contact".into(),
                         stale: false,
+                        gone: false,
                     }),
                     Err(e) => Err(item_error(e)),
                 };
@@ -156,6 +159,7 @@ impl GoogleSide for PeopleSide {
                     Ok(None) => Err(ItemError {
                         reason: "Google returned no contact".into(),
                         stale: false,
+                        gone: false,
                     }),
                     Err(e) => Err(item_error(e)),
                 };

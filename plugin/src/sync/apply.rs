@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use super::model::{Binding, Counts, Link, MY_CONTACTS};
 use super::observe::remote_of;
 use super::plan::{update_time_ms, CrmView, GoogleWrite, Op, Plan};
-use super::sides::SideError;
+use super::sides::{ItemError, SideError};
 use super::Env;
 use crate::google::person::{Membership, Person};
 use crate::mapping::{self, Fields};
@@ -29,6 +29,8 @@ pub struct Applier<'a> {
     pub binding: &'a Binding,
     pub group: &'a str,
     pub counts: Counts,
+    /// Contacts whose write failed in this run: looked at again in the next one.
+    pub failed: Vec<u64>,
     done: u64,
     total: u64,
 }
@@ -44,6 +46,7 @@ impl<'a> Applier<'a> {
             binding,
             group,
             counts: Counts::default(),
+            failed: Vec::new(),
             done: 0,
             total: 0,
         }
@@ -135,6 +138,8 @@ impl<'a> Applier<'a> {
 
     fn fail(&mut self, contact_id: u64, reason: &str) {
         self.counts.errors += 1;
+        self.failed.push(contact_id);
+        log::debug!("binding {}: {contact_id} failed: {reason}", self.binding.id);
         let _ = status::set_health(
             &self.env.store.conn(),
             self.binding.id,
@@ -261,11 +266,11 @@ impl<'a> Applier<'a> {
                 by_mask.entry(w.mask.clone()).or_default().push(w.person.clone());
             }
         }
-        let mut written: BTreeMap<String, Result<Person, String>> = BTreeMap::new();
+        let mut written: BTreeMap<String, Result<Person, ItemError>> = BTreeMap::new();
         for (mask, persons) in by_mask {
             for chunk in chunked(persons, UPDATE_BATCH) {
                 for (rn, result) in self.env.google.update_many(chunk, &mask)? {
-                    written.insert(rn, result.map_err(|e| stale_or(&e)));
+                    written.insert(rn, result);
                 }
             }
         }
@@ -282,10 +287,16 @@ impl<'a> Applier<'a> {
         // Then the CRM, then one record per pair.
         let user = self.binding.crm_user;
         let mut outcomes: Vec<Link> = Vec::new();
+        let mut deleted_in_google = Vec::new();
         for (link, google, crm, add) in syncs {
             match written.get(&link.resource_name) {
-                Some(Err(reason)) => {
-                    self.fail(link.contact_id, reason);
+                // Deleted in Google since it was read: as if the listing had said so.
+                Some(Err(e)) if e.gone => {
+                    deleted_in_google.push((link.contact_id, true));
+                    continue;
+                }
+                Some(Err(e)) => {
+                    self.fail(link.contact_id, &stale_or(e));
                     continue;
                 }
                 // A write was planned but Google answered nothing for it: not written.
@@ -337,7 +348,7 @@ impl<'a> Applier<'a> {
             })
             .map_err(store_failed)?;
         self.progress(outcomes.len());
-        Ok(())
+        self.unlink(deleted_in_google)
     }
 
     fn changed_since_read(&self, user: u64, contact: &abi::Contact) -> bool {
@@ -479,7 +490,7 @@ impl<'a> Applier<'a> {
 /// whether to add the contact to the group.
 type SyncOp = (Link, Option<Box<GoogleWrite>>, Option<Box<abi::Contact>>, bool);
 
-fn stale_or(e: &super::sides::ItemError) -> String {
+fn stale_or(e: &ItemError) -> String {
     if e.stale {
         "The contact changed in Google while it was being synced; it is merged again on the next run."
             .to_string()

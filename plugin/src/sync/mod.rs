@@ -194,6 +194,16 @@ fn run_binding(
         })
         .collect();
     observe::fetch_missing(env, google, changed)?;
+    // Members leaving on the CRM side: Google's current copy tells whether the user took them
+    // out there too, which keeps them out even if they come back into the filter (found by
+    // simulation seed 412: an ungroup in Google, unseen, then undone when the contact returned).
+    let leaving: Vec<String> = members
+        .iter()
+        .filter(|id| crm.gone.contains_key(id) || (crm.full && !crm.present.contains_key(id)))
+        .filter_map(|id| links_now.get(id))
+        .map(|l| l.resource_name.clone())
+        .collect();
+    observe::fetch_missing(env, google, leaving)?;
     // A full listing that omits a member is not proof of deletion: listings lag behind writes.
     // Ask for those contacts by name (reads by name are current); only a 404 means deleted.
     if google.full {
@@ -236,6 +246,10 @@ fn run_binding(
     }
     let skipped = !the_plan.skipped.is_empty();
     applier.apply(the_plan, &crm)?;
+    // A contact whose write failed is looked at again next run, even if nothing changes it
+    // meanwhile: an incremental run would otherwise never see it (found by simulation seed 2051,
+    // an update whose answer was lost for a contact outside the group).
+    retry_later(env, &applier.failed)?;
     // Only a run that looked at Google moves the next look; CRM-only runs leave it.
     let next = if listed {
         env.now + binding.options.interval_ms.max(1000)
@@ -256,6 +270,14 @@ fn run_binding(
         accounts::require_full_listing(&env.store.conn(), account)?;
     }
     Ok(applier.counts)
+}
+
+fn retry_later(env: &Env, failed: &[u64]) -> Result<(), StoreError> {
+    let conn = env.store.hook_conn();
+    for &id in failed {
+        outbox::push(&conn, id, false, env.now)?;
+    }
+    Ok(())
 }
 
 fn mapping_changed(contact: &abi::Contact, link: &model::Link, binding: &Binding) -> bool {

@@ -222,6 +222,7 @@ pub fn fetch_missing(env: &Env, google: &mut GoogleView, wanted: Vec<String>) ->
         return Ok(());
     }
     for person in env.google.get_many(&missing)? {
+        google.fetched.insert(person.resource_name.clone());
         google.persons.insert(person.resource_name.clone(), person);
     }
     Ok(())

@@ -39,6 +39,9 @@ pub struct GoogleView {
     pub persons: BTreeMap<String, Person>,
     /// Resource names Google reported deleted.
     pub deleted: BTreeSet<String>,
+    /// Persons read by name in this run: such reads are current, unlike listings, so what they
+    /// show is trusted even right after our own write.
+    pub fetched: BTreeSet<String>,
 }
 
 pub struct Input<'a> {
@@ -292,8 +295,9 @@ fn google_left(input: &Input, link: &Link) -> bool {
         return true;
     }
     // Listings lag behind writes: right after we wrote a contact, a listing may show an older
-    // state of it (or none), which proves nothing.
-    let settled = link.written_at < input.visible_before;
+    // state of it (or none), which proves nothing. A read by name is current.
+    let settled =
+        link.written_at < input.visible_before || input.google.fetched.contains(&link.resource_name);
     let left = match input.google.persons.get(&link.resource_name) {
         Some(person) => fresh(person, link) && settled && !person.is_member_of(input.group),
         // A full listing that no longer shows the contact: deleted.

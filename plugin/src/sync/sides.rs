@@ -25,6 +25,8 @@ pub struct ItemError {
     pub reason: String,
     /// The etag was stale: the contact changed in Google meanwhile.
     pub stale: bool,
+    /// Google no longer has the contact (404): it was deleted there.
+    pub gone: bool,
 }
 
 /// The result of one contact of a batch write.
