@@ -137,6 +137,17 @@ impl GoogleWorld {
             .expect("user is created")
     }
 
+    /// The contact "A B <a@example.org>" in segment `vip`, owned by `owner`, visible to everyone.
+    pub fn add_vip_contact(&self, owner: abi::UserId) -> abi::Contact {
+        self.sim()
+            .create_contact(
+                owner,
+                contact("A", "B", "a@example.org", "vip"),
+                host_sim::crm::Visibility::Everyone,
+            )
+            .expect("contact is created")
+    }
+
     /// A saved filter: contacts whose custom field `segment` equals `segment`.
     pub fn filter(&self, author: abi::UserId, name: &str, segment: &str) -> abi::SavedFilter {
         self.sim()

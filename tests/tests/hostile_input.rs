@@ -319,13 +319,7 @@ fn absurd_settings_actions_answer_with_a_message_never_a_panic() {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let ann = g.user("Ann", ContactsPermission::Edit);
     let other = g.user("Other", ContactsPermission::Edit);
-    g.sim()
-        .create_contact(
-            ann.id,
-            contact("A", "B", "a@example.org", "vip"),
-            Visibility::Everyone,
-        )
-        .unwrap();
+    g.add_vip_contact(ann.id);
     let filter = g.filter(ann.id, "VIP", "vip");
     g.connect(ann.id, ALICE);
     g.enable(ann.id, filter.id, ALICE, &[]);
@@ -564,13 +558,7 @@ fn group_name_shown(g: &GoogleWorld, user: abi::UserId, filter: abi::FilterId) -
 fn changing_the_group_of_an_enabled_sync_moves_its_contacts() {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let ann = g.user("Ann", ContactsPermission::Edit);
-    g.sim()
-        .create_contact(
-            ann.id,
-            contact("A", "B", "a@example.org", "vip"),
-            Visibility::Everyone,
-        )
-        .unwrap();
+    g.add_vip_contact(ann.id);
     let filter = g.filter(ann.id, "VIP", "vip");
     g.connect(ann.id, ALICE);
     g.enable(ann.id, filter.id, ALICE, &[]);

@@ -254,13 +254,7 @@ fn the_mapping_file_and_its_journal_are_readable_by_the_crm_user_only() {
     use std::os::unix::fs::PermissionsExt;
     let g = GoogleWorld::start(|_| {}, |_| {});
     let ann = g.user("Ann", ContactsPermission::Edit);
-    g.sim()
-        .create_contact(
-            ann.id,
-            contact("A", "B", "a@example.org", "vip"),
-            Visibility::Everyone,
-        )
-        .unwrap();
+    g.add_vip_contact(ann.id);
     let filter = g.filter(ann.id, "VIP", "vip");
     g.connect(ann.id, ALICE);
     g.enable(ann.id, filter.id, ALICE, &[]);
@@ -540,13 +534,7 @@ fn a_user_cannot_enable_sync_on_another_users_filter() {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let ann = g.user("Ann", ContactsPermission::Edit);
     let bob = g.user("Bob", ContactsPermission::Edit);
-    g.sim()
-        .create_contact(
-            ann.id,
-            contact("A", "B", "a@example.org", "vip"),
-            Visibility::Everyone,
-        )
-        .unwrap();
+    g.add_vip_contact(ann.id);
     let filter = g.filter(ann.id, "Ann's VIP", "vip");
     g.connect(bob.id, BOB);
     let by_field = g.enable(bob.id, filter.id, BOB, &[]);
@@ -726,13 +714,7 @@ fn settings_actions_on_another_users_binding_are_refused() {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let ann = g.user("Ann", ContactsPermission::Edit);
     let mallory = g.user("Mallory", ContactsPermission::Edit);
-    g.sim()
-        .create_contact(
-            ann.id,
-            contact("A", "B", "a@example.org", "vip"),
-            Visibility::Everyone,
-        )
-        .unwrap();
+    g.add_vip_contact(ann.id);
     let filter = g.filter(ann.id, "VIP", "vip");
     g.connect(ann.id, ALICE);
     g.connect(mallory.id, BOB);
