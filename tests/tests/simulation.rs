@@ -666,9 +666,21 @@ fn random_interleavings_with_faults_and_restarts_keep_every_invariant() {
         .unwrap_or(1);
     let started = std::time::Instant::now();
     // Every seed runs even after a failure: a long run reports all its failing seeds at once.
-    let failed: Vec<u64> = (base..base + seeds)
-        .filter(|&seed| std::panic::catch_unwind(|| run_seed(seed)).is_err())
-        .collect();
+    let mut failed: Vec<u64> = Vec::new();
+    for (done, seed) in (base..base + seeds).enumerate() {
+        if std::panic::catch_unwind(|| run_seed(seed)).is_err() {
+            failed.push(seed);
+        }
+        if (done + 1) % 250 == 0 {
+            // A long run (`SIM_SEEDS=10000`) shows where it is; visible with `--nocapture`.
+            println!(
+                "{} of {seeds} seeds run in {:.0} s, {} failed so far",
+                done + 1,
+                started.elapsed().as_secs_f64(),
+                failed.len()
+            );
+        }
+    }
     let secs = started.elapsed().as_secs_f64();
     assert!(
         failed.is_empty(),
