@@ -222,7 +222,10 @@ impl PeopleClient {
             }
             on_page(page.connections)?;
             match page.next_page_token.filter(|t| !t.is_empty()) {
-                Some(next) => page_token = Some(next),
+                Some(next) => {
+                    check_paging("list contacts", summary.pages, page_token.as_deref(), &next)?;
+                    page_token = Some(next);
+                }
                 None => return Ok(summary),
             }
         }
@@ -589,6 +592,7 @@ impl PeopleClient {
     pub fn list_contact_groups(&self) -> Result<Vec<ContactGroup>, GoogleError> {
         let mut groups = Vec::new();
         let mut page_token: Option<String> = None;
+        let mut pages = 0;
         loop {
             let mut url = self.config.endpoints.people_url("contactGroups");
             {
@@ -609,8 +613,12 @@ impl PeopleClient {
             };
             let page: wire::ListContactGroupsResponse = self.send(&call)?;
             groups.extend(page.contact_groups);
+            pages += 1;
             match page.next_page_token.filter(|t| !t.is_empty()) {
-                Some(next) => page_token = Some(next),
+                Some(next) => {
+                    check_paging("list contact groups", pages, page_token.as_deref(), &next)?;
+                    page_token = Some(next);
+                }
                 None => return Ok(groups),
             }
         }
@@ -961,6 +969,26 @@ impl BatchInput for &String {
     fn resource_name(&self) -> String {
         (*self).clone()
     }
+}
+
+/// A listing never needs this many pages: an account holds at most 25,000 contacts (25 pages
+/// of 1,000), and a sync delta's tombstones are bounded by the same order.
+const MAX_PAGES: usize = 1_000;
+
+/// Stops a listing that would never end: a server repeating its page token, or paging without
+/// bound, would otherwise keep a worker (and the account's quota) busy forever.
+fn check_paging(what: &str, pages: usize, current: Option<&str>, next: &str) -> Result<(), GoogleError> {
+    if current == Some(next) {
+        return Err(GoogleError::InvalidResponse {
+            detail: format!("{what}: Google sent the same page token twice"),
+        });
+    }
+    if pages >= MAX_PAGES {
+        return Err(GoogleError::InvalidResponse {
+            detail: format!("{what}: more than {MAX_PAGES} pages"),
+        });
+    }
+    Ok(())
 }
 
 /// Errors caused by the contacts in a batch rather than by the call: worth isolating per item.

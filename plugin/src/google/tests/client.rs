@@ -77,6 +77,44 @@ fn lists_all_pages_with_sync_token_parameters() {
 }
 
 #[test]
+fn a_listing_whose_page_token_repeats_stops_with_an_error() {
+    let stub = Stub::start(|_| page(&["people/c1"], Some("SAME"), None));
+    let h = connected(&stub);
+    let client = h.google.people(EMAIL).unwrap();
+    let error = client
+        .for_each_connections_page("names", None, |_| Ok::<(), GoogleError>(()))
+        .unwrap_err();
+    assert!(
+        matches!(&error, GoogleError::InvalidResponse { detail } if detail.contains("same page token")),
+        "{error:?}"
+    );
+    let listings = stub
+        .seen()
+        .iter()
+        .filter(|s| s.path().contains("connections"))
+        .count();
+    assert_eq!(listings, 2, "stopped at the first repeat");
+}
+
+#[test]
+fn a_listing_that_pages_without_end_stops_with_an_error() {
+    let n = AtomicUsize::new(0);
+    let stub = Stub::start(move |_| {
+        let i = n.fetch_add(1, Ordering::SeqCst);
+        page(&[], Some(&format!("P{i}")), None)
+    });
+    let h = connected(&stub);
+    let client = h.google.people(EMAIL).unwrap();
+    let error = client
+        .for_each_connections_page("names", None, |_| Ok::<(), GoogleError>(()))
+        .unwrap_err();
+    assert!(
+        matches!(&error, GoogleError::InvalidResponse { detail } if detail.contains("more than 1000 pages")),
+        "{error:?}"
+    );
+}
+
+#[test]
 fn expired_sync_token_has_its_own_error() {
     let expired = google_error(
         400,
