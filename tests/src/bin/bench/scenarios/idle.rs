@@ -53,8 +53,8 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     );
     section.bounds = vec![
         format!("Calls bound = one `connections.list` (sync-token delta) per account = {bound}."),
-        "CPU = user + system time of the whole process (getrusage) from delivering the tick until its \
-         runs are done; it includes the in-process fake Google serving the listings."
+        "CPU = user + system time of the host-sim process (getrusage) from delivering the tick until \
+         its runs are done: the host and the plugin; the fake Google runs in its own process."
             .into(),
     ];
     section.rows.push(
