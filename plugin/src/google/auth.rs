@@ -57,6 +57,15 @@ fn pending_key(state: &str) -> String {
     format!("oauth_pending/{state}")
 }
 
+/// The states a CRM user started, oldest first: the secret store cannot list its keys, so this
+/// index is what lets abandoned sign-ins (the user closed Google's page) be cleaned up.
+fn user_index_key(crm_user: u64) -> String {
+    format!("oauth_pending_of_user/{crm_user}")
+}
+
+/// A user may have this many sign-ins under way at once (say, two tabs); older ones are dropped.
+const PENDING_PER_USER: usize = 3;
+
 /// States are ours (base64url); anything else from the query string is refused before it can
 /// become part of a secret-store key.
 fn is_well_formed_state(state: &str) -> bool {
@@ -96,12 +105,58 @@ impl GoogleAccounts {
         self.store
             .set(&pending_key(&state), &json)
             .map_err(GoogleError::SecretStore)?;
+        self.index_pending(crm_user, &state, now_ms)?;
         log::info!("google: CRM user {crm_user} started connecting a Google account");
         Ok(AuthorizationStart {
             url,
             state,
             expires_at_ms,
         })
+    }
+
+    /// Adds `state` to the user's index and drops the sign-ins that are finished, expired, or
+    /// beyond the newest [`PENDING_PER_USER`].
+    fn index_pending(&self, crm_user: u64, state: &str, now_ms: i64) -> Result<(), GoogleError> {
+        let key = user_index_key(crm_user);
+        let stored = self.store.get(&key).map_err(GoogleError::SecretStore)?;
+        let mut states: Vec<String> = stored
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default();
+        states.push(state.to_string());
+        let mut kept = Vec::new();
+        for (i, s) in states.iter().enumerate() {
+            let live = self
+                .store
+                .get(&pending_key(s))
+                .map_err(GoogleError::SecretStore)?
+                .and_then(|json| serde_json::from_str::<PendingConnect>(&json).ok())
+                .is_some_and(|p| now_ms <= p.expires_at_ms);
+            if live && states.len() - i <= PENDING_PER_USER {
+                kept.push(s.clone());
+            } else {
+                self.store
+                    .delete(&pending_key(s))
+                    .map_err(GoogleError::SecretStore)?;
+            }
+        }
+        let json = serde_json::to_string(&kept)
+            .map_err(|_| GoogleError::SecretStore("the sign-in index could not be encoded".to_string()))?;
+        self.store.set(&key, &json).map_err(GoogleError::SecretStore)
+    }
+
+    fn unindex_pending(&self, crm_user: u64, state: &str) -> Result<(), GoogleError> {
+        let key = user_index_key(crm_user);
+        let stored = self.store.get(&key).map_err(GoogleError::SecretStore)?;
+        let mut states: Vec<String> = stored
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default();
+        states.retain(|s| s != state);
+        if states.is_empty() {
+            return self.store.delete(&key).map_err(GoogleError::SecretStore);
+        }
+        let json = serde_json::to_string(&states)
+            .map_err(|_| GoogleError::SecretStore("the sign-in index could not be encoded".to_string()))?;
+        self.store.set(&key, &json).map_err(GoogleError::SecretStore)
     }
 
     /// Finishes connecting after Google redirected back: checks the state (known, same CRM user,
@@ -132,6 +187,7 @@ impl GoogleAccounts {
         }
         // Single use, whatever happens next.
         self.store.delete(&key).map_err(GoogleError::SecretStore)?;
+        self.unindex_pending(crm_user, state)?;
         if now_ms > pending.expires_at_ms {
             return Err(GoogleError::OAuthStateExpired);
         }

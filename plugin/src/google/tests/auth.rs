@@ -5,7 +5,9 @@ use sha2::Digest;
 use super::stub::{ok, Reply, Seen, Stub};
 use super::{config_for, harness_with, Harness, NOW};
 use crate::google::auth::STATE_TTL_MS;
-use crate::google::{GoogleAccounts, GoogleError, OAuthCallback, SecretStore, StoredTokens};
+use crate::google::{
+    GoogleAccounts, GoogleError, MemorySecretStore, OAuthCallback, SecretStore, StoredTokens,
+};
 
 const REDIRECT: &str = "http://127.0.0.1:7000/integrations/google/callback";
 const CRM_USER: u64 = 42;
@@ -95,6 +97,39 @@ fn authorization_url_has_pkce_offline_consent_and_scopes() {
         h.google.begin_connect(CRM_USER, REDIRECT, NOW).unwrap().state,
         start.state
     );
+}
+
+#[test]
+fn abandoned_sign_ins_do_not_pile_up_in_the_secret_store() {
+    let stub = google(CONTACTS, "alice@example.com");
+    let Harness { google, store, .. } = harness_with(config_for(&stub));
+    let pending = |store: &MemorySecretStore| {
+        store
+            .keys()
+            .iter()
+            .filter(|k| k.starts_with("oauth_pending/"))
+            .count()
+    };
+    let first = google.begin_connect(CRM_USER, REDIRECT, NOW).unwrap();
+    for _ in 0..9 {
+        google.begin_connect(CRM_USER, REDIRECT, NOW).unwrap();
+    }
+    assert_eq!(pending(&store), 3, "only the newest three sign-ins stay open");
+    assert!(store
+        .get(&format!("oauth_pending/{}", first.state))
+        .unwrap()
+        .is_none());
+    // Another user's sign-ins are not touched; expired ones go at the next start.
+    google.begin_connect(CRM_USER + 1, REDIRECT, NOW).unwrap();
+    assert_eq!(pending(&store), 4);
+    let later = google
+        .begin_connect(CRM_USER, REDIRECT, NOW + 11 * 60 * 1000)
+        .unwrap();
+    assert_eq!(pending(&store), 2, "the user's expired sign-ins were dropped");
+    assert!(store
+        .get(&format!("oauth_pending/{}", later.state))
+        .unwrap()
+        .is_some());
 }
 
 #[test]
