@@ -71,6 +71,16 @@ pub fn put(conn: &Connection, account: &str, link: &Link) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Records that we just wrote the contact's Google side (a membership change, say), so listings
+/// older than this write are not taken as Google's word.
+pub fn touch(conn: &Connection, account: &str, contact_id: u64, at: i64) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE links SET written_at = ?3 WHERE account = ?1 AND contact_id = ?2",
+        params![account, contact_id as i64, at],
+    )?;
+    Ok(())
+}
+
 pub fn remove(conn: &Connection, account: &str, contact_id: u64) -> Result<(), StoreError> {
     conn.execute(
         "DELETE FROM links WHERE account = ?1 AND contact_id = ?2",

@@ -453,6 +453,7 @@ impl<'a> Applier<'a> {
             .tx(|tx| {
                 for (contact_id, _) in &removals {
                     links::remove_member(tx, self.binding.id, *contact_id)?;
+                    links::touch(tx, self.account(), *contact_id, self.env.now)?;
                     status::clear_health(tx, self.binding.id, *contact_id)?;
                 }
                 Ok(())

@@ -218,10 +218,24 @@ pub fn fetch_missing(env: &Env, google: &mut GoogleView, wanted: Vec<String>) ->
         .into_iter()
         .filter(|rn| !google.persons.contains_key(rn))
         .collect();
-    if missing.is_empty() {
+    fetch(env, google, missing)
+}
+
+/// Reads `wanted` by name even when the listing showed them: a listing may lag behind Google's
+/// current state, a read by name does not.
+pub fn fetch_current(env: &Env, google: &mut GoogleView, wanted: Vec<String>) -> Result<(), SideError> {
+    let stale: Vec<String> = wanted
+        .into_iter()
+        .filter(|rn| !google.fetched.contains(rn))
+        .collect();
+    fetch(env, google, stale)
+}
+
+fn fetch(env: &Env, google: &mut GoogleView, names: Vec<String>) -> Result<(), SideError> {
+    if names.is_empty() {
         return Ok(());
     }
-    for person in env.google.get_many(&missing)? {
+    for person in env.google.get_many(&names)? {
         google.fetched.insert(person.resource_name.clone());
         google.persons.insert(person.resource_name.clone(), person);
     }

@@ -379,7 +379,8 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
         return;
     }
     let in_group = person.map(|p| p.is_member_of(input.group));
-    let settled = link.written_at < input.visible_before;
+    let settled =
+        link.written_at < input.visible_before || input.google.fetched.contains(&link.resource_name);
     if in_group == Some(false) && settled && input.members.contains(&link.contact_id) {
         // Taken out of the group in Google: unlinked from this binding, CRM untouched.
         plan.ops.push(Op::Unlink {
@@ -425,8 +426,12 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
         .map(|p| p.etag.clone())
         .filter(|e| !e.is_empty())
         .unwrap_or_else(|| link.etag.clone());
-    let add_to_group =
-        options.direction.to_google() && in_group != Some(true) && !input.members.contains(&link.contact_id);
+    // A listing right after our own removal may still show the contact in the group: only a
+    // settled "in the group" spares the add (adding a member again is harmless; simulation
+    // seed 6959 left a contact out for good).
+    let add_to_group = options.direction.to_google()
+        && !input.members.contains(&link.contact_id)
+        && !(in_group == Some(true) && settled);
     let google_time = person.and_then(update_time_ms).unwrap_or(0).max(link.google_time);
     let new_link = Link {
         etag,
