@@ -270,6 +270,39 @@ impl MatchKey {
     }
 }
 
+// ----- our deletions -----
+
+/// Records that we deleted `resource_name` in Google at `at`.
+pub fn add_deletion(
+    conn: &Connection,
+    account: &str,
+    resource_name: &str,
+    at: i64,
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT INTO deletions (account, resource_name, at) VALUES (?1, ?2, ?3)
+         ON CONFLICT (account, resource_name) DO UPDATE SET at = ?3",
+    )?;
+    stmt.execute(params![account, resource_name, at])?;
+    Ok(())
+}
+
+/// The contacts we deleted at or after `since`; older records are dropped (by then every
+/// listing shows the deletion).
+pub fn recent_deletions(
+    conn: &Connection,
+    account: &str,
+    since: i64,
+) -> Result<BTreeSet<String>, StoreError> {
+    conn.execute(
+        "DELETE FROM deletions WHERE account = ?1 AND at < ?2",
+        params![account, since],
+    )?;
+    let mut stmt = conn.prepare("SELECT resource_name FROM deletions WHERE account = ?1")?;
+    let names = stmt.query_map([account], |r| r.get::<_, String>(0))?;
+    Ok(names.collect::<Result<_, _>>()?)
+}
+
 // ----- create intents -----
 
 /// Records that a create in Google is about to be sent for `contact_id`: if the process dies

@@ -98,6 +98,13 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE links ADD COLUMN google_time INTEGER NOT NULL DEFAULT 0;",
     // 4: the outbox moved to its own file (see store::outbox).
     "DROP TABLE outbox;",
+    // 5: Google contacts we deleted, so a listing that still shows them is not taken as news.
+    "CREATE TABLE deletions (
+        account TEXT NOT NULL,
+        resource_name TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (account, resource_name)
+    );",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

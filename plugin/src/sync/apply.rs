@@ -117,6 +117,7 @@ impl<'a> Applier<'a> {
                 .tx(|tx| {
                     for rn in &chunk {
                         links::remove_remote(tx, &account, rn)?;
+                        links::add_deletion(tx, &account, rn, self.env.now)?;
                     }
                     Ok(())
                 })
@@ -475,6 +476,7 @@ impl<'a> Applier<'a> {
                     for (contact_id, rn) in &chunk {
                         links::remove(tx, &account, *contact_id)?;
                         links::remove_remote(tx, &account, rn)?;
+                        links::add_deletion(tx, &account, rn, self.env.now)?;
                         status::clear_health(tx, self.binding.id, *contact_id)?;
                     }
                     Ok(())

@@ -40,6 +40,12 @@ pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleVi
             view.persons.insert(person.resource_name.clone(), person);
         }
     }
+    // Listings lag behind writes: one taken right after we deleted a contact may still show it,
+    // and it would come back as a new contact to import (simulation seed 2558).
+    let since = env.now - env.rules.visibility_ms;
+    let ours = links::recent_deletions(&env.store.conn(), account, since)
+        .map_err(|e| SideError::Failed(e.to_string()))?;
+    view.persons.retain(|rn, _| !ours.contains(rn));
     log::debug!(
         "listed {account}: full {}, {} contacts, {} deleted: {:?}",
         view.full,
