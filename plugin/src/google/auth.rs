@@ -187,7 +187,10 @@ impl GoogleAccounts {
         }
         // Single use, whatever happens next.
         self.store.delete(&key).map_err(GoogleError::SecretStore)?;
-        self.unindex_pending(crm_user, state)?;
+        if let Err(e) = self.unindex_pending(crm_user, state) {
+            // Bookkeeping only: the sign-in itself is valid, and the index heals at the next start.
+            log::warn!("google: the pending sign-in index could not be updated: {e}");
+        }
         if now_ms > pending.expires_at_ms {
             return Err(GoogleError::OAuthStateExpired);
         }

@@ -80,6 +80,18 @@ impl Store {
         self.hook.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// Runs `f` in one transaction on the outbox file's connection.
+    pub fn hook_tx<T>(
+        &self,
+        f: impl FnOnce(&rusqlite::Transaction) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let mut conn = self.hook_conn();
+        let tx = conn.transaction()?;
+        let value = f(&tx)?;
+        tx.commit()?;
+        Ok(value)
+    }
+
     /// Runs `f` in one transaction on the background connection.
     pub fn tx<T>(
         &self,

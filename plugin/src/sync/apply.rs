@@ -3,7 +3,7 @@
 //! and its record is repaired by the next run: creates carry our CRM id, so the created contact
 //! is found and linked instead of created again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::model::{Binding, Counts, Link, MY_CONTACTS};
 use super::observe::remote_of;
@@ -29,8 +29,9 @@ pub struct Applier<'a> {
     pub binding: &'a Binding,
     pub group: &'a str,
     pub counts: Counts,
-    /// Contacts whose write failed in this run: looked at again in the next one.
-    pub failed: Vec<u64>,
+    /// Contacts whose write failed in this run for a reason that may pass: looked at again in
+    /// the next one.
+    pub retry: Vec<u64>,
     done: u64,
     total: u64,
 }
@@ -46,7 +47,7 @@ impl<'a> Applier<'a> {
             binding,
             group,
             counts: Counts::default(),
-            failed: Vec::new(),
+            retry: Vec::new(),
             done: 0,
             total: 0,
         }
@@ -137,9 +138,16 @@ impl<'a> Applier<'a> {
         let _ = status::set_progress(&self.env.store.conn(), self.binding.id, self.done, self.total);
     }
 
+    /// A failure that another attempt may cure (no answer, a stale etag): the contact is looked
+    /// at again next run even if nothing changes it meanwhile.
+    fn fail_for_now(&mut self, contact_id: u64, reason: &str) {
+        self.retry.push(contact_id);
+        self.fail(contact_id, reason);
+    }
+
+    /// A failure shown on the contact; it is tried again when the contact changes.
     fn fail(&mut self, contact_id: u64, reason: &str) {
         self.counts.errors += 1;
-        self.failed.push(contact_id);
         log::debug!("binding {}: {contact_id} failed: {reason}", self.binding.id);
         let _ = status::set_health(
             &self.env.store.conn(),
@@ -288,12 +296,15 @@ impl<'a> Applier<'a> {
         // Then the CRM, then one record per pair.
         let user = self.binding.crm_user;
         let mut outcomes: Vec<Link> = Vec::new();
-        let mut deleted_in_google = Vec::new();
+        let mut not_found: Vec<(u64, String)> = Vec::new();
         for (link, google, crm, add) in syncs {
             match written.get(&link.resource_name) {
-                // Deleted in Google since it was read: as if the listing had said so.
                 Some(Err(e)) if e.gone => {
-                    deleted_in_google.push((link.contact_id, true));
+                    not_found.push((link.contact_id, link.resource_name.clone()));
+                    continue;
+                }
+                Some(Err(e)) if e.stale => {
+                    self.fail_for_now(link.contact_id, &stale_or(e));
                     continue;
                 }
                 Some(Err(e)) => {
@@ -302,7 +313,7 @@ impl<'a> Applier<'a> {
                 }
                 // A write was planned but Google answered nothing for it: not written.
                 None if google.is_some() => {
-                    self.fail(
+                    self.fail_for_now(
                         link.contact_id,
                         "Google gave no answer for this contact; it is tried again.",
                     );
@@ -349,7 +360,36 @@ impl<'a> Applier<'a> {
             })
             .map_err(store_failed)?;
         self.progress(outcomes.len());
-        self.unlink(deleted_in_google)
+        self.settle_not_found(not_found)
+    }
+
+    /// A 404 may be Google's answer for one contact or, once the batch could not be split
+    /// further, for a whole chunk: only those a read by name no longer finds were deleted in
+    /// Google (as if the listing had said so); the others are tried again.
+    fn settle_not_found(&mut self, not_found: Vec<(u64, String)>) -> Result<(), SideError> {
+        if not_found.is_empty() {
+            return Ok(());
+        }
+        let names: Vec<String> = not_found.iter().map(|(_, rn)| rn.clone()).collect();
+        let still: BTreeSet<String> = self
+            .env
+            .google
+            .get_many(&names)?
+            .into_iter()
+            .map(|p| p.resource_name)
+            .collect();
+        let mut deleted = Vec::new();
+        for (contact_id, rn) in not_found {
+            if still.contains(&rn) {
+                self.fail_for_now(
+                    contact_id,
+                    "Google refused the update (not found); it is tried again.",
+                );
+            } else {
+                deleted.push((contact_id, true));
+            }
+        }
+        self.unlink(deleted)
     }
 
     fn changed_since_read(&self, user: u64, contact: &abi::Contact) -> bool {

@@ -254,7 +254,10 @@ fn run_binding(
     // A contact whose write failed is looked at again next run, even if nothing changes it
     // meanwhile: an incremental run would otherwise never see it (found by simulation seed 2051,
     // an update whose answer was lost for a contact outside the group).
-    retry_later(env, &applier.failed)?;
+    retry_later(env, &applier.retry)?;
+    // Reads by name are current only until this binding's own writes: the next binding of the
+    // account must not take them for Google's state after those writes.
+    google.fetched.clear();
     // Only a run that looked at Google moves the next look; CRM-only runs leave it.
     let next = if listed {
         env.now + binding.options.interval_ms.max(1000)
@@ -277,12 +280,18 @@ fn run_binding(
     Ok(applier.counts)
 }
 
-fn retry_later(env: &Env, failed: &[u64]) -> Result<(), StoreError> {
-    let conn = env.store.hook_conn();
-    for &id in failed {
-        outbox::push(&conn, id, false, env.now)?;
+fn retry_later(env: &Env, contacts: &[u64]) -> Result<(), StoreError> {
+    if contacts.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let unique: BTreeSet<u64> = contacts.iter().copied().collect();
+    // One transaction: the host thread's hook writes to this file too and must not wait long.
+    env.store.hook_tx(|tx| {
+        for &id in &unique {
+            outbox::push(tx, id, false, env.now)?;
+        }
+        Ok(())
+    })
 }
 
 fn mapping_changed(contact: &abi::Contact, link: &model::Link, binding: &Binding) -> bool {

@@ -299,7 +299,8 @@ pub fn landed_creates(
         return Ok(());
     }
     let links_now = links::all(&env.store.conn(), account)?;
-    let linked: BTreeSet<&str> = links_now.values().map(|l| l.resource_name.as_str()).collect();
+    let mut linked: BTreeSet<String> = links_now.values().map(|l| l.resource_name.clone()).collect();
+    let mut adopted: BTreeSet<u64> = BTreeSet::new();
     env.store.tx(|tx| {
         for (rn, person) in &google.persons {
             let Some(id) = mapping::crm_id_of(person).map(|id| id.0) else {
@@ -308,9 +309,12 @@ pub fn landed_creates(
             let Some(&sent_at) = intents.get(&id) else {
                 continue;
             };
-            if links_now.contains_key(&id) || linked.contains(rn.as_str()) || !person.is_member_of(group) {
+            let taken = links_now.contains_key(&id) || adopted.contains(&id) || linked.contains(rn);
+            if taken || !person.is_member_of(group) {
                 continue;
             }
+            adopted.insert(id);
+            linked.insert(rn.clone());
             log::debug!("binding {}: our lost create of {id} landed as {rn}", binding.id);
             let link = Link {
                 contact_id: id,

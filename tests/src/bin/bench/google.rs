@@ -59,14 +59,13 @@ impl RemoteGoogle {
             .take()
             .ok_or("the fake Google process has no stdout")?;
         let mut line = String::new();
-        BufReader::new(stdout)
-            .read_line(&mut line)
-            .map_err(|e| format!("reading the fake Google's URL: {e}"))?;
+        let read = BufReader::new(stdout).read_line(&mut line);
         let base_url = line.trim().to_string();
-        if !base_url.starts_with("http://") {
+        if read.is_err() || !base_url.starts_with("http://") {
             let _ = child.kill();
+            let _ = child.wait();
             return Err(format!(
-                "the fake Google process printed no URL (got {base_url:?})"
+                "the fake Google process printed no URL (got {base_url:?}, {read:?})"
             ));
         }
         let http = reqwest::blocking::Client::builder()
