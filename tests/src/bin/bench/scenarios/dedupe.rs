@@ -2,9 +2,9 @@
 //! names and emails, seeded through the fake's control API before enabling). Every contact
 //! must be matched by email, none created.
 
-use std::time::Instant;
-
-use super::{creates, methods, people_calls, report_retries, retries, Progress, ALICE};
+use super::{
+    creates, measure_enable, methods, people_calls, report_retries, retries, EnableRun, Progress, ALICE,
+};
 use crate::bounds;
 use crate::report::{Kind, Row, Section, Target};
 use crate::sys;
@@ -24,23 +24,16 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     let filter = world.filter(user.id, FILTER, "bench")?;
     world.connect(user.id, ALICE)?;
     world.settle()?;
-    world.google.reset_stats()?;
+    let EnableRun {
+        wall,
+        cpu,
+        rss_before,
+        peak,
+        peak_reset,
+        retried_before,
+        stats,
+    } = measure_enable(&world, user.id, filter, "dedupe", progress)?;
 
-    sys::trim_heap();
-    let rss_before = sys::status_bytes("VmRSS").unwrap_or(0);
-    let peak_reset = sys::reset_peak_rss();
-    progress.say("dedupe: enabled, waiting for the run");
-    let cpu_before = sys::cpu_time();
-    let started = Instant::now();
-    let retried_before = retries(&world);
-    world.enable(user.id, filter, ALICE)?;
-    world.settle()?;
-    let wall = started.elapsed().as_secs_f64();
-    let cpu = sys::cpu_time().saturating_sub(cpu_before).as_secs_f64();
-    let peak = sys::status_bytes("VmHWM").unwrap_or(0);
-    progress.say(&format!("dedupe: done in {wall:.1} s"));
-
-    let stats = world.google.stats()?;
     let calls = people_calls(&stats);
     let bound = bounds::dedupe_calls(n);
     // The brief's target: listing pages + update batches + 5, setup included in the 5.

@@ -1,9 +1,7 @@
 //! Scenario 1 (first sync of N CRM contacts into an empty account) and scenario 6 (peak RSS
 //! during it, size of the mapping file after it). Leaves world A synced for scenarios 3 and 5.
 
-use std::time::Instant;
-
-use super::{methods, people_calls, report_retries, retries, Progress, ALICE};
+use super::{measure_enable, methods, people_calls, report_retries, retries, EnableRun, Progress, ALICE};
 use crate::bounds;
 use crate::report::{Kind, Row, Section, Target};
 use crate::sys;
@@ -28,23 +26,16 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<(Synced, Section, Section)>
     let filter = world.filter(user.id, FILTER, "bench")?;
     world.connect(user.id, ALICE)?;
     world.settle()?;
-    world.google.reset_stats()?;
+    let EnableRun {
+        wall,
+        cpu,
+        rss_before,
+        peak,
+        peak_reset,
+        retried_before,
+        stats,
+    } = measure_enable(&world, user.id, filter, "first sync", progress)?;
 
-    sys::trim_heap();
-    let rss_before = sys::status_bytes("VmRSS").unwrap_or(0);
-    let peak_reset = sys::reset_peak_rss();
-    progress.say("first sync: enabled, waiting for the run");
-    let cpu_before = sys::cpu_time();
-    let started = Instant::now();
-    let retried_before = retries(&world);
-    world.enable(user.id, filter, ALICE)?;
-    world.settle()?;
-    let wall = started.elapsed().as_secs_f64();
-    let cpu = sys::cpu_time().saturating_sub(cpu_before).as_secs_f64();
-    let peak = sys::status_bytes("VmHWM").unwrap_or(0);
-    progress.say(&format!("first sync: done in {wall:.1} s"));
-
-    let stats = world.google.stats()?;
     let calls = people_calls(&stats);
     let group = world.group(ALICE, FILTER)?;
     let members = world.members(ALICE, &group)?;

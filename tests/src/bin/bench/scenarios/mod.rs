@@ -62,6 +62,54 @@ pub fn report_retries(section: &mut crate::report::Section, before: &[String], a
     }
 }
 
+/// What one enabling run cost, measured from the moment the user enables the filter until every
+/// job is done.
+pub struct EnableRun {
+    pub wall: f64,
+    /// CPU seconds of the host-sim process (host and plugin).
+    pub cpu: f64,
+    pub rss_before: u64,
+    /// VmHWM after the run; the peak of the run itself when `peak_reset` held.
+    pub peak: u64,
+    pub peak_reset: bool,
+    pub retried_before: Vec<String>,
+    pub stats: Stats,
+}
+
+/// Enables `filter` on ALICE for `user` and measures the run it starts (`label` names it in
+/// the progress lines). Google's counters are reset first, so `stats` is the run's alone.
+pub fn measure_enable(
+    world: &crate::world::BenchWorld,
+    user: abi::UserId,
+    filter: abi::FilterId,
+    label: &str,
+    progress: &Progress,
+) -> crate::world::Res<EnableRun> {
+    world.google.reset_stats()?;
+    crate::sys::trim_heap();
+    let rss_before = crate::sys::status_bytes("VmRSS").unwrap_or(0);
+    let peak_reset = crate::sys::reset_peak_rss();
+    progress.say(&format!("{label}: enabled, waiting for the run"));
+    let cpu_before = crate::sys::cpu_time();
+    let started = Instant::now();
+    let retried_before = retries(world);
+    world.enable(user, filter, ALICE)?;
+    world.settle()?;
+    let wall = started.elapsed().as_secs_f64();
+    let cpu = crate::sys::cpu_time().saturating_sub(cpu_before).as_secs_f64();
+    let peak = crate::sys::status_bytes("VmHWM").unwrap_or(0);
+    progress.say(&format!("{label}: done in {wall:.1} s"));
+    Ok(EnableRun {
+        wall,
+        cpu,
+        rss_before,
+        peak,
+        peak_reset,
+        retried_before,
+        stats: world.google.stats()?,
+    })
+}
+
 /// Progress on stderr, so a run of several minutes shows where it is.
 pub struct Progress(Instant);
 
