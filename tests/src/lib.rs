@@ -137,15 +137,16 @@ impl GoogleWorld {
             .expect("user is created")
     }
 
+    /// Creates `contact` in the CRM, owned by `owner` and visible to everyone.
+    pub fn add_contact(&self, owner: abi::UserId, contact: abi::Contact) -> abi::Contact {
+        self.sim()
+            .create_contact(owner, contact, host_sim::crm::Visibility::Everyone)
+            .expect("contact is created")
+    }
+
     /// The contact "A B <a@example.org>" in segment `vip`, owned by `owner`, visible to everyone.
     pub fn add_vip_contact(&self, owner: abi::UserId) -> abi::Contact {
-        self.sim()
-            .create_contact(
-                owner,
-                contact("A", "B", "a@example.org", "vip"),
-                host_sim::crm::Visibility::Everyone,
-            )
-            .expect("contact is created")
+        self.add_contact(owner, contact("A", "B", "a@example.org", "vip"))
     }
 
     /// A saved filter: contacts whose custom field `segment` equals `segment`.

@@ -277,13 +277,7 @@ fn hostile_filter_names_become_groups_or_a_clear_error() {
     for (i, name) in names.iter().enumerate() {
         let segment = format!("s{i}");
         let email = format!("f{i}@example.org");
-        g.sim()
-            .create_contact(
-                ann.id,
-                contact("F", "Member", &email, &segment),
-                Visibility::Everyone,
-            )
-            .unwrap();
+        g.add_contact(ann.id, contact("F", "Member", &email, &segment));
         let filter = g.filter(ann.id, name, &segment);
         let outcome = g.enable(ann.id, filter.id, ALICE, &[]);
         assert!(outcome.message.contains("Sync enabled"), "{}", outcome.message);
@@ -475,13 +469,7 @@ fn a_filter_named_like_a_system_group_never_fills_the_system_group() {
     for (i, name) in names.iter().enumerate() {
         let segment = format!("s{i}");
         let email = format!("sys{i}@example.org");
-        g.sim()
-            .create_contact(
-                ann.id,
-                contact("S", "Member", &email, &segment),
-                Visibility::Everyone,
-            )
-            .unwrap();
+        g.add_contact(ann.id, contact("S", "Member", &email, &segment));
         let filter = g.filter(ann.id, name, &segment);
         g.enable(ann.id, filter.id, ALICE, &[]);
     }

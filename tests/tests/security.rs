@@ -559,13 +559,7 @@ fn a_contact_the_binding_user_cannot_see_never_reaches_google() {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let ann = g.user("Ann", ContactsPermission::Edit);
     let bob = g.user("Bob", ContactsPermission::Edit);
-    g.sim()
-        .create_contact(
-            ann.id,
-            contact("Open", "One", "open@example.org", "vip"),
-            Visibility::Everyone,
-        )
-        .unwrap();
+    g.add_contact(ann.id, contact("Open", "One", "open@example.org", "vip"));
     let secret = g
         .sim()
         .create_contact(
@@ -601,21 +595,8 @@ fn a_contact_the_binding_user_loses_access_to_leaves_the_group() {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let ann = g.user("Ann", ContactsPermission::Edit);
     let bob = g.user("Bob", ContactsPermission::Edit);
-    let shared = g
-        .sim()
-        .create_contact(
-            bob.id,
-            contact("Shared", "Once", "shared@example.org", "vip"),
-            Visibility::Everyone,
-        )
-        .unwrap();
-    g.sim()
-        .create_contact(
-            ann.id,
-            contact("Own", "One", "own@example.org", "vip"),
-            Visibility::Everyone,
-        )
-        .unwrap();
+    let shared = g.add_contact(bob.id, contact("Shared", "Once", "shared@example.org", "vip"));
+    g.add_contact(ann.id, contact("Own", "One", "own@example.org", "vip"));
     let filter = g.filter(ann.id, "VIP", "vip");
     g.connect(ann.id, ALICE);
     g.enable(ann.id, filter.id, ALICE, &[]);
@@ -648,14 +629,7 @@ fn a_view_only_user_cannot_write_to_the_crm_through_google() {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let owner = g.user("Owner", ContactsPermission::Edit);
     let viewer = g.user("Viewer", ContactsPermission::View);
-    let c = g
-        .sim()
-        .create_contact(
-            owner.id,
-            contact("Kept", "AsIs", "kept@example.org", "vip"),
-            Visibility::Everyone,
-        )
-        .unwrap();
+    let c = g.add_contact(owner.id, contact("Kept", "AsIs", "kept@example.org", "vip"));
     let filter = g.filter(viewer.id, "Seen", "vip");
     g.connect(viewer.id, ALICE);
     let enabled = g.enable(viewer.id, filter.id, ALICE, &[("direction", "two_way")]);

@@ -27,13 +27,7 @@ fn setup(n: usize) -> Setup {
         );
         g.sim().create_contact(user.id, c, Visibility::Everyone).unwrap();
     }
-    g.sim()
-        .create_contact(
-            user.id,
-            contact("Out", "Side", "out@example.org", "other"),
-            Visibility::Everyone,
-        )
-        .unwrap();
+    g.add_contact(user.id, contact("Out", "Side", "out@example.org", "other"));
     let filter = g.filter(user.id, "VIP clients", "vip");
     let outcome = g.connect(user.id, ALICE);
     assert!(

@@ -514,13 +514,7 @@ fn a_view_only_user_syncs_crm_to_google_only() {
     let g = world();
     let editor = g.user("Ed", ContactsPermission::Edit);
     let viewer = g.user("Vi", ContactsPermission::View);
-    g.sim()
-        .create_contact(
-            editor.id,
-            contact("A", "B", "ab@example.org", "vip"),
-            Visibility::Everyone,
-        )
-        .unwrap();
+    g.add_contact(editor.id, contact("A", "B", "ab@example.org", "vip"));
     let filter = g.filter(viewer.id, "Viewer's", "vip");
     g.connect(viewer.id, ALICE);
     let outcome = g.enable(viewer.id, filter.id, ALICE, &[("direction", "two_way")]);

@@ -76,14 +76,19 @@ fn lists_all_pages_with_sync_token_parameters() {
     assert_eq!(stub.seen().last().unwrap().param("syncToken"), None);
 }
 
+/// The error a full listing against `stub` ends with.
+fn listing_error(stub: &Stub) -> GoogleError {
+    let h = connected(stub);
+    let client = h.google.people(EMAIL).unwrap();
+    client
+        .for_each_connections_page("names", None, |_| Ok::<(), GoogleError>(()))
+        .unwrap_err()
+}
+
 #[test]
 fn a_listing_whose_page_token_repeats_stops_with_an_error() {
     let stub = Stub::start(|_| page(&["people/c1"], Some("SAME"), None));
-    let h = connected(&stub);
-    let client = h.google.people(EMAIL).unwrap();
-    let error = client
-        .for_each_connections_page("names", None, |_| Ok::<(), GoogleError>(()))
-        .unwrap_err();
+    let error = listing_error(&stub);
     assert!(
         matches!(&error, GoogleError::InvalidResponse { detail } if detail.contains("same page token")),
         "{error:?}"
@@ -103,11 +108,7 @@ fn a_listing_that_pages_without_end_stops_with_an_error() {
         let i = n.fetch_add(1, Ordering::SeqCst);
         page(&[], Some(&format!("P{i}")), None)
     });
-    let h = connected(&stub);
-    let client = h.google.people(EMAIL).unwrap();
-    let error = client
-        .for_each_connections_page("names", None, |_| Ok::<(), GoogleError>(()))
-        .unwrap_err();
+    let error = listing_error(&stub);
     assert!(
         matches!(&error, GoogleError::InvalidResponse { detail } if detail.contains("more than 1000 pages")),
         "{error:?}"
