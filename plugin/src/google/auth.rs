@@ -117,11 +117,7 @@ impl GoogleAccounts {
     /// Adds `state` to the user's index and drops the sign-ins that are finished, expired, or
     /// beyond the newest [`PENDING_PER_USER`].
     fn index_pending(&self, crm_user: u64, state: &str, now_ms: i64) -> Result<(), GoogleError> {
-        let key = user_index_key(crm_user);
-        let stored = self.store.get(&key).map_err(GoogleError::SecretStore)?;
-        let mut states: Vec<String> = stored
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .unwrap_or_default();
+        let mut states = self.pending_index(crm_user)?;
         states.push(state.to_string());
         let mut kept = Vec::new();
         for (i, s) in states.iter().enumerate() {
@@ -139,22 +135,33 @@ impl GoogleAccounts {
                     .map_err(GoogleError::SecretStore)?;
             }
         }
-        let json = serde_json::to_string(&kept)
-            .map_err(|_| GoogleError::SecretStore("the sign-in index could not be encoded".to_string()))?;
-        self.store.set(&key, &json).map_err(GoogleError::SecretStore)
+        self.save_pending_index(crm_user, &kept)
     }
 
     fn unindex_pending(&self, crm_user: u64, state: &str) -> Result<(), GoogleError> {
-        let key = user_index_key(crm_user);
-        let stored = self.store.get(&key).map_err(GoogleError::SecretStore)?;
-        let mut states: Vec<String> = stored
-            .and_then(|json| serde_json::from_str(&json).ok())
-            .unwrap_or_default();
+        let mut states = self.pending_index(crm_user)?;
         states.retain(|s| s != state);
+        self.save_pending_index(crm_user, &states)
+    }
+
+    /// The user's pending states, oldest first (an unreadable index reads as empty).
+    fn pending_index(&self, crm_user: u64) -> Result<Vec<String>, GoogleError> {
+        let stored = self
+            .store
+            .get(&user_index_key(crm_user))
+            .map_err(GoogleError::SecretStore)?;
+        Ok(stored
+            .and_then(|json| serde_json::from_str(&json).ok())
+            .unwrap_or_default())
+    }
+
+    /// Stores the user's index; an empty one leaves no key behind.
+    fn save_pending_index(&self, crm_user: u64, states: &[String]) -> Result<(), GoogleError> {
+        let key = user_index_key(crm_user);
         if states.is_empty() {
             return self.store.delete(&key).map_err(GoogleError::SecretStore);
         }
-        let json = serde_json::to_string(&states)
+        let json = serde_json::to_string(states)
             .map_err(|_| GoogleError::SecretStore("the sign-in index could not be encoded".to_string()))?;
         self.store.set(&key, &json).map_err(GoogleError::SecretStore)
     }

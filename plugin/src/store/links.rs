@@ -272,13 +272,15 @@ impl MatchKey {
 
 // ----- our deletions -----
 
-/// Records that we deleted `resource_name` in Google at `at`.
-pub fn add_deletion(
+/// Records that we deleted `resource_name` in Google at `at`: what we knew of it goes, and the
+/// deletion is remembered for listings that still show it.
+pub fn record_deletion(
     conn: &Connection,
     account: &str,
     resource_name: &str,
     at: i64,
 ) -> Result<(), StoreError> {
+    remove_remote(conn, account, resource_name)?;
     let mut stmt = conn.prepare_cached(
         "INSERT INTO deletions (account, resource_name, at) VALUES (?1, ?2, ?3)
          ON CONFLICT (account, resource_name) DO UPDATE SET at = ?3",

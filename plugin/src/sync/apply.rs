@@ -117,8 +117,7 @@ impl<'a> Applier<'a> {
                 .store
                 .tx(|tx| {
                     for rn in &chunk {
-                        links::remove_remote(tx, &account, rn)?;
-                        links::add_deletion(tx, &account, rn, self.env.now)?;
+                        links::record_deletion(tx, &account, rn, self.env.now)?;
                     }
                     Ok(())
                 })
@@ -515,8 +514,7 @@ impl<'a> Applier<'a> {
                 .tx(|tx| {
                     for (contact_id, rn) in &chunk {
                         links::remove(tx, &account, *contact_id)?;
-                        links::remove_remote(tx, &account, rn)?;
-                        links::add_deletion(tx, &account, rn, self.env.now)?;
+                        links::record_deletion(tx, &account, rn, self.env.now)?;
                         status::clear_health(tx, self.binding.id, *contact_id)?;
                     }
                     Ok(())

@@ -294,10 +294,7 @@ fn google_left(input: &Input, link: &Link) -> bool {
         );
         return true;
     }
-    // Listings lag behind writes: right after we wrote a contact, a listing may show an older
-    // state of it (or none), which proves nothing. A read by name is current.
-    let settled =
-        link.written_at < input.visible_before || input.google.fetched.contains(&link.resource_name);
+    let settled = settled(input, link);
     let left = match input.google.persons.get(&link.resource_name) {
         Some(person) => fresh(person, link) && settled && !person.is_member_of(input.group),
         // A full listing that no longer shows the contact: deleted.
@@ -318,6 +315,13 @@ fn google_left(input: &Input, link: &Link) -> bool {
         );
     }
     left
+}
+
+/// Whether what this run shows of a linked contact can be taken as Google's word. Listings lag
+/// behind writes: right after we wrote a contact, a listing may show an older state of it (or
+/// none), which proves nothing. A read by name is current.
+fn settled(input: &Input, link: &Link) -> bool {
+    link.written_at < input.visible_before || input.google.fetched.contains(&link.resource_name)
 }
 
 /// Whether a Google contact found by our CRM id has been taken out of the group in Google.
@@ -379,8 +383,7 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
         return;
     }
     let in_group = person.map(|p| p.is_member_of(input.group));
-    let settled =
-        link.written_at < input.visible_before || input.google.fetched.contains(&link.resource_name);
+    let settled = settled(input, link);
     if in_group == Some(false) && settled && input.members.contains(&link.contact_id) {
         // Taken out of the group in Google: unlinked from this binding, CRM untouched.
         plan.ops.push(Op::Unlink {
