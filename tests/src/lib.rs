@@ -68,6 +68,36 @@ impl World {
     }
 }
 
+/// The CRM with its web server (what `host-sim serve` runs) and the fake Google. Fields drop in
+/// order: server first.
+pub struct WebStack {
+    pub web: host_sim::web::WebServer,
+    pub world: World,
+    pub google: host_sim::fake_google::FakeGoogle,
+}
+
+impl WebStack {
+    /// `real_time`: the CRM runs on the wall clock, as a person using it would have it;
+    /// otherwise on [`World`]'s manual clock.
+    pub fn start(real_time: bool) -> WebStack {
+        let google = host_sim::fake_google::FakeGoogle::start(
+            "127.0.0.1:0",
+            host_sim::fake_google::FakeGoogleConfig::default(),
+        )
+        .expect("fake Google starts");
+        let bound = host_sim::web::bind("127.0.0.1:0").expect("CRM web server binds");
+        let world = World::start(|c| {
+            if real_time {
+                c.manual_clock = None;
+            }
+            c.plugin_config = host_sim::web::google_plugin_config(&google.base_url());
+            c.oauth_callback_url = bound.callback_url();
+        });
+        let web = bound.serve(world.sim.clone(), Some(google.base_url()));
+        WebStack { web, world, google }
+    }
+}
+
 /// The plugin's name as host-sim knows it.
 pub const PLUGIN: &str = "google-contacts";
 

@@ -2,36 +2,11 @@
 //! marked ```` ```sh session ```` runs against a live CRM (the doc's host swapped for the live
 //! one) and answers 2xx with JSON. Also: the API's errors are JSON with the right status.
 
-use host_sim::fake_google::{FakeGoogle, FakeGoogleConfig};
-use host_sim::web::WebServer;
 use serde_json::Value;
-use tests::World;
+use tests::WebStack;
 
 /// The host the doc's examples use (`host-sim serve`'s default).
 const DOC_HOST: &str = "http://127.0.0.1:8080";
-
-/// The CRM, its web server and the fake Google. Fields drop in order: server first.
-struct Stack {
-    web: WebServer,
-    _world: World,
-    _google: FakeGoogle,
-}
-
-fn start_stack() -> Stack {
-    let google = FakeGoogle::start("127.0.0.1:0", FakeGoogleConfig::default()).expect("fake Google starts");
-    let bound = host_sim::web::bind("127.0.0.1:0").expect("CRM web server binds");
-    let world = World::start(|c| {
-        c.manual_clock = None;
-        c.plugin_config = host_sim::web::google_plugin_config(&google.base_url());
-        c.oauth_callback_url = bound.callback_url();
-    });
-    let web = bound.serve(world.sim.clone(), Some(google.base_url()));
-    Stack {
-        web,
-        _world: world,
-        _google: google,
-    }
-}
 
 fn api_doc() -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../host-sim/API.md");
@@ -169,7 +144,7 @@ fn run(http: &reqwest::blocking::Client, base: &str, curl: &Curl) -> (u16, Strin
 
 #[test]
 fn the_documented_session_runs_against_a_live_server() {
-    let stack = start_stack();
+    let stack = WebStack::start(true);
     let base = stack.web.base_url();
     let commands = session_commands(&api_doc());
     assert!(
@@ -205,7 +180,7 @@ fn the_documented_session_runs_against_a_live_server() {
 
 #[test]
 fn api_errors_are_json_with_telling_statuses() {
-    let stack = start_stack();
+    let stack = WebStack::start(true);
     let base = stack.web.base_url();
     let http = reqwest::blocking::Client::new();
     let call = |method: &str, path: &str, body: &str| {

@@ -17,32 +17,10 @@ use abi::{
 };
 use abi_stable::std_types::RVec;
 use host_sim::crm::Visibility;
-use host_sim::fake_google::{FakeGoogle, FakeGoogleConfig};
-use host_sim::web::WebServer;
 use serde_json::{json, Value};
-use tests::World;
+use tests::WebStack;
 
 const ACCOUNT: &str = "alice@example.com";
-
-/// The CRM, its web server and the fake Google. Fields drop in order: server first.
-struct Stack {
-    web: WebServer,
-    world: World,
-    google: FakeGoogle,
-}
-
-fn start_stack() -> Stack {
-    let google = FakeGoogle::start("127.0.0.1:0", FakeGoogleConfig::default()).expect("fake Google starts");
-    let bound = host_sim::web::bind("127.0.0.1:0").expect("CRM web server binds");
-    let world = World::start(|c| {
-        // Real time, as a person using the CRM would have it.
-        c.manual_clock = None;
-        c.plugin_config = host_sim::web::google_plugin_config(&google.base_url());
-        c.oauth_callback_url = bound.callback_url();
-    });
-    let web = bound.serve(world.sim.clone(), Some(google.base_url()));
-    Stack { web, world, google }
-}
 
 fn chromium_path() -> Option<PathBuf> {
     let path = std::env::var_os("CHROMIUM")
@@ -89,7 +67,7 @@ fn a_user_connects_google_and_syncs_a_filter_in_a_real_browser() {
     let Some(chromium) = require_chromium() else {
         return;
     };
-    let stack = start_stack();
+    let stack = WebStack::start(true);
     let sim = &stack.world.sim;
     let base = stack.web.base_url();
     let google = stack.google.base_url();
@@ -239,7 +217,7 @@ fn denying_consent_on_google_comes_back_with_a_message() {
     let Some(chromium) = require_chromium() else {
         return;
     };
-    let stack = start_stack();
+    let stack = WebStack::start(true);
     let sim = &stack.world.sim;
     let base = stack.web.base_url();
     let ann = sim
@@ -293,7 +271,7 @@ fn denying_consent_on_google_comes_back_with_a_message() {
 
 #[test]
 fn the_oauth_callback_without_a_signed_in_user_explains_what_to_do() {
-    let stack = start_stack();
+    let stack = WebStack::start(true);
     let response = reqwest::blocking::get(format!("{}/oauth/callback?code=x&state=y", stack.web.base_url()))
         .expect("the callback answers");
     assert_eq!(response.status().as_u16(), 400);

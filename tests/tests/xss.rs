@@ -7,35 +7,12 @@ use abi::{
 };
 use abi_stable::std_types::RVec;
 use host_sim::crm::Visibility;
-use host_sim::fake_google::{FakeGoogle, FakeGoogleConfig};
-use host_sim::web::WebServer;
-use tests::World;
+use tests::WebStack;
 
 const SCRIPT: &str = "<script>alert(1)</script>";
 const SCRIPT_ESCAPED: &str = "&lt;script&gt;alert(1)&lt;/script&gt;";
 const IMG: &str = "\"><img src=x onerror=alert(1)>";
 const IMG_ESCAPED: &str = "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;";
-
-struct Stack {
-    web: WebServer,
-    world: World,
-    _google: FakeGoogle,
-}
-
-fn start_stack() -> Stack {
-    let google = FakeGoogle::start("127.0.0.1:0", FakeGoogleConfig::default()).expect("fake Google starts");
-    let bound = host_sim::web::bind("127.0.0.1:0").expect("CRM web server binds");
-    let world = World::start(|c| {
-        c.plugin_config = host_sim::web::google_plugin_config(&google.base_url());
-        c.oauth_callback_url = bound.callback_url();
-    });
-    let web = bound.serve(world.sim.clone(), Some(google.base_url()));
-    Stack {
-        web,
-        world,
-        _google: google,
-    }
-}
 
 fn assert_escaped(page: &str, html: &str, raw: &str, escaped: &str) {
     assert!(
@@ -50,7 +27,7 @@ fn assert_escaped(page: &str, html: &str, raw: &str, escaped: &str) {
 
 #[test]
 fn hostile_names_show_as_text_on_every_page() {
-    let stack = start_stack();
+    let stack = WebStack::start(false);
     let sim = &stack.world.sim;
     let base = stack.web.base_url();
     let user = sim
