@@ -94,8 +94,11 @@ impl<'a> Applier<'a> {
                     resource_name,
                 } => deletes.push((contact_id, resource_name)),
                 Op::Unlink {
-                    contact_id, exclude, ..
-                } => unlinks.push((contact_id, exclude)),
+                    contact_id,
+                    exclude,
+                    google_time,
+                    ..
+                } => unlinks.push((contact_id, exclude.then_some(google_time))),
                 Op::DropCopy { resource_name } => copies.push(resource_name),
             }
         }
@@ -158,16 +161,17 @@ impl<'a> Applier<'a> {
         );
     }
 
-    fn unlink(&mut self, unlinks: Vec<(u64, bool)>) -> Result<(), SideError> {
+    /// Forgets links; each with Google's time of its exclusion when it is excluded.
+    fn unlink(&mut self, unlinks: Vec<(u64, Option<i64>)>) -> Result<(), SideError> {
         let account = self.account().to_string();
         let (binding, now) = (self.binding.id, self.env.now);
         self.env
             .store
             .tx(|tx| {
-                for (contact_id, exclude) in &unlinks {
+                for (contact_id, exclusion) in &unlinks {
                     links::remove(tx, &account, *contact_id)?;
-                    if *exclude {
-                        links::exclude(tx, binding, *contact_id, now)?;
+                    if let Some(google_time) = exclusion {
+                        links::exclude(tx, binding, *contact_id, now, *google_time)?;
                         status::set_health(tx, binding, *contact_id, HealthState::Excluded, EXCLUDED, now)?;
                     }
                 }
@@ -353,6 +357,7 @@ impl<'a> Applier<'a> {
                 for link in &outcomes {
                     links::put(tx, &account, link)?;
                     links::add_member(tx, self.binding.id, link.contact_id)?;
+                    links::unexclude(tx, self.binding.id, link.contact_id)?;
                     status::clear_health(tx, self.binding.id, link.contact_id)?;
                 }
                 Ok(())
@@ -385,7 +390,8 @@ impl<'a> Applier<'a> {
                     "Google refused the update (not found); it is tried again.",
                 );
             } else {
-                deleted.push((contact_id, true));
+                // Deleted: only a contact created again can be put back, any version of it is news.
+                deleted.push((contact_id, Some(0)));
             }
         }
         self.unlink(deleted)

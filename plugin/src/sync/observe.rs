@@ -282,6 +282,48 @@ pub fn crm_for_google_changes(
     Ok(())
 }
 
+/// Adds to an incremental CRM view the excluded contacts when Google shows contacts in the group
+/// that may be them put back (unlinked ones, or their own): putting a contact into the group is
+/// how a user asks to sync it, and it must join its CRM contact, not become a copy of it.
+pub fn crm_for_rejoins(
+    env: &Env,
+    binding: &Binding,
+    crm: &mut CrmView,
+    links: &BTreeMap<u64, Link>,
+    excluded: &BTreeMap<u64, i64>,
+    google: &GoogleView,
+    group: &str,
+) -> Result<(), String> {
+    if crm.full || excluded.is_empty() {
+        return Ok(());
+    }
+    let by_resource: BTreeMap<&str, u64> = links
+        .values()
+        .map(|l| (l.resource_name.as_str(), l.contact_id))
+        .collect();
+    let candidate = google.persons.iter().any(|(rn, p)| {
+        !p.is_deleted()
+            && p.is_member_of(group)
+            && by_resource
+                .get(rn.as_str())
+                .is_none_or(|id| excluded.contains_key(id))
+    });
+    if !candidate {
+        return Ok(());
+    }
+    for &id in excluded.keys() {
+        if crm.present.contains_key(&id) || crm.gone.contains_key(&id) {
+            continue;
+        }
+        if let Some(contact) = env.crm.get(binding.crm_user, id)? {
+            if env.crm.includes(binding.filter_id, binding.crm_user, id)? {
+                crm.present.insert(id, contact);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Links the Google contacts that our own creates made although their answer was lost: listed
 /// in the binding's group, carrying the CRM id of a contact with an open create intent. Without
 /// this, a create that lands after its contact left the filter would stay in the group unlinked

@@ -60,8 +60,9 @@ pub struct Input<'a> {
     pub matches: &'a BTreeMap<u64, String>,
     /// Unlinked CRM contacts whose earlier create may still appear in Google: left alone.
     pub waiting: &'a BTreeSet<u64>,
-    /// Contacts Google deleted or took out of the group: they stay out of this binding.
-    pub excluded: &'a BTreeSet<u64>,
+    /// Contacts Google deleted or took out of the group, with when: they stay out of this
+    /// binding until the user puts them back into the group in Google.
+    pub excluded: &'a BTreeMap<u64, i64>,
     /// Writes to Google before this instant show in its listings; later ones may not yet.
     pub visible_before: i64,
 }
@@ -110,11 +111,13 @@ pub enum Op {
         resource_name: String,
     },
     /// Forget a link; the CRM keeps the contact. `exclude`: Google deleted the contact or took
-    /// it out of the group, so it stays out of the binding instead of coming back.
+    /// it out of the group, so it stays out of the binding until the user puts it back there,
+    /// which a version newer than `google_time` (Google's update time) shows.
     Unlink {
         contact_id: u64,
         resource_name: String,
         exclude: bool,
+        google_time: i64,
     },
 }
 
@@ -178,8 +181,26 @@ pub fn plan(input: &Input) -> Plan {
     // Contacts present in the CRM.
     for (&id, contact) in &input.crm.present {
         handled.insert(id);
-        if input.excluded.contains(&id) && !input.links.contains_key(&id) {
-            // Deleted or ungrouped in Google: it stays out, even if Google still has a copy.
+        if let Some(&since) = input.excluded.get(&id) {
+            // Deleted or taken out of the group in Google: it stays out of this binding, even if
+            // Google still has a copy, until the user puts it (back) into the group there, which
+            // is how a user asks to sync it.
+            let Some(rn) = put_back(input, id, since) else {
+                if let Some(link) = input.links.get(&id) {
+                    claimed.insert(link.resource_name.as_str());
+                }
+                continue;
+            };
+            claimed.insert(rn);
+            let link = input.links.get(&id).cloned().unwrap_or_else(|| Link {
+                contact_id: id,
+                resource_name: rn.to_string(),
+                etag: String::new(),
+                base: Fields::default(),
+                written_at: 0,
+                google_time: 0,
+            });
+            plan_linked(input, &mut plan, &link, contact);
             continue;
         }
         if let Some(link) = input.links.get(&id) {
@@ -197,11 +218,7 @@ pub fn plan(input: &Input) -> Plan {
             };
             if removed_by_user(input, id, rn) {
                 // We made it in the group (our creates always are); out of it, someone took it out.
-                plan.ops.push(Op::Unlink {
-                    contact_id: id,
-                    resource_name: rn.clone(),
-                    exclude: true,
-                });
+                plan.ops.push(excluded(input, &link));
                 continue;
             }
             plan_linked(input, &mut plan, &link, contact);
@@ -249,11 +266,7 @@ pub fn plan(input: &Input) -> Plan {
             continue;
         }
         if google_left(input, link) {
-            plan.ops.push(Op::Unlink {
-                contact_id: id,
-                resource_name: link.resource_name.clone(),
-                exclude: true,
-            });
+            plan.ops.push(excluded(input, link));
         }
     }
 
@@ -282,6 +295,23 @@ pub fn plan(input: &Input) -> Plan {
         }
     }
     plan
+}
+
+/// Unlinks a contact that Google deleted or took out of the group: it stays out of the binding
+/// until a version newer than the newest one known now shows it back in the group.
+fn excluded(input: &Input, link: &Link) -> Op {
+    let seen = input
+        .google
+        .persons
+        .get(&link.resource_name)
+        .and_then(update_time_ms)
+        .unwrap_or(0);
+    Op::Unlink {
+        contact_id: link.contact_id,
+        resource_name: link.resource_name.clone(),
+        exclude: true,
+        google_time: seen.max(link.google_time),
+    }
 }
 
 /// Whether Google deleted a linked contact or took it out of the group.
@@ -322,6 +352,23 @@ fn google_left(input: &Input, link: &Link) -> bool {
 /// none), which proves nothing. A read by name is current.
 fn settled(input: &Input, link: &Link) -> bool {
     link.written_at < input.visible_before || input.google.fetched.contains(&link.resource_name)
+}
+
+/// The Google contact of an excluded CRM contact (its own, or one matched by CRM id, e-mail or
+/// phone, such as one the user deleted and created again) if the user put it into the group
+/// after the contact was excluded: a listing older than the exclusion proves nothing.
+fn put_back<'a>(input: &'a Input, id: u64, since: i64) -> Option<&'a str> {
+    let rn = input
+        .links
+        .get(&id)
+        .map(|l| &l.resource_name)
+        .or(input.matches.get(&id))?;
+    let person = input.google.persons.get(rn)?;
+    let back = !person.is_deleted()
+        && !input.google.deleted.contains(rn)
+        && person.is_member_of(input.group)
+        && update_time_ms(person).unwrap_or(0) > since;
+    back.then_some(rn.as_str())
 }
 
 /// Whether a Google contact found by our CRM id has been taken out of the group in Google.
@@ -375,22 +422,14 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
         .filter(|p| fresh(p, link));
     if person.is_some_and(|p| p.is_deleted()) || input.google.deleted.contains(&link.resource_name) {
         // Deleted in Google while present in the CRM: the link goes, the CRM contact stays.
-        plan.ops.push(Op::Unlink {
-            contact_id: link.contact_id,
-            resource_name: link.resource_name.clone(),
-            exclude: true,
-        });
+        plan.ops.push(excluded(input, link));
         return;
     }
     let in_group = person.map(|p| p.is_member_of(input.group));
     let settled = settled(input, link);
     if in_group == Some(false) && settled && input.members.contains(&link.contact_id) {
         // Taken out of the group in Google: unlinked from this binding, CRM untouched.
-        plan.ops.push(Op::Unlink {
-            contact_id: link.contact_id,
-            resource_name: link.resource_name.clone(),
-            exclude: true,
-        });
+        plan.ops.push(excluded(input, link));
         return;
     }
     let crm = mapping::crm_fields(contact, mapping);
@@ -442,7 +481,9 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
         google_time,
         ..link.clone()
     };
-    if google_write.is_some() || crm_write.is_some() || add_to_group || new_link != *link {
+    // A contact put back into the group is recorded as a member again even if nothing changed.
+    let rejoined = input.excluded.contains_key(&link.contact_id);
+    if google_write.is_some() || crm_write.is_some() || add_to_group || rejoined || new_link != *link {
         plan.ops.push(Op::Sync {
             link: new_link,
             google: google_write,
@@ -459,11 +500,7 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
     if member && google_left(input, link) {
         // Google deleted it or took it out of the group too: that is the user's word on
         // Google's side, and it keeps the contact out even if it comes back into the filter.
-        plan.ops.push(Op::Unlink {
-            contact_id: id,
-            resource_name: rn,
-            exclude: true,
-        });
+        plan.ops.push(excluded(input, link));
         return;
     }
     match gone {
@@ -483,6 +520,7 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
                     contact_id: id,
                     resource_name: rn,
                     exclude: false,
+                    google_time: 0,
                 });
             }
         }
@@ -490,6 +528,7 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
             contact_id: id,
             resource_name: rn,
             exclude: false,
+            google_time: 0,
         }),
         // Losing access takes the contact out of Google's group whatever the direction: it must
         // not stay in front of the user there.
