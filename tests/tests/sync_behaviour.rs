@@ -891,3 +891,23 @@ fn a_contact_deleted_and_created_again_in_the_group_with_the_same_email_joins_it
     );
     s.assert_settled();
 }
+
+#[test]
+fn a_contact_deleted_in_google_and_missing_from_a_full_listing_is_unlinked_even_when_edited_in_the_crm() {
+    let s = synced(2, &[]);
+    let rn = s.resource_of("person0@example.org");
+    s.g.control.delete_contact(ALICE, &rn).unwrap();
+    // The next listing is a full one, which shows no tombstone: the contact is simply absent.
+    s.g.control.expire_sync_tokens(Some(ALICE));
+    s.edit_crm(s.ids[0], |c| c.notes = "edited after the deletion".into());
+    s.g.settle();
+    s.next_tick();
+    let health = s.health_of(s.filter.id, s.ids[0]);
+    assert!(health.len() == 1 && health[0].contains("excluded"), "{health:?}");
+    assert!(
+        s.g.sim().crm().contact(s.ids[0]).is_some(),
+        "the CRM contact stays"
+    );
+    assert_eq!(s.g.google_contacts(ALICE).len(), 1, "not created again");
+    s.assert_settled();
+}

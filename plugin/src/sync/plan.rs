@@ -177,6 +177,8 @@ pub fn plan(input: &Input) -> Plan {
     let direction = input.binding.options.direction;
     let mut handled: BTreeSet<u64> = BTreeSet::new();
     let mut claimed: BTreeSet<&str> = BTreeSet::new();
+    // Contacts joined to a Google contact created again after theirs was deleted.
+    let mut relinked: BTreeSet<u64> = BTreeSet::new();
 
     // Contacts present in the CRM.
     for (&id, contact) in &input.crm.present {
@@ -192,30 +194,21 @@ pub fn plan(input: &Input) -> Plan {
                 continue;
             };
             claimed.insert(rn);
-            let link = input.links.get(&id).cloned().unwrap_or_else(|| Link {
-                contact_id: id,
-                resource_name: rn.to_string(),
-                etag: String::new(),
-                base: Fields::default(),
-                written_at: 0,
-                google_time: 0,
-            });
+            let link = input.links.get(&id).cloned().unwrap_or_else(|| unsynced(id, rn));
             plan_linked(input, &mut plan, &link, contact);
             continue;
         }
-        if let Some(link) = input.links.get(&id) {
+        if let Some(rn) = created_again(input, id) {
+            // Deleted in Google and created again there in the group: the new one is its contact.
+            claimed.insert(rn);
+            relinked.insert(id);
+            plan_linked(input, &mut plan, &unsynced(id, rn), contact);
+        } else if let Some(link) = input.links.get(&id) {
             claimed.insert(link.resource_name.as_str());
             plan_linked(input, &mut plan, link, contact);
         } else if let Some(rn) = input.matches.get(&id) {
             claimed.insert(rn.as_str());
-            let link = Link {
-                contact_id: id,
-                resource_name: rn.clone(),
-                etag: String::new(),
-                base: Fields::default(),
-                written_at: 0,
-                google_time: 0,
-            };
+            let link = unsynced(id, rn);
             if removed_by_user(input, id, rn) {
                 // We made it in the group (our creates always are); out of it, someone took it out.
                 plan.ops.push(excluded(input, &link));
@@ -257,7 +250,7 @@ pub fn plan(input: &Input) -> Plan {
         .map(|l| (l.resource_name.as_str(), l))
         .collect();
     for &id in input.members {
-        let Some(link) = input.links.get(&id) else {
+        let Some(link) = input.links.get(&id).filter(|_| !relinked.contains(&id)) else {
             continue;
         };
         if claimed.contains(link.resource_name.as_str())
@@ -354,6 +347,31 @@ fn settled(input: &Input, link: &Link) -> bool {
     link.written_at < input.visible_before || input.google.fetched.contains(&link.resource_name)
 }
 
+/// A link to a matched Google contact, with no synced base: edits on either side since are
+/// settled by the binding's policy, none is taken as the agreed value.
+fn unsynced(contact_id: u64, resource_name: &str) -> Link {
+    Link {
+        contact_id,
+        resource_name: resource_name.to_string(),
+        etag: String::new(),
+        base: Fields::default(),
+        written_at: 0,
+        google_time: 0,
+    }
+}
+
+/// The Google contact a linked CRM contact matches (by e-mail or phone) when this run shows its
+/// own Google contact deleted and the match in the group: the user created it again.
+fn created_again<'a>(input: &'a Input, id: u64) -> Option<&'a str> {
+    let link = input.links.get(&id)?;
+    if !input.google.deleted.contains(&link.resource_name) {
+        return None;
+    }
+    let rn = input.matches.get(&id)?;
+    let person = input.google.persons.get(rn)?;
+    (!person.is_deleted() && person.is_member_of(input.group)).then_some(rn.as_str())
+}
+
 /// The Google contact of an excluded CRM contact (its own, or one matched by CRM id, e-mail or
 /// phone, such as one the user deleted and created again) if the user put it into the group
 /// after the contact was excluded: a listing older than the exclusion proves nothing.
@@ -420,7 +438,17 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
         .persons
         .get(&link.resource_name)
         .filter(|p| fresh(p, link));
-    if person.is_some_and(|p| p.is_deleted()) || input.google.deleted.contains(&link.resource_name) {
+    // A full listing that no longer shows a member (nor a read by name, which ran for it) shows
+    // it deleted, as for members the CRM did not show this run (simulation seed 23: a contact
+    // deleted in Google while a full listing began stayed linked to nothing for good).
+    let vanished = input.google.full
+        && !input.google.persons.contains_key(&link.resource_name)
+        && input.members.contains(&link.contact_id)
+        && settled(input, link);
+    if vanished
+        || person.is_some_and(|p| p.is_deleted())
+        || input.google.deleted.contains(&link.resource_name)
+    {
         // Deleted in Google while present in the CRM: the link goes, the CRM contact stays.
         plan.ops.push(excluded(input, link));
         return;

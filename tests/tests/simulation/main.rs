@@ -125,7 +125,9 @@ impl Run {
         let google = FakeGoogle::start(
             "127.0.0.1:0",
             FakeGoogleConfig {
-                propagation_delay_ms: lag_ms,
+                // Drawn per write up to the seed's lag: writes reach listings out of order.
+                propagation_delay_ms: 0,
+                propagation_delay_max_ms: lag_ms,
                 read_quota_per_minute: reads,
                 write_quota_per_minute: writes,
                 ..FakeGoogleConfig::default()
@@ -573,6 +575,17 @@ impl Run {
         }
     }
 
+    /// Google gives a contact a new resource name (as when a verified e-mail gets linked to it).
+    fn google_rename(&mut self) {
+        let Some((rn, label)) = self.pick_member() else {
+            return;
+        };
+        self.align_clocks();
+        if let Ok(new) = self.google.control().rename_contact(ALICE, &rn) {
+            self.ops.push(format!("google rename {label} {rn} -> {new}"));
+        }
+    }
+
     /// Moves both clocks: the CRM's and Google's (whose propagation delay, token lifetimes and
     /// quota windows run on it), as real time would.
     fn advance(&self, ms: i64) {
@@ -596,7 +609,10 @@ impl Run {
 
     fn fault(&mut self) {
         let fault = match self.rng.gen_range(0..6) {
-            0 | 1 => Fault::RateLimit {
+            0 => Fault::RateLimit {
+                retry_after_secs: None,
+            },
+            1 => Fault::RateLimit {
                 retry_after_secs: Some(0),
             },
             2 => Fault::Internal,
@@ -644,7 +660,8 @@ impl Run {
             57..=59 => self.google_ungroup(),
             60..=61 => self.google_regroup(),
             62..=63 => self.google_recreate(),
-            64..=76 => self.tick(),
+            64..=65 => self.google_rename(),
+            66..=76 => self.tick(),
             77..=83 => self.sync_now(),
             84..=90 => self.fault(),
             91..=92 => {
@@ -736,6 +753,8 @@ impl Run {
         assert!(errors.is_empty(), "hooks failed: {errors:?}");
         let crm = self.crm_contacts();
         let members = self.members();
+        let overlapping = self.google.control().stats().overlapping_mutates;
+        assert_eq!(overlapping, 0, "the plugin sent overlapping mutate requests");
         // No duplicates on either side.
         let mut crm_labels: Vec<String> = crm.iter().map(|r| r.contact.name.given.to_string()).collect();
         let n = crm_labels.len();
@@ -932,6 +951,11 @@ fn run_seed(seed: u64) -> Unjudged {
     match outcome {
         Ok(unjudged) => unjudged,
         Err(panic) => {
+            if std::env::var("SIM_TRACE").is_ok() {
+                for line in run.sim.logbook().lines() {
+                    println!("{line:?}");
+                }
+            }
             let message = panic
                 .downcast_ref::<String>()
                 .cloned()
