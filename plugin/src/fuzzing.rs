@@ -1121,7 +1121,11 @@ pub fn planner(data: &[u8]) {
         deleted: (0..b.count()).map(|_| b.pick(NAMES).to_string()).collect(),
         fetched: (0..b.count()).map(|_| b.pick(NAMES).to_string()).collect(),
     };
-    let (members, shared, waiting, excluded) = (ids(&mut b), ids(&mut b), ids(&mut b), ids(&mut b));
+    let (members, shared, waiting) = (ids(&mut b), ids(&mut b), ids(&mut b));
+    let excluded: BTreeMap<u64, i64> = ids(&mut b)
+        .into_iter()
+        .map(|id| (id, i64::from(b.byte())))
+        .collect();
     let matches: BTreeMap<u64, String> = (0..b.count())
         .map(|_| (u64::from(b.byte() % 6), b.pick(NAMES).to_string()))
         .collect();

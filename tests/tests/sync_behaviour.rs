@@ -729,3 +729,196 @@ fn google_suddenly_listing_an_empty_group_is_held_not_applied() {
         "nothing in Google deletes CRM contacts"
     );
 }
+
+impl Setup {
+    fn resource_of(&self, email: &str) -> String {
+        self.person_of(email)["resourceName"]
+            .as_str()
+            .expect("resource name")
+            .to_string()
+    }
+
+    /// Takes the contact out of `group` in Google (keeping it in "My Contacts"), as a user would.
+    fn ungroup_in_google(&self, email: &str, group: &str) {
+        let rn = self.resource_of(email);
+        self.g
+            .control
+            .modify_group_members(ALICE, "contactGroups/myContacts", &[&rn], &[])
+            .unwrap();
+        self.g
+            .control
+            .modify_group_members(ALICE, group, &[], &[&rn])
+            .unwrap();
+    }
+
+    fn put_back_in_google(&self, email: &str, group: &str) {
+        let rn = self.resource_of(email);
+        self.g
+            .control
+            .modify_group_members(ALICE, group, &[&rn], &[])
+            .unwrap();
+    }
+
+    /// The health rows of a filter's settings page that name `id`.
+    fn health_of(&self, filter: abi::FilterId, id: ContactId) -> Vec<String> {
+        let view = self
+            .g
+            .sim()
+            .render_settings(PLUGIN, self.user.id, SettingsPage::Filter(filter))
+            .unwrap();
+        view.sections
+            .iter()
+            .flat_map(|s| s.widgets.iter())
+            .filter_map(|w| match w {
+                abi::Widget::Table { id: t, rows, .. } if t.as_str() == "health" => Some(rows.clone()),
+                _ => None,
+            })
+            .flatten()
+            .filter(|row| row.first().is_some_and(|c| c.as_str() == id.0.to_string()))
+            .map(|row| row.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(" | "))
+            .collect()
+    }
+
+    /// Counts the CRM contacts whose primary e-mail is `email`.
+    fn crm_with_email(&self, email: &str) -> usize {
+        self.g
+            .sim()
+            .crm()
+            .all_contacts()
+            .iter()
+            .filter(|r| r.contact.emails.iter().any(|e| e.value.as_str() == email))
+            .count()
+    }
+}
+
+#[test]
+fn a_contact_put_back_into_the_group_in_google_syncs_again() {
+    let s = synced(2, &[]);
+    let group = s.group();
+    s.ungroup_in_google("person0@example.org", &group);
+    s.next_tick();
+    assert_eq!(s.members().len(), 1, "taken out in Google: out of the group");
+    assert_eq!(s.health_of(s.filter.id, s.ids[0]).len(), 1, "shown as excluded");
+    s.put_back_in_google("person0@example.org", &group);
+    s.next_tick();
+    assert_eq!(s.members().len(), 2);
+    assert!(
+        s.health_of(s.filter.id, s.ids[0]).is_empty(),
+        "no longer excluded"
+    );
+    // It syncs again: a CRM edit reaches Google.
+    s.edit_crm(s.ids[0], |c| c.notes = "after coming back".into());
+    s.g.settle();
+    assert_eq!(
+        s.person_of("person0@example.org")["biographies"][0]["value"],
+        "after coming back"
+    );
+    assert_eq!(s.g.sim().crm().contact_count(), 2, "no CRM copy");
+    s.assert_settled();
+}
+
+#[test]
+fn a_contact_put_back_into_one_of_two_groups_sharing_it_syncs_again_with_that_filter() {
+    let s = synced(2, &[]);
+    let second = s.g.filter(s.user.id, "Second", "vip");
+    let outcome = s.g.enable(s.user.id, second.id, ALICE, &[]);
+    assert!(outcome.message.contains("Sync enabled"), "{}", outcome.message);
+    s.g.settle();
+    let second_group = s.g.group(ALICE, "Second").expect("second group");
+    assert_eq!(s.g.members(ALICE, &second_group).len(), 2);
+    assert_eq!(
+        s.g.google_contacts(ALICE).len(),
+        2,
+        "one Google contact per CRM contact"
+    );
+    // Out of the second group only, then back.
+    s.ungroup_in_google("person0@example.org", &second_group);
+    s.next_tick();
+    assert_eq!(s.g.members(ALICE, &second_group).len(), 1);
+    assert_eq!(s.members().len(), 2, "the first filter keeps it");
+    assert_eq!(
+        s.health_of(second.id, s.ids[0]).len(),
+        1,
+        "excluded from the second filter"
+    );
+    s.put_back_in_google("person0@example.org", &second_group);
+    s.next_tick();
+    assert!(
+        s.health_of(second.id, s.ids[0]).is_empty(),
+        "still excluded: {:?}",
+        s.health_of(second.id, s.ids[0])
+    );
+    assert_eq!(s.g.members(ALICE, &second_group).len(), 2);
+    // The second filter syncs it again even once the first one no longer holds it.
+    s.ungroup_in_google("person0@example.org", &s.group());
+    s.next_tick();
+    s.edit_crm(s.ids[0], |c| c.position = "only the second filter".into());
+    s.g.settle();
+    s.next_tick();
+    assert_eq!(
+        s.person_of("person0@example.org")["organizations"][0]["title"],
+        "only the second filter"
+    );
+    assert_eq!(s.g.members(ALICE, &second_group).len(), 2);
+    assert_eq!(s.g.google_contacts(ALICE).len(), 2, "no Google copy");
+    assert_eq!(s.g.sim().crm().contact_count(), 2, "no CRM copy");
+    s.assert_settled();
+}
+
+#[test]
+fn a_contact_deleted_and_created_again_in_the_group_with_the_same_email_joins_its_crm_contact() {
+    let s = synced(2, &[]);
+    let group = s.group();
+    let rn = s.resource_of("person1@example.org");
+    s.g.control.delete_contact(ALICE, &rn).unwrap();
+    s.next_tick();
+    assert_eq!(s.members().len(), 1);
+    s.g.control
+        .create_contact(
+            ALICE,
+            &json!({
+                "names": [{"givenName": "Given1", "familyName": "Family1"}],
+                "emailAddresses": [{"value": "person1@example.org"}],
+                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]
+            }),
+        )
+        .unwrap();
+    s.next_tick();
+    assert_eq!(s.crm_with_email("person1@example.org"), 1, "a CRM duplicate");
+    assert_eq!(s.g.sim().crm().contact_count(), 2);
+    assert_eq!(s.members().len(), 2);
+    assert!(
+        s.health_of(s.filter.id, s.ids[1]).is_empty(),
+        "no longer excluded"
+    );
+    // Linked: a CRM edit reaches the new Google contact, which now carries the CRM id.
+    s.edit_crm(s.ids[1], |c| c.notes = "joined again".into());
+    s.g.settle();
+    let person = s.person_of("person1@example.org");
+    assert_eq!(person["biographies"][0]["value"], "joined again");
+    assert!(
+        person["clientData"].to_string().contains(&s.ids[1].0.to_string()),
+        "{person}"
+    );
+    s.assert_settled();
+}
+
+#[test]
+fn a_contact_deleted_in_google_and_missing_from_a_full_listing_is_unlinked_even_when_edited_in_the_crm() {
+    let s = synced(2, &[]);
+    let rn = s.resource_of("person0@example.org");
+    s.g.control.delete_contact(ALICE, &rn).unwrap();
+    // The next listing is a full one, which shows no tombstone: the contact is simply absent.
+    s.g.control.expire_sync_tokens(Some(ALICE));
+    s.edit_crm(s.ids[0], |c| c.notes = "edited after the deletion".into());
+    s.g.settle();
+    s.next_tick();
+    let health = s.health_of(s.filter.id, s.ids[0]);
+    assert!(health.len() == 1 && health[0].contains("excluded"), "{health:?}");
+    assert!(
+        s.g.sim().crm().contact(s.ids[0]).is_some(),
+        "the CRM contact stays"
+    );
+    assert_eq!(s.g.google_contacts(ALICE).len(), 1, "not created again");
+    s.assert_settled();
+}

@@ -71,6 +71,16 @@ pub fn put(conn: &Connection, account: &str, link: &Link) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Follows a contact Google gave a new resource name: its link (if any) now names `new`, and
+/// what we knew under the old name goes. A link already on `new` is left alone.
+pub fn follow_rename(conn: &Connection, account: &str, old: &str, new: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE OR IGNORE links SET resource_name = ?3 WHERE account = ?1 AND resource_name = ?2",
+        params![account, old, new],
+    )?;
+    remove_remote(conn, account, old)
+}
+
 /// Records that we just wrote the contact's Google side (a membership change, say), so listings
 /// older than this write are not taken as Google's word.
 pub fn touch(conn: &Connection, account: &str, contact_id: u64, at: i64) -> Result<(), StoreError> {
@@ -338,16 +348,34 @@ pub fn drop_intent(conn: &Connection, account: &str, contact_id: u64) -> Result<
 
 /// Keeps a contact out of a binding: Google deleted it or took it out of the group, and it must
 /// not come back there by itself.
-pub fn exclude(conn: &Connection, binding_id: i64, contact_id: u64, at: i64) -> Result<(), StoreError> {
+/// Keeps a contact out of a binding; `google_time` is Google's update time of the newest version
+/// of it known when Google showed it deleted or out of the group.
+pub fn exclude(
+    conn: &Connection,
+    binding_id: i64,
+    contact_id: u64,
+    at: i64,
+    google_time: i64,
+) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
-        "INSERT OR IGNORE INTO exclusions (binding_id, contact_id, at) VALUES (?1, ?2, ?3)",
+        "INSERT OR REPLACE INTO exclusions (binding_id, contact_id, at, google_time) VALUES (?1, ?2, ?3, ?4)",
     )?;
-    stmt.execute(params![binding_id, contact_id as i64, at])?;
+    stmt.execute(params![binding_id, contact_id as i64, at, google_time])?;
     Ok(())
 }
 
-pub fn exclusions(conn: &Connection, binding_id: i64) -> Result<BTreeSet<u64>, StoreError> {
-    let mut stmt = conn.prepare("SELECT contact_id FROM exclusions WHERE binding_id = ?1")?;
-    let rows = stmt.query_map([binding_id], |r| r.get::<_, i64>(0))?;
-    Ok(rows.map(|r| r.map(|v| v as u64)).collect::<Result<_, _>>()?)
+/// The binding's excluded contacts, with the Google time of each exclusion (see [`exclude`]).
+pub fn exclusions(conn: &Connection, binding_id: i64) -> Result<BTreeMap<u64, i64>, StoreError> {
+    let mut stmt = conn.prepare("SELECT contact_id, google_time FROM exclusions WHERE binding_id = ?1")?;
+    let rows = stmt.query_map([binding_id], |r| {
+        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The user put the contact back into the binding's group in Google: it syncs again.
+pub fn unexclude(conn: &Connection, binding_id: i64, contact_id: u64) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached("DELETE FROM exclusions WHERE binding_id = ?1 AND contact_id = ?2")?;
+    stmt.execute(params![binding_id, contact_id as i64])?;
+    Ok(())
 }

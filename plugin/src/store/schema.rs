@@ -105,6 +105,9 @@ const MIGRATIONS: &[&str] = &[
         at INTEGER NOT NULL,
         PRIMARY KEY (account, resource_name)
     );",
+    // 6: an exclusion ends when the user puts the contact back into the group in Google, which
+    // a version of it newer than the one that showed it out proves (Google's own clock).
+    "ALTER TABLE exclusions ADD COLUMN google_time INTEGER NOT NULL DEFAULT 0;",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

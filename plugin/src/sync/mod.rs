@@ -187,6 +187,8 @@ fn run_binding(
     };
     observe::crm_for_google_changes(env, binding, &mut crm, &links_now, &members, google)
         .map_err(SyncError::Crm)?;
+    observe::crm_for_rejoins(env, binding, &mut crm, &links_now, &excluded, google, &group)
+        .map_err(SyncError::Crm)?;
     let matches = observe::matches(env, account, &crm, &links_now, google)?;
     // Linked contacts changed in the CRM but not seen in this listing: fetch Google's current
     // copy so the merge is a true three-way merge with a fresh etag.

@@ -60,8 +60,9 @@ pub struct Input<'a> {
     pub matches: &'a BTreeMap<u64, String>,
     /// Unlinked CRM contacts whose earlier create may still appear in Google: left alone.
     pub waiting: &'a BTreeSet<u64>,
-    /// Contacts Google deleted or took out of the group: they stay out of this binding.
-    pub excluded: &'a BTreeSet<u64>,
+    /// Contacts Google deleted or took out of the group, with when: they stay out of this
+    /// binding until the user puts them back into the group in Google.
+    pub excluded: &'a BTreeMap<u64, i64>,
     /// Writes to Google before this instant show in its listings; later ones may not yet.
     pub visible_before: i64,
 }
@@ -110,11 +111,13 @@ pub enum Op {
         resource_name: String,
     },
     /// Forget a link; the CRM keeps the contact. `exclude`: Google deleted the contact or took
-    /// it out of the group, so it stays out of the binding instead of coming back.
+    /// it out of the group, so it stays out of the binding until the user puts it back there,
+    /// which a version newer than `google_time` (Google's update time) shows.
     Unlink {
         contact_id: u64,
         resource_name: String,
         exclude: bool,
+        google_time: i64,
     },
 }
 
@@ -174,34 +177,41 @@ pub fn plan(input: &Input) -> Plan {
     let direction = input.binding.options.direction;
     let mut handled: BTreeSet<u64> = BTreeSet::new();
     let mut claimed: BTreeSet<&str> = BTreeSet::new();
+    // Contacts joined to a Google contact created again after theirs was deleted.
+    let mut relinked: BTreeSet<u64> = BTreeSet::new();
 
     // Contacts present in the CRM.
     for (&id, contact) in &input.crm.present {
         handled.insert(id);
-        if input.excluded.contains(&id) && !input.links.contains_key(&id) {
-            // Deleted or ungrouped in Google: it stays out, even if Google still has a copy.
+        if let Some(&since) = input.excluded.get(&id) {
+            // Deleted or taken out of the group in Google: it stays out of this binding, even if
+            // Google still has a copy, until the user puts it (back) into the group there, which
+            // is how a user asks to sync it.
+            let Some(rn) = put_back(input, id, since) else {
+                if let Some(link) = input.links.get(&id) {
+                    claimed.insert(link.resource_name.as_str());
+                }
+                continue;
+            };
+            claimed.insert(rn);
+            let link = input.links.get(&id).cloned().unwrap_or_else(|| unsynced(id, rn));
+            plan_linked(input, &mut plan, &link, contact);
             continue;
         }
-        if let Some(link) = input.links.get(&id) {
+        if let Some(rn) = created_again(input, id) {
+            // Deleted in Google and created again there in the group: the new one is its contact.
+            claimed.insert(rn);
+            relinked.insert(id);
+            plan_linked(input, &mut plan, &unsynced(id, rn), contact);
+        } else if let Some(link) = input.links.get(&id) {
             claimed.insert(link.resource_name.as_str());
             plan_linked(input, &mut plan, link, contact);
         } else if let Some(rn) = input.matches.get(&id) {
             claimed.insert(rn.as_str());
-            let link = Link {
-                contact_id: id,
-                resource_name: rn.clone(),
-                etag: String::new(),
-                base: Fields::default(),
-                written_at: 0,
-                google_time: 0,
-            };
+            let link = unsynced(id, rn);
             if removed_by_user(input, id, rn) {
                 // We made it in the group (our creates always are); out of it, someone took it out.
-                plan.ops.push(Op::Unlink {
-                    contact_id: id,
-                    resource_name: rn.clone(),
-                    exclude: true,
-                });
+                plan.ops.push(excluded(input, &link));
                 continue;
             }
             plan_linked(input, &mut plan, &link, contact);
@@ -240,7 +250,7 @@ pub fn plan(input: &Input) -> Plan {
         .map(|l| (l.resource_name.as_str(), l))
         .collect();
     for &id in input.members {
-        let Some(link) = input.links.get(&id) else {
+        let Some(link) = input.links.get(&id).filter(|_| !relinked.contains(&id)) else {
             continue;
         };
         if claimed.contains(link.resource_name.as_str())
@@ -249,11 +259,7 @@ pub fn plan(input: &Input) -> Plan {
             continue;
         }
         if google_left(input, link) {
-            plan.ops.push(Op::Unlink {
-                contact_id: id,
-                resource_name: link.resource_name.clone(),
-                exclude: true,
-            });
+            plan.ops.push(excluded(input, link));
         }
     }
 
@@ -282,6 +288,23 @@ pub fn plan(input: &Input) -> Plan {
         }
     }
     plan
+}
+
+/// Unlinks a contact that Google deleted or took out of the group: it stays out of the binding
+/// until a version newer than the newest one known now shows it back in the group.
+fn excluded(input: &Input, link: &Link) -> Op {
+    let seen = input
+        .google
+        .persons
+        .get(&link.resource_name)
+        .and_then(update_time_ms)
+        .unwrap_or(0);
+    Op::Unlink {
+        contact_id: link.contact_id,
+        resource_name: link.resource_name.clone(),
+        exclude: true,
+        google_time: seen.max(link.google_time),
+    }
 }
 
 /// Whether Google deleted a linked contact or took it out of the group.
@@ -322,6 +345,48 @@ fn google_left(input: &Input, link: &Link) -> bool {
 /// none), which proves nothing. A read by name is current.
 fn settled(input: &Input, link: &Link) -> bool {
     link.written_at < input.visible_before || input.google.fetched.contains(&link.resource_name)
+}
+
+/// A link to a matched Google contact, with no synced base: edits on either side since are
+/// settled by the binding's policy, none is taken as the agreed value.
+fn unsynced(contact_id: u64, resource_name: &str) -> Link {
+    Link {
+        contact_id,
+        resource_name: resource_name.to_string(),
+        etag: String::new(),
+        base: Fields::default(),
+        written_at: 0,
+        google_time: 0,
+    }
+}
+
+/// The Google contact a linked CRM contact matches (by e-mail or phone) when this run shows its
+/// own Google contact deleted and the match in the group: the user created it again.
+fn created_again<'a>(input: &'a Input, id: u64) -> Option<&'a str> {
+    let link = input.links.get(&id)?;
+    if !input.google.deleted.contains(&link.resource_name) {
+        return None;
+    }
+    let rn = input.matches.get(&id)?;
+    let person = input.google.persons.get(rn)?;
+    (!person.is_deleted() && person.is_member_of(input.group)).then_some(rn.as_str())
+}
+
+/// The Google contact of an excluded CRM contact (its own, or one matched by CRM id, e-mail or
+/// phone, such as one the user deleted and created again) if the user put it into the group
+/// after the contact was excluded: a listing older than the exclusion proves nothing.
+fn put_back<'a>(input: &'a Input, id: u64, since: i64) -> Option<&'a str> {
+    let rn = input
+        .links
+        .get(&id)
+        .map(|l| &l.resource_name)
+        .or(input.matches.get(&id))?;
+    let person = input.google.persons.get(rn)?;
+    let back = !person.is_deleted()
+        && !input.google.deleted.contains(rn)
+        && person.is_member_of(input.group)
+        && update_time_ms(person).unwrap_or(0) > since;
+    back.then_some(rn.as_str())
 }
 
 /// Whether a Google contact found by our CRM id has been taken out of the group in Google.
@@ -373,24 +438,26 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
         .persons
         .get(&link.resource_name)
         .filter(|p| fresh(p, link));
-    if person.is_some_and(|p| p.is_deleted()) || input.google.deleted.contains(&link.resource_name) {
+    // A full listing that no longer shows a member (nor a read by name, which ran for it) shows
+    // it deleted, as for members the CRM did not show this run (simulation seed 23: a contact
+    // deleted in Google while a full listing began stayed linked to nothing for good).
+    let vanished = input.google.full
+        && !input.google.persons.contains_key(&link.resource_name)
+        && input.members.contains(&link.contact_id)
+        && settled(input, link);
+    if vanished
+        || person.is_some_and(|p| p.is_deleted())
+        || input.google.deleted.contains(&link.resource_name)
+    {
         // Deleted in Google while present in the CRM: the link goes, the CRM contact stays.
-        plan.ops.push(Op::Unlink {
-            contact_id: link.contact_id,
-            resource_name: link.resource_name.clone(),
-            exclude: true,
-        });
+        plan.ops.push(excluded(input, link));
         return;
     }
     let in_group = person.map(|p| p.is_member_of(input.group));
     let settled = settled(input, link);
     if in_group == Some(false) && settled && input.members.contains(&link.contact_id) {
         // Taken out of the group in Google: unlinked from this binding, CRM untouched.
-        plan.ops.push(Op::Unlink {
-            contact_id: link.contact_id,
-            resource_name: link.resource_name.clone(),
-            exclude: true,
-        });
+        plan.ops.push(excluded(input, link));
         return;
     }
     let crm = mapping::crm_fields(contact, mapping);
@@ -442,7 +509,9 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
         google_time,
         ..link.clone()
     };
-    if google_write.is_some() || crm_write.is_some() || add_to_group || new_link != *link {
+    // A contact put back into the group is recorded as a member again even if nothing changed.
+    let rejoined = input.excluded.contains_key(&link.contact_id);
+    if google_write.is_some() || crm_write.is_some() || add_to_group || rejoined || new_link != *link {
         plan.ops.push(Op::Sync {
             link: new_link,
             google: google_write,
@@ -459,11 +528,7 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
     if member && google_left(input, link) {
         // Google deleted it or took it out of the group too: that is the user's word on
         // Google's side, and it keeps the contact out even if it comes back into the filter.
-        plan.ops.push(Op::Unlink {
-            contact_id: id,
-            resource_name: rn,
-            exclude: true,
-        });
+        plan.ops.push(excluded(input, link));
         return;
     }
     match gone {
@@ -483,6 +548,7 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
                     contact_id: id,
                     resource_name: rn,
                     exclude: false,
+                    google_time: 0,
                 });
             }
         }
@@ -490,6 +556,7 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
             contact_id: id,
             resource_name: rn,
             exclude: false,
+            google_time: 0,
         }),
         // Losing access takes the contact out of Google's group whatever the direction: it must
         // not stay in front of the user there.

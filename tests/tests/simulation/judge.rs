@@ -1,0 +1,159 @@
+//! What the simulation expects of each contact: per slot, the value both sides last agreed on
+//! and the edits made on each side since, settled by the binding's policy exactly as the
+//! product promises it.
+
+use std::collections::BTreeMap;
+
+use crate::person::Slots;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Crm,
+    Google,
+}
+
+/// The binding's conflict policy, named as the plugin names it.
+#[allow(clippy::enum_variant_names)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    CrmWins,
+    GoogleWins,
+    LatestWins,
+}
+
+impl Policy {
+    pub fn name(self) -> &'static str {
+        match self {
+            Policy::CrmWins => "crm_wins",
+            Policy::GoogleWins => "google_wins",
+            Policy::LatestWins => "latest_wins",
+        }
+    }
+}
+
+/// One slot not yet agreed on since its last edit.
+#[derive(Debug, Clone, Default)]
+pub struct Slot {
+    /// The value both sides last agreed on ("" = absent; also "" when they never agreed).
+    pub base: String,
+    /// The last edit made in the CRM since, unless it put the base back.
+    pub crm: Option<String>,
+    pub google: Option<String>,
+}
+
+/// One contact of the simulation, by label (its given name on both sides).
+#[derive(Debug, Clone, Default)]
+pub struct Tracked {
+    pub slots: BTreeMap<String, Slot>,
+    /// The contact's last update time on each side as the plugin gets it (the CRM's
+    /// `updated_at_ms`, Google's `updateTime`): what `latest_wins` compares.
+    pub crm_time: i64,
+    pub google_time: i64,
+    /// Taken out of the group or deleted in Google, and not put back.
+    pub excluded: bool,
+    /// Why this contact cannot be judged, if it cannot (by construction, decided when it
+    /// happens, never from the outcome).
+    pub unjudged: Option<&'static str>,
+}
+
+impl Tracked {
+    /// An edit on `side` that changed `before` into `after`, at `at` (that side's clock).
+    pub fn record(&mut self, side: Side, before: &Slots, after: &Slots, at: i64) {
+        for (key, value) in crate::person::diff(before, after) {
+            let slot = self.slots.entry(key.clone()).or_insert_with(|| Slot {
+                base: before.get(&key).cloned().unwrap_or_default(),
+                ..Slot::default()
+            });
+            // An edit that puts the agreed value back is no change to the plugin.
+            let edit = (value != slot.base).then_some(value);
+            match side {
+                Side::Crm => slot.crm = edit,
+                Side::Google => slot.google = edit,
+            }
+        }
+        match side {
+            Side::Crm => self.crm_time = self.crm_time.max(at),
+            Side::Google => self.google_time = self.google_time.max(at),
+        }
+    }
+
+    /// Both sides are joined again with no synced base (put back into the group, or
+    /// re-created, in Google): every slot where they differ is an edit of each side.
+    pub fn rejoin(&mut self, crm: &Slots, google: &Slots) {
+        self.slots.clear();
+        self.excluded = false;
+        for (key, _) in crate::person::diff(crm, google) {
+            let value = |s: &Slots| s.get(&key).cloned().filter(|v| !v.is_empty());
+            self.slots.insert(
+                key.clone(),
+                Slot {
+                    base: String::new(),
+                    crm: value(crm),
+                    google: value(google),
+                },
+            );
+        }
+    }
+
+    /// The value a slot must end with, if the edits decide it.
+    pub fn expected(&self, key: &str, policy: Policy) -> Option<String> {
+        let slot = self.slots.get(key)?;
+        match (&slot.crm, &slot.google) {
+            (None, None) => None,
+            (Some(c), None) => Some(c.clone()),
+            (None, Some(g)) => Some(g.clone()),
+            (Some(c), Some(g)) if c == g => Some(c.clone()),
+            // Clearing a value loses to editing it, whatever the policy.
+            (Some(c), Some(g)) if c.is_empty() => Some(g.clone()),
+            (Some(c), Some(g)) if g.is_empty() => Some(c.clone()),
+            (Some(c), Some(g)) => Some(match policy {
+                Policy::CrmWins => c.clone(),
+                Policy::GoogleWins => g.clone(),
+                Policy::LatestWins if self.google_time > self.crm_time => g.clone(),
+                Policy::LatestWins => c.clone(),
+            }),
+        }
+    }
+
+    /// Judges every slot the two sides now agree on, and makes it the new base. A slot whose
+    /// expected primary element no longer exists is not judged: the product then makes the
+    /// first element primary.
+    pub fn resolve(&mut self, crm: &Slots, google: &Slots, policy: Policy) -> Result<(), String> {
+        let keys: Vec<String> = self.slots.keys().cloned().collect();
+        for key in keys {
+            let (c, g) = (
+                crm.get(&key).cloned().unwrap_or_default(),
+                google.get(&key).cloned().unwrap_or_default(),
+            );
+            if c != g {
+                continue;
+            }
+            if let Some(want) = self.expected(&key, policy) {
+                let primary = key.ends_with('*');
+                let gone = primary && {
+                    let list = key.trim_end_matches('*');
+                    !crm.contains_key(&format!("{list}:{want}"))
+                };
+                if want != c && !gone {
+                    let slot = &self.slots[&key];
+                    return Err(format!(
+                        "{key} is {c:?} on both sides, expected {want:?} ({}; base {:?}, CRM edit {:?} \
+                         at {}, Google edit {:?} at {})",
+                        policy.name(),
+                        slot.base,
+                        slot.crm,
+                        self.crm_time,
+                        slot.google,
+                        self.google_time
+                    ));
+                }
+            }
+            self.slots.remove(&key);
+        }
+        Ok(())
+    }
+
+    pub fn pending(&self) -> Vec<&String> {
+        self.slots.keys().collect()
+    }
+}
