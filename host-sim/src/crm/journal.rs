@@ -66,10 +66,10 @@ fn apply(data: &mut CrmData, entry: Entry) {
         }
         Entry::Contact(c) => {
             data.next_id = data.next_id.max(c.contact.id.0 + 1);
-            data.contacts.insert(c.contact.id.0, *c);
+            data.insert_contact(*c);
         }
         Entry::DeleteContact(id) => {
-            data.contacts.remove(&id);
+            data.remove_contact(id);
         }
     }
 }
