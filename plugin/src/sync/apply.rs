@@ -418,22 +418,34 @@ impl<'a> Applier<'a> {
     /// contact: the next run finishes the intent with the same key ([`Applier::finish_imports`]).
     fn import(
         &mut self,
-        imports: Vec<(String, String, abi::Contact, crate::mapping::Fields)>,
+        planned: Vec<(String, String, abi::Contact, crate::mapping::Fields)>,
     ) -> Result<(), SideError> {
         let account = self.account().to_string();
+        let fresh: Vec<(ImportIntent, abi::Contact)> = planned
+            .into_iter()
+            .map(|(resource_name, etag, contact, base)| {
+                let create_key = format!("import/{}/{:032x}", self.binding.id, rand::random::<u128>());
+                let intent = ImportIntent {
+                    resource_name,
+                    create_key,
+                    etag,
+                    base,
+                };
+                (intent, contact)
+            })
+            .collect();
+        let in_force = self
+            .env
+            .store
+            .tx(|tx| {
+                fresh
+                    .iter()
+                    .map(|(intent, _)| imports::begin(tx, &account, self.binding.id, intent, self.env.now))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(store_failed)?;
         let mut marks = Vec::new();
-        for (resource_name, etag, contact, base) in imports {
-            let fresh = ImportIntent {
-                resource_name,
-                create_key: format!("import/{}/{:032x}", self.binding.id, rand::random::<u128>()),
-                etag,
-                base,
-            };
-            let intent = self
-                .env
-                .store
-                .tx(|tx| imports::begin(tx, &account, self.binding.id, &fresh, self.env.now))
-                .map_err(store_failed)?;
+        for ((fresh, contact), intent) in fresh.into_iter().zip(in_force) {
             // An earlier run's intent for this contact is still open: the CRM refused it, and
             // finish_imports tried it again with its own key at the start of this run.
             if intent != fresh {
