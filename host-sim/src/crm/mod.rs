@@ -540,6 +540,28 @@ mod tests {
         assert_eq!(again.name.given.as_str(), "Edited");
     }
 
+    #[test]
+    fn a_torn_last_journal_line_is_cut_so_later_changes_survive_the_next_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let (crm, user) = crm_with_user(dir.path());
+        crm.create_contact(user, named("Before"), Visibility::Everyone, None)
+            .unwrap();
+        drop(crm);
+        // A SIGKILL in the middle of an append.
+        let mut journal = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join("crm.journal"))
+            .unwrap();
+        std::io::Write::write_all(&mut journal, b"{\"Contact\":{\"contact\":").unwrap();
+        let (crm, user) = crm_with_user(dir.path());
+        assert_eq!(crm.contact_count(), 1);
+        crm.create_contact(user, named("After"), Visibility::Everyone, None)
+            .unwrap();
+        drop(crm);
+        let (crm, _) = crm_with_user(dir.path());
+        assert_eq!(crm.contact_count(), 2);
+    }
+
     fn named_with_id(given: &str, id: ContactId) -> Contact {
         Contact { id, ..named(given) }
     }
