@@ -21,7 +21,12 @@ use tests::{approve_consent, contact, plugin_dir_with, plugin_library, GoogleWor
 const ALICE: &str = "alice@example.com";
 const CONTACTS: usize = 2000;
 
+/// The host-sim program to kill: this build's, or the one `CRASH_HOST_SIM` names (say, a
+/// host-sim built before `create_contact_once` existed, to see this plugin in an older CRM).
 fn host_sim_binary() -> PathBuf {
+    if let Some(path) = std::env::var_os("CRASH_HOST_SIM") {
+        return PathBuf::from(path);
+    }
     let exe = std::env::current_exe().expect("test executable");
     let dir = exe
         .parent()

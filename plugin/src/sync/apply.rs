@@ -1,7 +1,8 @@
 //! Applying a plan: batched writes to Google, writes to the CRM, and for every outcome the link
 //! written to the mapping file in the same transaction that records it. A crash between a write
 //! and its record is repaired by the next run: creates carry our CRM id, so the created contact
-//! is found and linked instead of created again.
+//! is found and linked instead of created again; imports into the CRM carry a key recorded
+//! before the CRM is asked, and the CRM answers a repeated key with the contact it made.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -412,7 +413,7 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    /// Creates the Google contacts of the group that no CRM contact is linked to in the CRM.
+    /// Creates in the CRM the Google contacts of the group that no CRM contact is linked to.
     /// Each import's intent (with a fresh key for the CRM's idempotent create) is committed
     /// before the CRM is asked, so a crash before the link is written cannot make a second CRM
     /// contact: the next run finishes the intent with the same key ([`Applier::finish_imports`]).
