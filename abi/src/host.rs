@@ -73,4 +73,29 @@ pub trait HostServices: Send + Sync + Clone {
     /// A configuration value set by the CRM admin, e.g. `"google.people_url"`.
     #[sabi(last_prefix_field)]
     fn config(&self, key: RStr<'_>) -> ROption<RString>;
+
+    /// Creates a contact as `user` exactly once per `key`: the same contract as
+    /// [`create_contact`](HostServices::create_contact), but a later call with a key the host has
+    /// seen returns the contact that key created (as `user` sees it now, `into_filter` ignored)
+    /// instead of creating another. The plugin chooses the key (at most 200 bytes) and records it
+    /// before calling, so a plugin that died before it learned the answer finishes its create
+    /// after a restart without a duplicate.
+    ///
+    /// For CRM authors: store the key with the contact, unique per plugin, in the same write that
+    /// creates it; it must survive a restart of the CRM. When that contact is deleted its key goes
+    /// with it, and a later call with the key creates a new contact. Answer `RSome(result)`.
+    ///
+    /// `RNone` means "this host does not offer idempotent creates": the default, and what the
+    /// plugin gets from a host built before this method existed (abi_stable runs a method's
+    /// default body when the host's vtable lacks it). The plugin then calls `create_contact`.
+    fn create_contact_once(
+        &self,
+        user: UserId,
+        key: RStr<'_>,
+        contact: &Contact,
+        into_filter: ROption<FilterId>,
+    ) -> ROption<RResult<Contact, HostError>> {
+        let _ = (user, key, contact, into_filter);
+        ROption::RNone
+    }
 }

@@ -11,6 +11,9 @@ use abi_stable::std_types::{ROption, RResult, RStr, RString, RVec};
 use crate::crm::{CrmError, Visibility};
 use crate::sim::Shared;
 
+/// The longest create key the CRM stores ([`HostServices::create_contact_once`]).
+const MAX_CREATE_KEY: usize = 200;
+
 /// One plugin's view of the host.
 #[derive(Clone)]
 pub struct SimHost {
@@ -91,7 +94,43 @@ impl HostServices for SimHost {
             self.shared
                 .notify_contact(c.id, abi::ChangeKind::Created, Some(user));
         }
-        created.map_err(host_error).into()
+        self.answer_of_create(created)
+    }
+
+    fn create_contact_once(
+        &self,
+        user: UserId,
+        key: RStr<'_>,
+        contact: &Contact,
+        into_filter: ROption<FilterId>,
+    ) -> ROption<RResult<Contact, HostError>> {
+        if key.len() > MAX_CREATE_KEY {
+            return ROption::RSome(RResult::RErr(HostError::new(
+                HostErrorKind::Invalid,
+                format!("A create key is at most {MAX_CREATE_KEY} bytes."),
+            )));
+        }
+        let mut contact = contact.clone();
+        contact.updated_at_ms = self.shared.clock.now().0;
+        let created = self.shared.crm.create_contact_once(
+            user,
+            &self.create_key(key),
+            contact,
+            Visibility::Everyone,
+            into_filter.into_option(),
+        );
+        let answer = created.map(|(c, new)| {
+            // Only a contact this call made is news (and a write); a repeated key wrote nothing.
+            if new {
+                self.shared
+                    .plugin_writes
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                self.shared
+                    .notify_contact(c.id, abi::ChangeKind::Created, Some(user));
+            }
+            c
+        });
+        ROption::RSome(self.answer_of_create(answer))
     }
 
     fn update_contact(&self, user: UserId, contact: &Contact) -> RResult<Contact, HostError> {
@@ -187,6 +226,22 @@ impl HostServices for SimHost {
 impl SimHost {
     /// Secrets are kept per plugin, so one plugin never reads another's tokens.
     fn secret_key(&self, key: RStr<'_>) -> String {
+        format!("{}/{}", self.plugin, key.as_str())
+    }
+
+    /// What the plugin hears of a create: its result, unless a test made the CRM lose it.
+    fn answer_of_create(&self, created: Result<Contact, CrmError>) -> RResult<Contact, HostError> {
+        if created.is_ok() && self.shared.crm.create_answer_lost() {
+            return RResult::RErr(HostError::new(
+                HostErrorKind::Unavailable,
+                "The CRM did not answer; try again.",
+            ));
+        }
+        created.map_err(host_error).into()
+    }
+
+    /// Create keys are kept per plugin too: two plugins choosing the same key create two contacts.
+    fn create_key(&self, key: RStr<'_>) -> String {
         format!("{}/{}", self.plugin, key.as_str())
     }
 }

@@ -29,15 +29,30 @@ impl Journal {
             next_id: 1,
             ..CrmData::default()
         };
+        // Bytes of whole, readable entries: a torn last line is cut off, or the entries
+        // appended after it would be lost at the next replay, which stops there.
+        let mut good = 0u64;
+        let mut torn = false;
         if let Ok(file) = File::open(path) {
-            for line in BufReader::new(file).lines() {
-                let Ok(entry) = serde_json::from_str::<Entry>(&line?) else {
-                    break;
-                };
-                apply(&mut data, entry);
+            let mut reader = BufReader::new(file);
+            let mut line = String::new();
+            while reader.read_line(&mut line)? > 0 {
+                let whole = line.ends_with('\n');
+                match serde_json::from_str::<Entry>(line.trim_end()) {
+                    Ok(entry) if whole => apply(&mut data, entry),
+                    _ => {
+                        torn = true;
+                        break;
+                    }
+                }
+                good += line.len() as u64;
+                line.clear();
             }
         }
         let file = OpenOptions::new().create(true).append(true).open(path)?;
+        if torn {
+            file.set_len(good)?;
+        }
         Ok((
             Journal {
                 file: Mutex::new(file),
@@ -66,10 +81,10 @@ fn apply(data: &mut CrmData, entry: Entry) {
         }
         Entry::Contact(c) => {
             data.next_id = data.next_id.max(c.contact.id.0 + 1);
-            data.contacts.insert(c.contact.id.0, *c);
+            data.insert_contact(*c);
         }
         Entry::DeleteContact(id) => {
-            data.contacts.remove(&id);
+            data.remove_contact(id);
         }
     }
 }

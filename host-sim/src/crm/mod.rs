@@ -7,6 +7,7 @@ mod journal;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
 use abi::{Contact, ContactId, ContactsPermission, FilterId, Plan, SavedFilter, User, UserId};
@@ -30,6 +31,10 @@ pub struct ContactRecord {
     pub contact: Contact,
     pub owner: UserId,
     pub visibility: Visibility,
+    /// The key of the idempotent create that made this contact (see
+    /// [`Crm::create_contact_once`]), kept with the contact so a restarted CRM still knows it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub create_key: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -38,6 +43,9 @@ pub struct CrmData {
     pub contacts: BTreeMap<u64, ContactRecord>,
     pub filters: BTreeMap<u64, SavedFilter>,
     pub next_id: u64,
+    /// Create key → the contact it made; rebuilt from the contacts on replay.
+    #[serde(skip)]
+    pub create_keys: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -70,6 +78,9 @@ pub enum Event {
 pub struct Crm {
     data: Mutex<CrmData>,
     journal: Option<Journal>,
+    /// A fault for tests: this many creates still happen but their answer never reaches the
+    /// plugin, as when the CRM dies between its write and its answer.
+    lost_answers: AtomicUsize,
 }
 
 impl Default for Crm {
@@ -80,6 +91,7 @@ impl Default for Crm {
                 ..CrmData::default()
             }),
             journal: None,
+            lost_answers: AtomicUsize::new(0),
         }
     }
 }
@@ -92,7 +104,20 @@ impl Crm {
         Ok(Crm {
             data: Mutex::new(data),
             journal: Some(journal),
+            lost_answers: AtomicUsize::new(0),
         })
+    }
+
+    /// The next `n` creates a plugin asks for are made, but their answer is lost.
+    pub fn lose_next_create_answers(&self, n: usize) {
+        self.lost_answers.store(n, Ordering::SeqCst);
+    }
+
+    /// Whether the answer of a create just made is lost (see [`Crm::lose_next_create_answers`]).
+    pub(crate) fn create_answer_lost(&self) -> bool {
+        self.lost_answers
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
     }
 
     fn lock(&self) -> MutexGuard<'_, CrmData> {
@@ -207,6 +232,52 @@ impl Crm {
         into_filter: Option<FilterId>,
     ) -> Result<Contact, CrmError> {
         let mut data = self.lock();
+        self.insert_contact(&mut data, owner, contact, visibility, into_filter, None)
+    }
+
+    /// Creates a contact once per `key`: when `key` already made a contact that still exists,
+    /// returns it as `owner` sees it (and `false`) instead of creating another. The key is
+    /// journaled with the contact, in the same line, so it outlives a SIGKILL.
+    pub fn create_contact_once(
+        &self,
+        owner: UserId,
+        key: &str,
+        contact: Contact,
+        visibility: Visibility,
+        into_filter: Option<FilterId>,
+    ) -> Result<(Contact, bool), CrmError> {
+        let mut data = self.lock();
+        if let Some(&id) = data.create_keys.get(key) {
+            let user = data.users.get(&owner.0).ok_or(CrmError::NoUser(owner.0))?;
+            let record = data.contacts.get(&id).ok_or(CrmError::NoContact(id))?;
+            if !can_see(user, record) {
+                return Err(CrmError::Forbidden {
+                    user: owner.0,
+                    contact: id,
+                });
+            }
+            return Ok((record.contact.clone(), false));
+        }
+        let created = self.insert_contact(
+            &mut data,
+            owner,
+            contact,
+            visibility,
+            into_filter,
+            Some(key.to_string()),
+        )?;
+        Ok((created, true))
+    }
+
+    fn insert_contact(
+        &self,
+        data: &mut CrmData,
+        owner: UserId,
+        contact: Contact,
+        visibility: Visibility,
+        into_filter: Option<FilterId>,
+        create_key: Option<String>,
+    ) -> Result<Contact, CrmError> {
         let user = data.users.get(&owner.0).ok_or(CrmError::NoUser(owner.0))?;
         if user.contacts_permission != ContactsPermission::Edit {
             return Err(CrmError::ReadOnly(owner.0));
@@ -216,14 +287,15 @@ impl Crm {
             let filter = data.filters.get(&fid.0).ok_or(CrmError::NoFilter(fid.0))?;
             filter::satisfy(filter, &mut contact);
         }
-        contact.id = ContactId(Self::next_id(&mut data));
+        contact.id = ContactId(Self::next_id(data));
         let record = ContactRecord {
             contact: contact.clone(),
             owner,
             visibility,
+            create_key,
         };
         self.record(journal::Entry::Contact(Box::new(record.clone())))?;
-        data.contacts.insert(contact.id.0, record);
+        data.insert_contact(record);
         Ok(contact)
     }
 
@@ -281,7 +353,7 @@ impl Crm {
             return Err(CrmError::NoContact(contact.0));
         }
         self.record(journal::Entry::DeleteContact(contact.0))?;
-        data.contacts.remove(&contact.0);
+        data.remove_contact(contact.0);
         Ok(())
     }
 
@@ -346,6 +418,23 @@ impl Crm {
     }
 }
 
+impl CrmData {
+    /// Stores a contact record and indexes its create key.
+    fn insert_contact(&mut self, record: ContactRecord) {
+        if let Some(key) = &record.create_key {
+            self.create_keys.insert(key.clone(), record.contact.id.0);
+        }
+        self.contacts.insert(record.contact.id.0, record);
+    }
+
+    /// Removes a contact; its create key goes with it, so the key may create again.
+    fn remove_contact(&mut self, id: u64) {
+        if let Some(key) = self.contacts.remove(&id).and_then(|r| r.create_key) {
+            self.create_keys.remove(&key);
+        }
+    }
+}
+
 fn can_see(user: &User, record: &ContactRecord) -> bool {
     if user.contacts_permission == ContactsPermission::None {
         return false;
@@ -357,5 +446,123 @@ fn can_see(user: &User, record: &ContactRecord) -> bool {
         Visibility::Everyone => true,
         Visibility::Owner => false,
         Visibility::Shared(users) => users.contains(&user.id),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn crm_with_user(dir: &Path) -> (Crm, UserId) {
+        let crm = Crm::open(dir).unwrap();
+        let user = match crm.users().first() {
+            Some(u) => u.id,
+            None => {
+                crm.add_user("Ann", &[], ContactsPermission::Edit, &[])
+                    .unwrap()
+                    .id
+            }
+        };
+        (crm, user)
+    }
+
+    fn named(given: &str) -> Contact {
+        Contact {
+            name: abi::PersonName {
+                given: given.into(),
+                ..Default::default()
+            },
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_create_key_answers_the_contact_it_made_even_after_a_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let (crm, user) = crm_with_user(dir.path());
+        let (first, new) = crm
+            .create_contact_once(user, "p/k1", named("One"), Visibility::Everyone, None)
+            .unwrap();
+        assert!(new);
+        let (again, new) = crm
+            .create_contact_once(user, "p/k1", named("Other"), Visibility::Everyone, None)
+            .unwrap();
+        assert!(!new);
+        assert_eq!(again, first);
+        drop(crm);
+        let (crm, user) = crm_with_user(dir.path());
+        let (after_restart, new) = crm
+            .create_contact_once(user, "p/k1", named("Other"), Visibility::Everyone, None)
+            .unwrap();
+        assert!(!new);
+        assert_eq!(after_restart.id, first.id);
+        assert_eq!(crm.contact_count(), 1);
+        let (second, new) = crm
+            .create_contact_once(user, "p/k2", named("Two"), Visibility::Everyone, None)
+            .unwrap();
+        assert!(new);
+        assert_ne!(second.id, first.id);
+    }
+
+    #[test]
+    fn a_create_key_whose_contact_was_deleted_creates_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (crm, user) = crm_with_user(dir.path());
+        let (first, _) = crm
+            .create_contact_once(user, "p/k", named("One"), Visibility::Everyone, None)
+            .unwrap();
+        crm.delete_contact(first.id).unwrap();
+        drop(crm);
+        let (crm, user) = crm_with_user(dir.path());
+        let (again, new) = crm
+            .create_contact_once(user, "p/k", named("One"), Visibility::Everyone, None)
+            .unwrap();
+        assert!(new);
+        assert_ne!(again.id, first.id);
+        assert_eq!(crm.contact_count(), 1);
+    }
+
+    #[test]
+    fn an_edit_keeps_the_create_key_with_the_contact() {
+        let dir = tempfile::tempdir().unwrap();
+        let (crm, user) = crm_with_user(dir.path());
+        let (first, _) = crm
+            .create_contact_once(user, "p/k", named("One"), Visibility::Everyone, None)
+            .unwrap();
+        crm.update_contact(user, named_with_id("Edited", first.id))
+            .unwrap();
+        drop(crm);
+        let (crm, user) = crm_with_user(dir.path());
+        let (again, new) = crm
+            .create_contact_once(user, "p/k", named("One"), Visibility::Everyone, None)
+            .unwrap();
+        assert!(!new);
+        assert_eq!(again.name.given.as_str(), "Edited");
+    }
+
+    #[test]
+    fn a_torn_last_journal_line_is_cut_so_later_changes_survive_the_next_restart() {
+        let dir = tempfile::tempdir().unwrap();
+        let (crm, user) = crm_with_user(dir.path());
+        crm.create_contact(user, named("Before"), Visibility::Everyone, None)
+            .unwrap();
+        drop(crm);
+        // A SIGKILL in the middle of an append.
+        let mut journal = std::fs::OpenOptions::new()
+            .append(true)
+            .open(dir.path().join("crm.journal"))
+            .unwrap();
+        std::io::Write::write_all(&mut journal, b"{\"Contact\":{\"contact\":").unwrap();
+        let (crm, user) = crm_with_user(dir.path());
+        assert_eq!(crm.contact_count(), 1);
+        crm.create_contact(user, named("After"), Visibility::Everyone, None)
+            .unwrap();
+        drop(crm);
+        let (crm, _) = crm_with_user(dir.path());
+        assert_eq!(crm.contact_count(), 2);
+    }
+
+    fn named_with_id(given: &str, id: ContactId) -> Contact {
+        Contact { id, ..named(given) }
     }
 }

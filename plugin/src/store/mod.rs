@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod bindings;
+pub mod imports;
 pub mod links;
 pub mod outbox;
 mod schema;

@@ -108,6 +108,19 @@ const MIGRATIONS: &[&str] = &[
     // 6: an exclusion ends when the user puts the contact back into the group in Google, which
     // a version of it newer than the one that showed it out proves (Google's own clock).
     "ALTER TABLE exclusions ADD COLUMN google_time INTEGER NOT NULL DEFAULT 0;",
+    // 7: imports from Google in flight: the key of the CRM's idempotent create and what to link
+    // once the CRM answers, so a crash between the CRM's create and the link leaves no duplicate.
+    "CREATE TABLE import_intents (
+        account TEXT NOT NULL,
+        resource_name TEXT NOT NULL,
+        binding_id INTEGER NOT NULL,
+        create_key TEXT NOT NULL,
+        etag TEXT NOT NULL,
+        base TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (account, resource_name)
+    );
+    CREATE INDEX import_intents_binding ON import_intents (binding_id);",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -1,7 +1,8 @@
 //! Applying a plan: batched writes to Google, writes to the CRM, and for every outcome the link
 //! written to the mapping file in the same transaction that records it. A crash between a write
 //! and its record is repaired by the next run: creates carry our CRM id, so the created contact
-//! is found and linked instead of created again.
+//! is found and linked instead of created again; imports into the CRM carry a key recorded
+//! before the CRM is asked, and the CRM answers a repeated key with the contact it made.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +13,7 @@ use super::sides::{ItemError, SideError};
 use super::Env;
 use crate::google::person::{Membership, Person};
 use crate::mapping::{self, Fields};
+use crate::store::imports::{self, ImportIntent};
 use crate::store::status::{self, HealthState};
 use crate::store::{links, StoreError};
 
@@ -62,6 +64,8 @@ impl<'a> Applier<'a> {
     pub fn apply(&mut self, plan: Plan, crm: &CrmView) -> Result<(), SideError> {
         self.counts.conflicts += plan.conflicts;
         self.total = plan.ops.len() as u64;
+        // Progress counts this plan's operations only, not the imports finished before it.
+        self.done = 0;
         let mut creates = Vec::new();
         let mut syncs = Vec::new();
         let mut imports = Vec::new();
@@ -401,51 +405,129 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
+    /// Creates in the CRM the Google contacts of the group that no CRM contact is linked to.
+    /// Each import's intent (with a fresh key for the CRM's idempotent create) is committed
+    /// before the CRM is asked, so a crash before the link is written cannot make a second CRM
+    /// contact: the next run finishes the intent with the same key ([`Applier::finish_imports`]).
     fn import(
         &mut self,
-        imports: Vec<(String, String, abi::Contact, crate::mapping::Fields)>,
+        planned: Vec<(String, String, abi::Contact, crate::mapping::Fields)>,
     ) -> Result<(), SideError> {
         let account = self.account().to_string();
+        let fresh: Vec<(ImportIntent, abi::Contact)> = planned
+            .into_iter()
+            .map(|(resource_name, etag, contact, base)| {
+                let create_key = format!("import/{}/{:032x}", self.binding.id, rand::random::<u128>());
+                let intent = ImportIntent {
+                    resource_name,
+                    create_key,
+                    etag,
+                    base,
+                };
+                (intent, contact)
+            })
+            .collect();
+        let in_force = self
+            .env
+            .store
+            .tx(|tx| {
+                fresh
+                    .iter()
+                    .map(|(intent, _)| imports::begin(tx, &account, self.binding.id, intent, self.env.now))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .map_err(store_failed)?;
         let mut marks = Vec::new();
-        for (resource_name, etag, contact, base) in imports {
-            let created = match self
-                .env
-                .crm
-                .create(self.binding.crm_user, &contact, self.binding.filter_id)
-            {
-                Ok(c) => c,
-                Err(e) => {
-                    self.counts.errors += 1;
-                    log::warn!("The CRM refused a contact from Google ({resource_name}): {e}");
-                    continue;
-                }
-            };
-            let id = created.id.0;
-            let link = Link {
-                contact_id: id,
-                resource_name: resource_name.clone(),
-                etag: etag.clone(),
-                base,
-                written_at: self.env.now,
-                google_time: 0,
-            };
-            self.env
-                .store
-                .tx(|tx| {
-                    links::put(tx, &account, &link)?;
-                    links::add_member(tx, self.binding.id, id)
-                })
-                .map_err(store_failed)?;
-            self.counts.created_in_crm += 1;
-            let mut person = Person {
-                resource_name,
-                etag,
-                ..Person::default()
-            };
-            crate::mapping::set_crm_id(&mut person, abi::ContactId(id));
-            marks.push(person);
+        for ((fresh, contact), intent) in fresh.into_iter().zip(in_force) {
+            // An earlier run's intent for this contact is still open: the CRM refused it, and
+            // finish_imports tried it again with its own key at the start of this run.
+            if intent != fresh {
+                continue;
+            }
+            marks.extend(self.import_one(intent, &contact)?);
         }
-        // Mark the imported contacts with their new CRM id, so they are recognised later.
+        self.mark_imported(marks)
+    }
+
+    /// Finishes the imports an earlier run began and did not record (the process died between
+    /// the CRM's create and the link): the same key makes the CRM answer the contact it already
+    /// created, or create it now if it never did. Runs before anything is planned, so the
+    /// contact is seen linked rather than as a new CRM contact to send to Google.
+    pub fn finish_imports(&mut self) -> Result<(), SideError> {
+        let open = imports::open(&self.env.store.conn(), self.binding.id).map_err(store_failed)?;
+        let mut marks = Vec::new();
+        for intent in open {
+            log::info!(
+                "Finishing the import of {} that an earlier run began.",
+                intent.resource_name
+            );
+            let contact = self.contact_of(&intent);
+            marks.extend(self.import_one(intent, &contact)?);
+        }
+        self.mark_imported(marks)
+    }
+
+    /// The CRM contact an import creates from Google's fields.
+    fn contact_of(&self, intent: &ImportIntent) -> abi::Contact {
+        let mapping = &self.binding.options.mapping;
+        mapping::fields_to_contact(&intent.base, &abi::Contact::default(), mapping)
+    }
+
+    /// Creates (once) the CRM contact of an import whose intent is recorded, then links it and
+    /// closes the intent in one transaction. Returns the Google contact to mark with the CRM id;
+    /// `None` when the CRM refused (the intent stays, and is tried again with its key).
+    fn import_one(
+        &mut self,
+        intent: ImportIntent,
+        contact: &abi::Contact,
+    ) -> Result<Option<Person>, SideError> {
+        let account = self.account().to_string();
+        let created = match self.env.crm.create_once(
+            self.binding.crm_user,
+            &intent.create_key,
+            contact,
+            self.binding.filter_id,
+        ) {
+            Ok(c) => c,
+            Err(e) => {
+                self.counts.errors += 1;
+                log::warn!(
+                    "The CRM refused a contact from Google ({}): {e}",
+                    intent.resource_name
+                );
+                return Ok(None);
+            }
+        };
+        let id = created.id.0;
+        let link = Link {
+            contact_id: id,
+            resource_name: intent.resource_name.clone(),
+            etag: intent.etag.clone(),
+            base: intent.base,
+            written_at: self.env.now,
+            google_time: 0,
+        };
+        self.env
+            .store
+            .tx(|tx| {
+                links::put(tx, &account, &link)?;
+                links::add_member(tx, self.binding.id, id)?;
+                imports::finish(tx, &account, &link.resource_name)
+            })
+            .map_err(store_failed)?;
+        self.counts.created_in_crm += 1;
+        let mut person = Person {
+            resource_name: link.resource_name,
+            etag: link.etag,
+            ..Person::default()
+        };
+        crate::mapping::set_crm_id(&mut person, abi::ContactId(id));
+        Ok(Some(person))
+    }
+
+    /// Marks imported contacts with their new CRM id, so they are recognised later.
+    fn mark_imported(&mut self, marks: Vec<Person>) -> Result<(), SideError> {
+        let account = self.account().to_string();
         for chunk in chunked(marks, UPDATE_BATCH) {
             let n = chunk.len();
             for (rn, result) in self.env.google.update_many(chunk, &["clientData"])? {

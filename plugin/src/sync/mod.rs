@@ -168,6 +168,8 @@ fn run_binding(
     listed: bool,
 ) -> Result<Counts, SyncError> {
     let group = ensure_group(env, binding)?;
+    let mut applier = apply::Applier::new(env, binding, &group);
+    applier.finish_imports()?;
     observe::landed_creates(env, binding, &group, google)?;
     let (mut crm, cursor) = observe::crm(env, binding).map_err(SyncError::Crm)?;
     let account = binding.account.as_str();
@@ -240,7 +242,6 @@ fn run_binding(
     };
     let mut the_plan = plan::plan(&input);
     let held = hold_mass_removal(env, binding, &members, &mut the_plan)?;
-    let mut applier = apply::Applier::new(env, binding, &group);
     for (id, reason) in &the_plan.skipped {
         status::set_health(
             &env.store.conn(),

@@ -1,0 +1,137 @@
+//! Import intents: a Google contact about to be created in the CRM, with the key the CRM's
+//! idempotent create is called with. The intent is committed before the CRM is asked and removed
+//! in the transaction that writes the link, so a run that died in between finishes the same
+//! create, with the same key, after a restart: the CRM answers the contact it already made.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{from_json, to_json, StoreError};
+use crate::mapping::Fields;
+
+/// One import in flight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImportIntent {
+    pub resource_name: String,
+    /// The key of the CRM's idempotent create, chosen when the import began.
+    pub create_key: String,
+    /// Google's version and fields when the import began: what the link records once the CRM
+    /// answers, so Google edits made since still read as Google edits.
+    pub etag: String,
+    pub base: Fields,
+}
+
+/// Records `intent` unless an earlier one for the same Google contact is still open; returns
+/// the one in force (an earlier attempt's key must be used again: its create may have happened).
+pub fn begin(
+    conn: &Connection,
+    account: &str,
+    binding_id: i64,
+    intent: &ImportIntent,
+    at: i64,
+) -> Result<ImportIntent, StoreError> {
+    conn.execute(
+        "INSERT OR IGNORE INTO import_intents
+             (account, resource_name, binding_id, create_key, etag, base, at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![
+            account,
+            intent.resource_name,
+            binding_id,
+            intent.create_key,
+            intent.etag,
+            to_json(&intent.base),
+            at
+        ],
+    )?;
+    let stored = conn
+        .query_row(
+            "SELECT create_key, etag, base FROM import_intents WHERE account = ?1 AND resource_name = ?2",
+            params![account, intent.resource_name],
+            |r| {
+                Ok((
+                    r.get::<_, String>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, String>(2)?,
+                ))
+            },
+        )
+        .optional()?;
+    match stored {
+        Some((create_key, etag, base)) => Ok(ImportIntent {
+            resource_name: intent.resource_name.clone(),
+            create_key,
+            etag,
+            base: from_json(&base)?,
+        }),
+        None => Ok(intent.clone()),
+    }
+}
+
+/// The imports of a binding that a run began and did not finish, oldest first.
+pub fn open(conn: &Connection, binding_id: i64) -> Result<Vec<ImportIntent>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT resource_name, create_key, etag, base FROM import_intents
+         WHERE binding_id = ?1 ORDER BY at, resource_name",
+    )?;
+    let rows = stmt.query_map([binding_id], |r| {
+        Ok((
+            r.get::<_, String>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
+    })?;
+    let mut intents = Vec::new();
+    for row in rows {
+        let (resource_name, create_key, etag, base) = row?;
+        intents.push(ImportIntent {
+            resource_name,
+            create_key,
+            etag,
+            base: from_json(&base)?,
+        });
+    }
+    Ok(intents)
+}
+
+/// The import's link is written: the intent is done.
+pub fn finish(conn: &Connection, account: &str, resource_name: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "DELETE FROM import_intents WHERE account = ?1 AND resource_name = ?2",
+        params![account, resource_name],
+    )?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn intent(key: &str, etag: &str) -> ImportIntent {
+        ImportIntent {
+            resource_name: "people/c1".into(),
+            create_key: key.into(),
+            etag: etag.into(),
+            base: Fields::default(),
+        }
+    }
+
+    #[test]
+    fn an_unfinished_import_keeps_its_first_key_when_it_begins_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = store.conn();
+        let first = begin(&conn, "a", 1, &intent("k1", "e1"), 10).unwrap();
+        assert_eq!(first.create_key, "k1");
+        let again = begin(&conn, "a", 1, &intent("k2", "e2"), 20).unwrap();
+        assert_eq!(again, first);
+        assert_eq!(open(&conn, 1).unwrap(), vec![first]);
+        finish(&conn, "a", "people/c1").unwrap();
+        assert!(open(&conn, 1).unwrap().is_empty());
+        assert_eq!(
+            begin(&conn, "a", 1, &intent("k3", "e3"), 30).unwrap().create_key,
+            "k3"
+        );
+    }
+}
