@@ -116,6 +116,26 @@ impl RemoteGoogle {
         self.call(reqwest::Method::POST, "stats/reset", None).map(drop)
     }
 
+    /// Changes some of the fake's settings (latency, quotas) while it runs.
+    pub fn patch_config(&self, patch: &Value) -> Res<()> {
+        self.call(reqwest::Method::PATCH, "config", Some(patch)).map(drop)
+    }
+
+    /// Forgets the requests counted against the current minute's quotas.
+    pub fn reset_quota(&self) -> Res<()> {
+        self.call(reqwest::Method::POST, "quota/reset", None).map(drop)
+    }
+
+    /// Makes every sync token issued so far expire: the next listing of each account is full.
+    pub fn expire_sync_tokens(&self) -> Res<()> {
+        self.call(
+            reqwest::Method::POST,
+            "sync-tokens/expire",
+            Some(&serde_json::json!({})),
+        )
+        .map(drop)
+    }
+
     pub fn contacts(&self, account: &str) -> Res<Vec<Value>> {
         self.list(&format!("accounts/{account}/contacts"))
     }
@@ -144,6 +164,12 @@ impl RemoteGoogle {
     /// Peak resident memory of the fake Google's process (`VmHWM`), in bytes.
     pub fn peak_rss(&self) -> u64 {
         crate::sys::status_bytes_of(&format!("/proc/{}/status", self.child.id()), "VmHWM").unwrap_or(0)
+    }
+
+    /// Resets the fake's peak-RSS mark, so a later [`RemoteGoogle::peak_rss`] is the peak of
+    /// what it served in between; `false` if the kernel refused.
+    pub fn reset_peak_rss(&self) -> bool {
+        std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5").is_ok()
     }
 }
 
