@@ -15,6 +15,7 @@ pub const SERVE_FLAG: &str = "--serve-google";
 
 /// The child's entry point: `bench --serve-google CONFIG_JSON`.
 pub fn serve(config_json: &str) -> ExitCode {
+    one_malloc_arena();
     let cfg: FakeGoogleConfig = match serde_json::from_str(config_json) {
         Ok(cfg) => cfg,
         Err(e) => {
@@ -34,6 +35,18 @@ pub fn serve(config_json: &str) -> ExitCode {
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
     drop(google);
     ExitCode::SUCCESS
+}
+
+/// The fake serves each connection on a thread of its own, and glibc gives each new thread its
+/// own malloc arena (up to 8 per core), each keeping the freed memory of the big answers its
+/// thread built (a listing page, a control dump). One arena for the whole process lets those
+/// answers reuse one another's memory. Called before any thread starts.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's tuning; no thread exists yet.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
 }
 
 /// A fake Google running in a child process, driven through its control API over HTTP.
