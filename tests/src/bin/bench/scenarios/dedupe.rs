@@ -35,9 +35,6 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
         stats,
     } = measure_enable(&world, user.id, filter, "dedupe", progress)?;
 
-    if std::env::var_os("BENCH_HEAP_LOOK").is_some() {
-        std::process::exit(0);
-    }
     let calls = people_calls(&stats);
     let bound = bounds::dedupe_calls(n);
     // The brief's target: listing pages + update batches + 5, setup included in the 5.
