@@ -77,6 +77,8 @@ fn read_and_write_quotas_per_minute() {
     let (g, token) = start(FakeGoogleConfig {
         read_quota_per_minute: 3,
         write_quota_per_minute: 2,
+        // Google documents no Retry-After; this test reads the optional one to find the next minute.
+        send_retry_after: true,
         ..FakeGoogleConfig::default()
     });
     // Align to the start of a fake minute so the window cannot roll over mid-test.

@@ -208,7 +208,8 @@ impl FakeGoogleControl {
         self.with_account(account, |acct, now, cfg| {
             people::check_capacity(acct, 1, cfg.max_contacts_per_account)?;
             let data = prepare_create(acct, person, "person")?;
-            let id = acct.insert_contact(data, now, delay(cfg));
+            people::check_contact_size(&data, cfg.max_contact_bytes)?;
+            let id = acct.insert_contact(data, now, cfg.lag());
             people::render_live(acct, &id, &all_fields())
         })
     }
@@ -227,8 +228,22 @@ impl FakeGoogleControl {
                 })
                 .unwrap_or_default();
             let data = prepare_update(acct, &id, person, &mask, "person", false)?;
-            acct.write_contact(&id, Some(data), now, delay(cfg));
+            people::check_contact_size(&data, cfg.max_contact_bytes)?;
+            acct.write_contact(&id, Some(data), now, cfg.lag());
             people::render_live(acct, &id, &all_fields())
+        })
+    }
+
+    /// Gives a live contact a new resource name, as Google does when a verified e-mail, phone
+    /// or profile gets linked to it (`PersonMetadata.previousResourceNames`). Returns the new
+    /// resource name; the old one answers 404 from now on.
+    pub fn rename_contact(&self, account: &str, resource_name: &str) -> ApiResult<String> {
+        self.with_account(account, |acct, now, cfg| {
+            let id = contact_id(resource_name)?.to_string();
+            let new_id = acct
+                .rename_contact(&id, now, cfg.lag())
+                .ok_or_else(ApiError::not_found)?;
+            Ok(format!("people/{new_id}"))
         })
     }
 
@@ -238,7 +253,7 @@ impl FakeGoogleControl {
             if acct.live(&id).is_none() {
                 return Err(ApiError::not_found());
             }
-            acct.write_contact(&id, None, now, delay(cfg));
+            acct.write_contact(&id, None, now, cfg.lag());
             Ok(())
         })
     }
@@ -270,7 +285,7 @@ impl FakeGoogleControl {
 
     pub fn delete_group(&self, account: &str, resource_name: &str, delete_contacts: bool) -> ApiResult<()> {
         self.with_account(account, |acct, now, cfg| {
-            groups::delete_group(acct, group_id(resource_name), delete_contacts, now, delay(cfg))
+            groups::delete_group(acct, group_id(resource_name), delete_contacts, now, cfg.lag())
         })
     }
 
@@ -284,13 +299,9 @@ impl FakeGoogleControl {
     ) -> ApiResult<Value> {
         let own = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         self.with_account(account, |acct, now, cfg| {
-            groups::modify(acct, group_id(group), &own(add), &own(remove), now, delay(cfg))
+            groups::modify(acct, group_id(group), &own(add), &own(remove), now, cfg.lag())
         })
     }
-}
-
-fn delay(cfg: &FakeGoogleConfig) -> i64 {
-    i64::try_from(cfg.propagation_delay_ms).unwrap_or(i64::MAX / 4)
 }
 
 fn ok(v: Value) -> ApiResult<Value> {
@@ -407,6 +418,10 @@ fn route(ctl: &FakeGoogleControl, req: &Request) -> ApiResult<Value> {
         ("PATCH", ["accounts", a, "contacts", id]) => ctl.edit_contact(a, &format!("people/{id}"), &body()?),
         ("DELETE", ["accounts", a, "contacts", id]) => {
             ctl.delete_contact(a, &format!("people/{id}")).map(|_| json!({}))
+        }
+        ("POST", ["accounts", a, "contacts", id, "rename"]) => {
+            let rn = ctl.rename_contact(a, &format!("people/{id}"))?;
+            ok(json!({ "resourceName": rn }))
         }
         ("GET", ["accounts", a, "tombstones"]) => ok(json!(ctl.tombstones(a)?)),
         ("GET", ["accounts", a, "groups"]) => ok(json!(ctl.groups(a)?)),

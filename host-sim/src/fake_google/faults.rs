@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 pub enum Fault {
     /// Script step: let this request through untouched.
     Ok,
-    /// 429 RESOURCE_EXHAUSTED with Google's quota details and `Retry-After` (default: seconds to
+    /// 429 RESOURCE_EXHAUSTED with Google's quota details; `Retry-After` only when
+    /// `retry_after_secs` is given or the config's `send_retry_after` is on (then: seconds to
     /// the next minute of the fake clock).
     RateLimit {
         #[serde(default)]

@@ -12,7 +12,7 @@ use super::people::contact_id;
 use super::person::prune_defaults;
 use super::schema;
 use super::server::{int_param, json_body, Api};
-use super::store::{new_group_etag, random_hex, Account, Group, GroupType, PersonData};
+use super::store::{new_group_etag, random_hex, Account, Group, GroupType, Lag, PersonData};
 use super::sync::{decode_token, encode_token, page_size};
 
 const GROUP_FIELDS: &[&str] = &["clientData", "groupType", "memberCount", "metadata", "name"];
@@ -356,7 +356,7 @@ pub fn delete_group(
     id: &str,
     delete_contacts: bool,
     now_ms: i64,
-    delay_ms: i64,
+    lag: Lag,
 ) -> ApiResult<()> {
     let g = acct.live_group(id).ok_or_else(ApiError::not_found)?;
     if g.group_type == GroupType::System {
@@ -377,7 +377,7 @@ pub fn delete_group(
                 d
             })
         };
-        acct.write_contact(&member, new, now_ms, delay_ms);
+        acct.write_contact(&member, new, now_ms, lag);
     }
     acct.touch_group(id, now_ms);
     if let Some(g) = acct.groups.get_mut(id) {
@@ -389,7 +389,7 @@ pub fn delete_group(
 pub fn delete(api: &mut Api, req: &Request, params: &[String]) -> ApiResult<Value> {
     let id = group_id(params.first())?;
     let delete_contacts = super::server::bool_param(req, "deleteContacts")?;
-    let delay = api.delay_ms();
+    let delay = api.lag();
     delete_group(api.acct, &id, delete_contacts, api.now_ms, delay)?;
     Ok(json!({}))
 }
@@ -401,7 +401,7 @@ pub fn modify(
     add: &[String],
     remove: &[String],
     now_ms: i64,
-    delay_ms: i64,
+    lag: Lag,
 ) -> ApiResult<Value> {
     if add.len() + remove.len() > MAX_MODIFY {
         return Err(ApiError::invalid_argument(&format!(
@@ -455,7 +455,7 @@ pub fn modify(
     // One new version (etag, updateTime, sync delta entry) per touched contact.
     let touched = !changed.is_empty();
     for (id, d) in changed {
-        acct.write_contact(&id, Some(d), now_ms, delay_ms);
+        acct.write_contact(&id, Some(d), now_ms, lag);
     }
     if touched {
         acct.touch_group(group, now_ms);
@@ -480,7 +480,7 @@ pub fn modify_members(api: &mut Api, req: &Request, params: &[String]) -> ApiRes
             .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
             .unwrap_or_default()
     };
-    let delay = api.delay_ms();
+    let delay = api.lag();
     modify(
         api.acct,
         &id,

@@ -51,8 +51,15 @@ pub struct FakeGoogleConfig {
     pub access_token_lifetime_secs: u64,
     pub read_quota_per_minute: u32,
     pub write_quota_per_minute: u32,
-    /// How long a write takes to show up in connections.list (full listings and sync deltas).
+    /// How long a write takes to show up in connections.list (full listings and sync deltas):
+    /// drawn per write from `propagation_delay_ms..=propagation_delay_max_ms`, so writes reach
+    /// listings out of order. A max below the min means a fixed delay of the min.
     pub propagation_delay_ms: u64,
+    pub propagation_delay_max_ms: u64,
+    /// Whether a 429 carries `Retry-After`. Google documents none, so by default it does not.
+    pub send_retry_after: bool,
+    /// The largest contact (its updatable fields as JSON, in bytes) a write may leave behind.
+    pub max_contact_bytes: usize,
     /// Added to every People API call (for benchmarks).
     pub latency_ms: u64,
     pub max_contacts_per_account: usize,
@@ -70,9 +77,24 @@ impl Default for FakeGoogleConfig {
             read_quota_per_minute: 90,
             write_quota_per_minute: 60,
             propagation_delay_ms: 0,
+            propagation_delay_max_ms: 0,
+            send_retry_after: false,
+            max_contact_bytes: 128 * 1024,
             latency_ms: 0,
             max_contacts_per_account: 25_000,
             sync_token_max_age_secs: 7 * 24 * 3600,
+        }
+    }
+}
+
+impl FakeGoogleConfig {
+    /// The propagation delay range of this configuration.
+    pub fn lag(&self) -> store::Lag {
+        let min = i64::try_from(self.propagation_delay_ms).unwrap_or(i64::MAX / 4);
+        let max = i64::try_from(self.propagation_delay_max_ms).unwrap_or(i64::MAX / 4);
+        store::Lag {
+            min_ms: min,
+            max_ms: max.max(min),
         }
     }
 }
@@ -86,6 +108,8 @@ pub(crate) struct State {
     pub stats: Mutex<Stats>,
     pub faults: Mutex<faults::Faults>,
     pub quota: Mutex<quota::QuotaBook>,
+    /// Users with a mutate request in progress (Google asks for one at a time per user).
+    pub mutating: Mutex<std::collections::HashSet<String>>,
 }
 
 impl State {
@@ -105,6 +129,7 @@ impl State {
             stats: Mutex::default(),
             faults: Mutex::default(),
             quota: Mutex::default(),
+            mutating: Mutex::default(),
         }
     }
 

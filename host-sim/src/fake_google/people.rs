@@ -168,6 +168,18 @@ pub fn prepare_create(acct: &Account, body: &Value, path: &str) -> ApiResult<Per
     Ok(PersonData { fields, groups })
 }
 
+/// Refuses a contact larger than `max` bytes (its updatable fields as JSON): Google announced a
+/// 128 KB limit per contact (see FAKE_GOOGLE.md).
+pub fn check_contact_size(data: &PersonData, max: usize) -> ApiResult<()> {
+    let size = serde_json::to_vec(&data.fields).map(|v| v.len()).unwrap_or(0);
+    if size > max {
+        return Err(ApiError::invalid_argument(&format!(
+            "Contact is too large: {size} bytes. A contact can hold at most {max} bytes."
+        )));
+    }
+    Ok(())
+}
+
 pub fn check_capacity(acct: &Account, adding: usize, max: usize) -> ApiResult<()> {
     if acct.live_contact_count() + adding > max {
         return Err(ApiError::failed_precondition(&format!(
@@ -199,7 +211,8 @@ pub fn create_contact(api: &mut Api, req: &Request, _: &[String]) -> ApiResult<V
     let body = json_body(req)?;
     check_capacity(api.acct, 1, api.cfg.max_contacts_per_account)?;
     let data = prepare_create(api.acct, &body, "person")?;
-    let id = api.acct.insert_contact(data, api.now_ms, api.delay_ms());
+    check_contact_size(&data, api.cfg.max_contact_bytes)?;
+    let id = api.acct.insert_contact(data, api.now_ms, api.lag());
     render_live(api.acct, &id, &mask)
 }
 
@@ -292,8 +305,8 @@ pub fn update_contact(api: &mut Api, req: &Request, params: &[String]) -> ApiRes
     };
     let body = json_body(req)?;
     let data = prepare_update(api.acct, &id, &body, &mask, "person", true)?;
-    api.acct
-        .write_contact(&id, Some(data), api.now_ms, api.delay_ms());
+    check_contact_size(&data, api.cfg.max_contact_bytes)?;
+    api.acct.write_contact(&id, Some(data), api.now_ms, api.lag());
     render_live(api.acct, &id, &read)
 }
 
@@ -306,7 +319,7 @@ pub fn delete_contact(api: &mut Api, _req: &Request, params: &[String]) -> ApiRe
     if api.acct.live(&id).is_none() {
         return Err(ApiError::not_found());
     }
-    api.acct.write_contact(&id, None, api.now_ms, api.delay_ms());
+    api.acct.write_contact(&id, None, api.now_ms, api.lag());
     Ok(json!({}))
 }
 
@@ -344,15 +357,13 @@ pub fn batch_create(api: &mut Api, req: &Request, _: &[String]) -> ApiResult<Val
     let mut prepared = Vec::new();
     for (i, c) in contacts.iter().enumerate() {
         let person = c.get("contactPerson").cloned().unwrap_or_else(|| json!({}));
-        prepared.push(prepare_create(
-            api.acct,
-            &person,
-            &format!("contacts[{i}].contact_person"),
-        )?);
+        let data = prepare_create(api.acct, &person, &format!("contacts[{i}].contact_person"))?;
+        check_contact_size(&data, api.cfg.max_contact_bytes)?;
+        prepared.push(data);
     }
     let mut created = Vec::new();
     for data in prepared {
-        let id = api.acct.insert_contact(data, api.now_ms, api.delay_ms());
+        let id = api.acct.insert_contact(data, api.now_ms, api.lag());
         let person = if read.is_empty() {
             Value::Null
         } else {
@@ -375,12 +386,12 @@ pub fn batch_update(api: &mut Api, req: &Request, _: &[String]) -> ApiResult<Val
     for (rn, person) in &contacts {
         let id = contact_id(rn)?.to_string();
         let data = prepare_update(api.acct, &id, person, &mask, &format!("contacts[{rn}]"), true)?;
+        check_contact_size(&data, api.cfg.max_contact_bytes)?;
         prepared.push((rn.clone(), id, data));
     }
     let mut results = Map::new();
     for (rn, id, data) in prepared {
-        api.acct
-            .write_contact(&id, Some(data), api.now_ms, api.delay_ms());
+        api.acct.write_contact(&id, Some(data), api.now_ms, api.lag());
         let person = if read.is_empty() {
             Value::Null
         } else {
@@ -410,7 +421,7 @@ pub fn batch_delete(api: &mut Api, req: &Request, _: &[String]) -> ApiResult<Val
         }
     }
     for id in ids {
-        api.acct.write_contact(&id, None, api.now_ms, api.delay_ms());
+        api.acct.write_contact(&id, None, api.now_ms, api.lag());
     }
     Ok(json!({}))
 }

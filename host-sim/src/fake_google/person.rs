@@ -182,9 +182,10 @@ pub fn parse_input(person: &Value, fields: &[&str], path: &str) -> ApiResult<Per
 /// Renders a contact version the way people.get / connections.list return it.
 pub fn render(contact: &Contact, v: &Version, mask: &[String]) -> Value {
     let mut out = Map::new();
-    out.insert("resourceName".into(), json!(contact.resource_name()));
+    // A listing that lags behind a rename still shows the name this version had.
+    out.insert("resourceName".into(), json!(format!("people/{}", v.id)));
     out.insert("etag".into(), json!(v.etag));
-    let source = json!({"type": "CONTACT", "id": source_id(&contact.id)});
+    let source = json!({"type": "CONTACT", "id": source_id(&v.id)});
     let Some(data) = &v.data else {
         out.insert("metadata".into(), metadata(contact, v, true));
         return Value::Object(out);
@@ -231,11 +232,11 @@ pub fn render(contact: &Contact, v: &Version, mask: &[String]) -> Value {
     Value::Object(out)
 }
 
-fn metadata(contact: &Contact, v: &Version, deleted: bool) -> Value {
+fn metadata(_contact: &Contact, v: &Version, deleted: bool) -> Value {
     let mut m = json!({
         "sources": [{
             "type": "CONTACT",
-            "id": source_id(&contact.id),
+            "id": source_id(&v.id),
             "etag": v.source_etag,
             "updateTime": rfc3339(v.update_ms),
         }],
@@ -245,6 +246,30 @@ fn metadata(contact: &Contact, v: &Version, deleted: bool) -> Value {
         m["deleted"] = json!(true);
     }
     m
+}
+
+/// `connections.list` shows at most this many e-mail addresses and phone numbers per person
+/// (discovery document, `Person.emailAddresses` / `Person.phoneNumbers`).
+pub const LISTED_ITEMS_CAP: usize = 100;
+
+/// Renders a contact version as `connections.list` shows it: e-mails and phones cut to
+/// [`LISTED_ITEMS_CAP`], and in sync-token listings the former resource names in
+/// `metadata.previousResourceNames` (Google populates them there only).
+pub fn render_listed(contact: &Contact, v: &Version, mask: &[String], with_sync_token: bool) -> Value {
+    let mut out = render(contact, v, mask);
+    for field in ["emailAddresses", "phoneNumbers"] {
+        if let Some(Value::Array(items)) = out.get_mut(field) {
+            items.truncate(LISTED_ITEMS_CAP);
+        }
+    }
+    let previous = contact.previous_ids(v);
+    if with_sync_token && !previous.is_empty() {
+        if let Some(Value::Object(meta)) = out.get_mut("metadata") {
+            let names: Vec<String> = previous.iter().map(|id| format!("people/{id}")).collect();
+            meta.insert("previousResourceNames".into(), json!(names));
+        }
+    }
+    out
 }
 
 /// Google's CONTACT source id is the hex form of the decimal number in `people/c…`.

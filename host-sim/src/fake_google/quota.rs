@@ -22,7 +22,14 @@ pub struct QuotaBook {
 
 impl QuotaBook {
     /// Counts one request against the user's bucket, or answers Google's 429.
-    pub fn take(&mut self, user: &str, bucket: Bucket, limit: u32, now_ms: i64) -> Result<(), ApiError> {
+    pub fn take(
+        &mut self,
+        user: &str,
+        bucket: Bucket,
+        limit: u32,
+        now_ms: i64,
+        retry_after: RetryAfter,
+    ) -> Result<(), ApiError> {
         let minute = now_ms.div_euclid(60_000);
         if minute != self.minute {
             self.minute = minute;
@@ -30,7 +37,7 @@ impl QuotaBook {
         }
         let used = self.used.entry((user.to_string(), bucket)).or_default();
         if *used >= limit {
-            return Err(rate_limit_error(bucket, limit, None, now_ms));
+            return Err(rate_limit_error(bucket, limit, retry_after, now_ms));
         }
         *used += 1;
         Ok(())
@@ -47,8 +54,17 @@ pub fn secs_to_next_minute(now_ms: i64) -> u64 {
     (rem_ms as u64).div_ceil(1000).max(1)
 }
 
+/// Whether a 429 carries `Retry-After`. Google documents no such header on the People API, so
+/// the fake sends none unless configured (`send_retry_after`) or a fault asks for one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryAfter {
+    None,
+    ToNextMinute,
+    Secs(u64),
+}
+
 /// Google's 429 for the per-minute per-user quotas.
-pub fn rate_limit_error(bucket: Bucket, limit: u32, retry_after: Option<u64>, now_ms: i64) -> ApiError {
+pub fn rate_limit_error(bucket: Bucket, limit: u32, retry_after: RetryAfter, now_ms: i64) -> ApiError {
     let (metric_name, metric, quota_limit) = match bucket {
         Bucket::Read => (
             "Critical read requests (Contact and Profile Reads)",
@@ -65,8 +81,7 @@ pub fn rate_limit_error(bucket: Bucket, limit: u32, retry_after: Option<u64>, no
         "Quota exceeded for quota metric '{metric_name}' and limit '{metric_name} per minute per user' \
          of service 'people.googleapis.com' for consumer 'project_number:{PROJECT_NUMBER}'."
     );
-    let retry = retry_after.unwrap_or_else(|| secs_to_next_minute(now_ms));
-    ApiError::new(429, "RESOURCE_EXHAUSTED", message)
+    let err = ApiError::new(429, "RESOURCE_EXHAUSTED", message)
         .with_error_info(
             "RATE_LIMIT_EXCEEDED",
             "googleapis.com",
@@ -85,6 +100,10 @@ pub fn rate_limit_error(bucket: Bucket, limit: u32, retry_after: Option<u64>, no
                 "description": "Request a higher quota limit.",
                 "url": "https://cloud.google.com/docs/quotas/help/request_increase",
             }],
-        }))
-        .with_header("Retry-After", retry.to_string())
+        }));
+    match retry_after {
+        RetryAfter::None => err,
+        RetryAfter::ToNextMinute => err.with_header("Retry-After", secs_to_next_minute(now_ms).to_string()),
+        RetryAfter::Secs(s) => err.with_header("Retry-After", s.to_string()),
+    }
 }

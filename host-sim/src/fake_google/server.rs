@@ -30,6 +30,10 @@ pub struct Stats {
     /// learned of it (a test's model needs to know which contacts those were).
     #[serde(default)]
     pub lost_answers: Vec<String>,
+    /// Mutate requests refused because another mutate request of the same user was still in
+    /// progress (Google: "Mutate requests for the same user should be sent sequentially").
+    #[serde(default)]
+    pub overlapping_mutates: u64,
 }
 
 impl Stats {
@@ -46,8 +50,8 @@ pub struct Api<'a> {
 }
 
 impl Api<'_> {
-    pub fn delay_ms(&self) -> i64 {
-        i64::try_from(self.cfg.propagation_delay_ms).unwrap_or(i64::MAX / 4)
+    pub fn lag(&self) -> super::store::Lag {
+        self.cfg.lag()
     }
 }
 
@@ -318,7 +322,11 @@ pub fn handle(state: &Arc<State>, req: Request) -> Outcome {
                 Some(Bucket::Write) => (Bucket::Write, cfg.write_quota_per_minute),
                 _ => (Bucket::Read, cfg.read_quota_per_minute),
             };
-            let err = quota::rate_limit_error(b, limit, retry_after_secs, state.clock.now_ms());
+            let retry = match retry_after_secs {
+                Some(s) => quota::RetryAfter::Secs(s),
+                None => retry_after_policy(&cfg),
+            };
+            let err = quota::rate_limit_error(b, limit, retry, state.clock.now_ms());
             return Outcome::Respond(err.into_response());
         }
     }
@@ -384,9 +392,6 @@ fn people_call(
     params: &[String],
 ) -> ApiResult<Value> {
     let cfg = state.cfg();
-    if cfg.latency_ms > 0 {
-        thread::sleep(Duration::from_millis(cfg.latency_ms));
-    }
     let grant = oauth::authenticate(state, req)?;
     let allowed = match bucket {
         Bucket::Write => grant.has_scope(CONTACTS_SCOPE),
@@ -404,17 +409,27 @@ fn people_call(
             json!({"service": "people.googleapis.com", "method": rpc}),
         ));
     }
+    // Held until this call returns, so a second mutate of the same user meanwhile overlaps.
+    let _mutation = match bucket {
+        Bucket::Write => Some(MutationGuard::begin(state, &grant.account)?),
+        Bucket::Read => None,
+    };
+    if cfg.latency_ms > 0 {
+        thread::sleep(Duration::from_millis(cfg.latency_ms));
+    }
     super::schema::check_query_params(method_id, &req.query)?;
     let now_ms = state.clock.now_ms();
     let limit = match bucket {
         Bucket::Read => cfg.read_quota_per_minute,
         Bucket::Write => cfg.write_quota_per_minute,
     };
-    state
-        .quota
-        .lock()
-        .expect("quota mutex")
-        .take(&grant.account, bucket, limit, now_ms)?;
+    state.quota.lock().expect("quota mutex").take(
+        &grant.account,
+        bucket,
+        limit,
+        now_ms,
+        retry_after_policy(&cfg),
+    )?;
     let mut accounts = state.accounts();
     let Some(acct) = accounts.get_mut(&grant.account) else {
         return Err(oauth::invalid_credentials());
@@ -425,6 +440,53 @@ fn people_call(
         cfg: &cfg,
     };
     handler(&mut api, req, params)
+}
+
+fn retry_after_policy(cfg: &FakeGoogleConfig) -> quota::RetryAfter {
+    if cfg.send_retry_after {
+        quota::RetryAfter::ToNextMinute
+    } else {
+        quota::RetryAfter::None
+    }
+}
+
+/// Marks a user's mutate request in progress. A second one meanwhile is refused with 409
+/// `ABORTED`, the canonical code for "aborted, typically due to a concurrency issue", which
+/// clients retry; Google only says overlapping mutates cause "increased latency and failures".
+struct MutationGuard<'a> {
+    state: &'a State,
+    account: String,
+}
+
+impl<'a> MutationGuard<'a> {
+    fn begin(state: &'a State, account: &str) -> ApiResult<MutationGuard<'a>> {
+        let fresh = state
+            .mutating
+            .lock()
+            .expect("mutating mutex")
+            .insert(account.to_string());
+        if !fresh {
+            state.stats.lock().expect("stats mutex").overlapping_mutates += 1;
+            return Err(ApiError::new(
+                409,
+                "ABORTED",
+                "The operation was aborted: another mutate request of this user is in progress. \
+                 Mutate requests for the same user should be sent sequentially.",
+            ));
+        }
+        Ok(MutationGuard {
+            state,
+            account: account.to_string(),
+        })
+    }
+}
+
+impl Drop for MutationGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut m) = self.state.mutating.lock() {
+            m.remove(&self.account);
+        }
+    }
 }
 
 /// Parses a JSON request body; an empty body is `{}` (Google accepts that for optional bodies).

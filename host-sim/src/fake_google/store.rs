@@ -21,8 +21,26 @@ pub struct PersonData {
     pub groups: Vec<String>,
 }
 
+/// The range a write's propagation delay is drawn from, per write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Lag {
+    pub min_ms: i64,
+    pub max_ms: i64,
+}
+
+impl Lag {
+    fn draw(self) -> i64 {
+        if self.max_ms <= self.min_ms {
+            return self.min_ms.max(0);
+        }
+        rand::thread_rng().gen_range(self.min_ms..=self.max_ms).max(0)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Version {
+    /// The contact id this version is known by (a rename gives a contact a new one).
+    pub id: String,
     pub seq: u64,
     pub visible_at_ms: i64,
     pub update_ms: i64,
@@ -42,6 +60,17 @@ pub struct Contact {
 impl Contact {
     pub fn resource_name(&self) -> String {
         format!("people/{}", self.id)
+    }
+
+    /// The names the contact had before version `v`, oldest first.
+    pub fn previous_ids(&self, v: &Version) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for old in self.versions.iter().take_while(|old| old.seq < v.seq) {
+            if old.id != v.id && !out.contains(&old.id) {
+                out.push(old.id.clone());
+            }
+        }
+        out
     }
 
     pub fn latest(&self) -> &Version {
@@ -195,31 +224,35 @@ impl Account {
         c.live().map(|d| (c, d))
     }
 
-    /// Adds a contact; returns its id.
-    pub fn insert_contact(&mut self, data: PersonData, now_ms: i64, delay_ms: i64) -> String {
-        let id = loop {
+    fn new_contact_id(&self) -> String {
+        loop {
             let candidate = format!(
                 "c{}",
                 rand::thread_rng().gen_range(1_000_000_000_000_000_000u64..=u64::MAX)
             );
             if !self.contacts.contains_key(&candidate) {
-                break candidate;
+                return candidate;
             }
-        };
+        }
+    }
+
+    /// Adds a contact; returns its id.
+    pub fn insert_contact(&mut self, data: PersonData, now_ms: i64, lag: Lag) -> String {
+        let id = self.new_contact_id();
         let seq = self.next_seq();
         self.live_count += 1;
         self.contacts.insert(
             id.clone(),
             Contact {
                 id: id.clone(),
-                versions: vec![new_version(seq, now_ms, delay_ms, Some(data))],
+                versions: vec![new_version(&id, seq, now_ms, lag, Some(data))],
             },
         );
         id
     }
 
     /// Records a new version (an update, or a tombstone with `None`). Returns false if unknown.
-    pub fn write_contact(&mut self, id: &str, data: Option<PersonData>, now_ms: i64, delay_ms: i64) -> bool {
+    pub fn write_contact(&mut self, id: &str, data: Option<PersonData>, now_ms: i64, lag: Lag) -> bool {
         let seq = self.seq + 1;
         let Some(c) = self.contacts.get_mut(id) else {
             return false;
@@ -229,9 +262,25 @@ impl Account {
             (false, true) => self.live_count += 1,
             _ => {}
         }
-        c.versions.push(new_version(seq, now_ms, delay_ms, data));
+        c.versions.push(new_version(id, seq, now_ms, lag, data));
         self.seq = seq;
         true
+    }
+
+    /// Gives a live contact a new resource name, as Google does when a verified e-mail, phone or
+    /// profile gets linked to it. The old name stops resolving at once; listings show the new
+    /// name once the change propagated. Returns the new id, or `None` if `id` is not live.
+    pub fn rename_contact(&mut self, id: &str, now_ms: i64, lag: Lag) -> Option<String> {
+        let data = self.live(id)?.1.clone();
+        let new_id = self.new_contact_id();
+        let mut contact = self.contacts.remove(id)?;
+        let seq = self.next_seq();
+        contact.id = new_id.clone();
+        contact
+            .versions
+            .push(new_version(&new_id, seq, now_ms, lag, Some(data)));
+        self.contacts.insert(new_id.clone(), contact);
+        Some(new_id)
     }
 
     /// Live contact ids that are members of a group, sorted for stable output.
@@ -261,10 +310,11 @@ impl Account {
     }
 }
 
-fn new_version(seq: u64, now_ms: i64, delay_ms: i64, data: Option<PersonData>) -> Version {
+fn new_version(id: &str, seq: u64, now_ms: i64, lag: Lag, data: Option<PersonData>) -> Version {
     Version {
+        id: id.to_string(),
         seq,
-        visible_at_ms: now_ms + delay_ms.max(0),
+        visible_at_ms: now_ms + lag.draw(),
         update_ms: now_ms,
         etag: format!("%Eg{}", random_b64(18)),
         source_etag: format!("#{}", random_b64(9)),

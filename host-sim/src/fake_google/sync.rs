@@ -12,13 +12,16 @@ use super::store::{Account, Contact, Snapshot, Version};
 
 const LIST_DOC: &str = "people.connections/list";
 
-/// What a sync token remembers: whose it is, the snapshot it closes, when it was issued, and a
-/// fingerprint of the request parameters that must stay the same.
+/// What a sync token remembers: whose it is, the snapshot it closes, when it was issued, when
+/// the full listing that began its chain started (its age counts from there: "Sync tokens
+/// expire 7 days after the full sync"), and a fingerprint of the request parameters that must
+/// stay the same.
 #[derive(Debug, Serialize, Deserialize)]
 struct SyncToken {
     user: String,
     snap: Snapshot,
     issued_ms: i64,
+    chain_ms: i64,
     params: String,
 }
 
@@ -31,6 +34,8 @@ struct PageToken {
     offset: usize,
     params: String,
     want_sync_token: bool,
+    /// The start of the sync chain (the full listing's first page) the next sync token carries.
+    chain_ms: i64,
 }
 
 pub fn encode_token<T: Serialize>(prefix: &str, t: &T) -> String {
@@ -132,7 +137,10 @@ pub fn list_connections(api: &mut Api, req: &Request, params: &[String]) -> ApiR
     let acct = &*api.acct;
 
     // Where this page starts: a page token pins everything; else a sync token gives `since`.
-    let (snap, since, offset, want_sync_token) = match req.query_one("pageToken").filter(|t| !t.is_empty()) {
+    let (snap, since, offset, want_sync_token, chain_ms) = match req
+        .query_one("pageToken")
+        .filter(|t| !t.is_empty())
+    {
         Some(raw) => {
             let t: PageToken = decode_token("p", raw)
                 .filter(|t: &PageToken| t.user == acct.user_id)
@@ -143,10 +151,10 @@ pub fn list_connections(api: &mut Api, req: &Request, params: &[String]) -> ApiR
                     "Parameters provided to people.connections.list must match the first call that provided the page token.",
                 ));
             }
-            (t.snap, t.since, t.offset, t.want_sync_token)
+            (t.snap, t.since, t.offset, t.want_sync_token, t.chain_ms)
         }
         None => {
-            let since = match req.query_one("syncToken").filter(|t| !t.is_empty()) {
+            let previous = match req.query_one("syncToken").filter(|t| !t.is_empty()) {
                 Some(raw) => Some(check_sync_token(
                     acct,
                     raw,
@@ -156,11 +164,15 @@ pub fn list_connections(api: &mut Api, req: &Request, params: &[String]) -> ApiR
                 )?),
                 None => None,
             };
+            let since = previous.as_ref().map(|t| t.snap);
+            // A full listing begins a new chain; a delta continues its token's chain.
+            let chain_ms = previous.as_ref().map_or(api.now_ms, |t| t.chain_ms);
             (
                 acct.snapshot(api.now_ms),
                 since,
                 0,
                 want_sync_token || since.is_some(),
+                chain_ms,
             )
         }
     };
@@ -187,7 +199,7 @@ pub fn list_connections(api: &mut Api, req: &Request, params: &[String]) -> ApiR
         .iter()
         .skip(offset)
         .take(size)
-        .map(|(c, v)| person::render(c, v, &mask))
+        .map(|(c, v)| person::render_listed(c, v, &mask, since.is_some()))
         .collect();
     let mut out = json!({});
     if !page.is_empty() {
@@ -202,6 +214,7 @@ pub fn list_connections(api: &mut Api, req: &Request, params: &[String]) -> ApiR
             offset: next,
             params: fingerprint,
             want_sync_token,
+            chain_ms,
         };
         out["nextPageToken"] = json!(encode_token("p", &t));
     } else if want_sync_token {
@@ -209,6 +222,7 @@ pub fn list_connections(api: &mut Api, req: &Request, params: &[String]) -> ApiR
             user: acct.user_id.clone(),
             snap,
             issued_ms: snap.time_ms,
+            chain_ms,
             params: fingerprint,
         };
         out["nextSyncToken"] = json!(encode_token("s", &t));
@@ -226,12 +240,12 @@ fn check_sync_token(
     fingerprint: &str,
     now_ms: i64,
     max_age_secs: u64,
-) -> ApiResult<Snapshot> {
+) -> ApiResult<SyncToken> {
     let t: SyncToken = decode_token("s", raw)
         .filter(|t: &SyncToken| t.user == acct.user_id)
         .ok_or_else(|| ApiError::bad_field("syncToken", "Sync token is invalid."))?;
     let max_age_ms = i64::try_from(max_age_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
-    if now_ms.saturating_sub(t.issued_ms) > max_age_ms || t.issued_ms < acct.sync_tokens_valid_from_ms {
+    if now_ms.saturating_sub(t.chain_ms) > max_age_ms || t.issued_ms < acct.sync_tokens_valid_from_ms {
         return Err(ApiError::expired_sync_token());
     }
     if t.params != fingerprint {
@@ -240,5 +254,5 @@ fn check_sync_token(
             "Parameters provided to people.connections.list must match the first call that provided the sync token.",
         ));
     }
-    Ok(t.snap)
+    Ok(t)
 }

@@ -924,7 +924,11 @@ impl PeopleClient {
                     reason,
                     Some("RATE_LIMIT_EXCEEDED" | "rateLimitExceeded" | "userRateLimitExceeded")
                 ));
-        if rate_limited || (500..600).contains(&status) || status == 408 {
+        // 409 ABORTED is a concurrency failure (Google: overlapping mutate requests of one user
+        // cause "increased latency and failures"); another attempt may pass. 409 ALREADY_EXISTS
+        // (a duplicate group name) will not.
+        let aborted = status == 409 && error.status.as_deref() == Some("ABORTED");
+        if rate_limited || aborted || (500..600).contains(&status) || status == 408 {
             let detail = format!(
                 "HTTP {status}{}: {}",
                 error

@@ -71,6 +71,16 @@ pub fn put(conn: &Connection, account: &str, link: &Link) -> Result<(), StoreErr
     Ok(())
 }
 
+/// Follows a contact Google gave a new resource name: its link (if any) now names `new`, and
+/// what we knew under the old name goes. A link already on `new` is left alone.
+pub fn follow_rename(conn: &Connection, account: &str, old: &str, new: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE OR IGNORE links SET resource_name = ?3 WHERE account = ?1 AND resource_name = ?2",
+        params![account, old, new],
+    )?;
+    remove_remote(conn, account, old)
+}
+
 /// Records that we just wrote the contact's Google side (a membership change, say), so listings
 /// older than this write are not taken as Google's word.
 pub fn touch(conn: &Connection, account: &str, contact_id: u64, at: i64) -> Result<(), StoreError> {

@@ -3,7 +3,7 @@
 //! and its record is repaired by the next run: creates carry our CRM id, so the created contact
 //! is found and linked instead of created again.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::model::{Binding, Counts, Link, MY_CONTACTS};
 use super::observe::remote_of;
@@ -362,33 +362,20 @@ impl<'a> Applier<'a> {
         self.settle_not_found(not_found)
     }
 
-    /// A 404 may be Google's answer for one contact or, once the batch could not be split
-    /// further, for a whole chunk: only those a read by name no longer finds were deleted in
-    /// Google (as if the listing had said so); the others are tried again.
+    /// A 404 for a linked name proves nothing yet: Google gives a contact a new resource name
+    /// when a verified e-mail, phone or profile gets linked to it, and the old name stops
+    /// resolving at once while listings show the change minutes later. The link stays and the
+    /// contact is tried again; the listing that shows the change (a tombstone, or the contact
+    /// under its new name) settles it.
     fn settle_not_found(&mut self, not_found: Vec<(u64, String)>) -> Result<(), SideError> {
-        if not_found.is_empty() {
-            return Ok(());
+        for (contact_id, _) in not_found {
+            self.fail_for_now(
+                contact_id,
+                "Google does not find this contact under its name right now (deleted or renamed \
+                 in Google); it is tried again once Google's listing shows what happened.",
+            );
         }
-        let names: Vec<String> = not_found.iter().map(|(_, rn)| rn.clone()).collect();
-        let still: BTreeSet<String> = self
-            .env
-            .google
-            .get_many(&names)?
-            .into_iter()
-            .map(|p| p.resource_name)
-            .collect();
-        let mut deleted = Vec::new();
-        for (contact_id, rn) in not_found {
-            if still.contains(&rn) {
-                self.fail_for_now(
-                    contact_id,
-                    "Google refused the update (not found); it is tried again.",
-                );
-            } else {
-                deleted.push((contact_id, true));
-            }
-        }
-        self.unlink(deleted)
+        Ok(())
     }
 
     fn changed_since_read(&self, user: u64, contact: &abi::Contact) -> bool {
@@ -472,10 +459,13 @@ impl<'a> Applier<'a> {
         if removals.is_empty() {
             return Ok(());
         }
+        let mut removals = removals;
         if self.group != MY_CONTACTS {
+            let mut not_found: Vec<String> = Vec::new();
             for chunk in removals.chunks(MEMBERS_BATCH) {
                 let rns: Vec<String> = chunk.iter().map(|(_, rn)| rn.clone()).collect();
                 let result = self.env.google.modify_group(self.group, &[], &rns)?;
+                not_found.extend(result.not_found);
                 if !result.last_group.is_empty() {
                     // Google keeps every contact in at least one group: park those in My
                     // Contacts, then take them out of ours.
@@ -487,6 +477,16 @@ impl<'a> Applier<'a> {
                         .modify_group(self.group, &[], &result.last_group)?;
                 }
             }
+            // A name Google no longer knows may be a contact it renamed, still in the group:
+            // it stays a member and is taken out once a listing shows its new name (or its
+            // deletion).
+            removals.retain(|(contact_id, rn)| {
+                let missing = not_found.contains(rn);
+                if missing {
+                    self.retry.push(*contact_id);
+                }
+                !missing
+            });
         }
         self.env
             .store

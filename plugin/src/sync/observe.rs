@@ -14,6 +14,9 @@ use crate::sync::model::{Binding, Link};
 /// CRM contacts are listed in pages of this size.
 const CRM_PAGE: u32 = 500;
 
+/// `connections.list` shows at most this many e-mail addresses and phone numbers per person.
+const LISTED_ITEMS_CAP: usize = 100;
+
 /// Lists Google (everything, or the changes since the account's token) and refreshes what the
 /// mapping file knows of the account's contacts. Returns the view and the token to store once
 /// the run has applied it.
@@ -49,6 +52,9 @@ pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleVi
     let ours = links::recent_deletions(&env.store.conn(), account, since)
         .map_err(|e| SideError::Failed(e.to_string()))?;
     view.persons.retain(|rn, _| !ours.contains(rn));
+    delete_renamed_deletions(env, account, &mut view, &ours)?;
+    follow_renames(env, account, &view)?;
+    reread_truncated(env, &mut view)?;
     log::debug!(
         "listed {account}: full {}, {} contacts, {} deleted: {:?}",
         view.full,
@@ -83,6 +89,133 @@ fn compact(person: &mut Person) {
         metadata.previous_resource_names.shrink_to_fit();
         metadata.linked_people_resource_names.shrink_to_fit();
     }
+}
+
+/// Google gives a contact a new resource name when a verified e-mail, phone or profile gets
+/// linked to it; the old name stops resolving. Links follow the new name, so the contact stays
+/// one linked contact instead of a deletion plus a copy. A sync-token listing names the former
+/// names (`previousResourceNames`); a full listing does not, so there a listed contact carrying
+/// the CRM id of a link whose name is not listed is taken as renamed once a read by name shows
+/// that the old name no longer resolves (if it still does, the listed one is a second copy).
+fn follow_renames(env: &Env, account: &str, view: &GoogleView) -> Result<(), SideError> {
+    let failed = |e: StoreError| SideError::Failed(e.to_string());
+    let links_now = links::all(&env.store.conn(), account).map_err(failed)?;
+    let linked: BTreeSet<&str> = links_now.values().map(|l| l.resource_name.as_str()).collect();
+    let mut renames: Vec<(String, String)> = Vec::new();
+    let mut candidates: Vec<(String, String)> = Vec::new();
+    for (rn, person) in view
+        .persons
+        .iter()
+        .filter(|(rn, _)| !linked.contains(rn.as_str()))
+    {
+        let former = person.metadata.as_ref().and_then(|m| {
+            m.previous_resource_names
+                .iter()
+                .find(|p| linked.contains(p.as_str()))
+        });
+        if let Some(old) = former {
+            renames.push((old.clone(), rn.clone()));
+            continue;
+        }
+        let link = mapping::crm_id_of(person).and_then(|id| links_now.get(&id.0));
+        if let Some(link) = link.filter(|l| !view.persons.contains_key(&l.resource_name)) {
+            candidates.push((link.resource_name.clone(), rn.clone()));
+        }
+    }
+    if !candidates.is_empty() {
+        let old: Vec<String> = candidates.iter().map(|(o, _)| o.clone()).collect();
+        let resolving: BTreeSet<String> = env
+            .google
+            .get_many(&old)?
+            .into_iter()
+            .map(|p| p.resource_name)
+            .collect();
+        renames.extend(candidates.into_iter().filter(|(o, _)| !resolving.contains(o)));
+    }
+    if renames.is_empty() {
+        return Ok(());
+    }
+    env.store
+        .tx(|tx| {
+            for (old, new) in &renames {
+                log::info!("{account}: Google renamed {old} to {new}; its link follows");
+                links::follow_rename(tx, account, old, new)?;
+            }
+            Ok(())
+        })
+        .map_err(failed)
+}
+
+/// A contact we deleted by a name Google had just replaced ("already gone" to the delete)
+/// lives on under its new name: it is deleted there once a listing names the old one.
+fn delete_renamed_deletions(
+    env: &Env,
+    account: &str,
+    view: &mut GoogleView,
+    ours: &BTreeSet<String>,
+) -> Result<(), SideError> {
+    let missed: Vec<String> = view
+        .persons
+        .iter()
+        .filter(|(_, p)| {
+            p.metadata
+                .as_ref()
+                .is_some_and(|m| m.previous_resource_names.iter().any(|old| ours.contains(old)))
+        })
+        .map(|(rn, _)| rn.clone())
+        .collect();
+    if missed.is_empty() {
+        return Ok(());
+    }
+    env.google.delete_many(&missed)?;
+    env.store
+        .tx(|tx| {
+            for rn in &missed {
+                log::info!("{account}: deleted {rn}, the new name of a contact we deleted");
+                links::record_deletion(tx, account, rn, env.now)?;
+            }
+            Ok(())
+        })
+        .map_err(|e| SideError::Failed(e.to_string()))?;
+    view.persons.retain(|rn, _| !missed.contains(rn));
+    Ok(())
+}
+
+/// Listings show at most 100 e-mail addresses and 100 phone numbers of a person ("If a Person
+/// has more … the entire set can be obtained by calling GetPeople"): a listed person at that
+/// cap is read by name, or merging the cut list would delete the rest on both sides.
+fn reread_truncated(env: &Env, view: &mut GoogleView) -> Result<(), SideError> {
+    let cut: Vec<String> = view
+        .persons
+        .iter()
+        .filter(|(_, p)| {
+            p.email_addresses.len() >= LISTED_ITEMS_CAP || p.phone_numbers.len() >= LISTED_ITEMS_CAP
+        })
+        .map(|(rn, _)| rn.clone())
+        .collect();
+    if cut.is_empty() {
+        return Ok(());
+    }
+    let mut read: BTreeMap<String, Person> = env
+        .google
+        .get_many(&cut)?
+        .into_iter()
+        .map(|p| (p.resource_name.clone(), p))
+        .collect();
+    for rn in cut {
+        match read.remove(&rn) {
+            Some(mut person) => {
+                compact(&mut person);
+                view.fetched.insert(rn.clone());
+                view.persons.insert(rn, person);
+            }
+            // Gone or renamed since it was listed: its cut copy must not be merged.
+            None => {
+                view.persons.remove(&rn);
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The match keys of a Google contact, as stored in the mapping file.

@@ -290,6 +290,68 @@ fn gives_up_after_bounded_attempts_with_typed_errors() {
 }
 
 #[test]
+fn a_429_without_retry_after_backs_off_exponentially_with_jitter_then_gives_up() {
+    // Google documents no Retry-After on its 429s.
+    let stub = Stub::start(|_| {
+        google_error(
+            429,
+            "RESOURCE_EXHAUSTED",
+            "Quota exceeded for quota metric 'Critical write requests'",
+            Some("RATE_LIMIT_EXCEEDED"),
+        )
+    });
+    let h = connected(&stub);
+    let error = h
+        .google
+        .people(EMAIL)
+        .unwrap()
+        .delete_contact("people/c1")
+        .unwrap_err();
+    assert!(
+        matches!(error, GoogleError::RateLimited { attempts: 6, .. }),
+        "{error:?}"
+    );
+    let sleeps = h.sleeper.sleeps();
+    assert_eq!(sleeps.len(), 5, "{sleeps:?}");
+    for (i, d) in sleeps.iter().enumerate() {
+        let full = Duration::from_secs(1 << i);
+        assert!(*d >= full / 2 && *d <= full, "sleep {i}: {d:?}");
+    }
+    let distinct: std::collections::BTreeSet<Duration> = sleeps.iter().copied().collect();
+    assert!(distinct.len() > 1, "no jitter: {sleeps:?}");
+}
+
+#[test]
+fn a_409_aborted_is_retried_and_a_409_already_exists_is_not() {
+    let stub = script(vec![
+        Box::new(|| google_error(409, "ABORTED", "The operation was aborted.", None)),
+        Box::new(|| Reply::Json(200, json!({}))),
+    ]);
+    let h = connected(&stub);
+    h.google
+        .people(EMAIL)
+        .unwrap()
+        .delete_contact("people/c1")
+        .expect("retried after ABORTED");
+    assert_eq!(stub.seen().len(), 2);
+
+    let stub =
+        Stub::start(|_| google_error(409, "ALREADY_EXISTS", "Contact group name already exists.", None));
+    let h = connected(&stub);
+    let error = h
+        .google
+        .people(EMAIL)
+        .unwrap()
+        .create_contact_group("VIP")
+        .unwrap_err();
+    assert!(
+        matches!(error, GoogleError::Api { http_status: 409, .. }),
+        "{error:?}"
+    );
+    assert_eq!(stub.seen().len(), 1, "a duplicate name is not retried");
+}
+
+#[test]
 fn a_hang_is_cut_by_the_timeout_and_retried() {
     let stub = script(vec![
         Box::new(|| Reply::Hang(Duration::from_secs(5))),

@@ -1,0 +1,364 @@
+//! The plugin against a Google as harsh as its documentation: listings that cut e-mails and
+//! phones at 100, contacts that Google gives new resource names, and contacts Google refuses as
+//! too large. End to end through host-sim, the real library and the fake Google over HTTP.
+
+use abi::{Contact, ContactId, ContactsPermission, SettingsPage, TypedValue};
+use abi_stable::std_types::RVec;
+use host_sim::crm::Visibility;
+use serde_json::{json, Value};
+use tests::{contact, GoogleWorld, PLUGIN};
+
+const ALICE: &str = "alice@example.com";
+const FIVE_MINUTES: i64 = 5 * 60_000;
+
+struct Setup {
+    g: GoogleWorld,
+    user: abi::User,
+    filter: abi::SavedFilter,
+}
+
+/// Alice connected, a filter on segment "vip" holding `contacts`, sync enabled and run once.
+fn synced(contacts: Vec<Contact>) -> (Setup, Vec<ContactId>) {
+    let g = GoogleWorld::start(|_| {}, |_| {});
+    let user = g.user("Ann", ContactsPermission::Edit);
+    let ids = contacts
+        .into_iter()
+        .map(|c| {
+            g.sim()
+                .create_contact(user.id, c, Visibility::Everyone)
+                .expect("created")
+                .id
+        })
+        .collect();
+    let filter = g.filter(user.id, "VIP clients", "vip");
+    g.connect(user.id, ALICE);
+    g.settle();
+    let s = Setup { g, user, filter };
+    let outcome = s.g.enable(s.user.id, s.filter.id, ALICE, &[]);
+    assert!(outcome.message.contains("Sync enabled"), "{}", outcome.message);
+    s.g.settle();
+    (s, ids)
+}
+
+impl Setup {
+    fn group(&self) -> String {
+        self.g.group(ALICE, &self.filter.name).expect("group exists")
+    }
+
+    fn crm(&self, id: ContactId) -> Contact {
+        self.g
+            .sim()
+            .crm()
+            .contact(id)
+            .expect("CRM contact exists")
+            .contact
+    }
+
+    fn crm_count(&self) -> usize {
+        self.g.sim().crm().contact_count()
+    }
+
+    fn edit_crm(&self, id: ContactId, f: impl FnOnce(&mut Contact)) {
+        let mut c = self.crm(id);
+        f(&mut c);
+        self.g.sim().update_contact(self.user.id, c).expect("CRM update");
+    }
+
+    /// The Google contact carrying CRM id `id` (our `clientData`), read as the web UI shows it.
+    fn person_of(&self, id: ContactId) -> Value {
+        let key = id.0.to_string();
+        let mut found: Vec<Value> = self
+            .g
+            .google_contacts(ALICE)
+            .into_iter()
+            .filter(|p| {
+                p["clientData"]
+                    .as_array()
+                    .is_some_and(|d| d.iter().any(|kv| kv["value"] == key.as_str()))
+            })
+            .collect();
+        assert_eq!(found.len(), 1, "one Google contact for CRM contact {}", id.0);
+        found.remove(0)
+    }
+
+    fn resource_name(&self, id: ContactId) -> String {
+        self.person_of(id)["resourceName"]
+            .as_str()
+            .expect("rn")
+            .to_string()
+    }
+
+    fn next_tick(&self) {
+        self.g.tick(FIVE_MINUTES + 60_000);
+    }
+
+    fn sync_now(&self) {
+        self.g.action(
+            self.user.id,
+            SettingsPage::Filter(self.filter.id),
+            "sync_now",
+            &[],
+        );
+        self.g.settle();
+    }
+
+    fn view(&self) -> String {
+        format!(
+            "{:?}",
+            self.g
+                .sim()
+                .render_settings(PLUGIN, self.user.id, SettingsPage::Filter(self.filter.id))
+                .expect("settings render")
+        )
+    }
+
+    /// Nothing was ever deleted in Google, the group holds `n` contacts, the CRM `n` too, and no
+    /// hook failed.
+    fn assert_whole(&self, n: usize) {
+        assert!(
+            self.g.control.tombstones(ALICE).expect("tombstones").is_empty(),
+            "a contact was deleted in Google"
+        );
+        assert_eq!(self.g.google_contacts(ALICE).len(), n, "Google contacts");
+        assert_eq!(self.g.members(ALICE, &self.group()).len(), n, "group members");
+        assert_eq!(self.crm_count(), n, "CRM contacts (none imported)");
+        assert!(
+            self.g.sim().hook_errors().is_empty(),
+            "{:?}",
+            self.g.sim().hook_errors()
+        );
+        assert_eq!(
+            self.g.control.stats().overlapping_mutates,
+            0,
+            "overlapping mutates"
+        );
+    }
+
+    /// One more sync writes nothing on either side.
+    fn assert_settled(&self) {
+        let (google, crm) = (self.g.writes(), self.g.sim().plugin_writes());
+        self.sync_now();
+        self.next_tick();
+        assert_eq!(self.g.writes(), google, "a sync after settling wrote to Google");
+        assert_eq!(
+            self.g.sim().plugin_writes(),
+            crm,
+            "a sync after settling wrote to the CRM"
+        );
+    }
+}
+
+fn typed(values: impl Iterator<Item = String>, kind: &str) -> RVec<TypedValue> {
+    values
+        .enumerate()
+        .map(|(i, value)| TypedValue {
+            value: value.into(),
+            kind: kind.into(),
+            primary: i == 0,
+        })
+        .collect()
+}
+
+fn big_contact() -> Contact {
+    let mut c = contact("Many", "Addresses", "unused@example.org", "vip");
+    c.emails = typed((0..150).map(|i| format!("many{i:03}@example.org")), "work");
+    c.phones = typed((0..120).map(|i| format!("+1 555 {:07}", 1_000_000 + i)), "mobile");
+    c
+}
+
+fn emails_of(person: &Value) -> Vec<String> {
+    let mut v: Vec<String> = person["emailAddresses"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["value"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn phones_of(person: &Value) -> Vec<String> {
+    let mut v: Vec<String> = person["phoneNumbers"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["value"].as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+fn crm_values(values: &RVec<TypedValue>) -> Vec<String> {
+    let mut v: Vec<String> = values.iter().map(|t| t.value.to_string()).collect();
+    v.sort();
+    v
+}
+
+/// Both sides hold exactly `emails` and `phones`.
+fn assert_all_values(s: &Setup, id: ContactId, emails: &[String], phones: &[String]) {
+    let person = s.person_of(id);
+    let crm = s.crm(id);
+    assert_eq!(emails_of(&person).len(), emails.len(), "Google's e-mails");
+    assert_eq!(emails_of(&person), emails, "Google's e-mails");
+    assert_eq!(phones_of(&person), phones, "Google's phones");
+    assert_eq!(crm_values(&crm.emails).len(), emails.len(), "the CRM's e-mails");
+    assert_eq!(crm_values(&crm.emails), emails, "the CRM's e-mails");
+    assert_eq!(crm_values(&crm.phones), phones, "the CRM's phones");
+}
+
+#[test]
+fn a_contact_with_150_emails_and_120_phones_keeps_every_value_through_google_edits_crm_edits_and_a_full_relisting(
+) {
+    let (s, ids) = synced(vec![big_contact()]);
+    let id = ids[0];
+    let mut emails = crm_values(&s.crm(id).emails);
+    let phones = crm_values(&s.crm(id).phones);
+    assert_all_values(&s, id, &emails, &phones);
+
+    // An edit in Google: the listing shows only 100 e-mails and 100 phones of the contact.
+    let rn = s.resource_name(id);
+    s.g.control
+        .edit_contact(
+            ALICE,
+            &rn,
+            &json!({"biographies": [{"value": "Edited in Google"}]}),
+        )
+        .expect("Google edit");
+    s.next_tick();
+    assert_eq!(s.crm(id).notes.as_str(), "Edited in Google");
+    assert_all_values(&s, id, &emails, &phones);
+
+    // An edit in the CRM: one e-mail more and a new position.
+    s.edit_crm(id, |c| {
+        c.emails.push(TypedValue {
+            value: "added@example.org".into(),
+            kind: "home".into(),
+            primary: false,
+        });
+        c.position = "Buyer".into();
+    });
+    s.g.settle();
+    s.next_tick();
+    emails.push("added@example.org".into());
+    emails.sort();
+    assert_eq!(s.person_of(id)["organizations"][0]["title"], "Buyer");
+    assert_all_values(&s, id, &emails, &phones);
+
+    // A full re-listing (the sync token expired) with another Google edit in it.
+    s.g.control.expire_sync_tokens(Some(ALICE));
+    s.g.control
+        .edit_contact(ALICE, &rn, &json!({"biographies": [{"value": "Edited again"}]}))
+        .expect("Google edit");
+    s.next_tick();
+    assert_eq!(s.crm(id).notes.as_str(), "Edited again");
+    assert_all_values(&s, id, &emails, &phones);
+    s.assert_whole(1);
+    s.assert_settled();
+    assert_all_values(&s, id, &emails, &phones);
+}
+
+fn two_contacts() -> Vec<Contact> {
+    vec![
+        contact("Rita", "Renamed", "rita@example.org", "vip"),
+        contact("Sam", "Steady", "sam@example.org", "vip"),
+    ]
+}
+
+#[test]
+fn a_contact_renamed_in_google_stays_one_linked_contact_in_the_group() {
+    let (s, ids) = synced(two_contacts());
+    let old = s.resource_name(ids[0]);
+    let new = s.g.control.rename_contact(ALICE, &old).expect("rename");
+    s.next_tick();
+    s.assert_whole(2);
+    assert_eq!(s.resource_name(ids[0]), new);
+
+    // It keeps syncing both ways under its new name.
+    s.edit_crm(ids[0], |c| c.position = "Chief Buyer".into());
+    s.g.settle();
+    assert_eq!(s.person_of(ids[0])["organizations"][0]["title"], "Chief Buyer");
+    s.g.control
+        .edit_contact(
+            ALICE,
+            &new,
+            &json!({"biographies": [{"value": "Met at the fair"}]}),
+        )
+        .expect("Google edit");
+    s.next_tick();
+    assert_eq!(s.crm(ids[0]).notes.as_str(), "Met at the fair");
+    s.assert_whole(2);
+    s.assert_settled();
+}
+
+#[test]
+fn a_contact_renamed_while_both_sides_edit_it_keeps_both_edits_also_across_a_full_relisting() {
+    let (s, ids) = synced(two_contacts());
+    let old = s.resource_name(ids[0]);
+    let new = s.g.control.rename_contact(ALICE, &old).expect("rename");
+    s.g.control
+        .edit_contact(ALICE, &new, &json!({"biographies": [{"value": "Google's note"}]}))
+        .expect("Google edit");
+    // The CRM edit's own run writes to the old name before any listing showed the rename.
+    s.edit_crm(ids[0], |c| c.position = "CRM's position".into());
+    s.g.settle();
+    s.next_tick();
+    s.next_tick();
+    let person = s.person_of(ids[0]);
+    assert_eq!(person["resourceName"], new.as_str());
+    assert_eq!(person["organizations"][0]["title"], "CRM's position");
+    assert_eq!(person["biographies"][0]["value"], "Google's note");
+    assert_eq!(s.crm(ids[0]).position.as_str(), "CRM's position");
+    assert_eq!(s.crm(ids[0]).notes.as_str(), "Google's note");
+    s.assert_whole(2);
+
+    // Renamed again, seen this time only by a full listing (no former names there).
+    let newer = s.g.control.rename_contact(ALICE, &new).expect("rename");
+    s.g.control.expire_sync_tokens(Some(ALICE));
+    s.g.control
+        .edit_contact(
+            ALICE,
+            &newer,
+            &json!({"biographies": [{"value": "Google again"}]}),
+        )
+        .expect("Google edit");
+    s.edit_crm(ids[0], |c| c.company = "Acme".into());
+    s.g.settle();
+    s.next_tick();
+    s.next_tick();
+    let person = s.person_of(ids[0]);
+    assert_eq!(person["resourceName"], newer.as_str());
+    assert_eq!(person["organizations"][0]["name"], "Acme");
+    assert_eq!(person["biographies"][0]["value"], "Google again");
+    assert_eq!(s.crm(ids[0]).notes.as_str(), "Google again");
+    assert_eq!(s.crm(ids[0]).company.as_str(), "Acme");
+    s.assert_whole(2);
+    s.assert_settled();
+}
+
+#[test]
+fn a_contact_google_refuses_as_too_large_fails_alone_and_the_user_sees_why() {
+    let mut big = contact("Long", "Notes", "long@example.org", "vip");
+    big.notes = "n".repeat(140 * 1024).into();
+    let (s, ids) = synced(vec![
+        contact("Ok", "One", "one@example.org", "vip"),
+        big,
+        contact("Ok", "Two", "two@example.org", "vip"),
+    ]);
+    let members = s.g.members(ALICE, &s.group());
+    assert_eq!(members.len(), 2, "the other contacts are synced");
+    let view = s.view();
+    assert!(view.contains("too large"), "the user sees why: {view}");
+    assert!(
+        s.g.sim().hook_errors().is_empty(),
+        "{:?}",
+        s.g.sim().hook_errors()
+    );
+    // Once the notes are short enough, it syncs.
+    s.edit_crm(ids[1], |c| c.notes = "short now".into());
+    s.g.settle();
+    assert_eq!(s.g.members(ALICE, &s.group()).len(), 3);
+}
