@@ -1,6 +1,7 @@
-//! The benchmark binary in quick mode (1,000 contacts, no latency, high quotas): every scenario
-//! prints its figures, and the Google call counts meet their targets. Timings are not checked;
-//! they mean nothing in a debug build on a shared machine.
+//! The benchmark binary in quick mode (1,000 contacts, no latency, high quotas, 100 idle users,
+//! 1,000 burst edits): every scenario prints its figures, including host-sim's memory from a
+//! process of its own, and the Google call counts meet their targets. Timings and memory
+//! figures are not judged; they mean nothing in a debug build on a shared machine.
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -18,7 +19,16 @@ struct Figure {
 fn run_quick() -> BTreeMap<String, Vec<Figure>> {
     let plugin = tests::plugin_library();
     let output = Command::new(env!("CARGO_BIN_EXE_bench"))
-        .args(["--quick", "--contacts", "1000", "--plugin"])
+        .args([
+            "--quick",
+            "--contacts",
+            "1000",
+            "--idle-users",
+            "100",
+            "--burst-edits",
+            "1000",
+            "--plugin",
+        ])
         .arg(&plugin)
         .output()
         .expect("the bench binary runs");
@@ -50,19 +60,49 @@ fn row<'a>(results: &'a BTreeMap<String, Vec<Figure>>, scenario: &str, metric: &
         .unwrap_or_else(|| panic!("{scenario}: no {metric}"))
 }
 
+const SCENARIOS: [&str; 9] = [
+    "first_sync",
+    "dedupe",
+    "incremental",
+    "idle",
+    "hook",
+    "memory",
+    "four_accounts",
+    "idle_many",
+    "burst",
+];
+
 #[test]
 fn quick_bench_reports_every_scenario_and_meets_the_call_targets() {
     let results = run_quick();
-    for scenario in ["first_sync", "dedupe", "incremental", "idle", "hook", "memory"] {
+    for scenario in SCENARIOS {
         let rows = results
             .get(scenario)
             .unwrap_or_else(|| panic!("no figures for {scenario}: {results:?}"));
         assert!(rows.iter().all(|r| r.figure.is_finite()), "{scenario}: {rows:?}");
     }
+    // Every scenario but the first sync's (whose memory is the memory section's) reports
+    // host-sim's memory, measured in a process of its own.
+    for scenario in SCENARIOS.iter().filter(|s| **s != "first_sync") {
+        for metric in [
+            "Peak RSS of host-sim during the run",
+            "RSS of host-sim just before the run",
+        ] {
+            assert!(
+                row(&results, scenario, metric).figure > 0.0,
+                "{scenario}: {metric}"
+            );
+        }
+        let growth = row(
+            &results,
+            scenario,
+            "Growth during the run (peak − before): the plugin's share",
+        );
+        assert!(growth.figure >= 0.0, "{scenario}: {growth:?}");
+    }
 
-    // Call counts and correctness counts of the first sync, the dedupe and the idle tick, as the
-    // bench judges them.
-    for scenario in ["first_sync", "dedupe", "idle"] {
+    // Call counts and correctness counts, as the bench judges them.
+    for scenario in ["first_sync", "dedupe", "idle", "four_accounts", "idle_many"] {
         for r in results[scenario]
             .iter()
             .filter(|r| r.kind == "calls" || r.kind == "count")
@@ -72,6 +112,21 @@ fn quick_bench_reports_every_scenario_and_meets_the_call_targets() {
     }
     assert_eq!(row(&results, "dedupe", "Contacts created in Google").figure, 0.0);
     assert_eq!(row(&results, "idle", "Google calls").figure, 3.0);
+    // A hundred users at rest: one listing per account in a round of ticks, nothing else.
+    assert_eq!(row(&results, "idle_many", "Google calls").figure, 100.0);
+    assert_eq!(
+        row(&results, "idle_many", "Accounts that ran exactly once").figure,
+        100.0
+    );
+
+    // The burst: every edit reached Google, written in batches (a burst split over a few runs
+    // may round up a batch per run; a read before writing may double it).
+    assert_eq!(
+        row(&results, "burst", "Edits that reached Google").verdict,
+        "pass"
+    );
+    let writes = row(&results, "burst", "of which batchUpdateContacts");
+    assert!(writes.figure <= 10.0, "{writes:?}");
 
     // Incremental: the batchGet and write calls must be exactly the bound's. The listings are
     // checked apart: the plugin pushes CRM edits at once, so besides the tick's own listing the

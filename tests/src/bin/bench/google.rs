@@ -15,6 +15,7 @@ pub const SERVE_FLAG: &str = "--serve-google";
 
 /// The child's entry point: `bench --serve-google CONFIG_JSON`.
 pub fn serve(config_json: &str) -> ExitCode {
+    one_malloc_arena();
     let cfg: FakeGoogleConfig = match serde_json::from_str(config_json) {
         Ok(cfg) => cfg,
         Err(e) => {
@@ -34,6 +35,18 @@ pub fn serve(config_json: &str) -> ExitCode {
     let _ = std::io::stdin().read_to_end(&mut Vec::new());
     drop(google);
     ExitCode::SUCCESS
+}
+
+/// The fake serves each connection on a thread of its own, and glibc gives each new thread its
+/// own malloc arena (up to 8 per core), each keeping the freed memory of the big answers its
+/// thread built (a listing page, a control dump). One arena for the whole process lets those
+/// answers reuse one another's memory. Called before any thread starts.
+fn one_malloc_arena() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes the allocator's tuning; no thread exists yet.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
 }
 
 /// A fake Google running in a child process, driven through its control API over HTTP.
@@ -116,6 +129,26 @@ impl RemoteGoogle {
         self.call(reqwest::Method::POST, "stats/reset", None).map(drop)
     }
 
+    /// Changes some of the fake's settings (latency, quotas) while it runs.
+    pub fn patch_config(&self, patch: &Value) -> Res<()> {
+        self.call(reqwest::Method::PATCH, "config", Some(patch)).map(drop)
+    }
+
+    /// Forgets the requests counted against the current minute's quotas.
+    pub fn reset_quota(&self) -> Res<()> {
+        self.call(reqwest::Method::POST, "quota/reset", None).map(drop)
+    }
+
+    /// Makes every sync token issued so far expire: the next listing of each account is full.
+    pub fn expire_sync_tokens(&self) -> Res<()> {
+        self.call(
+            reqwest::Method::POST,
+            "sync-tokens/expire",
+            Some(&serde_json::json!({})),
+        )
+        .map(drop)
+    }
+
     pub fn contacts(&self, account: &str) -> Res<Vec<Value>> {
         self.list(&format!("accounts/{account}/contacts"))
     }
@@ -144,6 +177,12 @@ impl RemoteGoogle {
     /// Peak resident memory of the fake Google's process (`VmHWM`), in bytes.
     pub fn peak_rss(&self) -> u64 {
         crate::sys::status_bytes_of(&format!("/proc/{}/status", self.child.id()), "VmHWM").unwrap_or(0)
+    }
+
+    /// Resets the fake's peak-RSS mark, so a later [`RemoteGoogle::peak_rss`] is the peak of
+    /// what it served in between; `false` if the kernel refused.
+    pub fn reset_peak_rss(&self) -> bool {
+        std::fs::write(format!("/proc/{}/clear_refs", self.child.id()), "5").is_ok()
     }
 }
 

@@ -7,6 +7,10 @@
 //! cargo run --release -p tests --bin bench -- [--contacts N] [--latency-ms 80] [--quick] \
 //!     [--write BENCHMARKS.md]
 //! ```
+//!
+//! Each scenario runs in a fresh process (this binary started again with `--scenario ID`), so
+//! that host-sim's memory figures are that scenario's alone; the process prints its sections as
+//! JSON lines, and this one gathers, prints and writes them.
 
 mod bounds;
 mod google;
@@ -28,11 +32,14 @@ pub struct Settings {
     pub read_quota: u32,
     pub write_quota: u32,
     pub hook_calls: usize,
+    /// Users (one binding and one Google account each) of the many-users idle scenario.
+    pub idle_users: usize,
+    /// CRM edits of the burst scenario (within as many milliseconds).
+    pub burst_edits: usize,
     pub quick: bool,
     pub plugin: PathBuf,
     pub write: Option<PathBuf>,
-    /// Scenario ids to run (`first_sync`, `memory`, `incremental`, `hook`, `dedupe`, `idle`);
-    /// empty = all.
+    /// Scenario ids to run (see [`SCENARIOS`]); empty = all.
     pub only: Vec<String>,
 }
 
@@ -42,16 +49,46 @@ impl Settings {
     }
 }
 
-const SCENARIOS: [&str; 6] = ["first_sync", "dedupe", "incremental", "idle", "hook", "memory"];
+/// Section ids, in the report's order.
+const SCENARIOS: [&str; 9] = [
+    "first_sync",
+    "dedupe",
+    "incremental",
+    "idle",
+    "hook",
+    "memory",
+    "four_accounts",
+    "idle_many",
+    "burst",
+];
+
+/// The processes the bench starts, each with the sections it reports (`memory` is the first
+/// sync's memory, so it comes from the first sync's process).
+const PROCESSES: [(&str, &[&str]); 8] = [
+    ("first_sync", &["first_sync", "memory"]),
+    ("dedupe", &["dedupe"]),
+    ("incremental", &["incremental"]),
+    ("idle", &["idle"]),
+    ("hook", &["hook"]),
+    ("four_accounts", &["four_accounts"]),
+    ("idle_many", &["idle_many"]),
+    ("burst", &["burst"]),
+];
+
+/// The flag that makes this binary run one scenario process.
+const SCENARIO_FLAG: &str = "--scenario";
+/// The prefix of a scenario process's stdout lines that carry a section.
+const SECTION_LINE: &str = "section\t";
 
 const USAGE: &str =
     "usage: bench [--contacts N] [--latency-ms MS] [--read-quota PER_MIN] [--write-quota PER_MIN]
-             [--hook-calls N] [--quick] [--write FILE] [--plugin PATH] [--only ID,ID…]
+             [--hook-calls N] [--idle-users N] [--burst-edits N] [--quick] [--write FILE]
+             [--plugin PATH] [--only ID,ID…]
 
-  --quick   1,000 contacts, no latency, 100,000 calls/min quotas, 1,000 hook calls
-            (explicit options given with it still apply)
-  --only    first_sync, memory, incremental, hook, dedupe, idle (the first four share one world,
-            so any of them runs the first sync)";
+  --quick   1,000 contacts, no latency, 100,000 calls/min quotas, 1,000 hook calls, 100 idle
+            users, 1,000 burst edits (explicit options given with it still apply)
+  --only    first_sync, memory, dedupe, incremental, idle, hook, four_accounts, idle_many, burst
+            (first_sync and memory share one run)";
 
 fn parse(args: &[String]) -> Result<Settings, String> {
     let quick = args.iter().any(|a| a == "--quick");
@@ -62,6 +99,8 @@ fn parse(args: &[String]) -> Result<Settings, String> {
             read_quota: 100_000,
             write_quota: 100_000,
             hook_calls: 1000,
+            idle_users: 100,
+            burst_edits: 1000,
             quick,
             plugin: PathBuf::new(),
             write: None,
@@ -74,6 +113,8 @@ fn parse(args: &[String]) -> Result<Settings, String> {
             read_quota: 90,
             write_quota: 60,
             hook_calls: 100_000,
+            idle_users: 1000,
+            burst_edits: 10_000,
             quick,
             plugin: PathBuf::new(),
             write: None,
@@ -107,6 +148,8 @@ fn parse(args: &[String]) -> Result<Settings, String> {
                 s.write_quota = u32::try_from(positive(number(value()?)?)?).map_err(|e| e.to_string())?
             }
             "--hook-calls" => s.hook_calls = positive(number(value()?)?)? as usize,
+            "--idle-users" => s.idle_users = positive(number(value()?)?)? as usize,
+            "--burst-edits" => s.burst_edits = positive(number(value()?)?)? as usize,
             "--write" => s.write = Some(PathBuf::from(value()?)),
             "--plugin" => plugin = Some(PathBuf::from(value()?)),
             "--only" => {
@@ -146,6 +189,17 @@ fn main() -> ExitCode {
             return google::serve(config);
         }
     }
+    // `--scenario ID` (first): run one scenario process and print its sections.
+    let (process, args) = match args.split_first() {
+        Some((flag, rest)) if flag == SCENARIO_FLAG => match rest.split_first() {
+            Some((id, rest)) => (Some(id.clone()), rest.to_vec()),
+            None => {
+                eprintln!("{SCENARIO_FLAG} needs a scenario id");
+                return ExitCode::from(2);
+            }
+        },
+        _ => (None, args),
+    };
     let settings = match parse(&args) {
         Ok(s) => s,
         Err(e) => {
@@ -153,13 +207,67 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match run(&settings, &args) {
+    let result = match process {
+        Some(id) => run_process(&settings, &id),
+        None => run(&settings, &args),
+    };
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("bench failed: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// Inside a scenario process: runs it and prints each section as one JSON line.
+fn run_process(s: &Settings, id: &str) -> Result<(), String> {
+    let progress = Progress::new();
+    let sections = match id {
+        "first_sync" => {
+            let (first, memory) = scenarios::first_sync::run(s, &progress)?;
+            vec![first, memory]
+        }
+        "dedupe" => vec![scenarios::dedupe::run(s, &progress)?],
+        "incremental" => vec![scenarios::incremental::run(s, &progress)?],
+        "idle" => vec![scenarios::idle::run(s, &progress)?],
+        "hook" => vec![scenarios::hook::run(s, &progress)?],
+        "four_accounts" => vec![scenarios::four_accounts::run(s, &progress)?],
+        "idle_many" => vec![scenarios::idle_many::run(s, &progress)?],
+        "burst" => vec![scenarios::burst::run(s, &progress)?],
+        other => return Err(format!("unknown scenario process \"{other}\"")),
+    };
+    for section in &sections {
+        let json = serde_json::to_string(section).map_err(|e| format!("section {}: {e}", section.id))?;
+        println!("{SECTION_LINE}{json}");
+    }
+    Ok(())
+}
+
+/// Starts `bench --scenario ID ARGS…` and gathers the sections it prints. Its progress goes to
+/// our stderr as it comes.
+fn spawn_process(id: &str, args: &[String]) -> Result<Vec<report::Section>, String> {
+    let exe = std::env::current_exe().map_err(|e| format!("bench executable: {e}"))?;
+    let output = std::process::Command::new(exe)
+        .arg(SCENARIO_FLAG)
+        .arg(id)
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .output()
+        .map_err(|e| format!("starting the {id} process: {e}"))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        return Err(format!(
+            "the {id} process failed ({}); its output:\n{stdout}",
+            output.status
+        ));
+    }
+    stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix(SECTION_LINE))
+        .map(|json| serde_json::from_str(json).map_err(|e| format!("a section of {id}: {e}")))
+        .collect()
 }
 
 fn run(s: &Settings, args: &[String]) -> Result<(), String> {
@@ -191,28 +299,15 @@ fn run(s: &Settings, args: &[String]) -> Result<(), String> {
     for h in &header {
         println!("{h}");
     }
-    let progress = Progress::new();
-
     let mut sections = Vec::new();
-    if ["first_sync", "memory", "incremental", "hook"]
-        .iter()
-        .any(|id| s.wants(id))
-    {
-        let (synced, first, memory) = scenarios::first_sync::run(s, &progress)?;
-        sections.push(first);
-        sections.push(memory);
-        if s.wants("incremental") {
-            sections.push(scenarios::incremental::run(&synced, &progress)?);
+    for (process, ids) in PROCESSES {
+        if ids.iter().any(|id| s.wants(id)) {
+            sections.extend(
+                spawn_process(process, args)?
+                    .into_iter()
+                    .filter(|x| s.wants(&x.id)),
+            );
         }
-        if s.wants("hook") {
-            sections.push(scenarios::hook::run(&synced, s.hook_calls, &progress)?);
-        }
-    }
-    if s.wants("dedupe") {
-        sections.push(scenarios::dedupe::run(s, &progress)?);
-    }
-    if s.wants("idle") {
-        sections.push(scenarios::idle::run(s, &progress)?);
     }
     // The report follows the scenarios' numbers, whatever order they ran in.
     sections.sort_by_key(|x| SCENARIOS.iter().position(|id| *id == x.id));
@@ -229,8 +324,8 @@ fn run(s: &Settings, args: &[String]) -> Result<(), String> {
     if let Some(path) = &s.write {
         let footer = vec![format!(
             "Rebuild before running: `cargo build --release -p tests --bin bench -p crm-google-plugin \
-             --lib`. `--quick` (N = 1,000, no latency, high quotas) is what `tests/tests/bench_small.rs` runs; its \
-             timings are not meaningful."
+             --lib`. `--quick` (N = 1,000, no latency, high quotas, 100 idle users, 1,000 burst edits) is what \
+             `tests/tests/bench_small.rs` runs; its timings are not meaningful."
         )];
         std::fs::write(path, report::document(&header, &sections, &footer))
             .map_err(|e| format!("writing {}: {e}", path.display()))?;

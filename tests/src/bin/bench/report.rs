@@ -4,8 +4,10 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
+use serde::{Deserialize, Serialize};
+
 /// What a row measures; the small test checks only call counts, never timings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Kind {
     Calls,
     /// A correctness count (contacts in a group, creates made).
@@ -30,7 +32,7 @@ impl Kind {
 }
 
 /// How a figure is judged.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
 pub enum Target {
     /// figure ≤ value.
     AtMost(f64),
@@ -40,11 +42,11 @@ pub enum Target {
     None,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Row {
     pub metric: String,
     pub kind: Kind,
-    pub unit: &'static str,
+    pub unit: String,
     pub figure: f64,
     pub bound: Option<f64>,
     pub target: Target,
@@ -57,7 +59,7 @@ impl Row {
         Row {
             metric: metric.into(),
             kind,
-            unit,
+            unit: unit.to_string(),
             figure,
             bound: None,
             target: Target::None,
@@ -149,7 +151,7 @@ impl Row {
 }
 
 /// One scenario's results.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Section {
     /// Short id used in `result` lines (`first_sync`, `dedupe`, …).
     pub id: String,

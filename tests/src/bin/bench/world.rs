@@ -57,13 +57,43 @@ pub fn find_plugin() -> Option<PathBuf> {
     None
 }
 
+/// How a world is set up before its measured part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Setup {
+    /// Google's latency and quotas from the start (the measured part is the first sync).
+    AsMeasured,
+    /// No latency and unlimited quotas while the world is built (a first sync of thousands of
+    /// contacts in seconds, not minutes); [`BenchWorld::measure_as_set`] then gives the fake
+    /// Google the bench's latency and quotas for the measured part. The plugin keeps pacing
+    /// itself at the unlimited rate, which only matters for wall times (none is judged there).
+    Fast,
+    /// As `Fast` for the fake Google, but the plugin paces itself with the bench's quotas from
+    /// the start, as it would in production: for measured parts whose call counts depend on it.
+    FastGoogle,
+}
+
+/// Quotas that never bind (per user and minute).
+const UNLIMITED: u32 = 1_000_000;
+
 impl BenchWorld {
     pub fn start(settings: &Settings, accounts: &[&str]) -> Res<BenchWorld> {
+        BenchWorld::start_with(settings, accounts, Setup::AsMeasured)
+    }
+
+    pub fn start_with(settings: &Settings, accounts: &[&str], setup: Setup) -> Res<BenchWorld> {
+        let (read_quota, write_quota, latency_ms) = match setup {
+            Setup::AsMeasured => (settings.read_quota, settings.write_quota, settings.latency_ms),
+            Setup::Fast | Setup::FastGoogle => (UNLIMITED, UNLIMITED, 0),
+        };
+        let (plugin_reads, plugin_writes) = match setup {
+            Setup::Fast => (UNLIMITED, UNLIMITED),
+            Setup::AsMeasured | Setup::FastGoogle => (settings.read_quota, settings.write_quota),
+        };
         let mut cfg = FakeGoogleConfig {
             accounts: accounts.iter().map(|a| a.to_string()).collect(),
-            read_quota_per_minute: settings.read_quota,
-            write_quota_per_minute: settings.write_quota,
-            latency_ms: settings.latency_ms,
+            read_quota_per_minute: read_quota,
+            write_quota_per_minute: write_quota,
+            latency_ms,
             ..FakeGoogleConfig::default()
         };
         cfg.max_contacts_per_account = cfg.max_contacts_per_account.max(settings.contacts);
@@ -83,8 +113,8 @@ impl BenchWorld {
             .extend(tests::google_config(google.base_url()));
         // The plugin paces itself with the same per-user quotas the fake enforces.
         for (key, value) in [
-            ("google.read_quota_per_minute", settings.read_quota.to_string()),
-            ("google.write_quota_per_minute", settings.write_quota.to_string()),
+            ("google.read_quota_per_minute", plugin_reads.to_string()),
+            ("google.write_quota_per_minute", plugin_writes.to_string()),
             (
                 "sync.max_contacts_per_account",
                 settings.contacts.max(25_000).to_string(),
@@ -104,6 +134,17 @@ impl BenchWorld {
             _plugin_dir: plugin_dir,
             _state_dir: state_dir,
         })
+    }
+
+    /// Gives the fake Google the bench's latency and quotas (after a [`Setup::Fast`] setup) and
+    /// forgets the calls counted against this minute's quotas so far.
+    pub fn measure_as_set(&self, settings: &Settings) -> Res<()> {
+        self.google.patch_config(&serde_json::json!({
+            "latency_ms": settings.latency_ms,
+            "read_quota_per_minute": settings.read_quota,
+            "write_quota_per_minute": settings.write_quota,
+        }))?;
+        self.google.reset_quota()
     }
 
     /// Waits for every plugin job (a quota-paced run of thousands of contacts takes minutes).

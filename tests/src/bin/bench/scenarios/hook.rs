@@ -7,13 +7,17 @@
 
 use std::time::{Duration, Instant};
 
-use super::first_sync::Synced;
-use super::Progress;
+use super::first_sync::{prepared, PEAK_MB};
+use super::{MemoryMark, MemoryTargets, Progress, MEMORY_NOTE};
 use crate::report::{Kind, Row, Section, Target};
 use crate::world::Res;
+use crate::Settings;
 
-pub fn run(a: &Synced, calls: usize, progress: &Progress) -> Res<Section> {
+pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
+    let calls = s.hook_calls;
+    let a = prepared(s, "hook", progress)?;
     let world = &a.world;
+    world.one_tick()?;
     let id = *a.ids.first().ok_or("no contact to edit")?;
     // The same content each time: the hook's work does not depend on it, and the runs it starts
     // then find nothing to write, so the timing is not competing with thousands of Google writes.
@@ -33,6 +37,7 @@ pub fn run(a: &Synced, calls: usize, progress: &Progress) -> Res<Section> {
             })
             .collect()
     };
+    let mark = MemoryMark::start();
     let mut with_hook = time(&|| {
         world
             .sim
@@ -49,6 +54,7 @@ pub fn run(a: &Synced, calls: usize, progress: &Progress) -> Res<Section> {
             .map(drop)
             .map_err(|e| e.to_string())
     })?;
+    let memory = mark.finish();
     let (p50, p99, max) = percentiles(&mut with_hook);
     let (c50, c99, cmax) = percentiles(&mut crm_only);
 
@@ -64,6 +70,7 @@ pub fn run(a: &Synced, calls: usize, progress: &Progress) -> Res<Section> {
         "Includes the contact's clone; measured while the plugin's background runs (started by the hook) \
          share the CPUs."
             .into(),
+        MEMORY_NOTE.into(),
     ];
     section
         .rows
@@ -83,6 +90,13 @@ pub fn run(a: &Synced, calls: usize, progress: &Progress) -> Res<Section> {
     section
         .rows
         .push(Row::new("max (CRM update alone)", Kind::Latency, "µs", cmax));
+    memory.rows(
+        &mut section,
+        MemoryTargets {
+            peak: Some(PEAK_MB),
+            growth: None,
+        },
+    );
     section.notes.push(format!(
         "Estimated hook cost: p50 {:.1} µs, p99 {:.1} µs (differences of the percentiles).",
         (p50 - c50).max(0.0),
@@ -98,7 +112,7 @@ pub fn run(a: &Synced, calls: usize, progress: &Progress) -> Res<Section> {
 }
 
 /// p50, p99 and max in microseconds.
-fn percentiles(samples: &mut [Duration]) -> (f64, f64, f64) {
+pub fn percentiles(samples: &mut [Duration]) -> (f64, f64, f64) {
     if samples.is_empty() {
         return (0.0, 0.0, 0.0);
     }

@@ -3,7 +3,8 @@
 
 use std::time::Instant;
 
-use super::{methods, people_calls, Progress};
+use super::first_sync::PEAK_MB;
+use super::{methods, people_calls, MemoryMark, MemoryTargets, Progress, MEMORY_NOTE};
 use crate::report::{Kind, Row, Section, Target};
 use crate::sys;
 use crate::world::{BenchWorld, Res};
@@ -35,11 +36,13 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     world.one_tick()?;
     world.google.reset_stats()?;
 
+    let mark = MemoryMark::start();
     let cpu_before = sys::cpu_time();
     let started = Instant::now();
     world.one_tick()?;
     let wall = started.elapsed();
     let cpu = sys::cpu_time().saturating_sub(cpu_before);
+    let memory = mark.finish();
     let stats = world.google.stats()?;
     let calls = people_calls(&stats);
     let bound = ACCOUNTS.len() as u64;
@@ -56,6 +59,7 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
         "CPU = user + system time of the host-sim process (getrusage) from delivering the tick until \
          its runs are done: the host and the plugin; the fake Google runs in its own process."
             .into(),
+        MEMORY_NOTE.into(),
     ];
     section.rows.push(
         Row::new("Google calls", Kind::Calls, "", calls as f64)
@@ -74,6 +78,13 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
         "ms",
         wall.as_secs_f64() * 1000.0,
     ));
+    memory.rows(
+        &mut section,
+        MemoryTargets {
+            peak: Some(PEAK_MB),
+            growth: None,
+        },
+    );
     section.methods = methods(&stats);
     let errors = world.sim.hook_errors();
     if !errors.is_empty() {

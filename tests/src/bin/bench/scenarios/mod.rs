@@ -1,10 +1,13 @@
-//! The six scenarios. World A (N contacts, one account) serves the first sync, its memory, the
-//! incremental run and the hook timing; the dedupe and idle scenarios each get a fresh world.
+//! The scenarios. Each runs in a host-sim process of its own (see `main.rs`), in a world of its
+//! own; the first sync's run also gives the memory section.
 
+pub mod burst;
 pub mod dedupe;
 pub mod first_sync;
+pub mod four_accounts;
 pub mod hook;
 pub mod idle;
+pub mod idle_many;
 pub mod incremental;
 
 use std::collections::BTreeMap;
@@ -62,16 +65,111 @@ pub fn report_retries(section: &mut crate::report::Section, before: &[String], a
     }
 }
 
+/// Host-sim's memory around a measured part, taken by [`MemoryMark::start`] and
+/// [`MemoryMark::finish`].
+#[derive(Debug, Clone, Copy)]
+pub struct Memory {
+    /// RSS just before the measured part (freed heap handed back first).
+    pub before: u64,
+    /// VmHWM at the end: the peak of the measured part itself when `reset` held.
+    pub peak: u64,
+    pub reset: bool,
+}
+
+pub struct MemoryMark {
+    before: u64,
+    reset: bool,
+}
+
+impl MemoryMark {
+    pub fn start() -> MemoryMark {
+        crate::sys::trim_heap();
+        let before = crate::sys::status_bytes("VmRSS").unwrap_or(0);
+        MemoryMark {
+            before,
+            reset: crate::sys::reset_peak_rss(),
+        }
+    }
+
+    pub fn finish(&self) -> Memory {
+        Memory {
+            before: self.before,
+            peak: crate::sys::status_bytes("VmHWM").unwrap_or(0),
+            reset: self.reset,
+        }
+    }
+}
+
+/// What a memory row is judged against, in MB.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct MemoryTargets {
+    pub peak: Option<f64>,
+    pub growth: Option<f64>,
+}
+
+impl Memory {
+    pub fn growth(&self) -> u64 {
+        self.peak.saturating_sub(self.before)
+    }
+
+    /// Three rows: host-sim's peak, its RSS before, and the growth (the plugin's share).
+    pub fn rows(&self, section: &mut crate::report::Section, targets: MemoryTargets) {
+        use crate::report::{Kind, Row, Target};
+        let judged = |row: Row, target: Option<f64>| {
+            let row = match target {
+                Some(t) => row.target(Target::AtMost(t)),
+                None => row,
+            };
+            if self.reset || target.is_none() {
+                row
+            } else {
+                row.not_judged("clear_refs refused; VmHWM includes the setup")
+            }
+        };
+        section.rows.push(judged(
+            Row::new(
+                "Peak RSS of host-sim during the run",
+                Kind::Memory,
+                "MB",
+                crate::sys::mb(self.peak),
+            ),
+            targets.peak,
+        ));
+        section.rows.push(Row::new(
+            "RSS of host-sim just before the run",
+            Kind::Memory,
+            "MB",
+            crate::sys::mb(self.before),
+        ));
+        section.rows.push(judged(
+            Row::new(
+                "Growth during the run (peak − before): the plugin's share",
+                Kind::Memory,
+                "MB",
+                crate::sys::mb(self.growth()),
+            ),
+            targets.growth,
+        ));
+    }
+}
+
+/// The memory paragraph of a section's bounds.
+pub const MEMORY_NOTE: &str =
+    "Memory: host-sim is a fresh process for this scenario (the bench re-executes itself); \
+    before = its RSS after the setup (freed heap handed back with malloc_trim), peak = VmHWM reset through \
+    /proc/self/clear_refs just before the run, growth = peak − before. The fake Google runs in a child \
+    process of its own and does not count.";
+
 /// What one enabling run cost, measured from the moment the user enables the filter until every
 /// job is done.
 pub struct EnableRun {
     pub wall: f64,
     /// CPU seconds of the host-sim process (host and plugin).
     pub cpu: f64,
-    pub rss_before: u64,
-    /// VmHWM after the run; the peak of the run itself when `peak_reset` held.
-    pub peak: u64,
-    pub peak_reset: bool,
+    pub memory: Memory,
+    /// Peak RSS of the fake Google's process while it served the run (before the bench's own
+    /// checks read every contact through its control API).
+    pub google_peak: u64,
     pub retried_before: Vec<String>,
     pub stats: Stats,
 }
@@ -86,9 +184,7 @@ pub fn measure_enable(
     progress: &Progress,
 ) -> crate::world::Res<EnableRun> {
     world.google.reset_stats()?;
-    crate::sys::trim_heap();
-    let rss_before = crate::sys::status_bytes("VmRSS").unwrap_or(0);
-    let peak_reset = crate::sys::reset_peak_rss();
+    let mark = MemoryMark::start();
     progress.say(&format!("{label}: enabled, waiting for the run"));
     let cpu_before = crate::sys::cpu_time();
     let started = Instant::now();
@@ -97,14 +193,13 @@ pub fn measure_enable(
     world.settle()?;
     let wall = started.elapsed().as_secs_f64();
     let cpu = crate::sys::cpu_time().saturating_sub(cpu_before).as_secs_f64();
-    let peak = crate::sys::status_bytes("VmHWM").unwrap_or(0);
+    let memory = mark.finish();
     progress.say(&format!("{label}: done in {wall:.1} s"));
     Ok(EnableRun {
         wall,
         cpu,
-        rss_before,
-        peak,
-        peak_reset,
+        memory,
+        google_peak: world.google.peak_rss(),
         retried_before,
         stats: world.google.stats()?,
     })
