@@ -12,7 +12,7 @@ use host_sim::crm::Visibility;
 use tests::browser::{require_chromium, screenshot_dir, wait_until, Browser};
 use tests::WebStack;
 
-const ACCOUNT: &str = "olga@example.com";
+const ACCOUNT: &str = "alice@example.com";
 
 /// Words of the plugin's English catalog (three letters or more), except names that every
 /// language writes the same way.
@@ -163,7 +163,7 @@ fn a_russian_user_in_moscow_syncs_a_filter_and_reads_only_russian_and_moscow_tim
     assert!(
         browser
             .text()
-            .contains("Аккаунт Google olga@example.com подключён"),
+            .contains("Аккаунт Google alice@example.com подключён"),
         "{}",
         browser.text()
     );
