@@ -210,3 +210,66 @@ fn a_sync_failing_for_more_than_a_day_is_raised_in_the_users_language_and_withdr
     s.g.tick(HOUR);
     assert_eq!(s.history(&stale), ["raised", "withdrawn"]);
 }
+
+#[test]
+fn the_json_api_sets_a_users_locale_refuses_an_unknown_zone_and_lists_notices() {
+    let stack = tests::WebStack::start(false);
+    let base = stack.web.base_url();
+    let ann = stack
+        .world
+        .sim
+        .crm()
+        .add_user(
+            "Ann",
+            &[abi::FEATURE_GOOGLE_CONTACTS],
+            ContactsPermission::Edit,
+            &[],
+        )
+        .unwrap();
+    let http = reqwest::blocking::Client::new();
+    let url = format!("{base}/api/users/{}/locale", ann.id.0);
+    let before: serde_json::Value = http.get(&url).send().unwrap().json().unwrap();
+    assert_eq!(before, serde_json::json!({"language": "en", "time_zone": "UTC"}));
+    let saved = http
+        .put(&url)
+        .json(&serde_json::json!({"language": "pl-PL", "time_zone": "Europe/Warsaw"}))
+        .send()
+        .unwrap();
+    assert_eq!(saved.status().as_u16(), 200);
+    let refused = http
+        .put(&url)
+        .json(&serde_json::json!({"language": "ru", "time_zone": "Europe/Atlantis"}))
+        .send()
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 400);
+    let error = refused.text().unwrap();
+    assert!(error.contains("Europe/Atlantis"), "{error}");
+    let after: serde_json::Value = http.get(&url).send().unwrap().json().unwrap();
+    assert_eq!(after["time_zone"], "Europe/Warsaw");
+    // The plugin's pages follow: Polish title.
+    let view: serde_json::Value = http
+        .get(format!(
+            "{base}/api/users/{}/plugins/google-contacts/settings",
+            ann.id.0
+        ))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(view["title"], "Kontakty Google");
+    let notices: serde_json::Value = http
+        .get(format!("{base}/api/users/{}/notices", ann.id.0))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(notices, serde_json::json!([]));
+    let page = http
+        .get(format!("{base}/ui/users/{}/notifications", ann.id.0))
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert!(page.contains("<span id=\"notice-count\">0</span>"), "{page}");
+    assert!(page.contains("<html lang=\"pl-PL\">"), "{page}");
+}

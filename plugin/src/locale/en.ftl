@@ -147,6 +147,18 @@ options-group-missing = Enter the name of the Google group to use.
 options-group-too-long = The group name is too long (at most 200 characters).
 options-custom-field = "{ $value }" is not a CRM field key: use letters, digits, '_', '-' or '.', at most 64 characters.
 
+## Google's answers
+google-not-connected = The Google account { $email } is not connected. Connect it in the integration settings.
+google-reconnect = Google refused the sign-in for { $email } (the access was revoked or expired). Reconnect the account in the integration settings.
+google-scope-missing = Google did not grant access to the contacts of { $email }. Connect the account again and leave "See, edit, download and permanently delete your contacts" ticked.
+google-scope-insufficient = The connection to { $email } lacks the contacts permission. Reconnect the account in the integration settings and allow access to contacts.
+google-consent-denied = Google did not connect the account ({ $error }). Try connecting again and allow access.
+google-state-unknown = This Google sign-in link is unknown or was already used. Start connecting the account again.
+google-state-expired = The Google sign-in took too long and expired. Start connecting the account again.
+google-state-wrong-user = This Google sign-in was started by another CRM user. Start connecting the account yourself.
+google-token-refused = Google's sign-in service refused the request ({ $code }). Check google.client_id and google.client_secret in the plugin configuration, then connect the account again.
+google-unavailable = Google could not be reached or kept failing after { $attempts } attempts ({ $detail }). The sync will try again later.
+
 ## Times
 month-1 = January
 month-2 = February

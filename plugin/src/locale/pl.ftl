@@ -147,6 +147,18 @@ options-group-missing = Wpisz nazwę grupy Google.
 options-group-too-long = Nazwa grupy jest za długa (najwyżej 200 znaków).
 options-custom-field = „{ $value }” nie jest kluczem pola CRM: użyj liter, cyfr, „_”, „-” lub „.”, najwyżej 64 znaki.
 
+## Google's answers
+google-not-connected = Konto Google { $email } nie jest połączone. Połącz je w ustawieniach integracji.
+google-reconnect = Google odrzucił logowanie dla { $email } (dostęp cofnięto lub wygasł). Połącz konto ponownie w ustawieniach integracji.
+google-scope-missing = Google nie przyznał dostępu do kontaktów { $email }. Połącz konto ponownie i pozostaw zaznaczony dostęp do kontaktów.
+google-scope-insufficient = Połączenie z { $email } nie ma dostępu do kontaktów. Połącz konto ponownie w ustawieniach integracji i zezwól na dostęp do kontaktów.
+google-consent-denied = Google nie połączył konta ({ $error }). Spróbuj połączyć ponownie i zezwól na dostęp.
+google-state-unknown = Ten link logowania Google jest nieznany lub został już użyty. Zacznij łączenie konta od nowa.
+google-state-expired = Logowanie Google trwało za długo i wygasło. Zacznij łączenie konta od nowa.
+google-state-wrong-user = To logowanie Google rozpoczął inny użytkownik CRM. Połącz konto samodzielnie.
+google-token-refused = Usługa logowania Google odrzuciła żądanie ({ $code }). Sprawdź google.client_id i google.client_secret w ustawieniach wtyczki, a potem połącz konto ponownie.
+google-unavailable = Nie udało się połączyć z Google lub Google nadal zwracał błędy po { $attempts } próbach ({ $detail }). Synchronizacja spróbuje ponownie później.
+
 ## Times
 month-1 = stycznia
 month-2 = lutego

@@ -5,6 +5,7 @@ use abi::abi_stable::std_types::ROption;
 use abi::{ActionOutcome, FilterId, PluginError, SettingsAction, SettingsContext, SettingsPage, Tone};
 
 use super::access::{self, Refusal};
+use super::google_errors::google_message;
 use super::options::parse_options;
 use super::widgets::s;
 use crate::google::OAuthCallback;
@@ -121,7 +122,7 @@ fn connect(
             tone: Tone::Normal,
             redirect_to: ROption::RSome(s(start.url)),
         }),
-        Err(e) => refused(e.to_string()),
+        Err(e) => refused(google_message(r, &e)),
     }
 }
 
@@ -164,7 +165,7 @@ fn oauth_callback(
                 Tone::Success,
             ))
         }
-        Err(e) => refused(e.to_string()),
+        Err(e) => refused(google_message(r, &e)),
     }
 }
 

@@ -2,6 +2,7 @@
 
 mod access;
 mod actions;
+mod google_errors;
 mod options;
 mod view;
 mod widgets;
