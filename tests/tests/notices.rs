@@ -179,8 +179,16 @@ fn the_account_limit_and_a_contact_failing_for_a_day_are_raised_and_withdrawn_wh
 
 #[test]
 fn a_sync_failing_for_more_than_a_day_is_raised_in_the_users_language_and_withdrawn_when_it_succeeds() {
-    // Google's retries wait a millisecond, so 26 failing runs take no time.
-    let s = synced(2, &[("google.retry_base_ms", "1")]);
+    // Google's retries wait a millisecond and the quota is out of the way, so 26 failing runs
+    // take little time.
+    let s = synced(
+        2,
+        &[
+            ("google.retry_base_ms", "1"),
+            ("google.read_quota_per_minute", "100000"),
+            ("google.write_quota_per_minute", "100000"),
+        ],
+    );
     s.g.sim()
         .shared()
         .locales
