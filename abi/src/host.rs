@@ -2,8 +2,12 @@
 
 use abi_stable::sabi_trait;
 use abi_stable::std_types::{ROption, RResult, RStr, RString, RVec};
+use abi_stable::StableAbi;
 
-use crate::{Contact, ContactId, FilterId, HostError, Job, LogLevel, Millis, SavedFilter, User, UserId};
+use crate::{
+    Contact, ContactId, FilterId, HostError, HostErrorKind, Job, LogLevel, Millis, Notice, SavedFilter, User,
+    UserId, UserLocale,
+};
 
 /// Services the host lends the plugin. The host hands one to [`PluginMod::new`](crate::PluginMod);
 /// clones are cheap and may be used from any thread.
@@ -74,6 +78,36 @@ pub trait HostServices: Send + Sync + Clone {
     #[sabi(last_prefix_field)]
     fn config(&self, key: RStr<'_>) -> ROption<RString>;
 
+    // ----- Since 0.1.1: optional services. Each has a default, which is also what a plugin gets
+    // from a host built against 0.1.0 (abi_stable calls the default when the host's vtable ends
+    // before the method). Keep new methods together, below this line, each with a default.
+
+    /// Which optional services this host offers. Hosts built against 0.1.0 answer
+    /// [`HostOffers::NONE`].
+    fn offers(&self) -> HostOffers {
+        HostOffers::NONE
+    }
+
+    /// The language and time zone `user` sees the CRM in; `None` when the host does not offer
+    /// locales (see [`HostOffers::LOCALES`]). For a user it does not know, a host that offers
+    /// locales answers its own default.
+    fn user_locale(&self, user: UserId) -> ROption<UserLocale> {
+        let _ = user;
+        ROption::RNone
+    }
+
+    /// Shows `notice` to its user, replacing a raised notice with the same `(user, key)`.
+    fn raise_notice(&self, notice: &Notice) -> RResult<(), HostError> {
+        let _ = notice;
+        RResult::RErr(notices_not_offered())
+    }
+
+    /// Removes the notice `(user, key)`; withdrawing a notice that is not raised does nothing.
+    fn withdraw_notice(&self, user: UserId, key: RStr<'_>) -> RResult<(), HostError> {
+        let _ = (user, key);
+        RResult::RErr(notices_not_offered())
+    }
+
     /// Creates a contact as `user` exactly once per `key`: the same contract as
     /// [`create_contact`](HostServices::create_contact), but a later call with a key the host has
     /// seen returns the contact that key created (as `user` sees it now, `into_filter` ignored)
@@ -97,5 +131,34 @@ pub trait HostServices: Send + Sync + Clone {
     ) -> ROption<RResult<Contact, HostError>> {
         let _ = (user, key, contact, into_filter);
         ROption::RNone
+    }
+}
+
+fn notices_not_offered() -> HostError {
+    HostError::new(
+        HostErrorKind::Unavailable,
+        "This CRM does not show notices from plugins; the plugin's pages show the same state.",
+    )
+}
+
+/// A set of optional host services (bits). New services get new bits: a set is never narrowed,
+/// so a plugin can test for any bit it knows and treat unknown bits as absent.
+#[repr(transparent)]
+#[derive(StableAbi, Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct HostOffers(pub u32);
+
+impl HostOffers {
+    pub const NONE: HostOffers = HostOffers(0);
+    /// [`HostServices::user_locale`] answers.
+    pub const LOCALES: HostOffers = HostOffers(1);
+    /// [`HostServices::raise_notice`] and [`HostServices::withdraw_notice`] show notices.
+    pub const NOTICES: HostOffers = HostOffers(1 << 1);
+
+    pub const fn contains(self, other: HostOffers) -> bool {
+        self.0 & other.0 == other.0
+    }
+
+    pub const fn with(self, other: HostOffers) -> HostOffers {
+        HostOffers(self.0 | other.0)
     }
 }

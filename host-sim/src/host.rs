@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use abi::{
-    Contact, ContactId, FilterId, HostError, HostErrorKind, HostServices, Job, LogLevel, Millis, SavedFilter,
-    User, UserId,
+    Contact, ContactId, FilterId, HostError, HostErrorKind, HostOffers, HostServices, Job, LogLevel, Millis,
+    Notice, SavedFilter, User, UserId, UserLocale,
 };
 use abi_stable::std_types::{ROption, RResult, RStr, RString, RVec};
 
@@ -221,6 +221,51 @@ impl HostServices for SimHost {
             .map(|v| RString::from(v.as_str()))
             .into()
     }
+
+    // ----- since ABI 0.1.1; a host configured without a service answers as a 0.1.0 host's
+    // vtable makes the plugin answer itself (the trait's defaults) -----
+
+    fn offers(&self) -> HostOffers {
+        self.shared.offers
+    }
+
+    fn user_locale(&self, user: UserId) -> ROption<UserLocale> {
+        if !self.shared.offers.contains(HostOffers::LOCALES) {
+            return ROption::RNone;
+        }
+        let locale = self.shared.locales.of(user);
+        ROption::RSome(UserLocale {
+            language: locale.language.into(),
+            time_zone: locale.time_zone.into(),
+        })
+    }
+
+    fn raise_notice(&self, notice: &Notice) -> RResult<(), HostError> {
+        if !self.shared.offers.contains(HostOffers::NOTICES) {
+            return RResult::RErr(no_notices());
+        }
+        self.shared
+            .notices
+            .raise(&self.plugin, notice, self.shared.clock.now().0);
+        RResult::ROk(())
+    }
+
+    fn withdraw_notice(&self, user: UserId, key: RStr<'_>) -> RResult<(), HostError> {
+        if !self.shared.offers.contains(HostOffers::NOTICES) {
+            return RResult::RErr(no_notices());
+        }
+        self.shared
+            .notices
+            .withdraw(&self.plugin, user, key.as_str(), self.shared.clock.now().0);
+        RResult::ROk(())
+    }
+}
+
+fn no_notices() -> HostError {
+    HostError::new(
+        HostErrorKind::Unavailable,
+        "This CRM is configured without notices.",
+    )
 }
 
 impl SimHost {

@@ -11,7 +11,25 @@ use abi_stable::library::{lib_header_from_path, LibraryError, RootModule};
 pub struct LoadedLibrary {
     pub path: PathBuf,
     pub name: String,
-    pub module: PluginMod_Ref,
+    pub module: PluginModule,
+}
+
+/// A plugin's root module, by the ABI version it was built against.
+#[derive(Clone, Copy)]
+pub enum PluginModule {
+    Current(PluginMod_Ref),
+    /// Built against ABI 0.1.0: loaded and called through its frozen types.
+    V0_1_0(crate::older_abi::V0_1_0Module),
+}
+
+impl PluginModule {
+    /// The ABI version the plugin was built against, as this host calls it.
+    pub fn abi_version(&self) -> &'static str {
+        match self {
+            PluginModule::Current(_) => "current",
+            PluginModule::V0_1_0(_) => "0.1.0",
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -95,10 +113,20 @@ pub fn load_library(path: &Path) -> Result<LoadedLibrary, LoadError> {
     // `lib_header_from_path` (not `RootModule::load_from_file`) so that several files can be
     // loaded in one process; the version and layout checks are the same.
     let header = lib_header_from_path(path).map_err(|e| classify(path, e))?;
-    let module = header
-        .init_root_module::<PluginMod_Ref>()
-        .map_err(|e| classify(path, e))?;
-    let name = (module.name())().into_string();
+    let module = match header.init_root_module::<PluginMod_Ref>() {
+        Ok(module) => PluginModule::Current(module),
+        // Built against an older ABI version this host still supports? Else the first report
+        // stands: it is about today's interface, which is what a vendor should build against.
+        Err(e @ LibraryError::AbiInstability(_)) => match crate::older_abi::load(header, path) {
+            Ok(module) => PluginModule::V0_1_0(module),
+            Err(_) => return Err(classify(path, e)),
+        },
+        Err(e) => return Err(classify(path, e)),
+    };
+    let name = match &module {
+        PluginModule::Current(m) => (m.name())().into_string(),
+        PluginModule::V0_1_0(m) => m.name().into_string(),
+    };
     Ok(LoadedLibrary {
         path: path.to_path_buf(),
         name,

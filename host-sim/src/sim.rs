@@ -17,8 +17,10 @@ use abi_stable::std_types::RResult;
 use crate::clock::Clock;
 use crate::crm::{Crm, CrmError, Visibility};
 use crate::host::SimHost;
-use crate::loader::{load_plugin_dir, LoadError, LoadedLibrary};
+use crate::loader::{load_plugin_dir, LoadError, LoadedLibrary, PluginModule};
+use crate::locales::Locales;
 use crate::logbook::Logbook;
+use crate::notices::Notices;
 use crate::secrets::SecretStore;
 use crate::workers::WorkerPool;
 
@@ -35,6 +37,9 @@ pub struct SimConfig {
     pub plugin_config: BTreeMap<String, String>,
     /// The URL of the CRM's OAuth callback, given to plugins in [`SettingsContext`].
     pub oauth_callback_url: String,
+    /// The optional services (ABI 0.1.1 and later) this CRM offers plugins; `HostOffers::NONE`
+    /// makes it answer as a host built against ABI 0.1.0.
+    pub offers: abi::HostOffers,
 }
 
 impl SimConfig {
@@ -47,6 +52,7 @@ impl SimConfig {
             manual_clock: None,
             plugin_config: BTreeMap::new(),
             oauth_callback_url: "http://127.0.0.1/oauth/callback".into(),
+            offers: abi::HostOffers::LOCALES.with(abi::HostOffers::NOTICES),
         }
     }
 }
@@ -78,6 +84,9 @@ pub struct Shared {
     pub clock: Clock,
     pub logbook: Logbook,
     pub config: BTreeMap<String, String>,
+    pub offers: abi::HostOffers,
+    pub locales: Locales,
+    pub notices: Notices,
     state_dir: PathBuf,
     plugins: RwLock<Vec<Arc<LoadedPlugin>>>,
     pool: RwLock<Option<Arc<WorkerPool>>>,
@@ -165,6 +174,9 @@ impl Sim {
             clock: config.manual_clock.map(Clock::manual).unwrap_or_else(Clock::real),
             logbook: Logbook::default(),
             config: config.plugin_config.clone(),
+            offers: config.offers,
+            locales: Locales::open(&config.state_dir.join("locales.json")).map_err(|e| state_error(&e))?,
+            notices: Notices::default(),
             state_dir: config.state_dir.clone(),
             plugins: RwLock::new(Vec::new()),
             pool: RwLock::new(None),
@@ -177,21 +189,23 @@ impl Sim {
         for library in libraries {
             let dir = shared.plugin_data_dir(&library.name);
             std::fs::create_dir_all(&dir).map_err(|e| state_error(&e))?;
-            let host: abi::Host = abi::HostServices_TO::from_ptr(
-                abi_stable::std_types::RArc::new(SimHost {
-                    plugin: library.name.clone(),
-                    shared: shared.clone(),
-                }),
-                TD_Opaque,
-            );
-            let instance =
-                (library.module.new())(host)
-                    .into_result()
-                    .map_err(|e| StartError::PluginStart {
-                        name: library.name.clone(),
-                        path: library.path.clone(),
-                        message: e.message.to_string(),
-                    })?;
+            let sim_host = SimHost {
+                plugin: library.name.clone(),
+                shared: shared.clone(),
+            };
+            let started = match &library.module {
+                PluginModule::Current(module) => {
+                    let host: abi::Host =
+                        abi::HostServices_TO::from_ptr(abi_stable::std_types::RArc::new(sim_host), TD_Opaque);
+                    (module.new())(host).into_result()
+                }
+                PluginModule::V0_1_0(module) => module.start(sim_host),
+            };
+            let instance = started.map_err(|e| StartError::PluginStart {
+                name: library.name.clone(),
+                path: library.path.clone(),
+                message: e.message.to_string(),
+            })?;
             shared
                 .plugins
                 .write()

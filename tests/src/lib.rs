@@ -5,6 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub mod browser;
+
 use host_sim::{Sim, SimConfig};
 
 /// The library file cargo built for crate `lib_name` (e.g. `crm_google_contacts`), found next

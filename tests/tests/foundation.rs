@@ -211,7 +211,7 @@ fn a_plugin_built_for_another_major_abi_version_is_refused() {
     let text = err.to_string();
     assert!(matches!(err, LoadError::VersionMismatch { .. }), "{err:?}");
     assert!(
-        text.contains("libfuture.so was built for ABI version 7.0.0, but this CRM expects 0.1.0"),
+        text.contains("libfuture.so was built for ABI version 7.0.0, but this CRM expects 0.1.1"),
         "{text}"
     );
 }

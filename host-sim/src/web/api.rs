@@ -108,6 +108,31 @@ fn route(ctx: &Ctx, req: &Req, segs: &[&str]) -> ApiResult {
                 .ok_or_else(|| not_found("No such user."))
         }
         ("GET", ["users", uid, "filters", fid, "contacts"]) => filter_contacts(ctx, req, uid, fid),
+        ("GET", ["users", uid, "locale"]) => {
+            let uid = user_id(ctx, uid)?;
+            ok(json!(sim.shared().locales.of(uid)))
+        }
+        ("PUT", ["users", uid, "locale"]) | ("POST", ["users", uid, "locale"]) => {
+            let uid = user_id(ctx, uid)?;
+            let b = body(req)?;
+            let text = |name: &str| {
+                b.get(name)
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+                    .ok_or_else(|| bad(format!("\"{name}\" must be a string.")))
+            };
+            let locale = sim
+                .shared()
+                .locales
+                .set(uid, &text("language")?, &text("time_zone")?)
+                .map_err(|e| bad(e.to_string()))?;
+            ok(json!(locale))
+        }
+        ("GET", ["users", uid, "notices"]) => {
+            let uid = user_id(ctx, uid)?;
+            ok(json!(sim.shared().notices.of_user(uid)))
+        }
+        ("GET", ["notices", "history"]) => ok(json!(sim.shared().notices.history())),
         ("GET", ["users", uid, "plugins", plugin, "settings"]) => {
             let (uid, plugin, page) = settings_target(ctx, req, uid, plugin)?;
             let view = sim.render_settings(&plugin, uid, page).map_err(plugin_error)?;

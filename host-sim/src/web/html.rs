@@ -63,6 +63,10 @@ pub struct Frame<'a> {
     pub flash: Option<Flash>,
     /// Reload the page after this many seconds (a plugin's background run is under way).
     pub refresh_secs: Option<u32>,
+    /// How many notices the signed-in user has (shown in the header).
+    pub notices: usize,
+    /// The signed-in user's language (BCP 47), for the document's `lang`.
+    pub lang: String,
 }
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0;color:#222}\
@@ -77,12 +81,18 @@ section{border:1px solid #ddd;border-radius:6px;padding:.5em 1em;margin:1em 0}\
 dl.facts{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{font-weight:600}\
 form.button-form{display:inline-block;margin:.2em .4em .2em 0}.field{margin:.4em 0}\
 .field label{display:inline-block;min-width:12em}.help{display:block;color:#666;font-size:.85em}\
-.plugin{border-color:#9ab}";
+.plugin{border-color:#9ab}#notice-count{background:#c33;color:#fff;border-radius:1em;padding:0 .45em}\
+.no-notices #notice-count{background:#567}.notice{border-left:4px solid #999;padding:.3em .8em;margin:.6em 0}\
+.notice.tone-warning{border-color:#d9a400}.notice.tone-error{border-color:#c33}";
 
 /// A whole HTML document.
 pub fn page(frame: &Frame<'_>, content: &str) -> String {
     let mut out = String::with_capacity(content.len() + 2048);
-    out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
+    let _ = write!(
+        out,
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\">",
+        esc(&frame.lang)
+    );
     if let Some(secs) = frame.refresh_secs {
         let _ = write!(out, "<meta http-equiv=\"refresh\" content=\"{secs}\">");
     }
@@ -98,7 +108,16 @@ pub fn page(frame: &Frame<'_>, content: &str) -> String {
             out,
             "<a href=\"/ui/users/{uid}/integrations\" id=\"nav-integrations\">Integrations</a>\
              <a href=\"/ui/users/{uid}/filters\" id=\"nav-filters\">Filters</a>\
+             <a href=\"/ui/users/{uid}/notifications\" id=\"nav-notices\" class=\"{}\">Notifications \
+             <span id=\"notice-count\">{}</span></a>\
+             <a href=\"/ui/users/{uid}/profile\" id=\"nav-profile\">Profile</a>\
              <span id=\"signed-in\">Signed in as {}</span>",
+            if frame.notices > 0 {
+                "has-notices"
+            } else {
+                "no-notices"
+            },
+            frame.notices,
             esc(&user.name)
         );
     }

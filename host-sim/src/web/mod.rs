@@ -19,6 +19,7 @@
 mod api;
 mod html;
 pub mod json;
+mod notices;
 mod oauth;
 mod routes;
 

@@ -55,10 +55,18 @@ pub(crate) fn handle(ctx: &Ctx, req: &Req) -> Resp {
                     Some(cid) => contact_page(ctx, req, &user, ContactId(cid)),
                     None => not_found(req),
                 },
+                ["notifications"] => super::notices::page(ctx, req, &user),
+                ["profile"] => super::notices::profile(ctx, req, &user),
                 _ => not_found(req),
             };
             // Every page view signs the user in, so the OAuth callback knows who is back.
             resp.cookie(USER_COOKIE, &user.id.0.to_string())
+        }
+        ("POST", ["ui", "users", uid, "locale"]) => {
+            match parse_id(uid).and_then(|u| ctx.sim.crm().user(UserId(u))) {
+                Some(user) => super::notices::post_locale(ctx, req, &user),
+                None => error_page(404, "No such user", "There is no such user."),
+            }
         }
         ("POST", ["ui", "users", uid, "actions"]) => {
             match parse_id(uid).and_then(|id| ctx.sim.crm().user(UserId(id))) {
@@ -87,6 +95,8 @@ pub fn error_page(status: u16, title: &str, message: &str) -> Resp {
     let frame = Frame {
         title,
         user: None,
+        notices: 0,
+        lang: "en".into(),
         flash: None,
         refresh_secs: None,
     };
@@ -141,7 +151,7 @@ pub fn page_of_path(path: &str) -> Option<(UserId, SettingsPage)> {
     }
 }
 
-fn take_flash(req: &Req) -> Option<Flash> {
+pub(crate) fn take_flash(req: &Req) -> Option<Flash> {
     let raw = req.cookie(FLASH_COOKIE)?;
     let (tone, message) = raw.split_once(':')?;
     Some(Flash {
@@ -151,7 +161,7 @@ fn take_flash(req: &Req) -> Option<Flash> {
 }
 
 /// Renders a page; a flash message read from the cookie is cleared so it shows once.
-fn respond(req: &Req, frame: Frame<'_>, content: &str) -> Resp {
+pub(crate) fn respond(req: &Req, frame: Frame<'_>, content: &str) -> Resp {
     let had_flash = frame.flash.is_some();
     let resp = Resp::html(200, html::page(&frame, content));
     if had_flash || req.cookie(FLASH_COOKIE).is_some() {
@@ -209,6 +219,8 @@ fn index(ctx: &Ctx, req: &Req) -> Resp {
     let frame = Frame {
         title: "Users",
         user: None,
+        notices: 0,
+        lang: "en".into(),
         flash: take_flash(req),
         refresh_secs: None,
     };
@@ -254,6 +266,8 @@ fn integrations(ctx: &Ctx, req: &Req, user: &User) -> Resp {
     let frame = Frame {
         title: "Integrations",
         user: Some(user),
+        notices: ctx.sim.shared().notices.of_user(user.id).len(),
+        lang: ctx.sim.shared().locales.of(user.id).language,
         flash: take_flash(req),
         refresh_secs,
     };
@@ -286,6 +300,8 @@ fn filters(ctx: &Ctx, req: &Req, user: &User) -> Resp {
     let frame = Frame {
         title: "Filters",
         user: Some(user),
+        notices: ctx.sim.shared().notices.of_user(user.id).len(),
+        lang: ctx.sim.shared().locales.of(user.id).language,
         flash: take_flash(req),
         refresh_secs: None,
     };
@@ -382,6 +398,8 @@ fn filter_page(ctx: &Ctx, req: &Req, user: &User, fid: FilterId) -> Resp {
     let frame = Frame {
         title: &title,
         user: Some(user),
+        notices: ctx.sim.shared().notices.of_user(user.id).len(),
+        lang: ctx.sim.shared().locales.of(user.id).language,
         flash: take_flash(req),
         refresh_secs,
     };
@@ -506,6 +524,8 @@ fn contact_page(ctx: &Ctx, req: &Req, user: &User, cid: ContactId) -> Resp {
     let frame = Frame {
         title: &title,
         user: Some(user),
+        notices: ctx.sim.shared().notices.of_user(user.id).len(),
+        lang: ctx.sim.shared().locales.of(user.id).language,
         flash: take_flash(req),
         refresh_secs: None,
     };

@@ -107,6 +107,9 @@ impl Integration {
                 }
                 None => {
                     running.remove(email);
+                    drop(running);
+                    // A run may start or end what a notice is about (reconnect, hold, limit).
+                    self.review_notices();
                     return result;
                 }
             }

@@ -4,6 +4,7 @@
 
 mod host_glue;
 mod jobs;
+mod notices;
 pub mod sides;
 
 use std::collections::{HashMap, HashSet};
@@ -35,6 +36,7 @@ pub struct Integration {
     queued: Mutex<HashSet<String>>,
     /// (user, filter) pairs where the user clicked the activation link.
     pub(crate) activated: Mutex<HashSet<(u64, u64)>>,
+    notices: notices::NoticeBoard,
 }
 
 pub(crate) fn store_error(e: StoreError) -> PluginError {
@@ -60,6 +62,8 @@ impl Integration {
             rules.max_contacts = n;
         }
         log::info!("Google Contacts plugin started; data in {dir}");
+        crate::locale::report_host_offers(host.offers());
+        let notices = notices::NoticeBoard::open(&host, std::path::Path::new(&dir));
         Ok(Integration {
             host,
             store,
@@ -69,6 +73,7 @@ impl Integration {
             running: Mutex::new(HashMap::new()),
             queued: Mutex::new(HashSet::new()),
             activated: Mutex::new(HashSet::new()),
+            notices,
         })
     }
 
@@ -128,7 +133,16 @@ impl Integration {
         for account in accounts.iter().filter(|a| !self.is_running(a)) {
             self.queue_account(account)?;
         }
+        // Conditions that last (no sync for a day) become notices with time alone.
+        self.review_notices();
         Ok(())
+    }
+
+    /// Raises and withdraws notices to match the state; a failure is logged, never the hook's.
+    pub(crate) fn review_notices(&self) {
+        if let Err(e) = self.notices.review(&self.host, &self.store) {
+            log::warn!("Notices were not reviewed: {e}");
+        }
     }
 
     pub fn render_settings(&self, ctx: &SettingsContext) -> Result<SettingsView, PluginError> {

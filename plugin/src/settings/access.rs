@@ -24,6 +24,21 @@ pub enum Refusal {
     Host(String),
 }
 
+impl Refusal {
+    /// The refusal in the reader's language (`Display` stays English, for logs).
+    pub fn message(&self, r: &crate::locale::Reader) -> String {
+        match self {
+            Refusal::NotSaved => r.t("refusal-not-saved"),
+            Refusal::NotAuthor => r.t("refusal-not-author"),
+            Refusal::PlanLacksFeature => r.t("refusal-plan"),
+            Refusal::NoContactsPermission => r.t("refusal-no-permission"),
+            Refusal::NoFilter => r.t("refusal-no-filter"),
+            Refusal::NoUser => r.t("refusal-no-user"),
+            Refusal::Host(reason) => r.t_with("refusal-host", &[("reason", reason.as_str().into())]),
+        }
+    }
+}
+
 pub struct Allowed {
     /// The user may only read contacts: sync runs CRM → Google.
     pub view_only: bool,

@@ -5,10 +5,12 @@ use abi::abi_stable::std_types::ROption;
 use abi::{ActionOutcome, FilterId, PluginError, SettingsAction, SettingsContext, SettingsPage, Tone};
 
 use super::access::{self, Refusal};
+use super::google_errors::google_message;
 use super::options::parse_options;
 use super::widgets::s;
 use crate::google::OAuthCallback;
 use crate::integration::{store_error, Integration};
+use crate::locale::{Arg, Reader};
 use crate::store::{accounts, bindings, outbox};
 use crate::sync::model::{BindingOptions, Direction};
 use crate::sync::Held;
@@ -30,26 +32,36 @@ pub fn act(
     ctx: &SettingsContext,
     action: &SettingsAction,
 ) -> Result<ActionOutcome, PluginError> {
+    let r = &Reader::of(&integration.host, ctx.user);
+    let outcome = dispatch(integration, ctx, r, action);
+    // An action may clear what a notice is about (reconnected, removals confirmed, sync off).
+    integration.review_notices();
+    outcome
+}
+
+fn dispatch(
+    integration: &Integration,
+    ctx: &SettingsContext,
+    r: &Reader,
+    action: &SettingsAction,
+) -> Result<ActionOutcome, PluginError> {
     match action.name.as_str() {
-        "connect" => connect(integration, ctx),
-        "oauth_callback" => oauth_callback(integration, ctx, action),
-        "disconnect" => disconnect(integration, ctx, action),
-        "activate" => activate(integration, ctx, action),
-        "enable" => enable(integration, ctx, action),
-        "update_options" => update_options(integration, ctx, action),
-        "disable" => with_binding(integration, ctx, action, |b| {
+        "connect" => connect(integration, ctx, r),
+        "oauth_callback" => oauth_callback(integration, ctx, r, action),
+        "disconnect" => disconnect(integration, ctx, r, action),
+        "activate" => activate(integration, ctx, r, action),
+        "enable" => enable(integration, ctx, r, action),
+        "update_options" => update_options(integration, ctx, r, action),
+        "disable" => with_binding(integration, ctx, r, action, |b| {
             bindings::disable(&integration.store.conn(), b.id).map_err(store_error)?;
-            Ok(outcome(
-                "Sync turned off. No contact was deleted on either side.",
-                Tone::Success,
-            ))
+            Ok(outcome(r.t("outcome-disabled"), Tone::Success))
         }),
-        "sync_now" => with_binding(integration, ctx, action, |b| {
+        "sync_now" => with_binding(integration, ctx, r, action, |b| {
             bindings::run_now(&integration.store.conn(), b.id).map_err(store_error)?;
             integration.queue_account(&b.account)?;
-            Ok(outcome("Sync started.", Tone::Success))
+            Ok(outcome(r.t("outcome-sync-started"), Tone::Success))
         }),
-        "confirm_removals" => with_binding(integration, ctx, action, |b| {
+        "confirm_removals" => with_binding(integration, ctx, r, action, |b| {
             let conn = integration.store.conn();
             let held = Held {
                 removals: 0,
@@ -65,39 +77,40 @@ pub fn act(
             bindings::run_now(&conn, b.id).map_err(store_error)?;
             drop(conn);
             integration.queue_account(&b.account)?;
-            Ok(outcome(
-                "Confirmed; the removals are being applied.",
-                Tone::Success,
-            ))
+            Ok(outcome(r.t("outcome-removals-confirmed"), Tone::Success))
         }),
-        other => refused(format!(
-            "Unknown action \"{}\".",
-            other.chars().take(60).collect::<String>()
+        other => refused(r.t_with(
+            "unknown-action",
+            &[("name", Arg::Text(other.chars().take(60).collect()))],
         )),
     }
 }
 
 /// The filter an action is about: its `filter` field, or the page's filter.
-fn filter_of(ctx: &SettingsContext, action: &SettingsAction) -> Result<u64, String> {
+fn filter_of(ctx: &SettingsContext, r: &Reader, action: &SettingsAction) -> Result<u64, String> {
     if let Some(text) = action.field("filter") {
         return text.trim().parse::<u64>().map_err(|_| {
-            format!(
-                "\"{}\" is not a filter id.",
-                text.chars().take(40).collect::<String>()
+            r.t_with(
+                "not-a-filter-id",
+                &[("value", Arg::Text(text.chars().take(40).collect()))],
             )
         });
     }
     match ctx.page {
         SettingsPage::Filter(f) => Ok(f.0),
-        SettingsPage::Integration => Err("This action needs a filter.".into()),
+        SettingsPage::Integration => Err(r.t("needs-filter")),
     }
 }
 
-fn connect(integration: &Integration, ctx: &SettingsContext) -> Result<ActionOutcome, PluginError> {
+fn connect(
+    integration: &Integration,
+    ctx: &SettingsContext,
+    r: &Reader,
+) -> Result<ActionOutcome, PluginError> {
     let user = match access::user(&integration.host, ctx.user).and_then(|u| access::check_plan(&u).map(|_| u))
     {
         Ok(u) => u,
-        Err(refusal) => return refused(refusal.to_string()),
+        Err(refusal) => return refused(refusal.message(r)),
     };
     let google = match integration.google() {
         Ok(g) => g,
@@ -105,17 +118,18 @@ fn connect(integration: &Integration, ctx: &SettingsContext) -> Result<ActionOut
     };
     match google.begin_connect(user.id.0, &ctx.oauth_callback_url, integration.host.now().0) {
         Ok(start) => Ok(ActionOutcome {
-            message: s("Continue on Google's page to allow access to your contacts."),
+            message: s(r.t("continue-on-google")),
             tone: Tone::Normal,
             redirect_to: ROption::RSome(s(start.url)),
         }),
-        Err(e) => refused(e.to_string()),
+        Err(e) => refused(google_message(r, &e)),
     }
 }
 
 fn oauth_callback(
     integration: &Integration,
     ctx: &SettingsContext,
+    r: &Reader,
     action: &SettingsAction,
 ) -> Result<ActionOutcome, PluginError> {
     let google = match integration.google() {
@@ -147,24 +161,25 @@ fn oauth_callback(
                 integration.queue_account(&b.account)?;
             }
             Ok(outcome(
-                format!("Connected the Google account {}.", account.email),
+                r.t_with("connected", &[("account", Arg::from(account.email.as_str()))]),
                 Tone::Success,
             ))
         }
-        Err(e) => refused(e.to_string()),
+        Err(e) => refused(google_message(r, &e)),
     }
 }
 
 fn disconnect(
     integration: &Integration,
     ctx: &SettingsContext,
+    r: &Reader,
     action: &SettingsAction,
 ) -> Result<ActionOutcome, PluginError> {
     let email = action.field("account").unwrap_or("").trim().to_lowercase();
     let conn = integration.store.conn();
     let account = accounts::get(&conn, &email).map_err(store_error)?;
     if account.as_ref().is_none_or(|a| a.crm_user != ctx.user.0) {
-        return refused("That Google account is not connected to your CRM user.");
+        return refused(r.t("account-not-yours"));
     }
     for b in bindings::of_account(&conn, &email).map_err(store_error)? {
         bindings::disable(&conn, b.id).map_err(store_error)?;
@@ -178,7 +193,7 @@ fn disconnect(
         google.forget(&email);
     }
     Ok(outcome(
-        format!("Disconnected {email}. Its syncs are off; no contact was deleted."),
+        r.t_with("disconnected", &[("account", Arg::from(email.as_str()))]),
         Tone::Success,
     ))
 }
@@ -194,53 +209,52 @@ fn allowed(
 fn activate(
     integration: &Integration,
     ctx: &SettingsContext,
+    r: &Reader,
     action: &SettingsAction,
 ) -> Result<ActionOutcome, PluginError> {
-    let filter = match filter_of(ctx, action) {
+    let filter = match filter_of(ctx, r, action) {
         Ok(f) => f,
         Err(m) => return refused(m),
     };
     if let Err(refusal) = allowed(integration, ctx, filter) {
-        return refused(refusal.to_string());
+        return refused(refusal.message(r));
     }
     integration
         .activated
         .lock()
         .unwrap_or_else(|p| p.into_inner())
         .insert((ctx.user.0, filter));
-    Ok(outcome(
-        "Choose the Google account and options, then enable sync.",
-        Tone::Normal,
-    ))
+    Ok(outcome(r.t("choose-options"), Tone::Normal))
 }
 
 fn enable(
     integration: &Integration,
     ctx: &SettingsContext,
+    r: &Reader,
     action: &SettingsAction,
 ) -> Result<ActionOutcome, PluginError> {
-    let filter = match filter_of(ctx, action) {
+    let filter = match filter_of(ctx, r, action) {
         Ok(f) => f,
         Err(m) => return refused(m),
     };
     let allowed = match allowed(integration, ctx, filter) {
         Ok(a) => a,
-        Err(refusal) => return refused(refusal.to_string()),
+        Err(refusal) => return refused(refusal.message(r)),
     };
     let email = action.field("account").unwrap_or("").trim().to_lowercase();
     let conn = integration.store.conn();
     let account = accounts::get(&conn, &email).map_err(store_error)?;
     if account.as_ref().is_none_or(|a| a.crm_user != ctx.user.0) {
-        return refused("Choose one of your connected Google accounts (or connect one first).");
+        return refused(r.t("choose-account"));
     }
     let mut options = match parse_options(action, &BindingOptions::default()) {
         Ok(o) => o,
-        Err(e) => return refused(e.to_string()),
+        Err(e) => return refused(e.message(r)),
     };
-    let mut note = String::new();
+    let mut message = "enabled";
     if allowed.view_only && options.direction != Direction::CrmToGoogle {
         options.direction = Direction::CrmToGoogle;
-        note = " You can only view contacts, so it syncs from the CRM to Google only.".into();
+        message = "enabled-view-only";
     }
     let cursor = outbox::last_id(&integration.store.hook_conn()).map_err(store_error)?;
     let binding =
@@ -252,25 +266,23 @@ fn enable(
         .unwrap_or_else(|p| p.into_inner())
         .remove(&(ctx.user.0, filter));
     integration.queue_account(&binding.account)?;
-    Ok(outcome(
-        format!("Sync enabled; the first run has started.{note}"),
-        Tone::Success,
-    ))
+    Ok(outcome(r.t(message), Tone::Success))
 }
 
 fn update_options(
     integration: &Integration,
     ctx: &SettingsContext,
+    r: &Reader,
     action: &SettingsAction,
 ) -> Result<ActionOutcome, PluginError> {
-    with_binding(integration, ctx, action, |b| {
+    with_binding(integration, ctx, r, action, |b| {
         let allowed = match allowed(integration, ctx, b.filter_id) {
             Ok(a) => a,
-            Err(refusal) => return refused(refusal.to_string()),
+            Err(refusal) => return refused(refusal.message(r)),
         };
         let mut options = match parse_options(action, &b.options) {
             Ok(o) => o,
-            Err(e) => return refused(e.to_string()),
+            Err(e) => return refused(e.message(r)),
         };
         if allowed.view_only {
             options.direction = Direction::CrmToGoogle;
@@ -286,10 +298,7 @@ fn update_options(
         bindings::request_full(&conn, b.id).map_err(store_error)?;
         drop(conn);
         integration.queue_account(&b.account)?;
-        Ok(outcome(
-            "Options saved; a sync with the new options has started.",
-            Tone::Success,
-        ))
+        Ok(outcome(r.t("options-saved"), Tone::Success))
     })
 }
 
@@ -297,17 +306,18 @@ fn update_options(
 fn with_binding(
     integration: &Integration,
     ctx: &SettingsContext,
+    r: &Reader,
     action: &SettingsAction,
     f: impl FnOnce(&crate::sync::model::Binding) -> Result<ActionOutcome, PluginError>,
 ) -> Result<ActionOutcome, PluginError> {
-    let filter = match filter_of(ctx, action) {
+    let filter = match filter_of(ctx, r, action) {
         Ok(f) => f,
         Err(m) => return refused(m),
     };
     let binding = bindings::by_filter(&integration.store.conn(), filter).map_err(store_error)?;
     match binding {
         Some(b) if b.enabled && b.crm_user == ctx.user.0 => f(&b),
-        Some(b) if b.crm_user != ctx.user.0 => refused(Refusal::NotAuthor.to_string()),
-        _ => refused("Sync is not enabled on this filter."),
+        Some(b) if b.crm_user != ctx.user.0 => refused(Refusal::NotAuthor.message(r)),
+        _ => refused(r.t("sync-not-enabled")),
     }
 }

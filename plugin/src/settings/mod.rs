@@ -2,6 +2,7 @@
 
 mod access;
 mod actions;
+mod google_errors;
 mod options;
 mod view;
 mod widgets;
@@ -10,3 +11,4 @@ pub use access::Refusal;
 pub use actions::act;
 pub use options::{parse_options, OptionsError};
 pub use view::render;
+pub(crate) use view::{health_reason, is_limit_reason};

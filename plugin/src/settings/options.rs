@@ -23,6 +23,35 @@ pub enum OptionsError {
     CustomField(String),
 }
 
+impl OptionsError {
+    /// The error in the reader's language (`Display` stays English, for logs). The choices are
+    /// the form's values, which are the same in every language.
+    pub fn message(&self, r: &crate::locale::Reader) -> String {
+        match self {
+            OptionsError::NotAChoice { what, value, choices } => {
+                let what_key = match *what {
+                    "direction" => "what-direction",
+                    "conflict policy" => "what-policy",
+                    "deletion option" => "what-delete-mode",
+                    _ => "what-group",
+                };
+                r.t_with(
+                    "options-not-a-choice",
+                    &[
+                        ("value", value.as_str().into()),
+                        ("what", r.t(what_key).into()),
+                        ("choices", (*choices).into()),
+                    ],
+                )
+            }
+            OptionsError::Interval(v) => r.t_with("options-interval", &[("value", v.as_str().into())]),
+            OptionsError::GroupNameMissing => r.t("options-group-missing"),
+            OptionsError::GroupNameTooLong => r.t("options-group-too-long"),
+            OptionsError::CustomField(v) => r.t_with("options-custom-field", &[("value", v.as_str().into())]),
+        }
+    }
+}
+
 fn choice<T: Copy>(
     action: &SettingsAction,
     name: &str,

@@ -6,6 +6,7 @@ use abi::{InputKind, PluginError, Section, SettingsContext, SettingsPage, Settin
 use super::access::{self, Refusal};
 use super::widgets::*;
 use crate::integration::{store_error, Integration};
+use crate::locale::{Arg, Reader};
 use crate::store::accounts::{self, AccountStatus};
 use crate::store::{bindings, status};
 use crate::sync::model::{
@@ -14,11 +15,16 @@ use crate::sync::model::{
 use crate::sync::Held;
 
 pub fn render(integration: &Integration, ctx: &SettingsContext) -> Result<SettingsView, PluginError> {
+    let r = Reader::of(&integration.host, ctx.user);
     let (title, sections, running) = match ctx.page {
-        SettingsPage::Integration => ("Google Contacts", integration_page(integration, ctx)?, false),
+        SettingsPage::Integration => (
+            r.t("page-title-integration"),
+            integration_page(integration, ctx, &r)?,
+            false,
+        ),
         SettingsPage::Filter(filter) => {
-            let (sections, running) = filter_page(integration, ctx, filter.0)?;
-            ("Google Contacts sync", sections, running)
+            let (sections, running) = filter_page(integration, ctx, &r, filter.0)?;
+            (r.t("page-title-filter"), sections, running)
         }
     };
     Ok(SettingsView {
@@ -32,46 +38,50 @@ pub fn render(integration: &Integration, ctx: &SettingsContext) -> Result<Settin
     })
 }
 
-fn integration_page(integration: &Integration, ctx: &SettingsContext) -> Result<Vec<Section>, PluginError> {
+fn integration_page(
+    integration: &Integration,
+    ctx: &SettingsContext,
+    r: &Reader,
+) -> Result<Vec<Section>, PluginError> {
     let conn = integration.store.conn();
     let accounts = accounts::of_user(&conn, ctx.user.0).map_err(store_error)?;
     let mut widgets = Vec::new();
     if let Err(e) = &integration.google {
-        widgets.push(text(format!("Google cannot be used: {e}"), Tone::Error));
+        widgets.push(text(
+            r.t_with("google-unusable", &[("reason", Arg::from(e.as_str()))]),
+            Tone::Error,
+        ));
     }
     let rows = accounts
         .iter()
-        .map(|a| vec![a.email.clone(), account_state(a.status).to_string()])
+        .map(|a| vec![a.email.clone(), r.t(account_state(a.status))])
         .collect();
-    widgets.push(table("accounts", &["Account", "State"], rows));
+    widgets.push(table("accounts", &[&r.t("col-account"), &r.t("col-state")], rows));
     for a in &accounts {
         if a.status == AccountStatus::ReconnectNeeded {
             widgets.push(text(
-                format!(
-                    "Google refused the sign-in for {}. Reconnect it; its syncs are paused until then.",
-                    a.email
-                ),
+                r.t_with("reconnect-warning", &[("account", Arg::from(a.email.as_str()))]),
                 Tone::Warning,
             ));
         }
-        let label = format!("Disconnect {}", a.email);
-        let confirm = "Disconnect this Google account? Its syncs stop; no contact is deleted.";
+        let label = r.t_with("disconnect-label", &[("account", Arg::from(a.email.as_str()))]);
         widgets.push(button(
             &format!("disconnect-{}", a.email),
             &label,
             action("disconnect", &[("account", &a.email)]),
             Tone::Normal,
-            confirm,
+            &r.t("disconnect-confirm"),
         ));
     }
     widgets.push(button(
         "connect-google",
-        "Connect a Google account",
+        &r.t("connect-google"),
         action("connect", &[]),
         Tone::Normal,
         "",
     ));
     let bindings = bindings::of_user(&conn, ctx.user.0).map_err(store_error)?;
+    let now = integration.host.now().0;
     let mut rows = Vec::new();
     for b in &bindings {
         let last = status::last_success(&conn, b.id).map_err(store_error)?;
@@ -82,30 +92,43 @@ fn integration_page(integration: &Integration, ctx: &SettingsContext) -> Result<
             .ok()
             .and_then(|f| f.into_option())
             .map(|f| f.name.into_string())
-            .unwrap_or_else(|| format!("filter {}", b.filter_id));
+            .unwrap_or_else(|| {
+                r.t_with(
+                    "filter-fallback-name",
+                    &[("id", Arg::Text(b.filter_id.to_string()))],
+                )
+            });
         rows.push(vec![
             filter_name,
             b.account.clone(),
-            group_label(&b.options.group),
-            direction_label(b.options.direction).to_string(),
-            last.map(time_label).unwrap_or_else(|| "never".into()),
-            if b.enabled { "on".into() } else { "off".into() },
+            group_label(r, &b.options.group),
+            r.t(direction_label(b.options.direction)),
+            last.map(|ms| r.when(ms, now))
+                .unwrap_or_else(|| r.t("last-sync-never")),
+            r.t(if b.enabled { "sync-on" } else { "sync-off" }),
         ]);
     }
-    let bindings_table = table(
-        "bindings",
-        &["Filter", "Account", "Group", "Direction", "Last sync", "Sync"],
-        rows,
-    );
+    let columns = [
+        "col-filter",
+        "col-account",
+        "col-group",
+        "col-direction",
+        "col-last-sync",
+        "col-sync",
+    ]
+    .map(|k| r.t(k));
+    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+    let bindings_table = table("bindings", &columns, rows);
     Ok(vec![
-        section("accounts", "Google accounts", widgets),
-        section("bindings", "Synced filters", vec![bindings_table]),
+        section("accounts", &r.t("section-accounts"), widgets),
+        section("bindings", &r.t("section-bindings"), vec![bindings_table]),
     ])
 }
 
 fn filter_page(
     integration: &Integration,
     ctx: &SettingsContext,
+    r: &Reader,
     filter: u64,
 ) -> Result<(Vec<Section>, bool), PluginError> {
     let allowed = match access::may_sync(&integration.host, ctx.user, abi::FilterId(filter)) {
@@ -119,8 +142,8 @@ fn filter_page(
             return Ok((
                 vec![section(
                     "sync",
-                    "Google Contacts",
-                    vec![text(refusal.to_string(), tone)],
+                    &r.t("section-sync"),
+                    vec![text(refusal.message(r), tone)],
                 )],
                 false,
             ));
@@ -132,7 +155,7 @@ fn filter_page(
         .filter(|b| b.enabled && b.crm_user == ctx.user.0);
     if let Some(b) = binding {
         drop(conn);
-        return enabled_panel(integration, &b, allowed.view_only);
+        return enabled_panel(integration, r, &b, allowed.view_only);
     }
     let activated = integration
         .activated
@@ -141,36 +164,30 @@ fn filter_page(
         .contains(&(ctx.user.0, filter));
     if !activated {
         let widgets = vec![
-            text(
-                "Keep this filter's contacts in a Google Contacts group, both ways.",
-                Tone::Normal,
-            ),
+            text(r.t("activate-intro"), Tone::Normal),
             button(
                 "activate",
-                "Sync this filter with Google Contacts",
+                &r.t("activate-button"),
                 action("activate", &[("filter", &filter.to_string())]),
                 Tone::Normal,
                 "",
             ),
         ];
-        return Ok((vec![section("sync", "Google Contacts", widgets)], false));
+        return Ok((vec![section("sync", &r.t("section-sync"), widgets)], false));
     }
     let accounts = accounts::of_user(&conn, ctx.user.0).map_err(store_error)?;
     if accounts.is_empty() {
         let widgets = vec![
-            text(
-                "Connect the Google account whose contacts should hold this filter's contacts.",
-                Tone::Normal,
-            ),
+            text(r.t("connect-intro"), Tone::Normal),
             button(
                 "connect-google",
-                "Connect a Google account",
+                &r.t("connect-google"),
                 action("connect", &[]),
                 Tone::Normal,
                 "",
             ),
         ];
-        return Ok((vec![section("sync", "Google Contacts", widgets)], false));
+        return Ok((vec![section("sync", &r.t("section-sync"), widgets)], false));
     }
     let choices: Vec<(String, String)> = accounts
         .iter()
@@ -179,117 +196,134 @@ fn filter_page(
     let choices: Vec<(&str, &str)> = choices.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
     let mut inputs = vec![select(
         "account",
-        "Google account",
+        &r.t("input-account"),
         accounts[0].email.as_str(),
         &choices,
         "",
     )];
-    inputs.extend(option_inputs(&BindingOptions::default(), allowed.view_only));
+    inputs.extend(option_inputs(r, &BindingOptions::default(), allowed.view_only));
     let mut widgets = Vec::new();
     if allowed.view_only {
-        widgets.push(text(
-            "You can only view contacts, so this filter syncs from the CRM to Google only.",
-            Tone::Normal,
-        ));
+        widgets.push(text(r.t("view-only-note"), Tone::Normal));
     }
     widgets.push(form(
         "enable-sync",
         "enable",
-        "Enable sync",
+        &r.t("enable-submit"),
         inputs,
         &[("filter", &filter.to_string())],
     ));
     widgets.push(button(
         "connect-google",
-        "Connect another Google account",
+        &r.t("connect-another"),
         action("connect", &[]),
         Tone::Normal,
         "",
     ));
-    Ok((vec![section("sync", "Google Contacts", widgets)], false))
+    Ok((vec![section("sync", &r.t("section-sync"), widgets)], false))
 }
 
-fn option_inputs(o: &BindingOptions, view_only: bool) -> Vec<abi::Input> {
+fn option_inputs(r: &Reader, o: &BindingOptions, view_only: bool) -> Vec<abi::Input> {
     let (group_mode, group_name) = match &o.group {
         GroupChoice::FilterName => ("filter_name", String::new()),
         GroupChoice::Existing(name) => ("existing", name.clone()),
         GroupChoice::MyContacts => ("my_contacts", String::new()),
     };
     let directions: &[(&str, &str)] = if view_only {
-        &[("crm_to_google", "CRM → Google")]
+        &[("crm_to_google", "direction-crm-to-google")]
     } else {
         &[
-            ("two_way", "Both ways"),
-            ("crm_to_google", "CRM → Google"),
-            ("google_to_crm", "Google → CRM"),
+            ("two_way", "direction-two-way-choice"),
+            ("crm_to_google", "direction-crm-to-google"),
+            ("google_to_crm", "direction-google-to-crm"),
         ]
     };
     vec![
-        select(
+        localized_select(
+            r,
             "group_mode",
-            "Google group",
+            "input-group-mode",
             group_mode,
             &[
-                ("filter_name", "A group named after the filter"),
-                ("existing", "An existing group"),
-                ("my_contacts", "My Contacts"),
+                ("filter_name", "group-filter-name-choice"),
+                ("existing", "group-existing-choice"),
+                ("my_contacts", "group-my-contacts"),
             ],
-            "",
+            None,
         ),
         input(
             "group_name",
-            "Existing group's name",
+            &r.t("input-group-name"),
             InputKind::Text,
             &group_name,
-            "Only for \"An existing group\".",
+            &r.t("input-group-name-help"),
         ),
-        select(
+        localized_select(
+            r,
             "direction",
-            "Direction",
+            "input-direction",
             direction_key(o.direction),
             directions,
-            "",
+            None,
         ),
-        select(
+        localized_select(
+            r,
             "policy",
-            "When a contact changed on both sides",
+            "input-policy",
             policy_key(o.policy),
             &[
-                ("latest_wins", "The latest change wins"),
-                ("crm_wins", "The CRM wins"),
-                ("google_wins", "Google wins"),
+                ("latest_wins", "policy-latest-choice"),
+                ("crm_wins", "policy-crm-choice"),
+                ("google_wins", "policy-google-choice"),
             ],
-            "",
+            None,
         ),
-        select(
+        localized_select(
+            r,
             "delete_mode",
-            "When a contact is deleted in the CRM",
+            "input-delete-mode",
             delete_key(o.delete_mode),
             &[
-                ("delete", "Delete it in Google"),
-                ("remove_from_group", "Only remove it from the group"),
+                ("delete", "delete-choice"),
+                ("remove_from_group", "remove-choice"),
             ],
-            "A contact deleted in Google is never deleted in the CRM.",
+            Some("delete-help"),
         ),
         input(
             "interval_minutes",
-            "Check Google every (minutes)",
+            &r.t("input-interval"),
             InputKind::Number,
             &(o.interval_ms / 60_000).to_string(),
             "",
         ),
         input(
             "custom_fields",
-            "Map more fields",
+            &r.t("input-custom-fields"),
             InputKind::Text,
             &o.mapping.custom_fields.join(", "),
-            "Keys of custom CRM fields to sync, comma-separated; they appear in Google as custom fields.",
+            &r.t("input-custom-fields-help"),
         ),
     ]
 }
 
+/// A select whose label, choices and help are message keys.
+fn localized_select(
+    r: &Reader,
+    name: &str,
+    label: &str,
+    value: &str,
+    choices: &[(&str, &str)],
+    help: Option<&str>,
+) -> abi::Input {
+    let labels: Vec<(&str, String)> = choices.iter().map(|(v, k)| (*v, r.t(k))).collect();
+    let choices: Vec<(&str, &str)> = labels.iter().map(|(v, l)| (*v, l.as_str())).collect();
+    let help = help.map(|k| r.t(k)).unwrap_or_default();
+    select(name, &r.t(label), value, &choices, &help)
+}
+
 fn enabled_panel(
     integration: &Integration,
+    r: &Reader,
     b: &Binding,
     view_only: bool,
 ) -> Result<(Vec<Section>, bool), PluginError> {
@@ -304,118 +338,166 @@ fn enabled_panel(
     let failing = status::failing_count(&conn, b.id).map_err(store_error)?;
     let health = status::health(&conn, b.id, 200).map_err(store_error)?;
     drop(conn);
+    let now = integration.host.now().0;
 
     let mut widgets = vec![facts(vec![
-        ("Google account", b.account.clone()),
-        ("Group", group_label(&b.options.group)),
-        ("Direction", direction_label(b.options.direction).into()),
-        ("Conflicts", policy_label(b.options.policy).into()),
-        ("Deleted in the CRM", delete_label(b.options.delete_mode).into()),
+        (r.t("fact-account"), b.account.clone()),
+        (r.t("fact-group"), group_label(r, &b.options.group)),
+        (r.t("fact-direction"), r.t(direction_label(b.options.direction))),
+        (r.t("fact-conflicts"), r.t(policy_label(b.options.policy))),
+        (r.t("fact-deleted"), r.t(delete_label(b.options.delete_mode))),
         (
-            "Checks Google every",
-            format!("{} min", b.options.interval_ms / 60_000),
+            r.t("fact-interval"),
+            r.t_with(
+                "interval-minutes",
+                &[("count", Arg::from(b.options.interval_ms / 60_000))],
+            ),
         ),
         (
-            "Last sync",
-            last_success.map(time_label).unwrap_or_else(|| "not yet".into()),
+            r.t("fact-last-sync"),
+            last_success
+                .map(|ms| r.when(ms, now))
+                .unwrap_or_else(|| r.t("not-yet")),
         ),
         (
-            "Last run",
+            r.t("fact-last-run"),
             last_run
                 .as_ref()
-                .map(run_label)
-                .unwrap_or_else(|| "not yet".into()),
+                .map(|run| run_label(r, run))
+                .unwrap_or_else(|| r.t("not-yet")),
         ),
-        ("Contacts failing", failing.to_string()),
+        (r.t("fact-failing"), failing.to_string()),
     ])];
     if account.is_some_and(|a| a.status == AccountStatus::ReconnectNeeded) {
         widgets.push(text(
-            format!("Google refused the sign-in for {}. Reconnect it on the integration page; this sync is paused.", b.account),
+            r.t_with("reconnect-paused", &[("account", Arg::from(b.account.as_str()))]),
             Tone::Warning,
         ));
     }
-    if let Some(error) = last_run.as_ref().and_then(|r| r.error.clone()) {
-        widgets.push(text(format!("The last run stopped: {error}"), Tone::Error));
+    if let Some(error) = last_run.as_ref().and_then(|run| run.error.clone()) {
+        widgets.push(text(
+            r.t_with("last-run-stopped", &[("error", Arg::Text(error))]),
+            Tone::Error,
+        ));
     }
     if running {
         widgets.push(Widget::Progress {
-            label: s("Syncing"),
+            label: s(r.t("syncing")),
             done,
             total,
         });
     }
     if let Some(h) = held.filter(|h| !h.confirmed) {
         widgets.push(text(
-            format!(
-                "This run would remove {} of {} contacts from Google at once. Nothing was removed: confirm if this is intended.",
-                h.removals, h.contacts
+            r.t_with(
+                "removals-held",
+                &[
+                    ("removals", Arg::from(h.removals)),
+                    ("contacts", Arg::from(h.contacts)),
+                ],
             ),
             Tone::Warning,
         ));
         widgets.push(button(
             "confirm-removals",
-            "Confirm the removals",
+            &r.t("confirm-removals"),
             action("confirm_removals", &[("filter", &b.filter_id.to_string())]),
             Tone::Warning,
-            "Remove these contacts from Google?",
+            &r.t("confirm-removals-question"),
         ));
     }
     let filter = b.filter_id.to_string();
     widgets.push(button(
         "sync-now",
-        "Sync now",
+        &r.t("sync-now"),
         action("sync_now", &[("filter", &filter)]),
         Tone::Normal,
         "",
     ));
     widgets.push(button(
         "disable",
-        "Turn off sync",
+        &r.t("turn-off"),
         action("disable", &[("filter", &filter)]),
         Tone::Normal,
-        "Turn off sync? No contact is deleted on either side.",
+        &r.t("turn-off-confirm"),
     ));
     let options = form(
         "options",
         "update_options",
-        "Save options",
-        option_inputs(&b.options, view_only),
+        &r.t("save-options"),
+        option_inputs(r, &b.options, view_only),
         &[("filter", &filter)],
     );
     let rows = health
         .iter()
         .map(|h| {
-            vec![
-                h.contact_id.to_string(),
-                format!("{:?}", h.state).to_lowercase(),
-                h.reason.clone(),
-            ]
+            let (state, reason) = match h.state {
+                status::HealthState::Excluded => ("health-excluded", health_reason(r, &h.reason)),
+                status::HealthState::Failing => ("health-failing", h.reason.clone()),
+            };
+            vec![h.contact_id.to_string(), r.t(state), reason]
         })
         .collect();
+    let columns = [r.t("col-contact"), r.t("col-state"), r.t("col-reason")];
+    let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
     let sections = vec![
-        section("status", "Google Contacts sync", widgets),
-        section("options", "Options", vec![options]),
+        section("status", &r.t("section-status"), widgets),
+        section("options", &r.t("section-options"), vec![options]),
         section(
             "health",
-            "Contacts needing attention",
-            vec![table("health", &["Contact", "State", "Reason"], rows)],
+            &r.t("section-health"),
+            vec![table("health", &columns, rows)],
         ),
     ];
     Ok((sections, running))
 }
 
+/// The sync core records its fixed reasons in English (sync/apply.rs, sync/plan.rs); they are
+/// shown in the reader's language. Other reasons quote Google or the CRM and stay as written.
+pub(crate) fn health_reason(r: &Reader, reason: &str) -> String {
+    if let Some(rest) = reason.strip_prefix(LIMIT_PREFIX) {
+        let limit = rest.split(' ').next().unwrap_or("");
+        if reason.contains(LIMIT_MARK) {
+            return r.t_with("reason-limit", &[("limit", Arg::from(limit))]);
+        }
+    }
+    const KNOWN: &[(&str, &str)] = &[
+        (
+            "Deleted in Google or taken out of the group there.",
+            "reason-left-in-google",
+        ),
+        (
+            "Waiting for Google to show a contact created earlier.",
+            "reason-waiting",
+        ),
+    ];
+    KNOWN
+        .iter()
+        .find(|(english, _)| reason.starts_with(english))
+        .map(|(_, key)| r.t(key))
+        .unwrap_or_else(|| reason.to_string())
+}
+
+const LIMIT_PREFIX: &str = "Google allows ";
+const LIMIT_MARK: &str = "contacts per account and this account is full";
+
+/// Whether a failure's reason is Google's per-account contact limit (sync/apply.rs).
+pub(crate) fn is_limit_reason(reason: &str) -> bool {
+    reason.starts_with(LIMIT_PREFIX) && reason.contains(LIMIT_MARK)
+}
+
 fn account_state(status: AccountStatus) -> &'static str {
     match status {
-        AccountStatus::Ok => "connected",
-        AccountStatus::ReconnectNeeded => "reconnect needed",
+        AccountStatus::Ok => "account-connected",
+        AccountStatus::ReconnectNeeded => "account-reconnect-needed",
     }
 }
 
-fn group_label(g: &GroupChoice) -> String {
+fn group_label(r: &Reader, g: &GroupChoice) -> String {
     match g {
-        GroupChoice::FilterName => "named after the filter".into(),
-        GroupChoice::Existing(name) => format!("\"{name}\""),
-        GroupChoice::MyContacts => "My Contacts".into(),
+        GroupChoice::FilterName => r.t("group-named-after"),
+        GroupChoice::Existing(name) => r.t_with("group-quoted", &[("name", Arg::from(name.as_str()))]),
+        GroupChoice::MyContacts => r.t("group-my-contacts"),
     }
 }
 
@@ -429,9 +511,9 @@ pub(crate) fn direction_key(d: Direction) -> &'static str {
 
 fn direction_label(d: Direction) -> &'static str {
     match d {
-        Direction::TwoWay => "both ways",
-        Direction::CrmToGoogle => "CRM → Google",
-        Direction::GoogleToCrm => "Google → CRM",
+        Direction::TwoWay => "direction-two-way",
+        Direction::CrmToGoogle => "direction-crm-to-google",
+        Direction::GoogleToCrm => "direction-google-to-crm",
     }
 }
 
@@ -445,9 +527,9 @@ fn policy_key(p: ConflictPolicy) -> &'static str {
 
 fn policy_label(p: ConflictPolicy) -> &'static str {
     match p {
-        ConflictPolicy::LatestWins => "the latest change wins",
-        ConflictPolicy::CrmWins => "the CRM wins",
-        ConflictPolicy::GoogleWins => "Google wins",
+        ConflictPolicy::LatestWins => "policy-latest",
+        ConflictPolicy::CrmWins => "policy-crm",
+        ConflictPolicy::GoogleWins => "policy-google",
     }
 }
 
@@ -460,30 +542,25 @@ fn delete_key(d: DeleteMode) -> &'static str {
 
 fn delete_label(d: DeleteMode) -> &'static str {
     match d {
-        DeleteMode::Delete => "deleted in Google",
-        DeleteMode::RemoveFromGroup => "removed from the group",
+        DeleteMode::Delete => "deleted-in-google",
+        DeleteMode::RemoveFromGroup => "removed-from-group",
     }
 }
 
-fn time_label(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_default()
-}
-
-fn run_label(run: &status::Run) -> String {
+fn run_label(r: &Reader, run: &status::Run) -> String {
     let c: &Counts = &run.counts;
-    format!(
-        "{} created and {} updated in Google, {} created and {} updated in the CRM, {} deleted in Google, \
-         {} removed from the group, {} unlinked, {} conflicts, {} errors",
-        c.created_in_google,
-        c.updated_in_google,
-        c.created_in_crm,
-        c.updated_in_crm,
-        c.deleted_in_google,
-        c.removed_from_group,
-        c.unlinked,
-        c.conflicts,
-        c.errors
+    r.t_with(
+        "run-counts",
+        &[
+            ("createdGoogle", Arg::from(c.created_in_google)),
+            ("updatedGoogle", Arg::from(c.updated_in_google)),
+            ("createdCrm", Arg::from(c.created_in_crm)),
+            ("updatedCrm", Arg::from(c.updated_in_crm)),
+            ("deletedGoogle", Arg::from(c.deleted_in_google)),
+            ("removed", Arg::from(c.removed_from_group)),
+            ("unlinked", Arg::from(c.unlinked)),
+            ("conflicts", Arg::from(c.conflicts)),
+            ("errors", Arg::from(c.errors)),
+        ],
     )
 }

@@ -19,7 +19,7 @@ pub fn text(text: impl Into<String>, tone: Tone) -> Widget {
     Widget::Text { text: s(text), tone }
 }
 
-pub fn facts(pairs: Vec<(&str, String)>) -> Widget {
+pub fn facts(pairs: Vec<(String, String)>) -> Widget {
     Widget::Facts(
         pairs
             .into_iter()

@@ -1,0 +1,296 @@
+//! Notices: when a sync needs its user (reconnect, removals held, Google's contact limit, a
+//! contact failing for more than a day, no successful sync for more than a day), the plugin
+//! tells the host through its optional notification service (ABI 0.1.1).
+//!
+//! [`NoticeBoard::review`] computes the notices the current state calls for and compares them
+//! with those already raised: a new or changed one is raised, one no longer called for is
+//! withdrawn, an unchanged one is left alone. So each change of state makes one call, never one
+//! per tick. What was raised (and since when contacts fail) is kept in `notices.json` in the
+//! data directory, so that after a restart a notice raised before is still withdrawn when its
+//! condition clears. The first review after a start raises every current notice once more (the
+//! host replaces a notice with the same key): a host that lost its notices gets them back.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Mutex;
+
+use abi::abi_stable::std_types::RStr;
+use abi::{FilterId, Host, HostOffers, Notice, SettingsPage, Tone, UserId};
+use serde::{Deserialize, Serialize};
+
+use crate::locale::{Arg, Reader};
+use crate::settings::{health_reason, is_limit_reason};
+use crate::store::accounts::{self, AccountStatus};
+use crate::store::status::{self, HealthState};
+use crate::store::{bindings, Store, StoreError};
+use crate::sync::model::Binding;
+use crate::sync::Held;
+
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// What has been raised, and the clocks of conditions that become notices after a day.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Raised {
+    /// Key → (user, what the notice said).
+    shown: BTreeMap<String, (u64, String)>,
+    /// "binding:contact" → when the contact was first seen failing.
+    failing_since: BTreeMap<String, i64>,
+    /// Binding id → when it was first seen enabled without a successful sync.
+    unsynced_since: BTreeMap<i64, i64>,
+}
+
+pub struct NoticeBoard {
+    offered: bool,
+    /// No review has run since the plugin started.
+    fresh: std::sync::atomic::AtomicBool,
+    file: PathBuf,
+    raised: Mutex<Raised>,
+}
+
+/// A notice the current state calls for.
+struct Wanted {
+    user: u64,
+    tone: Tone,
+    page: SettingsPage,
+    title: String,
+    body: String,
+}
+
+impl NoticeBoard {
+    pub fn open(host: &Host, data_dir: &std::path::Path) -> NoticeBoard {
+        let file = data_dir.join("notices.json");
+        let raised = std::fs::read(&file)
+            .ok()
+            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+            .unwrap_or_default();
+        NoticeBoard {
+            offered: host.offers().contains(HostOffers::NOTICES),
+            fresh: std::sync::atomic::AtomicBool::new(true),
+            file,
+            raised: Mutex::new(raised),
+        }
+    }
+
+    /// Raises what the state calls for and withdraws what it no longer does.
+    pub fn review(&self, host: &Host, store: &Store) -> Result<(), StoreError> {
+        if !self.offered {
+            return Ok(());
+        }
+        let mut raised = self.raised.lock().unwrap_or_else(|p| p.into_inner());
+        let now = host.now().0;
+        let wanted = wanted(host, store, &mut raised, now)?;
+        let fresh = self.fresh.swap(false, std::sync::atomic::Ordering::SeqCst);
+        let mut changed = false;
+        for (key, w) in &wanted {
+            let said = format!("{}\n{}", w.title, w.body);
+            if !fresh && raised.shown.get(key).is_some_and(|(_, s)| *s == said) {
+                continue;
+            }
+            let notice = Notice {
+                user: UserId(w.user),
+                key: key.as_str().into(),
+                tone: w.tone,
+                title: w.title.as_str().into(),
+                body: w.body.as_str().into(),
+                page: w.page,
+            };
+            match host.raise_notice(&notice).into_result() {
+                Ok(()) => {
+                    raised.shown.insert(key.clone(), (w.user, said));
+                    changed = true;
+                }
+                Err(e) => log::warn!("The CRM refused notice {key}: {e}"),
+            }
+        }
+        let gone: Vec<(String, u64)> = raised
+            .shown
+            .iter()
+            .filter(|(k, _)| !wanted.contains_key(*k))
+            .map(|(k, (user, _))| (k.clone(), *user))
+            .collect();
+        for (key, user) in gone {
+            match host
+                .withdraw_notice(UserId(user), RStr::from_str(&key))
+                .into_result()
+            {
+                Ok(()) => {
+                    raised.shown.remove(&key);
+                    changed = true;
+                }
+                Err(e) => log::warn!("The CRM refused to withdraw notice {key}: {e}"),
+            }
+        }
+        if changed || !wanted.is_empty() {
+            self.save(&raised);
+        }
+        Ok(())
+    }
+
+    fn save(&self, raised: &Raised) {
+        let bytes = serde_json::to_vec(raised).unwrap_or_default();
+        let tmp = self.file.with_extension("tmp");
+        if let Err(e) = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, &self.file)) {
+            log::warn!(
+                "Could not keep the raised notices in {}: {e}",
+                self.file.display()
+            );
+        }
+    }
+}
+
+fn wanted(
+    host: &Host,
+    store: &Store,
+    raised: &mut Raised,
+    now: i64,
+) -> Result<BTreeMap<String, Wanted>, StoreError> {
+    let conn = store.conn();
+    let enabled = bindings::enabled(&conn)?;
+    let mut out = BTreeMap::new();
+    let mut accounts_seen = std::collections::BTreeSet::new();
+    for b in &enabled {
+        if accounts_seen.insert(b.account.clone()) {
+            if let Some(a) = accounts::get(&conn, &b.account)? {
+                if a.status == AccountStatus::ReconnectNeeded {
+                    let r = Reader::of(host, UserId(a.crm_user));
+                    let account = [("account", Arg::from(a.email.as_str()))];
+                    out.insert(
+                        format!("reconnect:{}", a.email),
+                        Wanted {
+                            user: a.crm_user,
+                            tone: Tone::Warning,
+                            page: SettingsPage::Integration,
+                            title: r.t_with("notice-reconnect-title", &account),
+                            body: r.t_with("notice-reconnect-body", &account),
+                        },
+                    );
+                }
+            }
+        }
+        binding_notices(host, &conn, b, raised, now, &mut out)?;
+    }
+    // Clocks of bindings no longer enabled stop.
+    let ids: std::collections::BTreeSet<i64> = enabled.iter().map(|b| b.id).collect();
+    raised.unsynced_since.retain(|id, _| ids.contains(id));
+    raised.failing_since.retain(|k, _| {
+        k.split(':')
+            .next()
+            .and_then(|id| id.parse().ok())
+            .is_some_and(|id: i64| ids.contains(&id))
+    });
+    Ok(out)
+}
+
+fn binding_notices(
+    host: &Host,
+    conn: &rusqlite::Connection,
+    b: &Binding,
+    raised: &mut Raised,
+    now: i64,
+    out: &mut BTreeMap<String, Wanted>,
+) -> Result<(), StoreError> {
+    let r = Reader::of(host, UserId(b.crm_user));
+    let filter_name = host
+        .filter(FilterId(b.filter_id))
+        .into_result()
+        .ok()
+        .and_then(|f| f.into_option())
+        .map(|f| f.name.into_string())
+        .unwrap_or_else(|| {
+            r.t_with(
+                "filter-fallback-name",
+                &[("id", Arg::Text(b.filter_id.to_string()))],
+            )
+        });
+    let filter = ("filter", Arg::from(filter_name.as_str()));
+    let mut add = |kind: &str, tone: Tone, title: String, body: String| {
+        out.insert(
+            format!("{kind}:{}", b.filter_id),
+            Wanted {
+                user: b.crm_user,
+                tone,
+                page: SettingsPage::Filter(FilterId(b.filter_id)),
+                title,
+                body,
+            },
+        );
+    };
+
+    let held: Option<Held> = bindings::held(conn, b.id)?.and_then(|h| serde_json::from_str(&h).ok());
+    if let Some(h) = held.filter(|h| !h.confirmed) {
+        let args = [
+            filter.clone(),
+            ("removals", Arg::from(h.removals)),
+            ("contacts", Arg::from(h.contacts)),
+        ];
+        add(
+            "held",
+            Tone::Warning,
+            r.t("notice-held-title"),
+            r.t_with("notice-held-body", &args),
+        );
+    }
+
+    let failing: Vec<status::Health> = status::health(conn, b.id, 10_000)?
+        .into_iter()
+        .filter(|h| h.state == HealthState::Failing)
+        .collect();
+    if let Some(limit) = failing.iter().find(|h| is_limit_reason(&h.reason)) {
+        let args = [
+            filter.clone(),
+            ("error", Arg::Text(health_reason(&r, &limit.reason))),
+        ];
+        add(
+            "limit",
+            Tone::Error,
+            r.t("notice-limit-title"),
+            r.t_with("notice-limit-body", &args),
+        );
+    }
+    let prefix = format!("{}:", b.id);
+    let failing_now: std::collections::BTreeSet<String> = failing
+        .iter()
+        .map(|h| format!("{prefix}{}", h.contact_id))
+        .collect();
+    raised
+        .failing_since
+        .retain(|k, _| !k.starts_with(&prefix) || failing_now.contains(k));
+    for k in &failing_now {
+        raised.failing_since.entry(k.clone()).or_insert(now);
+    }
+    let long_failing = failing_now
+        .iter()
+        .filter(|k| {
+            raised
+                .failing_since
+                .get(*k)
+                .is_some_and(|since| now - since > DAY_MS)
+        })
+        .count();
+    if long_failing > 0 {
+        add(
+            "failing",
+            Tone::Warning,
+            r.t_with("notice-failing-title", &[("count", Arg::from(long_failing))]),
+            r.t_with("notice-failing-body", std::slice::from_ref(&filter)),
+        );
+    }
+
+    let stale_title = || r.t_with("notice-stale-title", std::slice::from_ref(&filter));
+    match status::last_success(conn, b.id)? {
+        Some(t) => {
+            raised.unsynced_since.remove(&b.id);
+            if now - t > DAY_MS {
+                let body = r.t_with("notice-stale-body", &[("when", Arg::Text(r.time(t)))]);
+                add("stale", Tone::Warning, stale_title(), body);
+            }
+        }
+        None => {
+            let since = *raised.unsynced_since.entry(b.id).or_insert(now);
+            if now - since > DAY_MS {
+                add("stale", Tone::Warning, stale_title(), r.t("notice-stale-never"));
+            }
+        }
+    }
+    Ok(())
+}
