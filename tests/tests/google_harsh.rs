@@ -340,6 +340,70 @@ fn a_contact_renamed_while_both_sides_edit_it_keeps_both_edits_also_across_a_ful
 }
 
 #[test]
+fn a_contact_renamed_in_google_then_moved_out_of_the_filter_leaves_the_group_and_stays_in_google() {
+    let (s, ids) = synced(two_contacts());
+    let old = s.resource_name(ids[0]);
+    let new = s.g.control.rename_contact(ALICE, &old).expect("rename");
+    // Its CRM side leaves the filter before any listing showed the new name.
+    s.edit_crm(ids[0], |c| {
+        c.custom_fields = RVec::from(vec![abi::CustomField {
+            key: "segment".into(),
+            label: "Segment".into(),
+            value: "other".into(),
+        }])
+    });
+    s.g.settle();
+    s.next_tick();
+    s.next_tick();
+    let members = s.g.members(ALICE, &s.group());
+    assert_eq!(members.len(), 1, "only the other contact is left in the group");
+    assert!(
+        s.g.control.tombstones(ALICE).expect("tombstones").is_empty(),
+        "nothing deleted in Google"
+    );
+    assert_eq!(s.g.google_contacts(ALICE).len(), 2);
+    assert_eq!(s.resource_name(ids[0]), new);
+    assert_eq!(s.crm_count(), 2, "nothing imported");
+    assert!(
+        s.g.sim().hook_errors().is_empty(),
+        "{:?}",
+        s.g.sim().hook_errors()
+    );
+    s.assert_settled();
+}
+
+#[test]
+fn a_contact_renamed_in_google_then_deleted_in_the_crm_is_deleted_in_google_under_its_new_name() {
+    let (s, ids) = synced(two_contacts());
+    let old = s.resource_name(ids[0]);
+    let new = s.g.control.rename_contact(ALICE, &old).expect("rename");
+    s.g.sim()
+        .delete_contact(ids[0], Some(s.user.id))
+        .expect("CRM delete");
+    s.g.settle();
+    s.next_tick();
+    s.next_tick();
+    let names: Vec<String> =
+        s.g.google_contacts(ALICE)
+            .iter()
+            .filter_map(|p| p["resourceName"].as_str().map(str::to_string))
+            .collect();
+    assert!(
+        !names.contains(&new),
+        "the renamed contact is deleted too: {names:?}"
+    );
+    assert_eq!(names.len(), 1);
+    assert_eq!(s.g.members(ALICE, &s.group()).len(), 1);
+    assert_eq!(s.crm_count(), 1, "nothing imported");
+    assert!(
+        s.g.sim().hook_errors().is_empty(),
+        "{:?}",
+        s.g.sim().hook_errors()
+    );
+    s.assert_settled();
+}
+
+#[test]
 fn a_contact_google_refuses_as_too_large_fails_alone_and_the_user_sees_why() {
     let mut big = contact("Long", "Notes", "long@example.org", "vip");
     big.notes = "n".repeat(140 * 1024).into();
