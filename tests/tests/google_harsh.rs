@@ -404,6 +404,65 @@ fn a_contact_renamed_in_google_then_deleted_in_the_crm_is_deleted_in_google_unde
 }
 
 #[test]
+fn a_rename_google_lists_minutes_late_is_followed_once_listed_with_both_edits() {
+    const LAG_MS: u64 = 8 * 60_000;
+    let g = GoogleWorld::start(
+        |c| c.propagation_delay_ms = LAG_MS,
+        // The plugin is told how late Google may show writes.
+        |c| {
+            c.plugin_config
+                .insert("sync.visibility_ms".into(), (2 * LAG_MS).to_string());
+        },
+    );
+    let user = g.user("Ann", ContactsPermission::Edit);
+    let ids: Vec<ContactId> = two_contacts()
+        .into_iter()
+        .map(|c| {
+            g.sim()
+                .create_contact(user.id, c, Visibility::Everyone)
+                .expect("created")
+                .id
+        })
+        .collect();
+    let filter = g.filter(user.id, "VIP clients", "vip");
+    g.connect(user.id, ALICE);
+    g.settle();
+    let s = Setup { g, user, filter };
+    s.g.enable(s.user.id, s.filter.id, ALICE, &[]);
+    s.g.settle();
+    // Both clocks move: the CRM's ticks and Google's propagation.
+    let later = |s: &Setup| {
+        s.g.control
+            .advance_clock(std::time::Duration::from_millis(FIVE_MINUTES as u64 + 60_000));
+        s.next_tick();
+    };
+    for _ in 0..4 {
+        later(&s);
+    }
+    s.assert_whole(2);
+
+    let old = s.resource_name(ids[0]);
+    let new = s.g.control.rename_contact(ALICE, &old).expect("rename");
+    s.g.control
+        .edit_contact(ALICE, &new, &json!({"biographies": [{"value": "Google's note"}]}))
+        .expect("Google edit");
+    s.edit_crm(ids[0], |c| c.position = "CRM's position".into());
+    s.g.settle();
+    later(&s); // the listing still shows the old name, which no longer resolves
+    assert_eq!(s.g.members(ALICE, &s.group()).len(), 2);
+    for _ in 0..3 {
+        later(&s);
+    }
+    let person = s.person_of(ids[0]);
+    assert_eq!(person["resourceName"], new.as_str());
+    assert_eq!(person["organizations"][0]["title"], "CRM's position");
+    assert_eq!(person["biographies"][0]["value"], "Google's note");
+    assert_eq!(s.crm(ids[0]).notes.as_str(), "Google's note");
+    assert_eq!(s.crm(ids[0]).position.as_str(), "CRM's position");
+    s.assert_whole(2);
+}
+
+#[test]
 fn a_contact_google_refuses_as_too_large_fails_alone_and_the_user_sees_why() {
     let mut big = contact("Long", "Notes", "long@example.org", "vip");
     big.notes = "n".repeat(140 * 1024).into();
