@@ -428,7 +428,7 @@ fn a_rename_google_lists_minutes_late_is_followed_once_listed_with_both_edits() 
     g.connect(user.id, ALICE);
     g.settle();
     let s = Setup { g, user, filter };
-    s.g.enable(s.user.id, s.filter.id, ALICE, &[]);
+    s.g.enabled(s.user.id, s.filter.id, ALICE, &[]);
     s.g.settle();
     // Both clocks move: the CRM's ticks and Google's propagation.
     let later = |s: &Setup| {
