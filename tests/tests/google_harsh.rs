@@ -463,6 +463,58 @@ fn a_rename_google_lists_minutes_late_is_followed_once_listed_with_both_edits() 
 }
 
 #[test]
+fn mutates_of_one_google_user_never_overlap_with_two_bindings_and_jobs_running_side_by_side() {
+    // Each People call takes 100 ms, so two mutates sent side by side would overlap.
+    let g = GoogleWorld::start(|c| c.latency_ms = 100, |_| {});
+    let user = g.user("Ann", ContactsPermission::Edit);
+    let mut ids = Vec::new();
+    for (i, segment) in ["vip", "vip", "vip", "gold", "gold", "gold"].iter().enumerate() {
+        let c = contact(
+            "Side",
+            &format!("By{i}"),
+            &format!("side{i}@example.org"),
+            segment,
+        );
+        ids.push(
+            g.sim()
+                .create_contact(user.id, c, Visibility::Everyone)
+                .expect("created")
+                .id,
+        );
+    }
+    let vip = g.filter(user.id, "VIP clients", "vip");
+    let gold = g.filter(user.id, "Gold clients", "gold");
+    g.connect(user.id, ALICE);
+    g.settle();
+    g.enabled(user.id, vip.id, ALICE, &[]);
+    g.enabled(user.id, gold.id, ALICE, &[]);
+    g.settle();
+    // Edits of both filters' contacts and "sync now" on both, without waiting in between.
+    for (i, id) in ids.iter().enumerate() {
+        let mut c = g.sim().crm().contact(*id).expect("contact").contact;
+        c.position = format!("Position {i}").into();
+        g.sim().update_contact(user.id, c).expect("CRM update");
+    }
+    for filter in [&vip, &gold] {
+        g.action(user.id, SettingsPage::Filter(filter.id), "sync_now", &[]);
+    }
+    g.settle();
+    g.tick(FIVE_MINUTES + 60_000);
+    let titles: Vec<String> = g
+        .google_contacts(ALICE)
+        .iter()
+        .filter_map(|p| p["organizations"][0]["title"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(titles.len(), 6, "every edit reached Google: {titles:?}");
+    assert_eq!(
+        g.control.stats().overlapping_mutates,
+        0,
+        "the plugin sent overlapping mutates"
+    );
+    assert!(g.sim().hook_errors().is_empty(), "{:?}", g.sim().hook_errors());
+}
+
+#[test]
 fn a_contact_google_refuses_as_too_large_fails_alone_and_the_user_sees_why() {
     let mut big = contact("Long", "Notes", "long@example.org", "vip");
     big.notes = "n".repeat(140 * 1024).into();
