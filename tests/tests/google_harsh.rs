@@ -261,6 +261,44 @@ fn a_contact_with_150_emails_and_120_phones_keeps_every_value_through_google_edi
     assert_all_values(&s, id, &emails, &phones);
 }
 
+#[test]
+fn a_google_contact_with_150_emails_added_to_the_group_is_imported_with_all_of_them() {
+    let (s, _) = synced(vec![contact("Sam", "Steady", "sam@example.org", "vip")]);
+    let emails: Vec<Value> = (0..150)
+        .map(|i| json!({"value": format!("imported{i:03}@example.org")}))
+        .collect();
+    let phones: Vec<Value> = (0..120)
+        .map(|i| json!({"value": format!("+1 555 {:07}", 2_000_000 + i)}))
+        .collect();
+    s.g.control
+        .create_contact(
+            ALICE,
+            &json!({
+                "names": [{"givenName": "Imported", "familyName": "Many"}],
+                "emailAddresses": emails,
+                "phoneNumbers": phones,
+                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": s.group()}}],
+            }),
+        )
+        .expect("Google create");
+    s.next_tick();
+    assert_eq!(s.crm_count(), 2, "imported once");
+    let imported =
+        s.g.sim()
+            .crm()
+            .all_contacts()
+            .into_iter()
+            .map(|r| r.contact)
+            .find(|c| c.name.given.as_str() == "Imported")
+            .expect("imported contact");
+    assert_eq!(imported.emails.len(), 150);
+    assert_eq!(imported.phones.len(), 120);
+    let person = s.person_of(imported.id);
+    assert_eq!(emails_of(&person).len(), 150, "Google keeps them all too");
+    assert_eq!(phones_of(&person).len(), 120);
+    s.assert_settled();
+}
+
 fn two_contacts() -> Vec<Contact> {
     vec![
         contact("Rita", "Renamed", "rita@example.org", "vip"),
