@@ -455,3 +455,38 @@ fn a_contact_larger_than_128_kb_is_refused() {
         "the web UI cannot store it either"
     );
 }
+
+#[test]
+fn the_harsh_settings_and_counters_are_reachable_over_the_http_control_api() {
+    let f = Fake::with(FakeGoogleConfig::default());
+    let patched: Value = Client::new()
+        .patch(format!("{}/control/config", f.g.base_url()))
+        .json(&json!({
+            "propagation_delay_ms": 1000,
+            "propagation_delay_max_ms": 90000,
+            "send_retry_after": true,
+            "max_contact_bytes": 4096,
+        }))
+        .send()
+        .expect("patch")
+        .json()
+        .expect("json");
+    assert_eq!(patched["propagation_delay_max_ms"], 90000);
+    let cfg = f.g.config();
+    assert_eq!(
+        (
+            cfg.propagation_delay_ms,
+            cfg.propagation_delay_max_ms,
+            cfg.send_retry_after,
+            cfg.max_contact_bytes
+        ),
+        (1000, 90000, true, 4096)
+    );
+    let stats: Value = Client::new()
+        .get(format!("{}/control/stats", f.g.base_url()))
+        .send()
+        .expect("stats")
+        .json()
+        .expect("json");
+    assert_eq!(stats["overlapping_mutates"], 0);
+}

@@ -261,6 +261,44 @@ fn a_contact_with_150_emails_and_120_phones_keeps_every_value_through_google_edi
     assert_all_values(&s, id, &emails, &phones);
 }
 
+#[test]
+fn a_google_contact_with_150_emails_added_to_the_group_is_imported_with_all_of_them() {
+    let (s, _) = synced(vec![contact("Sam", "Steady", "sam@example.org", "vip")]);
+    let emails: Vec<Value> = (0..150)
+        .map(|i| json!({"value": format!("imported{i:03}@example.org")}))
+        .collect();
+    let phones: Vec<Value> = (0..120)
+        .map(|i| json!({"value": format!("+1 555 {:07}", 2_000_000 + i)}))
+        .collect();
+    s.g.control
+        .create_contact(
+            ALICE,
+            &json!({
+                "names": [{"givenName": "Imported", "familyName": "Many"}],
+                "emailAddresses": emails,
+                "phoneNumbers": phones,
+                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": s.group()}}],
+            }),
+        )
+        .expect("Google create");
+    s.next_tick();
+    assert_eq!(s.crm_count(), 2, "imported once");
+    let imported =
+        s.g.sim()
+            .crm()
+            .all_contacts()
+            .into_iter()
+            .map(|r| r.contact)
+            .find(|c| c.name.given.as_str() == "Imported")
+            .expect("imported contact");
+    assert_eq!(imported.emails.len(), 150);
+    assert_eq!(imported.phones.len(), 120);
+    let person = s.person_of(imported.id);
+    assert_eq!(emails_of(&person).len(), 150, "Google keeps them all too");
+    assert_eq!(phones_of(&person).len(), 120);
+    s.assert_settled();
+}
+
 fn two_contacts() -> Vec<Contact> {
     vec![
         contact("Rita", "Renamed", "rita@example.org", "vip"),
@@ -337,6 +375,181 @@ fn a_contact_renamed_while_both_sides_edit_it_keeps_both_edits_also_across_a_ful
     assert_eq!(s.crm(ids[0]).company.as_str(), "Acme");
     s.assert_whole(2);
     s.assert_settled();
+}
+
+#[test]
+fn a_contact_renamed_in_google_then_moved_out_of_the_filter_leaves_the_group_and_stays_in_google() {
+    let (s, ids) = synced(two_contacts());
+    let old = s.resource_name(ids[0]);
+    let new = s.g.control.rename_contact(ALICE, &old).expect("rename");
+    // Its CRM side leaves the filter before any listing showed the new name.
+    s.edit_crm(ids[0], |c| {
+        c.custom_fields = RVec::from(vec![abi::CustomField {
+            key: "segment".into(),
+            label: "Segment".into(),
+            value: "other".into(),
+        }])
+    });
+    s.g.settle();
+    s.next_tick();
+    s.next_tick();
+    let members = s.g.members(ALICE, &s.group());
+    assert_eq!(members.len(), 1, "only the other contact is left in the group");
+    assert!(
+        s.g.control.tombstones(ALICE).expect("tombstones").is_empty(),
+        "nothing deleted in Google"
+    );
+    assert_eq!(s.g.google_contacts(ALICE).len(), 2);
+    assert_eq!(s.resource_name(ids[0]), new);
+    assert_eq!(s.crm_count(), 2, "nothing imported");
+    assert!(
+        s.g.sim().hook_errors().is_empty(),
+        "{:?}",
+        s.g.sim().hook_errors()
+    );
+    s.assert_settled();
+}
+
+#[test]
+fn a_contact_renamed_in_google_then_deleted_in_the_crm_is_deleted_in_google_under_its_new_name() {
+    let (s, ids) = synced(two_contacts());
+    let old = s.resource_name(ids[0]);
+    let new = s.g.control.rename_contact(ALICE, &old).expect("rename");
+    s.g.sim()
+        .delete_contact(ids[0], Some(s.user.id))
+        .expect("CRM delete");
+    s.g.settle();
+    s.next_tick();
+    s.next_tick();
+    let names: Vec<String> =
+        s.g.google_contacts(ALICE)
+            .iter()
+            .filter_map(|p| p["resourceName"].as_str().map(str::to_string))
+            .collect();
+    assert!(
+        !names.contains(&new),
+        "the renamed contact is deleted too: {names:?}"
+    );
+    assert_eq!(names.len(), 1);
+    assert_eq!(s.g.members(ALICE, &s.group()).len(), 1);
+    assert_eq!(s.crm_count(), 1, "nothing imported");
+    assert!(
+        s.g.sim().hook_errors().is_empty(),
+        "{:?}",
+        s.g.sim().hook_errors()
+    );
+    s.assert_settled();
+}
+
+#[test]
+fn a_rename_google_lists_minutes_late_is_followed_once_listed_with_both_edits() {
+    const LAG_MS: u64 = 8 * 60_000;
+    let g = GoogleWorld::start(
+        |c| c.propagation_delay_ms = LAG_MS,
+        // The plugin is told how late Google may show writes.
+        |c| {
+            c.plugin_config
+                .insert("sync.visibility_ms".into(), (2 * LAG_MS).to_string());
+        },
+    );
+    let user = g.user("Ann", ContactsPermission::Edit);
+    let ids: Vec<ContactId> = two_contacts()
+        .into_iter()
+        .map(|c| {
+            g.sim()
+                .create_contact(user.id, c, Visibility::Everyone)
+                .expect("created")
+                .id
+        })
+        .collect();
+    let filter = g.filter(user.id, "VIP clients", "vip");
+    g.connect(user.id, ALICE);
+    g.settle();
+    let s = Setup { g, user, filter };
+    s.g.enabled(s.user.id, s.filter.id, ALICE, &[]);
+    s.g.settle();
+    // Both clocks move: the CRM's ticks and Google's propagation.
+    let later = |s: &Setup| {
+        s.g.control
+            .advance_clock(std::time::Duration::from_millis(FIVE_MINUTES as u64 + 60_000));
+        s.next_tick();
+    };
+    for _ in 0..4 {
+        later(&s);
+    }
+    s.assert_whole(2);
+
+    let old = s.resource_name(ids[0]);
+    let new = s.g.control.rename_contact(ALICE, &old).expect("rename");
+    s.g.control
+        .edit_contact(ALICE, &new, &json!({"biographies": [{"value": "Google's note"}]}))
+        .expect("Google edit");
+    s.edit_crm(ids[0], |c| c.position = "CRM's position".into());
+    s.g.settle();
+    later(&s); // the listing still shows the old name, which no longer resolves
+    assert_eq!(s.g.members(ALICE, &s.group()).len(), 2);
+    for _ in 0..3 {
+        later(&s);
+    }
+    let person = s.person_of(ids[0]);
+    assert_eq!(person["resourceName"], new.as_str());
+    assert_eq!(person["organizations"][0]["title"], "CRM's position");
+    assert_eq!(person["biographies"][0]["value"], "Google's note");
+    assert_eq!(s.crm(ids[0]).notes.as_str(), "Google's note");
+    assert_eq!(s.crm(ids[0]).position.as_str(), "CRM's position");
+    s.assert_whole(2);
+}
+
+#[test]
+fn mutates_of_one_google_user_never_overlap_with_two_bindings_and_jobs_running_side_by_side() {
+    // Each People call takes 100 ms, so two mutates sent side by side would overlap.
+    let g = GoogleWorld::start(|c| c.latency_ms = 100, |_| {});
+    let user = g.user("Ann", ContactsPermission::Edit);
+    let mut ids = Vec::new();
+    for (i, segment) in ["vip", "vip", "vip", "gold", "gold", "gold"].iter().enumerate() {
+        let c = contact(
+            "Side",
+            &format!("By{i}"),
+            &format!("side{i}@example.org"),
+            segment,
+        );
+        ids.push(
+            g.sim()
+                .create_contact(user.id, c, Visibility::Everyone)
+                .expect("created")
+                .id,
+        );
+    }
+    let vip = g.filter(user.id, "VIP clients", "vip");
+    let gold = g.filter(user.id, "Gold clients", "gold");
+    g.connect(user.id, ALICE);
+    g.settle();
+    g.enabled(user.id, vip.id, ALICE, &[]);
+    g.enabled(user.id, gold.id, ALICE, &[]);
+    g.settle();
+    // Edits of both filters' contacts and "sync now" on both, without waiting in between.
+    for (i, id) in ids.iter().enumerate() {
+        let mut c = g.sim().crm().contact(*id).expect("contact").contact;
+        c.position = format!("Position {i}").into();
+        g.sim().update_contact(user.id, c).expect("CRM update");
+    }
+    for filter in [&vip, &gold] {
+        g.action(user.id, SettingsPage::Filter(filter.id), "sync_now", &[]);
+    }
+    g.settle();
+    g.tick(FIVE_MINUTES + 60_000);
+    let titles: Vec<String> = g
+        .google_contacts(ALICE)
+        .iter()
+        .filter_map(|p| p["organizations"][0]["title"].as_str().map(str::to_string))
+        .collect();
+    assert_eq!(titles.len(), 6, "every edit reached Google: {titles:?}");
+    assert_eq!(
+        g.control.stats().overlapping_mutates,
+        0,
+        "the plugin sent overlapping mutates"
+    );
+    assert!(g.sim().hook_errors().is_empty(), "{:?}", g.sim().hook_errors());
 }
 
 #[test]

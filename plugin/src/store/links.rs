@@ -299,20 +299,24 @@ pub fn record_deletion(
     Ok(())
 }
 
-/// The contacts we deleted at or after `since`; older records are dropped (by then every
-/// listing shows the deletion).
+/// The contacts we deleted that the listing being read may not reflect yet: every record
+/// since the previous listing. Records older than `since` are dropped once returned: the
+/// listing that reads them shows those deletions (and a rename Google made just before one).
 pub fn recent_deletions(
     conn: &Connection,
     account: &str,
     since: i64,
 ) -> Result<BTreeSet<String>, StoreError> {
+    let names: BTreeSet<String> = {
+        let mut stmt = conn.prepare("SELECT resource_name FROM deletions WHERE account = ?1")?;
+        let rows = stmt.query_map([account], |r| r.get::<_, String>(0))?;
+        rows.collect::<Result<_, _>>()?
+    };
     conn.execute(
         "DELETE FROM deletions WHERE account = ?1 AND at < ?2",
         params![account, since],
     )?;
-    let mut stmt = conn.prepare("SELECT resource_name FROM deletions WHERE account = ?1")?;
-    let names = stmt.query_map([account], |r| r.get::<_, String>(0))?;
-    Ok(names.collect::<Result<_, _>>()?)
+    Ok(names)
 }
 
 // ----- create intents -----

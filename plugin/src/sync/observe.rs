@@ -98,6 +98,9 @@ fn compact(person: &mut Person) {
 /// the CRM id of a link whose name is not listed is taken as renamed once a read by name shows
 /// that the old name no longer resolves (if it still does, the listed one is a second copy).
 fn follow_renames(env: &Env, account: &str, view: &GoogleView) -> Result<(), SideError> {
+    if view.persons.is_empty() {
+        return Ok(()); // a quiet delta: nothing to follow (and no table to read)
+    }
     let failed = |e: StoreError| SideError::Failed(e.to_string());
     let links_now = links::all(&env.store.conn(), account).map_err(failed)?;
     let linked: BTreeSet<&str> = links_now.values().map(|l| l.resource_name.as_str()).collect();
