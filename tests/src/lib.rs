@@ -239,7 +239,10 @@ impl GoogleWorld {
         self.action(user, abi::SettingsPage::Integration, "oauth_callback", &fields)
     }
 
-    /// Enables sync of `filter` with `email`, with extra option fields.
+    /// Enables sync of `filter` with `email`, with extra option fields. The outcome must be
+    /// looked at: a refused enable followed by "nothing was written" proves nothing
+    /// ([`GoogleWorld::enabled`] asserts it was accepted).
+    #[must_use = "a refused enable makes later assertions vacuous; use `enabled`"]
     pub fn enable(
         &self,
         user: abi::UserId,
@@ -326,5 +329,128 @@ pub fn contact(given: &str, family: &str, email: &str, segment: &str) -> abi::Co
             value: segment.into(),
         }]),
         ..Default::default()
+    }
+}
+
+/// The counts of a binding's last run, as its filter page shows them in the "Last run" fact.
+/// Each count is read as a whole number, so "15 created" is never taken for "5 created".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct RunCounts {
+    pub created_in_google: u64,
+    pub updated_in_google: u64,
+    pub created_in_crm: u64,
+    pub updated_in_crm: u64,
+    pub deleted_in_google: u64,
+    pub removed_from_group: u64,
+    pub unlinked: u64,
+    pub conflicts: u64,
+    pub errors: u64,
+}
+
+impl RunCounts {
+    /// The plugin's English sentence for these counts; reading checks a page against it, so a
+    /// changed sentence fails loudly instead of being half read.
+    pub fn sentence(&self) -> String {
+        format!(
+            "{} created and {} updated in Google, {} created and {} updated in the CRM, {} deleted in Google, \
+             {} removed from the group, {} unlinked, {} conflicts, {} errors",
+            self.created_in_google,
+            self.updated_in_google,
+            self.created_in_crm,
+            self.updated_in_crm,
+            self.deleted_in_google,
+            self.removed_from_group,
+            self.unlinked,
+            self.conflicts,
+            self.errors
+        )
+    }
+
+    /// Reads the "Last run" sentence; panics (a test helper) when it is not exactly that shape.
+    pub fn read(sentence: &str) -> RunCounts {
+        let numbers: Vec<u64> = sentence
+            .split(|c: char| !c.is_ascii_digit())
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().expect("a count"))
+            .collect();
+        let [cg, ug, cc, uc, dg, rg, ul, cf, er] = numbers[..] else {
+            panic!("not a run's counts: {sentence:?}");
+        };
+        let counts = RunCounts {
+            created_in_google: cg,
+            updated_in_google: ug,
+            created_in_crm: cc,
+            updated_in_crm: uc,
+            deleted_in_google: dg,
+            removed_from_group: rg,
+            unlinked: ul,
+            conflicts: cf,
+            errors: er,
+        };
+        assert_eq!(counts.sentence(), sentence, "not a run's counts");
+        counts
+    }
+}
+
+/// A binding's last finished run as its filter page shows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastRun {
+    pub counts: RunCounts,
+    /// "The last run stopped: …": the run ended with an error, whatever its counts.
+    pub stopped: Option<String>,
+}
+
+impl LastRun {
+    /// Reads the last run from a filter page; `None` when the page says "not yet".
+    pub fn from_view(view: &abi::SettingsView) -> Option<LastRun> {
+        let widgets = || view.sections.iter().flat_map(|s| s.widgets.iter());
+        let sentence = widgets()
+            .filter_map(|w| match w {
+                abi::Widget::Facts(facts) => facts.iter().find(|f| f.label == "Last run"),
+                _ => None,
+            })
+            .map(|f| f.value.to_string())
+            .next()?;
+        if sentence == "not yet" {
+            return None;
+        }
+        let stopped = widgets().find_map(|w| match w {
+            abi::Widget::Text { text, .. } => text
+                .as_str()
+                .strip_prefix("The last run stopped: ")
+                .map(str::to_string),
+            _ => None,
+        });
+        Some(LastRun {
+            counts: RunCounts::read(&sentence),
+            stopped,
+        })
+    }
+
+    /// Asserts the run finished without stopping and without a per-contact error.
+    pub fn assert_clean(&self) {
+        assert_eq!(self.stopped, None, "the run stopped: {self:?}");
+        assert_eq!(self.counts.errors, 0, "the run had errors: {self:?}");
+    }
+}
+
+impl GoogleWorld {
+    /// The last finished run of `filter`'s binding, as `user` sees it on the filter page.
+    pub fn last_run(&self, user: abi::UserId, filter: abi::FilterId) -> LastRun {
+        let view = self
+            .sim()
+            .render_settings(PLUGIN, user, abi::SettingsPage::Filter(filter))
+            .expect("the filter page renders");
+        LastRun::from_view(&view).unwrap_or_else(|| panic!("no finished run yet: {view:?}"))
+    }
+
+    /// Enables sync of `filter` and asserts the plugin accepted it.
+    pub fn enabled(&self, user: abi::UserId, filter: abi::FilterId, email: &str, options: &[(&str, &str)]) {
+        let outcome = self.enable(user, filter, email, options);
+        assert!(
+            outcome.message.contains("Sync enabled"),
+            "enable was refused: {}",
+            outcome.message
+        );
     }
 }

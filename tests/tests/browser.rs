@@ -121,8 +121,9 @@ fn a_user_connects_google_and_syncs_a_filter_in_a_real_browser() {
     );
     step(&mut browser, "06-first-sync-done");
     let status = browser.text();
-    assert!(
-        status.contains("2 created"),
+    assert_eq!(
+        last_run_counts(&status).created_in_google,
+        2,
         "the first run's counts are not shown:\n{status}"
     );
     let in_google = stack.google.contacts(ACCOUNT).expect("account exists");
@@ -234,4 +235,13 @@ fn the_oauth_callback_without_a_signed_in_user_explains_what_to_do() {
     assert_eq!(response.status().as_u16(), 400);
     let body = response.text().unwrap_or_default();
     assert!(body.contains("not signed in"), "{body}");
+}
+
+/// The "Last run" counts as the page shows them, each read as a whole number.
+fn last_run_counts(page_text: &str) -> tests::RunCounts {
+    let line = page_text
+        .lines()
+        .find(|l| l.contains(" updated in the CRM, "))
+        .unwrap_or_else(|| panic!("no run counts on the page:\n{page_text}"));
+    tests::RunCounts::read(line.trim().trim_start_matches("Last run").trim())
 }

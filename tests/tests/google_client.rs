@@ -28,18 +28,30 @@ fn synced(g: &GoogleWorld, n: usize) -> (abi::User, abi::SavedFilter) {
     }
     let filter = g.filter(user.id, "VIP", "vip");
     g.connect(user.id, ALICE);
-    g.enable(user.id, filter.id, ALICE, &[]);
+    g.enabled(user.id, filter.id, ALICE, &[]);
     g.settle();
     (user, filter)
 }
 
-fn last_run(g: &GoogleWorld, user: abi::UserId, filter: abi::FilterId) -> String {
-    format!(
-        "{:?}",
-        g.sim()
-            .render_settings(PLUGIN, user, SettingsPage::Filter(filter))
-            .unwrap()
-    )
+/// A person in Google's web UI edits the notes of one synced contact.
+fn edit_notes_in_google(g: &GoogleWorld, notes: &str) {
+    let person = &g.google_contacts(ALICE)[0];
+    let rn = person["resourceName"].as_str().expect("a resource name");
+    let patch = serde_json::json!({"biographies": [{"value": notes, "contentType": "TEXT_PLAIN"}]});
+    g.control
+        .edit_contact(ALICE, rn, &patch)
+        .expect("the edit is accepted");
+}
+
+/// The non-empty notes of every CRM contact.
+fn crm_notes(g: &GoogleWorld) -> Vec<String> {
+    g.sim()
+        .crm()
+        .all_contacts()
+        .into_iter()
+        .map(|r| r.contact.notes.to_string())
+        .filter(|n| !n.is_empty())
+        .collect()
 }
 
 #[test]
@@ -121,19 +133,38 @@ fn a_revoked_refresh_token_marks_the_account_reconnect_needed_and_pauses_its_syn
 fn an_access_token_expiring_mid_listing_is_refreshed_transparently() {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let (user, filter) = synced(&g, 2500);
-    // The listing takes three pages; the access token dies after the first.
+    // A full listing takes three pages; every access token dies just before the second one.
+    g.control.expire_sync_tokens(Some(ALICE));
     g.control
         .add_fault(FaultRule::script(
             Some("people.people.connections.list"),
-            vec![Fault::Ok],
+            vec![Fault::Ok, Fault::ExpireAccessTokens],
         ))
         .unwrap();
-    g.control.expire_access_tokens(Some(ALICE));
-    g.control.expire_sync_tokens(Some(ALICE));
+    let before = g.control.stats();
     g.action(user.id, SettingsPage::Filter(filter.id), "sync_now", &[]);
     g.settle();
+    let after = g.control.stats();
+    assert!(
+        g.control.faults().is_empty(),
+        "the listing never reached its second page"
+    );
+    assert_eq!(
+        after.count("oauth2.token") - before.count("oauth2.token"),
+        1,
+        "exactly one refresh"
+    );
+    assert_eq!(
+        after.count("people.people.connections.list") - before.count("people.people.connections.list"),
+        5,
+        "the expired delta, three pages, and the refused page again"
+    );
     assert!(g.sim().hook_errors().is_empty(), "{:?}", g.sim().hook_errors());
-    assert!(last_run(&g, user.id, filter.id).contains("0 errors"));
+    g.last_run(user.id, filter.id).assert_clean();
+    assert_eq!(
+        after.writes, before.writes,
+        "a re-listing of synced contacts writes nothing"
+    );
 }
 
 #[test]
@@ -148,6 +179,8 @@ fn a_429_with_retry_after_is_waited_out_and_the_call_succeeds() {
             }],
         ))
         .unwrap();
+    edit_notes_in_google(&g, "Met at the fair");
+    let listings = g.control.stats().count("people.people.connections.list");
     let started = Instant::now();
     g.action(user.id, SettingsPage::Filter(filter.id), "sync_now", &[]);
     g.settle();
@@ -155,7 +188,19 @@ fn a_429_with_retry_after_is_waited_out_and_the_call_succeeds() {
         started.elapsed() >= Duration::from_secs(1),
         "Retry-After was not honoured"
     );
+    assert!(g.control.faults().is_empty(), "the 429 was never sent");
+    assert_eq!(
+        g.control.stats().count("people.people.connections.list") - listings,
+        2,
+        "the refused listing is asked again once"
+    );
     assert!(g.sim().hook_errors().is_empty(), "{:?}", g.sim().hook_errors());
+    g.last_run(user.id, filter.id).assert_clean();
+    assert_eq!(
+        crm_notes(&g),
+        ["Met at the fair"],
+        "the run went on after the 429"
+    );
 }
 
 #[test]
@@ -184,10 +229,14 @@ fn a_503_burst_is_survived() {
             vec![Fault::Unavailable, Fault::Unavailable, Fault::Internal],
         ))
         .unwrap();
-    g.enable(user.id, filter.id, ALICE, &[]);
+    g.enabled(user.id, filter.id, ALICE, &[]);
     g.settle();
+    assert!(g.control.faults().is_empty(), "the burst was never sent");
     assert!(g.sim().hook_errors().is_empty(), "{:?}", g.sim().hook_errors());
     assert_eq!(g.google_contacts(ALICE).len(), 3);
+    let run = g.last_run(user.id, filter.id);
+    run.assert_clean();
+    assert_eq!(run.counts.created_in_google, 3, "{run:?}");
 }
 
 #[test]
@@ -206,6 +255,8 @@ fn a_hang_is_cut_by_the_timeout_and_retried() {
             vec![Fault::Hang { ms: 3000 }],
         ))
         .unwrap();
+    edit_notes_in_google(&g, "Met at the fair");
+    let listings = g.control.stats().count("people.people.connections.list");
     let started = Instant::now();
     g.action(user.id, SettingsPage::Filter(filter.id), "sync_now", &[]);
     g.settle();
@@ -213,5 +264,17 @@ fn a_hang_is_cut_by_the_timeout_and_retried() {
         started.elapsed() < Duration::from_secs(3),
         "the hang was waited out instead of cut"
     );
+    assert!(g.control.faults().is_empty(), "the hang was never sent");
+    assert_eq!(
+        g.control.stats().count("people.people.connections.list") - listings,
+        2,
+        "the cut listing is asked again once"
+    );
     assert!(g.sim().hook_errors().is_empty(), "{:?}", g.sim().hook_errors());
+    g.last_run(user.id, filter.id).assert_clean();
+    assert_eq!(
+        crm_notes(&g),
+        ["Met at the fair"],
+        "the run went on after the hang"
+    );
 }

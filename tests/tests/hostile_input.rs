@@ -239,7 +239,7 @@ fn hostile_contacts_settle_so_another_sync_writes_nothing() {
     }
     let filter = g.filter(ann.id, "Hostile", "vip");
     g.connect(ann.id, ALICE);
-    g.enable(ann.id, filter.id, ALICE, &[]);
+    g.enabled(ann.id, filter.id, ALICE, &[]);
     g.settle();
     // A second run may still finish what the first one started (e.g. marking imports).
     g.action(ann.id, SettingsPage::Filter(filter.id), "sync_now", &[]);
@@ -316,7 +316,7 @@ fn absurd_settings_actions_answer_with_a_message_never_a_panic() {
     g.add_vip_contact(ann.id);
     let filter = g.filter(ann.id, "VIP", "vip");
     g.connect(ann.id, ALICE);
-    g.enable(ann.id, filter.id, ALICE, &[]);
+    g.enabled(ann.id, filter.id, ALICE, &[]);
     g.settle();
     let megabyte = "x".repeat(1 << 20);
     let filter_text = filter.id.0.to_string();
@@ -471,7 +471,7 @@ fn a_filter_named_like_a_system_group_never_fills_the_system_group() {
         let email = format!("sys{i}@example.org");
         g.add_contact(ann.id, contact("S", "Member", &email, &segment));
         let filter = g.filter(ann.id, name, &segment);
-        g.enable(ann.id, filter.id, ALICE, &[]);
+        g.enabled(ann.id, filter.id, ALICE, &[]);
     }
     g.settle();
     let filled: Vec<String> = [
@@ -549,7 +549,7 @@ fn changing_the_group_of_an_enabled_sync_moves_its_contacts() {
     g.add_vip_contact(ann.id);
     let filter = g.filter(ann.id, "VIP", "vip");
     g.connect(ann.id, ALICE);
-    g.enable(ann.id, filter.id, ALICE, &[]);
+    g.enabled(ann.id, filter.id, ALICE, &[]);
     g.settle();
     let saved = g.action(
         ann.id,

@@ -257,7 +257,7 @@ fn the_mapping_file_and_its_journal_are_readable_by_the_crm_user_only() {
     g.add_vip_contact(ann.id);
     let filter = g.filter(ann.id, "VIP", "vip");
     g.connect(ann.id, ALICE);
-    g.enable(ann.id, filter.id, ALICE, &[]);
+    g.enabled(ann.id, filter.id, ALICE, &[]);
     g.settle();
     let files = mapping_files(&g);
     assert!(
@@ -570,7 +570,7 @@ fn a_contact_the_binding_user_cannot_see_never_reaches_google() {
         .unwrap();
     let filter = g.filter(ann.id, "VIP", "vip");
     g.connect(ann.id, ALICE);
-    g.enable(ann.id, filter.id, ALICE, &[]);
+    g.enabled(ann.id, filter.id, ALICE, &[]);
     g.settle();
     // Bob edits it: the change event must not leak it either.
     let mut c = secret.clone();
@@ -599,7 +599,7 @@ fn a_contact_the_binding_user_loses_access_to_leaves_the_group() {
     g.add_contact(ann.id, contact("Own", "One", "own@example.org", "vip"));
     let filter = g.filter(ann.id, "VIP", "vip");
     g.connect(ann.id, ALICE);
-    g.enable(ann.id, filter.id, ALICE, &[]);
+    g.enabled(ann.id, filter.id, ALICE, &[]);
     g.settle();
     let group = g.group(ALICE, "VIP").unwrap();
     assert_eq!(g.members(ALICE, &group).len(), 2);
@@ -692,7 +692,7 @@ fn settings_actions_on_another_users_binding_are_refused() {
     let filter = g.filter(ann.id, "VIP", "vip");
     g.connect(ann.id, ALICE);
     g.connect(mallory.id, BOB);
-    g.enable(ann.id, filter.id, ALICE, &[]);
+    g.enabled(ann.id, filter.id, ALICE, &[]);
     g.settle();
     let before = page(&g, ann.id, SettingsPage::Filter(filter.id));
     let writes = g.writes();

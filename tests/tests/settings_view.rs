@@ -74,7 +74,7 @@ fn activation_leads_to_connecting_then_to_the_options_form() {
     g.connect(user.id, "alice@example.com");
     let (ids, _) = buttons(&g, user.id, SettingsPage::Filter(filter.id));
     assert!(ids.contains(&"enable-sync".to_string()), "{ids:?}");
-    g.enable(user.id, filter.id, "alice@example.com", &[]);
+    g.enabled(user.id, filter.id, "alice@example.com", &[]);
     g.settle();
     let (ids, text) = buttons(&g, user.id, SettingsPage::Filter(filter.id));
     for id in ["sync-now", "disable", "options"] {

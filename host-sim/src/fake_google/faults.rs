@@ -27,6 +27,9 @@ pub enum Fault {
     /// Process the request (its effects happen), then send the status line, headers and half the
     /// body, and close the connection: the client sees a broken response to a write that worked.
     Drop,
+    /// Every access token reaches its end of life just before this request, as the hour of an
+    /// access token passing mid-work would: the request itself is then refused with 401.
+    ExpireAccessTokens,
 }
 
 /// A fault rule. Exactly one of `fault` (fired with probability `rate`, default 1.0) or `script`

@@ -310,6 +310,14 @@ pub fn handle(state: &Arc<State>, req: Request) -> Outcome {
         None | Some(Fault::Ok) => {}
         Some(Fault::Hang { ms }) => return Outcome::Hang(Duration::from_millis(ms)),
         Some(Fault::Drop) => drop_after = true,
+        Some(Fault::ExpireAccessTokens) => {
+            let now = state.clock.now_ms();
+            state
+                .oauth
+                .lock()
+                .expect("oauth mutex")
+                .expire_access_tokens(None, now);
+        }
         Some(Fault::Internal) => return Outcome::Respond(ApiError::internal().into_response()),
         Some(Fault::Unavailable) => return Outcome::Respond(ApiError::unavailable().into_response()),
         Some(Fault::RateLimit { retry_after_secs }) => {

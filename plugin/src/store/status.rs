@@ -1,6 +1,6 @@
 //! What users see of each binding: runs with their counts, live progress, per-contact health.
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 
 use super::{from_json, to_json, StoreError};
 use crate::sync::model::Counts;
@@ -47,26 +47,37 @@ pub fn finish_run(
     Ok(())
 }
 
-/// The last finished run, and the last successful sync time.
+/// The run the user should see as "the last run": the newest finished run, unless it found
+/// nothing to do; then the newest run that did something, so that a quiet run started by an
+/// echo of our own CRM write never hides the run that synced. A quiet run after a failed one
+/// is shown: it says the failure is over.
 pub fn last_run(conn: &Connection, binding_id: i64) -> Result<Option<Run>, StoreError> {
-    let row = conn
-        .query_row(
-            "SELECT started_at, finished_at, counts, error FROM runs
-             WHERE binding_id = ?1 AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 1",
-            [binding_id],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<String>>(2)?, r.get(3)?)),
-        )
-        .optional()?;
-    row.map(|(started_at, finished_at, counts, error)| {
-        let counts = counts.map(|c| from_json(&c)).transpose()?.unwrap_or_default();
-        Ok(Run {
+    let mut stmt = conn.prepare(
+        "SELECT started_at, finished_at, counts, error FROM runs
+         WHERE binding_id = ?1 AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 100",
+    )?;
+    let rows = stmt.query_map([binding_id], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get::<_, Option<String>>(2)?, r.get(3)?))
+    })?;
+    let mut newest = None;
+    for row in rows {
+        let (started_at, finished_at, counts, error) = row?;
+        let counts: Counts = counts.map(|c| from_json(&c)).transpose()?.unwrap_or_default();
+        let run = Run {
             started_at,
             finished_at,
             counts,
             error,
-        })
-    })
-    .transpose()
+        };
+        let quiet = run.error.is_none() && run.counts == Counts::default();
+        match newest {
+            None if !quiet => return Ok(Some(run)),
+            None => newest = Some(run),
+            Some(_) if quiet => {}
+            Some(quiet_one) => return Ok(Some(if run.error.is_some() { quiet_one } else { run })),
+        }
+    }
+    Ok(newest)
 }
 
 pub fn last_success(conn: &Connection, binding_id: i64) -> Result<Option<i64>, StoreError> {
@@ -175,4 +186,57 @@ pub fn failing_count(conn: &Connection, binding_id: i64) -> Result<u64, StoreErr
         [binding_id],
         |r| r.get::<_, i64>(0),
     )? as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn finished(conn: &Connection, counts: Counts, error: Option<&str>) {
+        let run = start_run(conn, 1, 10).unwrap();
+        finish_run(conn, run, 1, 20, &counts, error).unwrap();
+    }
+
+    fn synced_three() -> Counts {
+        Counts {
+            created_in_google: 3,
+            ..Counts::default()
+        }
+    }
+
+    fn store() -> (tempfile::TempDir, crate::store::Store) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn a_quiet_run_does_not_hide_the_run_that_synced() {
+        let (_dir, store) = store();
+        let conn = store.conn();
+        finished(&conn, synced_three(), None);
+        finished(&conn, Counts::default(), None);
+        let shown = last_run(&conn, 1).unwrap().unwrap();
+        assert_eq!(shown.counts, synced_three());
+    }
+
+    #[test]
+    fn a_failed_run_is_shown_even_after_a_run_that_synced() {
+        let (_dir, store) = store();
+        let conn = store.conn();
+        finished(&conn, synced_three(), None);
+        finished(&conn, Counts::default(), Some("Google did not answer."));
+        let shown = last_run(&conn, 1).unwrap().unwrap();
+        assert_eq!(shown.error.as_deref(), Some("Google did not answer."));
+    }
+
+    #[test]
+    fn a_quiet_run_after_a_failure_says_the_failure_is_over() {
+        let (_dir, store) = store();
+        let conn = store.conn();
+        finished(&conn, Counts::default(), Some("Google did not answer."));
+        finished(&conn, Counts::default(), None);
+        let shown = last_run(&conn, 1).unwrap().unwrap();
+        assert_eq!(shown.error, None);
+    }
 }
