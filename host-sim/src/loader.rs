@@ -66,13 +66,33 @@ pub enum LoadError {
     },
 }
 
+/// The ABI a CRM is built against, as far as its plugins can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum HostAbi {
+    /// Today's: plugins of today's ABI load as they are, older supported ones through their
+    /// frozen types.
+    #[default]
+    Current,
+    /// As a CRM built against ABI 0.1.0: every plugin is loaded through the 0.1.0 types and sees
+    /// the 0.1.0 `HostServices` vtable, without the services added since.
+    V0_1_0,
+}
+
 /// Loads every plugin library in `dir`. Any bad file fails the whole load, naming the file:
 /// a CRM should not start half its plugins silently.
 pub fn load_plugin_dir(dir: &Path) -> Result<Vec<LoadedLibrary>, LoadError> {
+    load_plugin_dir_as(dir, HostAbi::Current)
+}
+
+/// [`load_plugin_dir`] for a CRM built against `abi`.
+pub fn load_plugin_dir_as(dir: &Path, abi: HostAbi) -> Result<Vec<LoadedLibrary>, LoadError> {
     let mut loaded = Vec::new();
     let mut by_name: HashMap<String, PathBuf> = HashMap::new();
     for path in library_files(dir)? {
-        let library = load_library(&path)?;
+        let library = match abi {
+            HostAbi::Current => load_library(&path)?,
+            HostAbi::V0_1_0 => load_library_as_v0_1_0(&path)?,
+        };
         if let Some(first) = by_name.get(&library.name) {
             return Err(LoadError::DuplicateName {
                 path,
@@ -106,6 +126,20 @@ fn library_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     }
     files.sort();
     Ok(files)
+}
+
+/// Loads one library as a CRM built against ABI 0.1.0 would.
+fn load_library_as_v0_1_0(path: &Path) -> Result<LoadedLibrary, LoadError> {
+    let header = lib_header_from_path(path).map_err(|e| classify(path, e))?;
+    let module = crate::older_abi::load(header, path).map_err(|report| LoadError::AbiMismatch {
+        path: path.to_path_buf(),
+        report,
+    })?;
+    Ok(LoadedLibrary {
+        path: path.to_path_buf(),
+        name: module.name().into_string(),
+        module: PluginModule::V0_1_0(module),
+    })
 }
 
 /// Loads one library, checking the ABI version and the layout of every shared type.

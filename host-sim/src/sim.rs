@@ -17,7 +17,7 @@ use abi_stable::std_types::RResult;
 use crate::clock::Clock;
 use crate::crm::{Crm, CrmError, Visibility};
 use crate::host::SimHost;
-use crate::loader::{load_plugin_dir, LoadError, LoadedLibrary, PluginModule};
+use crate::loader::{load_plugin_dir_as, HostAbi, LoadError, LoadedLibrary, PluginModule};
 use crate::locales::Locales;
 use crate::logbook::Logbook;
 use crate::notices::Notices;
@@ -40,6 +40,8 @@ pub struct SimConfig {
     /// The optional services (ABI 0.1.1 and later) this CRM offers plugins; `HostOffers::NONE`
     /// makes it answer as a host built against ABI 0.1.0.
     pub offers: abi::HostOffers,
+    /// The ABI this CRM presents to plugins; [`HostAbi::V0_1_0`] is a CRM built against 0.1.0.
+    pub abi: HostAbi,
 }
 
 impl SimConfig {
@@ -53,6 +55,7 @@ impl SimConfig {
             plugin_config: BTreeMap::new(),
             oauth_callback_url: "http://127.0.0.1/oauth/callback".into(),
             offers: abi::HostOffers::LOCALES.with(abi::HostOffers::NOTICES),
+            abi: HostAbi::Current,
         }
     }
 }
@@ -161,7 +164,7 @@ pub struct Sim {
 impl Sim {
     /// Loads every plugin in the plugin directory and starts them.
     pub fn start(config: SimConfig) -> Result<Arc<Sim>, StartError> {
-        let libraries = load_plugin_dir(&config.plugin_dir)?;
+        let libraries = load_plugin_dir_as(&config.plugin_dir, config.abi)?;
         let state_error = |e: &dyn std::fmt::Display| StartError::State {
             dir: config.state_dir.clone(),
             reason: e.to_string(),

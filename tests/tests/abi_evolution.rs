@@ -94,7 +94,18 @@ fn a_plugin_built_against_abi_0_1_0_loads_beside_todays_plugin_and_answers_every
 
 #[test]
 fn todays_plugin_in_a_host_without_the_new_services_speaks_english_in_utc_and_still_syncs() {
-    let g = GoogleWorld::start(|_| {}, |c| c.offers = HostOffers::NONE);
+    check_host_without_new_services(|c| c.offers = HostOffers::NONE);
+}
+
+/// host-sim presents the real 0.1.0 `HostServices` vtable: the plugin's calls of the 0.1.1
+/// services run their default bodies, as in a CRM built before they existed.
+#[test]
+fn todays_plugin_in_a_crm_presenting_the_0_1_0_vtable_still_syncs() {
+    check_host_without_new_services(|c| c.abi = host_sim::loader::HostAbi::V0_1_0);
+}
+
+fn check_host_without_new_services(configure: impl FnOnce(&mut SimConfig)) {
+    let g = GoogleWorld::start(|_| {}, configure);
     let user = g.user("Ann", ContactsPermission::Edit);
     // The CRM knows Ann reads Russian in Moscow, but this host cannot tell the plugin.
     g.sim()

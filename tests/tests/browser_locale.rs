@@ -33,8 +33,9 @@ fn english_words() -> BTreeSet<String> {
             }
         }
         for word in cleaned.split(|c: char| !c.is_ascii_alphabetic()) {
-            if word.len() >= 3 && !["Google", "CRM"].contains(&word) {
-                words.insert(word.to_lowercase());
+            let word = word.to_lowercase();
+            if word.len() >= 3 && !["google", "crm"].contains(&word.as_str()) {
+                words.insert(word);
             }
         }
     }
@@ -221,4 +222,37 @@ fn a_russian_user_in_moscow_syncs_a_filter_and_reads_only_russian_and_moscow_tim
     browser.goto(&format!("{base}/ui/users/{}/integrations", olga.id.0));
     step(&mut browser, "08-integrations");
     assert_no_english(&mut browser, "integration page");
+
+    // Google revokes the access: the next sync raises a notice, in Russian, counted in the
+    // header and listed on the notifications page.
+    let control = stack.google.control();
+    control.revoke_tokens(ACCOUNT);
+    control.expire_access_tokens(Some(ACCOUNT));
+    browser.goto(&filter_url);
+    browser.click_and_wait("sync-now");
+    wait_until(&mut browser, &base, &filter_url, "the reconnect notice", |b| {
+        b.text().contains("Notifications 1")
+    });
+    step(&mut browser, "09-notice-in-header");
+    browser.click_and_wait("nav-notices");
+    step(&mut browser, "10-notifications");
+    let notices = browser
+        .eval("document.getElementById('notices').innerText")
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default();
+    assert!(
+        notices.contains("Подключите alice@example.com к Google Контактам заново"),
+        "{notices}"
+    );
+    let english = english_words();
+    let found: Vec<&str> = notices
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| english.contains(&w.to_lowercase()))
+        .collect();
+    // "Open" is the CRM's link, not the plugin's.
+    assert!(
+        found.iter().all(|w| *w == "Open"),
+        "English words {found:?} in:\n{notices}"
+    );
 }

@@ -36,7 +36,7 @@ fn synced(n: usize, plugin_config: &[(&str, &str)]) -> Setup {
     }
     let filter = g.filter(user.id, "VIP clients", "vip");
     g.connect(user.id, ALICE);
-    g.enable(user.id, filter.id, ALICE, &[]);
+    g.enabled(user.id, filter.id, ALICE, &[]);
     g.settle();
     Setup { g, user, filter }
 }

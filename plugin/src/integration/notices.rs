@@ -77,10 +77,10 @@ impl NoticeBoard {
             return Ok(());
         }
         let mut raised = self.raised.lock().unwrap_or_else(|p| p.into_inner());
+        let before = serde_json::to_vec(&*raised).unwrap_or_default();
         let now = host.now().0;
         let wanted = wanted(host, store, &mut raised, now)?;
         let fresh = self.fresh.swap(false, std::sync::atomic::Ordering::SeqCst);
-        let mut changed = false;
         for (key, w) in &wanted {
             let said = format!("{}\n{}", w.title, w.body);
             if !fresh && raised.shown.get(key).is_some_and(|(_, s)| *s == said) {
@@ -97,7 +97,6 @@ impl NoticeBoard {
             match host.raise_notice(&notice).into_result() {
                 Ok(()) => {
                     raised.shown.insert(key.clone(), (w.user, said));
-                    changed = true;
                 }
                 Err(e) => log::warn!("The CRM refused notice {key}: {e}"),
             }
@@ -115,12 +114,12 @@ impl NoticeBoard {
             {
                 Ok(()) => {
                     raised.shown.remove(&key);
-                    changed = true;
                 }
                 Err(e) => log::warn!("The CRM refused to withdraw notice {key}: {e}"),
             }
         }
-        if changed || !wanted.is_empty() {
+        // Written only when something changed: most ticks change nothing.
+        if serde_json::to_vec(&*raised).unwrap_or_default() != before {
             self.save(&raised);
         }
         Ok(())
