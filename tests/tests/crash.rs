@@ -259,8 +259,13 @@ impl Crash {
             }
             assert!(
                 Instant::now() < deadline,
-                "did not converge: {members} of {} in the group",
-                self.contacts
+                "did not converge: {members} of {} in the group{}",
+                self.contacts,
+                if members > self.contacts {
+                    " (more than the filter holds: duplicates)"
+                } else {
+                    ""
+                }
             );
             // As a user waiting for a change would: press "sync now" now and then (a kill
             // loses the runs it had queued; ticks poll Google only every minute).
