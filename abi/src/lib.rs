@@ -61,7 +61,7 @@
 //!
 //! Optional services added so far: 0.1.1 — [`HostServices::offers`],
 //! [`HostServices::user_locale`], [`HostServices::raise_notice`],
-//! [`HostServices::withdraw_notice`].
+//! [`HostServices::withdraw_notice`], [`HostServices::create_contact_once`].
 #![allow(non_camel_case_types, non_local_definitions)]
 
 mod contact;
