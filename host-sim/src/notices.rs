@@ -30,6 +30,8 @@ pub struct NoticeEvent {
     /// `raised`, `replaced` (raised again while shown) or `withdrawn`.
     pub what: &'static str,
     pub at_ms: i64,
+    /// The name of the thread that called the host: `worker-N` for a job, else a hook's caller.
+    pub thread: String,
 }
 
 type Key = (String, u64, String);
@@ -121,5 +123,6 @@ fn event(plugin: &str, user: UserId, key: &str, what: &'static str, at_ms: i64) 
         key: key.into(),
         what,
         at_ms,
+        thread: std::thread::current().name().unwrap_or("unnamed").to_string(),
     }
 }

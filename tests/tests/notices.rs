@@ -54,6 +54,21 @@ impl Setup {
             .collect()
     }
 
+    /// Every raise and withdrawal came from a job on a host worker thread: reviewing notices
+    /// (bindings, filters, a file write) is too slow for a host-thread hook such as `on_tick`.
+    fn assert_reviewed_on_workers(&self) {
+        let history = self.g.sim().shared().notices.history();
+        assert!(!history.is_empty(), "the test saw no notice at all");
+        let on_hooks: Vec<&NoticeEvent> = history
+            .iter()
+            .filter(|e| !e.thread.starts_with("worker-"))
+            .collect();
+        assert!(
+            on_hooks.is_empty(),
+            "notices changed on a hook's thread: {on_hooks:?}"
+        );
+    }
+
     fn shown(&self) -> Vec<host_sim::notices::ShownNotice> {
         self.g.sim().shared().notices.of_user(self.user.id)
     }
@@ -88,6 +103,7 @@ fn reconnect_needed_is_raised_once_not_repeated_on_the_next_ticks_and_withdrawn_
     s.g.settle();
     assert_eq!(s.history(key), ["raised", "withdrawn"]);
     assert!(s.shown().is_empty(), "{:?}", s.shown());
+    s.assert_reviewed_on_workers();
 }
 
 #[test]
@@ -126,6 +142,7 @@ fn held_removals_are_raised_once_and_withdrawn_when_confirmed() {
     );
     s.g.settle();
     assert_eq!(s.history(&key), ["raised", "withdrawn"]);
+    s.assert_reviewed_on_workers();
 }
 
 #[test]
@@ -175,6 +192,7 @@ fn the_account_limit_and_a_contact_failing_for_a_day_are_raised_and_withdrawn_wh
     s.g.tick(HOUR);
     assert_eq!(s.history(&limit), ["raised", "withdrawn"]);
     assert_eq!(s.history(&failing), ["raised", "withdrawn"]);
+    s.assert_reviewed_on_workers();
 }
 
 #[test]
@@ -217,6 +235,7 @@ fn a_sync_failing_for_more_than_a_day_is_raised_in_the_users_language_and_withdr
     s.g.control.clear_faults();
     s.g.tick(HOUR);
     assert_eq!(s.history(&stale), ["raised", "withdrawn"]);
+    s.assert_reviewed_on_workers();
 }
 
 #[test]

@@ -18,6 +18,9 @@ enum Work {
     Outbox,
     /// Sync one Google account.
     Account { email: String },
+    /// Raise and withdraw notices to match the state (conditions that last become notices
+    /// with time alone, so a tick asks for a review when no run would do one).
+    Notices,
 }
 
 impl Integration {
@@ -29,6 +32,18 @@ impl Integration {
         let payload = serde_json::to_string(&Work::Outbox).unwrap_or_default();
         self.submit("sync CRM changes".into(), payload).inspect_err(|_| {
             self.outbox_job_queued.store(false, Ordering::SeqCst);
+        })
+    }
+
+    /// Queues a review of the notices unless one is queued and not started yet. Reviewing reads
+    /// every binding, asks the host for each filter and may write a file: too slow for a hook.
+    pub(crate) fn queue_notices(&self) -> Result<(), PluginError> {
+        if self.notices_job_queued.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let payload = serde_json::to_string(&Work::Notices).unwrap_or_default();
+        self.submit("review notices".into(), payload).inspect_err(|_| {
+            self.notices_job_queued.store(false, Ordering::SeqCst);
         })
     }
 
@@ -81,6 +96,12 @@ impl Integration {
                     .unwrap_or_else(|p| p.into_inner())
                     .remove(&email);
                 self.run_account(&email, Listing::Always)
+            }
+            Work::Notices => {
+                // A state change from now on needs a new review; this one reads what is there.
+                self.notices_job_queued.store(false, Ordering::SeqCst);
+                self.review_notices();
+                Ok(())
             }
         }
     }

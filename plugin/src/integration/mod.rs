@@ -30,6 +30,8 @@ pub struct Integration {
     pub(crate) rules: Rules,
     /// A job to read the outbox is queued and has not started yet.
     outbox_job_queued: AtomicBool,
+    /// A job to review the notices is queued and has not started yet.
+    notices_job_queued: AtomicBool,
     /// Accounts with a run under way, and the listing of another run asked for meanwhile.
     running: Mutex<HashMap<String, Option<crate::sync::Listing>>>,
     /// Accounts with a job queued by a tick.
@@ -70,6 +72,7 @@ impl Integration {
             google,
             rules,
             outbox_job_queued: AtomicBool::new(false),
+            notices_job_queued: AtomicBool::new(false),
             running: Mutex::new(HashMap::new()),
             queued: Mutex::new(HashSet::new()),
             activated: Mutex::new(HashSet::new()),
@@ -133,12 +136,16 @@ impl Integration {
         for account in accounts.iter().filter(|a| !self.is_running(a)) {
             self.queue_account(account)?;
         }
-        // Conditions that last (no sync for a day) become notices with time alone.
-        self.review_notices();
+        // Conditions that last (no sync for a day) become notices with time alone. Every run
+        // reviews the notices when it ends, queued or under way; with none due, a job does.
+        if accounts.is_empty() {
+            self.queue_notices()?;
+        }
         Ok(())
     }
 
     /// Raises and withdraws notices to match the state; a failure is logged, never the hook's.
+    /// Runs in jobs only: it reads every binding and asks the host for each filter.
     pub(crate) fn review_notices(&self) {
         if let Err(e) = self.notices.review(&self.host, &self.store) {
             log::warn!("Notices were not reviewed: {e}");

@@ -34,8 +34,11 @@ pub fn act(
 ) -> Result<ActionOutcome, PluginError> {
     let r = &Reader::of(&integration.host, ctx.user);
     let outcome = dispatch(integration, ctx, r, action);
-    // An action may clear what a notice is about (reconnected, removals confirmed, sync off).
-    integration.review_notices();
+    // An action may clear what a notice is about (reconnected, removals confirmed, sync off);
+    // a job reviews them, as the action's request thread must answer at once.
+    if let Err(e) = integration.queue_notices() {
+        log::warn!("Notices were not reviewed after the action: {e}");
+    }
     outcome
 }
 
