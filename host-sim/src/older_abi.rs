@@ -24,9 +24,10 @@ use old_abi as v0_1_0;
 
 use crate::host::SimHost;
 
-/// An older plugin's root module.
+/// An older plugin's root module. Only [`load`] makes one, after [`check_layouts`] passed, so
+/// no module starts without the check the value passing below relies on.
 #[derive(Clone, Copy)]
-pub struct V0_1_0Module(pub v0_1_0::PluginMod_Ref);
+pub struct V0_1_0Module(v0_1_0::PluginMod_Ref);
 
 /// Loads `header`'s root module as ABI 0.1.0 declared it.
 pub fn load(header: &LibHeader, path: &Path) -> Result<V0_1_0Module, String> {
@@ -37,53 +38,110 @@ pub fn load(header: &LibHeader, path: &Path) -> Result<V0_1_0Module, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Every type that crosses between this host and a 0.1.0 plugin has the same layout in both
-/// versions (abi_stable compares them field by field, recursively).
-pub fn check_layouts() -> Result<(), String> {
-    fn same<New: StableAbi, Old: StableAbi>(name: &str) -> Result<(), String> {
-        if std::mem::size_of::<New>() != std::mem::size_of::<Old>() {
-            return Err(format!("{name} changed size since ABI 0.1.0"));
+/// `Self` (today's type) and `Old` (0.1.0's) have the same layout, so a value of one can be read
+/// as the other.
+///
+/// # Safety
+///
+/// Implemented only by [`same_layout!`] for the pairs whose layouts [`check_layouts`] compares,
+/// and for `R*` containers of such pairs (abi_stable fixes a container's layout whatever it
+/// holds). Private to this module, so nothing else can add a pair.
+unsafe trait SameLayout<Old> {}
+
+/// Declares the pairs of types that cross between this host and a 0.1.0 plugin: each becomes a
+/// [`SameLayout`] impl and a line of [`check_layouts`], so a pair can't be passed unchecked.
+macro_rules! same_layout {
+    ($($new:ty => $old:ty,)*) => {
+        $(
+            // SAFETY: `check_layouts` compares this pair before any module starts.
+            unsafe impl SameLayout<$old> for $new {}
+        )*
+
+        /// Every type that crosses between this host and a 0.1.0 plugin has the same layout in
+        /// both versions (abi_stable compares them field by field, recursively).
+        pub fn check_layouts() -> Result<(), String> {
+            $( same::<$new, $old>(stringify!($new))?; )*
+            Ok(())
         }
-        check_layout_compatibility(New::LAYOUT, Old::LAYOUT)
-            .map_err(|e| format!("{name} changed since ABI 0.1.0: {e}"))
-    }
-    same::<SavedFilter, v0_1_0::SavedFilter>("SavedFilter")?;
-    same::<ContactChange, v0_1_0::ContactChange>("ContactChange")?;
-    same::<SettingsContext, v0_1_0::SettingsContext>("SettingsContext")?;
-    same::<SettingsAction, v0_1_0::SettingsAction>("SettingsAction")?;
-    same::<Job, v0_1_0::Job>("Job")?;
-    same::<Millis, v0_1_0::Millis>("Millis")?;
-    same::<SettingsView, v0_1_0::SettingsView>("SettingsView")?;
-    same::<ActionOutcome, v0_1_0::ActionOutcome>("ActionOutcome")?;
-    same::<PluginError, v0_1_0::PluginError>("PluginError")?;
-    same::<abi::Contact, v0_1_0::Contact>("Contact")?;
-    same::<abi::User, v0_1_0::User>("User")?;
-    same::<abi::HostError, v0_1_0::HostError>("HostError")?;
-    same::<abi::LogLevel, v0_1_0::LogLevel>("LogLevel")?;
-    same::<abi::UserId, v0_1_0::UserId>("UserId")?;
-    same::<abi::FilterId, v0_1_0::FilterId>("FilterId")?;
-    same::<abi::ContactId, v0_1_0::ContactId>("ContactId")
+    };
 }
 
-/// Hands a value to the other version's type of the same layout.
-///
-/// Only for the pairs [`check_layouts`] verified (and `R*` containers of them, whose layout
-/// abi_stable fixes); a module is only started after that check passed.
+same_layout! {
+    SavedFilter => v0_1_0::SavedFilter,
+    ContactChange => v0_1_0::ContactChange,
+    SettingsContext => v0_1_0::SettingsContext,
+    SettingsAction => v0_1_0::SettingsAction,
+    Job => v0_1_0::Job,
+    Millis => v0_1_0::Millis,
+    SettingsView => v0_1_0::SettingsView,
+    ActionOutcome => v0_1_0::ActionOutcome,
+    PluginError => v0_1_0::PluginError,
+    abi::Contact => v0_1_0::Contact,
+    abi::User => v0_1_0::User,
+    abi::HostError => v0_1_0::HostError,
+    abi::LogLevel => v0_1_0::LogLevel,
+    abi::UserId => v0_1_0::UserId,
+    abi::FilterId => v0_1_0::FilterId,
+    abi::ContactId => v0_1_0::ContactId,
+    // The same type in both versions (abi_stable's own, or a primitive).
+    RString => RString,
+    bool => bool,
+    () => (),
+}
+
+// SAFETY: `#[repr(C)]` containers whose layout depends only on that of what they hold.
+unsafe impl<New: SameLayout<Old>, Old> SameLayout<ROption<Old>> for ROption<New> {}
+// SAFETY: as above.
+unsafe impl<New: SameLayout<Old>, Old, NewE: SameLayout<OldE>, OldE> SameLayout<RResult<Old, OldE>>
+    for RResult<New, NewE>
+{
+}
+// SAFETY: as above; the vector's vtable handles elements of the same layout.
+unsafe impl<New: SameLayout<Old>, Old> SameLayout<RVec<Old>> for RVec<New> {}
+
+fn same<New: StableAbi, Old: StableAbi>(name: &str) -> Result<(), String> {
+    if std::mem::size_of::<New>() != std::mem::size_of::<Old>() {
+        return Err(format!("{name} changed size since ABI 0.1.0"));
+    }
+    check_layout_compatibility(New::LAYOUT, Old::LAYOUT)
+        .map_err(|e| format!("{name} changed since ABI 0.1.0: {e}"))
+}
+
+/// Hands today's value to a 0.1.0 plugin as its version's type.
+fn to_old<New: SameLayout<Old>, Old>(value: New) -> Old {
+    // SAFETY: `SameLayout` holds only for pairs `check_layouts` verified.
+    unsafe { reinterpret(value) }
+}
+
+/// Hands a 0.1.0 plugin's value to today's host as today's type.
+fn to_new<Old, New: SameLayout<Old>>(value: Old) -> New {
+    // SAFETY: as in `to_old`.
+    unsafe { reinterpret(value) }
+}
+
+fn to_old_ref<New: SameLayout<Old>, Old>(value: &New) -> &Old {
+    // SAFETY: as in `to_old`; the reference keeps its lifetime.
+    unsafe { &*(value as *const New as *const Old) }
+}
+
+fn to_new_ref<Old, New: SameLayout<Old>>(value: &Old) -> &New {
+    // SAFETY: as in `to_old`; the reference keeps its lifetime.
+    unsafe { &*(value as *const Old as *const New) }
+}
+
+/// Reads `a` as a `B`.
 ///
 /// The size check is made by the compiler (a pair of another size does not build), so nothing
 /// here can panic inside a call that came through the plugin's `extern "C"` vtable.
-fn pass<A, B>(a: A) -> B {
+///
+/// # Safety
+///
+/// `A` and `B` have the same layout, field by field.
+unsafe fn reinterpret<A, B>(a: A) -> B {
     const { assert!(std::mem::size_of::<A>() == std::mem::size_of::<B>()) };
     let a = std::mem::ManuallyDrop::new(a);
-    // SAFETY: same size (checked at compile time) and same layout, field by field (checked by
-    // `check_layouts` before the plugin started).
+    // SAFETY: the caller's promise; `a` is not dropped, its bytes now belong to the `B`.
     unsafe { std::ptr::read(&*a as *const A as *const B) }
-}
-
-fn pass_ref<A, B>(a: &A) -> &B {
-    const { assert!(std::mem::size_of::<A>() == std::mem::size_of::<B>()) };
-    // SAFETY: as in `pass`; the reference keeps its lifetime.
-    unsafe { &*(a as *const A as *const B) }
 }
 
 impl V0_1_0Module {
@@ -95,7 +153,7 @@ impl V0_1_0Module {
     pub(crate) fn start(&self, host: SimHost) -> Result<PluginBox, PluginError> {
         let old_host: v0_1_0::Host =
             v0_1_0::HostServices_TO::from_ptr(RArc::new(AsV0_1_0Host(host)), TD_Opaque);
-        let instance = (self.0.new())(old_host).into_result().map_err(pass)?;
+        let instance = (self.0.new())(old_host).into_result().map_err(to_new)?;
         Ok(abi::Plugin_TO::from_value(V0_1_0Plugin(instance), TD_Opaque))
     }
 }
@@ -105,19 +163,19 @@ struct V0_1_0Plugin(v0_1_0::PluginBox);
 
 impl Plugin for V0_1_0Plugin {
     fn on_filter_saved(&self, filter: &SavedFilter) -> RResult<(), PluginError> {
-        pass(self.0.on_filter_saved(pass_ref(filter)))
+        to_new(self.0.on_filter_saved(to_old_ref(filter)))
     }
 
     fn on_contact_changed(&self, change: &ContactChange) -> RResult<(), PluginError> {
-        pass(self.0.on_contact_changed(pass_ref(change)))
+        to_new(self.0.on_contact_changed(to_old_ref(change)))
     }
 
     fn on_tick(&self, now: Millis) -> RResult<(), PluginError> {
-        pass(self.0.on_tick(pass(now)))
+        to_new(self.0.on_tick(to_old(now)))
     }
 
     fn render_settings(&self, ctx: &SettingsContext) -> RResult<SettingsView, PluginError> {
-        pass(self.0.render_settings(pass_ref(ctx)))
+        to_new(self.0.render_settings(to_old_ref(ctx)))
     }
 
     fn handle_settings_action(
@@ -125,15 +183,15 @@ impl Plugin for V0_1_0Plugin {
         ctx: &SettingsContext,
         action: &SettingsAction,
     ) -> RResult<ActionOutcome, PluginError> {
-        pass(self.0.handle_settings_action(pass_ref(ctx), pass_ref(action)))
+        to_new(self.0.handle_settings_action(to_old_ref(ctx), to_old_ref(action)))
     }
 
     fn run_job(&self, job: &Job) -> RResult<(), PluginError> {
-        pass(self.0.run_job(pass_ref(job)))
+        to_new(self.0.run_job(to_old_ref(job)))
     }
 
     fn shutdown(&self) -> RResult<(), PluginError> {
-        pass(self.0.shutdown())
+        to_new(self.0.shutdown())
     }
 }
 
@@ -151,9 +209,9 @@ impl v0_1_0::HostServices for AsV0_1_0Host {
         after: v0_1_0::ContactId,
         limit: u32,
     ) -> RResult<RVec<v0_1_0::Contact>, v0_1_0::HostError> {
-        pass(
+        to_old(
             self.0
-                .filter_contacts(pass(filter), pass(user), pass(after), limit),
+                .filter_contacts(to_new(filter), to_new(user), to_new(after), limit),
         )
     }
 
@@ -163,7 +221,10 @@ impl v0_1_0::HostServices for AsV0_1_0Host {
         user: v0_1_0::UserId,
         contact: v0_1_0::ContactId,
     ) -> RResult<bool, v0_1_0::HostError> {
-        pass(self.0.filter_includes(pass(filter), pass(user), pass(contact)))
+        to_old(
+            self.0
+                .filter_includes(to_new(filter), to_new(user), to_new(contact)),
+        )
     }
 
     fn get_contact(
@@ -171,7 +232,7 @@ impl v0_1_0::HostServices for AsV0_1_0Host {
         user: v0_1_0::UserId,
         contact: v0_1_0::ContactId,
     ) -> RResult<ROption<v0_1_0::Contact>, v0_1_0::HostError> {
-        pass(self.0.get_contact(pass(user), pass(contact)))
+        to_old(self.0.get_contact(to_new(user), to_new(contact)))
     }
 
     fn create_contact(
@@ -180,9 +241,9 @@ impl v0_1_0::HostServices for AsV0_1_0Host {
         contact: &v0_1_0::Contact,
         into_filter: ROption<v0_1_0::FilterId>,
     ) -> RResult<v0_1_0::Contact, v0_1_0::HostError> {
-        pass(
+        to_old(
             self.0
-                .create_contact(pass(user), pass_ref(contact), pass(into_filter)),
+                .create_contact(to_new(user), to_new_ref(contact), to_new(into_filter)),
         )
     }
 
@@ -191,15 +252,15 @@ impl v0_1_0::HostServices for AsV0_1_0Host {
         user: v0_1_0::UserId,
         contact: &v0_1_0::Contact,
     ) -> RResult<v0_1_0::Contact, v0_1_0::HostError> {
-        pass(self.0.update_contact(pass(user), pass_ref(contact)))
+        to_old(self.0.update_contact(to_new(user), to_new_ref(contact)))
     }
 
     fn user(&self, user: v0_1_0::UserId) -> RResult<ROption<v0_1_0::User>, v0_1_0::HostError> {
-        pass(self.0.user(pass(user)))
+        to_old(self.0.user(to_new(user)))
     }
 
     fn filter(&self, filter: v0_1_0::FilterId) -> RResult<ROption<v0_1_0::SavedFilter>, v0_1_0::HostError> {
-        pass(self.0.filter(pass(filter)))
+        to_old(self.0.filter(to_new(filter)))
     }
 
     fn may_access(
@@ -207,11 +268,11 @@ impl v0_1_0::HostServices for AsV0_1_0Host {
         user: v0_1_0::UserId,
         contact: v0_1_0::ContactId,
     ) -> RResult<bool, v0_1_0::HostError> {
-        pass(self.0.may_access(pass(user), pass(contact)))
+        to_old(self.0.may_access(to_new(user), to_new(contact)))
     }
 
     fn submit_job(&self, job: v0_1_0::Job) -> RResult<(), v0_1_0::HostError> {
-        pass(self.0.submit_job(pass(job)))
+        to_old(self.0.submit_job(to_new(job)))
     }
 
     fn data_dir(&self) -> RString {
@@ -219,26 +280,34 @@ impl v0_1_0::HostServices for AsV0_1_0Host {
     }
 
     fn secret_get(&self, key: RStr<'_>) -> RResult<ROption<RString>, v0_1_0::HostError> {
-        pass(self.0.secret_get(key))
+        to_old(self.0.secret_get(key))
     }
 
     fn secret_set(&self, key: RStr<'_>, value: RStr<'_>) -> RResult<(), v0_1_0::HostError> {
-        pass(self.0.secret_set(key, value))
+        to_old(self.0.secret_set(key, value))
     }
 
     fn secret_delete(&self, key: RStr<'_>) -> RResult<(), v0_1_0::HostError> {
-        pass(self.0.secret_delete(key))
+        to_old(self.0.secret_delete(key))
     }
 
     fn now(&self) -> v0_1_0::Millis {
-        pass(self.0.now())
+        to_old(self.0.now())
     }
 
     fn log(&self, level: v0_1_0::LogLevel, target: RStr<'_>, message: RStr<'_>) {
-        self.0.log(pass(level), target, message)
+        self.0.log(to_new(level), target, message)
     }
 
     fn config(&self, key: RStr<'_>) -> ROption<RString> {
         self.0.config(key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn every_type_passed_to_a_0_1_0_plugin_has_the_layout_it_had_in_0_1_0() {
+        assert_eq!(super::check_layouts(), Ok(()));
     }
 }
