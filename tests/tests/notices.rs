@@ -107,6 +107,21 @@ fn reconnect_needed_is_raised_once_not_repeated_on_the_next_ticks_and_withdrawn_
 }
 
 #[test]
+fn the_file_of_raised_notices_names_accounts_and_is_readable_by_the_crm_user_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let s = synced(2, &[]);
+    s.g.control.revoke_tokens(ALICE);
+    s.g.control.expire_access_tokens(Some(ALICE));
+    s.g.action(s.user.id, SettingsPage::Filter(s.filter.id), "sync_now", &[]);
+    s.g.settle();
+    let file = s.g.sim().plugin_data_dir("google-contacts").join("notices.json");
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains(ALICE), "the file holds what was raised: {text}");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600, "{} has mode {mode:o}", file.display());
+}
+
+#[test]
 fn held_removals_are_raised_once_and_withdrawn_when_confirmed() {
     let s = synced(30, &[]);
     let ids: Vec<abi::ContactId> =

@@ -128,13 +128,34 @@ impl NoticeBoard {
     fn save(&self, raised: &Raised) {
         let bytes = serde_json::to_vec(raised).unwrap_or_default();
         let tmp = self.file.with_extension("tmp");
-        if let Err(e) = std::fs::write(&tmp, bytes).and_then(|_| std::fs::rename(&tmp, &self.file)) {
+        if let Err(e) = write_private(&tmp, &bytes).and_then(|_| std::fs::rename(&tmp, &self.file)) {
             log::warn!(
                 "Could not keep the raised notices in {}: {e}",
                 self.file.display()
             );
         }
     }
+}
+
+/// Writes `bytes` to a file readable by the CRM's user only, as the mapping file: notices name
+/// Google accounts (e-mail addresses). The mode is set before anything is written.
+fn write_private(path: &std::path::Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    // A file left by an older version keeps its mode on open: set it.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(bytes)
 }
 
 fn wanted(
