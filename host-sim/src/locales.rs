@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use abi::UserId;
 use serde::{Deserialize, Serialize};
@@ -108,7 +108,28 @@ impl Locales {
         Ok(locale)
     }
 
+    /// Plugins reach this through the host's vtable, where a panic must not start: a lock some
+    /// panicking thread held still holds whole entries (each change is one insert).
     fn lock(&self) -> MutexGuard<'_, BTreeMap<u64, Locale>> {
-        self.by_user.lock().expect("locale lock poisoned")
+        self.by_user.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_poisoned_by_a_panic_still_answers_a_users_locale() {
+        let locales = Locales::in_memory();
+        locales.set(UserId(1), "ru", "Europe/Moscow").unwrap();
+        let poison = std::panic::catch_unwind(|| {
+            let _held = locales.by_user.lock();
+            panic!("a thread panics while holding the lock");
+        });
+        assert!(poison.is_err() && locales.by_user.is_poisoned());
+        assert_eq!(locales.of(UserId(1)).language, "ru");
+        locales.set(UserId(2), "pl", "UTC").unwrap();
+        assert_eq!(locales.of(UserId(2)).language, "pl");
     }
 }

@@ -1,7 +1,7 @@
 //! Notices plugins raise for users: what the header's bell and the notifications page show.
 
 use std::collections::BTreeMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use abi::{Notice, SettingsPage, Tone, UserId};
 use serde::Serialize;
@@ -111,8 +111,10 @@ impl Notices {
         self.lock().history.clone()
     }
 
+    /// Plugins reach this through the host's vtable, where a panic must not start: a lock some
+    /// panicking thread held still holds a board that each change leaves whole.
     fn lock(&self) -> MutexGuard<'_, Board> {
-        self.board.lock().expect("notice lock poisoned")
+        self.board.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -124,5 +126,33 @@ fn event(plugin: &str, user: UserId, key: &str, what: &'static str, at_ms: i64) 
         what,
         at_ms,
         thread: std::thread::current().name().unwrap_or("unnamed").to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lock_poisoned_by_a_panic_still_raises_and_withdraws_notices() {
+        let notices = Notices::default();
+        let poison = std::panic::catch_unwind(|| {
+            let _held = notices.board.lock();
+            panic!("a thread panics while holding the lock");
+        });
+        assert!(poison.is_err() && notices.board.is_poisoned());
+        let notice = Notice {
+            user: UserId(1),
+            key: "reconnect:a@example.com".into(),
+            tone: Tone::Warning,
+            title: "Reconnect".into(),
+            body: "Sign in again.".into(),
+            page: SettingsPage::Integration,
+        };
+        notices.raise("p", &notice, 1);
+        assert_eq!(notices.of_user(UserId(1)).len(), 1);
+        notices.withdraw("p", UserId(1), "reconnect:a@example.com", 2);
+        let what: Vec<&str> = notices.history().iter().map(|e| e.what).collect();
+        assert_eq!(what, ["raised", "withdrawn"]);
     }
 }
