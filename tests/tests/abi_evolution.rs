@@ -89,6 +89,11 @@ fn a_plugin_built_against_abi_0_1_0_loads_beside_todays_plugin_and_answers_every
         .expect("the old plugin acts");
     assert_eq!(outcome.message.as_str(), "old plugin did ping");
     assert!(!sim.logbook().grep("saw filter VIP").is_empty());
+    // The action submitted a job through the 0.1.0 services; a worker ran it with its payload.
+    assert!(sim.wait_idle(std::time::Duration::from_secs(30)));
+    assert_eq!(sim.logbook().grep("ran ping job: ping").len(), 1);
+    sim.shutdown();
+    assert_eq!(sim.logbook().grep("old plugin shut down").len(), 1);
     assert!(sim.hook_errors().is_empty(), "{:?}", sim.hook_errors());
 }
 
