@@ -201,6 +201,17 @@ fn wanted(
     Ok(out)
 }
 
+/// A notice about one binding, before it gets its key and page.
+struct Said {
+    kind: &'static str,
+    tone: Tone,
+    title: String,
+    body: String,
+}
+
+/// The `filter` argument of a binding's notices, named as its user reads it.
+type FilterArg = (&'static str, Arg);
+
 fn binding_notices(
     host: &Host,
     conn: &rusqlite::Connection,
@@ -210,8 +221,35 @@ fn binding_notices(
     out: &mut BTreeMap<String, Wanted>,
 ) -> Result<(), StoreError> {
     let r = Reader::of(host, UserId(b.crm_user));
-    let filter_name = host
-        .filter(FilterId(b.filter_id))
+    let filter: FilterArg = ("filter", Arg::Text(filter_name(host, &r, b)));
+    let failing: Vec<status::Health> = status::health(conn, b.id, 10_000)?
+        .into_iter()
+        .filter(|h| h.state == HealthState::Failing)
+        .collect();
+    let said = [
+        held_notice(conn, b, &r, &filter)?,
+        limit_notice(&r, &filter, &failing),
+        failing_notice(b, &r, &filter, &failing, raised, now),
+        stale_notice(conn, b, &r, &filter, raised, now)?,
+    ];
+    for s in said.into_iter().flatten() {
+        out.insert(
+            format!("{}:{}", s.kind, b.filter_id),
+            Wanted {
+                user: b.crm_user,
+                tone: s.tone,
+                page: SettingsPage::Filter(FilterId(b.filter_id)),
+                title: s.title,
+                body: s.body,
+            },
+        );
+    }
+    Ok(())
+}
+
+/// The saved filter's name, or a stand-in when the CRM no longer has it.
+fn filter_name(host: &Host, r: &Reader, b: &Binding) -> String {
+    host.filter(FilterId(b.filter_id))
         .into_result()
         .ok()
         .and_then(|f| f.into_option())
@@ -221,52 +259,56 @@ fn binding_notices(
                 "filter-fallback-name",
                 &[("id", Arg::Text(b.filter_id.to_string()))],
             )
-        });
-    let filter = ("filter", Arg::from(filter_name.as_str()));
-    let mut add = |kind: &str, tone: Tone, title: String, body: String| {
-        out.insert(
-            format!("{kind}:{}", b.filter_id),
-            Wanted {
-                user: b.crm_user,
-                tone,
-                page: SettingsPage::Filter(FilterId(b.filter_id)),
-                title,
-                body,
-            },
-        );
-    };
+        })
+}
 
+/// Removals held until the user confirms them.
+fn held_notice(
+    conn: &rusqlite::Connection,
+    b: &Binding,
+    r: &Reader,
+    filter: &FilterArg,
+) -> Result<Option<Said>, StoreError> {
     let held: Option<Held> = bindings::held(conn, b.id)?.and_then(|h| serde_json::from_str(&h).ok());
-    if let Some(h) = held.filter(|h| !h.confirmed) {
+    Ok(held.filter(|h| !h.confirmed).map(|h| {
         let args = [
             filter.clone(),
             ("removals", Arg::from(h.removals)),
             ("contacts", Arg::from(h.contacts)),
         ];
-        add(
-            "held",
-            Tone::Warning,
-            r.t("notice-held-title"),
-            r.t_with("notice-held-body", &args),
-        );
-    }
+        Said {
+            kind: "held",
+            tone: Tone::Warning,
+            title: r.t("notice-held-title"),
+            body: r.t_with("notice-held-body", &args),
+        }
+    }))
+}
 
-    let failing: Vec<status::Health> = status::health(conn, b.id, 10_000)?
-        .into_iter()
-        .filter(|h| h.state == HealthState::Failing)
-        .collect();
-    if let Some(limit) = failing.iter().find(|h| is_limit_reason(&h.reason)) {
-        let args = [
-            filter.clone(),
-            ("error", Arg::Text(health_reason(&r, &limit.reason))),
-        ];
-        add(
-            "limit",
-            Tone::Error,
-            r.t("notice-limit-title"),
-            r.t_with("notice-limit-body", &args),
-        );
-    }
+/// A contact refused for Google's contact limit.
+fn limit_notice(r: &Reader, filter: &FilterArg, failing: &[status::Health]) -> Option<Said> {
+    let limit = failing.iter().find(|h| is_limit_reason(&h.reason))?;
+    let args = [
+        filter.clone(),
+        ("error", Arg::Text(health_reason(r, &limit.reason))),
+    ];
+    Some(Said {
+        kind: "limit",
+        tone: Tone::Error,
+        title: r.t("notice-limit-title"),
+        body: r.t_with("notice-limit-body", &args),
+    })
+}
+
+/// Contacts failing for more than a day; keeps the clock of when each started failing.
+fn failing_notice(
+    b: &Binding,
+    r: &Reader,
+    filter: &FilterArg,
+    failing: &[status::Health],
+    raised: &mut Raised,
+    now: i64,
+) -> Option<Said> {
     let prefix = format!("{}:", b.id);
     let failing_now: std::collections::BTreeSet<String> = failing
         .iter()
@@ -287,30 +329,37 @@ fn binding_notices(
                 .is_some_and(|since| now - since > DAY_MS)
         })
         .count();
-    if long_failing > 0 {
-        add(
-            "failing",
-            Tone::Warning,
-            r.t_with("notice-failing-title", &[("count", Arg::from(long_failing))]),
-            r.t_with("notice-failing-body", std::slice::from_ref(&filter)),
-        );
-    }
+    (long_failing > 0).then(|| Said {
+        kind: "failing",
+        tone: Tone::Warning,
+        title: r.t_with("notice-failing-title", &[("count", Arg::from(long_failing))]),
+        body: r.t_with("notice-failing-body", std::slice::from_ref(filter)),
+    })
+}
 
-    let stale_title = || r.t_with("notice-stale-title", std::slice::from_ref(&filter));
-    match status::last_success(conn, b.id)? {
+/// No successful sync for more than a day (or never, for a day since it was enabled).
+fn stale_notice(
+    conn: &rusqlite::Connection,
+    b: &Binding,
+    r: &Reader,
+    filter: &FilterArg,
+    raised: &mut Raised,
+    now: i64,
+) -> Result<Option<Said>, StoreError> {
+    let body = match status::last_success(conn, b.id)? {
         Some(t) => {
             raised.unsynced_since.remove(&b.id);
-            if now - t > DAY_MS {
-                let body = r.t_with("notice-stale-body", &[("when", Arg::Text(r.time(t)))]);
-                add("stale", Tone::Warning, stale_title(), body);
-            }
+            (now - t > DAY_MS).then(|| r.t_with("notice-stale-body", &[("when", Arg::Text(r.time(t)))]))
         }
         None => {
             let since = *raised.unsynced_since.entry(b.id).or_insert(now);
-            if now - since > DAY_MS {
-                add("stale", Tone::Warning, stale_title(), r.t("notice-stale-never"));
-            }
+            (now - since > DAY_MS).then(|| r.t("notice-stale-never"))
         }
-    }
-    Ok(())
+    };
+    Ok(body.map(|body| Said {
+        kind: "stale",
+        tone: Tone::Warning,
+        title: r.t_with("notice-stale-title", std::slice::from_ref(filter)),
+        body,
+    }))
 }
