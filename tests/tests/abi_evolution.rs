@@ -145,6 +145,10 @@ fn check_host_without_new_services(configure: impl FnOnce(&mut SimConfig)) {
     assert!(text.contains("Last sync: just now ("), "{text}");
     assert!(text.contains("Sync now"), "{text}");
     assert!(g.sim().shared().notices.history().is_empty());
+    assert!(
+        g.sim().logbook().grep("run_job \"review notices\"").is_empty(),
+        "no job reviews notices a host cannot show"
+    );
     // Said once, however many pages were rendered.
     g.sim()
         .render_settings(PLUGIN, user.id, SettingsPage::Integration)

@@ -38,7 +38,7 @@ impl Integration {
     /// Queues a review of the notices unless one is queued and not started yet. Reviewing reads
     /// every binding, asks the host for each filter and may write a file: too slow for a hook.
     pub(crate) fn queue_notices(&self) -> Result<(), PluginError> {
-        if self.notices_job_queued.swap(true, Ordering::SeqCst) {
+        if !self.notices.offered() || self.notices_job_queued.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
         let payload = serde_json::to_string(&Work::Notices).unwrap_or_default();

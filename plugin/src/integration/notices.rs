@@ -71,6 +71,11 @@ impl NoticeBoard {
         }
     }
 
+    /// Whether the host offers notices at all (else a review has nothing to do).
+    pub fn offered(&self) -> bool {
+        self.offered
+    }
+
     /// Raises what the state calls for and withdraws what it no longer does.
     pub fn review(&self, host: &Host, store: &Store) -> Result<(), StoreError> {
         if !self.offered {
