@@ -278,7 +278,12 @@ fn run(s: &Settings, args: &[String]) -> Result<(), String> {
     };
     let command = format!("cargo run --release -p tests --bin bench -- {}", args.join(" "));
     let header = vec![
-        format!("Machine: {}", sys::machine()),
+        format!(
+            "Machine: {}; load average at the start {} (other processes share the CPUs: a load above the \
+             core count means wall times and the hook's tail include waiting for a CPU)",
+            sys::machine(),
+            sys::load_average()
+        ),
         format!("Date: {}", sys::now_utc()),
         format!("Command: `{}`", command.trim_end()),
         format!(
@@ -322,11 +327,14 @@ fn run(s: &Settings, args: &[String]) -> Result<(), String> {
         .count();
     println!("\n{failed} target(s) missed.");
     if let Some(path) = &s.write {
-        let footer = vec![format!(
+        let footer = vec![
+            format!("Load average at the end: {}.", sys::load_average()),
+            format!(
             "Rebuild before running: `cargo build --release -p tests --bin bench -p crm-google-plugin \
              --lib`. `--quick` (N = 1,000, no latency, high quotas, 100 idle users, 1,000 burst edits) is what \
              `tests/tests/bench_small.rs` runs; its timings are not meaningful."
-        )];
+            ),
+        ];
         std::fs::write(path, report::document(&header, &sections, &footer))
             .map_err(|e| format!("writing {}: {e}", path.display()))?;
         println!("Wrote {}", path.display());

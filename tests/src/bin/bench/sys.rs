@@ -82,6 +82,14 @@ pub fn machine() -> String {
     format!("{model}, {cores} CPUs available (nproc), {mem_gb} RAM")
 }
 
+/// The 1-, 5- and 15-minute load averages, as `/proc/loadavg` gives them.
+pub fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".into())
+}
+
 /// The current UTC time, `YYYY-MM-DD HH:MM UTC`.
 pub fn now_utc() -> String {
     let secs = std::time::SystemTime::now()
