@@ -74,6 +74,7 @@ pub fn put(conn: &Connection, account: &str, link: &Link) -> Result<(), StoreErr
 /// Follows a contact Google gave a new resource name: its link (if any) now names `new`, and
 /// what we knew under the old name goes. A link already on `new` is left alone, and the one on
 /// `old` then goes: the old name no longer resolves, so every write through it would fail.
+/// An import in flight follows too.
 pub fn follow_rename(conn: &Connection, account: &str, old: &str, new: &str) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE OR IGNORE links SET resource_name = ?3 WHERE account = ?1 AND resource_name = ?2",
@@ -83,6 +84,7 @@ pub fn follow_rename(conn: &Connection, account: &str, old: &str, new: &str) -> 
         "DELETE FROM links WHERE account = ?1 AND resource_name = ?2",
         params![account, old],
     )?;
+    super::imports::follow_rename(conn, account, old, new)?;
     remove_remote(conn, account, old)
 }
 

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::model::{Binding, Counts, Link, MY_CONTACTS};
 use super::observe::remote_of;
-use super::plan::{update_time_ms, CrmView, GoogleWrite, Op, Plan};
+use super::plan::{update_time_ms, CrmView, GoogleView, GoogleWrite, Op, Plan};
 use super::sides::{ItemError, SideError};
 use super::Env;
 use crate::google::person::{Membership, Person};
@@ -453,10 +453,20 @@ impl<'a> Applier<'a> {
     /// the CRM's create and the link): the same key makes the CRM answer the contact it already
     /// created, or create it now if it never did. Runs before anything is planned, so the
     /// contact is seen linked rather than as a new CRM contact to send to Google.
-    pub fn finish_imports(&mut self) -> Result<(), SideError> {
+    /// An import whose Google contact `google` shows deleted or out of the group ends unmade.
+    pub fn finish_imports(&mut self, google: &GoogleView) -> Result<(), SideError> {
         let open = imports::open(&self.env.store.conn(), self.binding.id).map_err(store_failed)?;
         let mut marks = Vec::new();
         for intent in open {
+            if self.import_left(google, &intent.resource_name) {
+                log::info!(
+                    "Dropping the import of {}: Google deleted it or took it out of the group.",
+                    intent.resource_name
+                );
+                imports::finish(&self.env.store.conn(), self.account(), &intent.resource_name)
+                    .map_err(store_failed)?;
+                continue;
+            }
             log::info!(
                 "Finishing the import of {} that an earlier run began.",
                 intent.resource_name
@@ -465,6 +475,19 @@ impl<'a> Applier<'a> {
             marks.extend(self.import_one(intent, &contact)?);
         }
         self.mark_imported(marks)
+    }
+
+    /// Whether `google` shows the contact of an import deleted or out of the binding's group
+    /// (a full listing without it shows it deleted). Nothing of ours was written to it yet, so
+    /// the listing is Google's word.
+    fn import_left(&self, google: &GoogleView, resource_name: &str) -> bool {
+        if google.deleted.contains(resource_name) {
+            return true;
+        }
+        match google.persons.get(resource_name) {
+            Some(person) => !person.is_member_of(self.group),
+            None => google.full,
+        }
     }
 
     /// The CRM contact an import creates from Google's fields.
