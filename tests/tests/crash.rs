@@ -14,6 +14,7 @@ use abi::{ContactsPermission, Criterion, FilterId, SavedFilter, FEATURE_GOOGLE_C
 use abi_stable::std_types::RVec;
 use host_sim::crm::{Crm, Visibility};
 use host_sim::fake_google::{FakeGoogle, FakeGoogleConfig};
+use host_sim::loader::HostAbi;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
 use tests::{approve_consent, contact, plugin_dir_with, plugin_library, GoogleWorld, PLUGIN};
@@ -561,4 +562,54 @@ fn an_import_whose_crm_answer_was_lost_creates_one_crm_contact() {
         .filter(|p| p["names"][0]["familyName"] == "Named")
         .all(|p| p["clientData"].as_array().is_some_and(|d| !d.is_empty()));
     assert!(marked, "the imported contact carries its CRM id");
+}
+
+/// The same lost answer in a CRM built against ABI 0.1.0, which has no idempotent creates: the
+/// next run does not create the contact a second time, it leaves the import to matching, and
+/// the Google contact's e-mail joins it to the CRM contact the lost create made (fails with 2
+/// CRM contacts when the unfinished import is finished with a plain create).
+#[test]
+fn an_import_whose_crm_answer_was_lost_in_a_crm_without_idempotent_creates_makes_one_crm_contact() {
+    let g = GoogleWorld::start(|_| {}, |c| c.abi = HostAbi::V0_1_0);
+    let user = g.user("Ann", ContactsPermission::Edit);
+    g.add_vip_contact(user.id);
+    let filter = g.filter(user.id, "VIP", "vip");
+    g.connect(user.id, ALICE);
+    g.settle();
+    let enabled = g.enable(user.id, filter.id, ALICE, &[]);
+    assert!(enabled.message.contains("Sync enabled"), "{}", enabled.message);
+    g.settle();
+    let group = g.group(ALICE, "VIP").expect("group exists");
+    g.control
+        .create_contact(
+            ALICE,
+            &json!({
+                "names": [{"givenName": "Only", "familyName": "Mailed"}],
+                "emailAddresses": [{"value": "only.mailed@example.org"}],
+                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]
+            }),
+        )
+        .unwrap();
+    g.sim().crm().lose_next_create_answers(1);
+    let next_run = 6 * 60_000;
+    g.tick(next_run);
+    let mailed = |g: &GoogleWorld| {
+        g.sim()
+            .crm()
+            .all_contacts()
+            .into_iter()
+            .filter(|r| r.contact.name.family.as_str() == "Mailed")
+            .count()
+    };
+    assert_eq!(mailed(&g), 1, "the CRM made the contact, its answer was lost");
+    g.tick(next_run);
+    g.tick(next_run);
+    assert_eq!(mailed(&g), 1, "a second CRM contact for the same Google contact");
+    assert_eq!(g.sim().crm().contact_count(), 2);
+    assert_eq!(
+        g.google_contacts(ALICE).len(),
+        2,
+        "Google got a copy of the import"
+    );
+    assert_eq!(g.members(ALICE, &group).len(), 2);
 }

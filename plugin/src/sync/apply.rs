@@ -444,7 +444,7 @@ impl<'a> Applier<'a> {
             if intent != fresh {
                 continue;
             }
-            marks.extend(self.import_one(intent, &contact)?);
+            marks.extend(self.import_one(intent, &contact, false)?);
         }
         self.mark_imported(marks)
     }
@@ -472,7 +472,7 @@ impl<'a> Applier<'a> {
                 intent.resource_name
             );
             let contact = self.contact_of(&intent);
-            marks.extend(self.import_one(intent, &contact)?);
+            marks.extend(self.import_one(intent, &contact, true)?);
         }
         self.mark_imported(marks)
     }
@@ -498,19 +498,41 @@ impl<'a> Applier<'a> {
 
     /// Creates (once) the CRM contact of an import whose intent is recorded, then links it and
     /// closes the intent in one transaction. Returns the Google contact to mark with the CRM id;
-    /// `None` when the CRM refused (the intent stays, and is tried again with its key).
+    /// `None` when the CRM refused (the intent stays, and is tried again with its key) or when
+    /// an earlier run's import cannot be finished safely (the intent ends).
     fn import_one(
         &mut self,
         intent: ImportIntent,
         contact: &abi::Contact,
+        earlier: bool,
     ) -> Result<Option<Person>, SideError> {
         let account = self.account().to_string();
-        let created = match self.env.crm.create_once(
-            self.binding.crm_user,
-            &intent.create_key,
-            contact,
-            self.binding.filter_id,
-        ) {
+        let (user, filter) = (self.binding.crm_user, self.binding.filter_id);
+        let answer = match self
+            .env
+            .crm
+            .create_once(user, &intent.create_key, contact, filter)
+        {
+            Ok(Some(created)) => Ok(created),
+            // A CRM without idempotent creates: an import begun in this run cannot have been
+            // made yet, so a plain create is safe.
+            Ok(None) if !earlier => self.env.crm.create(user, contact, filter),
+            // An earlier run's import may have been made before that run died: creating it
+            // again would make a duplicate. The intent ends, and matching (CRM id, e-mail,
+            // phone) joins the two contacts if it was made.
+            Ok(None) => {
+                log::info!(
+                    "Leaving the import of {} that an earlier run began to matching: this CRM \
+                     does not offer idempotent creates.",
+                    intent.resource_name
+                );
+                imports::finish(&self.env.store.conn(), &account, &intent.resource_name)
+                    .map_err(store_failed)?;
+                return Ok(None);
+            }
+            Err(e) => Err(e),
+        };
+        let created = match answer {
             Ok(c) => c,
             Err(e) => {
                 self.counts.errors += 1;
