@@ -564,6 +564,38 @@ fn an_import_whose_crm_answer_was_lost_creates_one_crm_contact() {
     assert!(marked, "the imported contact carries its CRM id");
 }
 
+/// The run that finishes an import whose CRM answer was lost gets back the contact the CRM
+/// made in the run before: it links it without counting it as created again (fails with "1
+/// created in the CRM" when every answer to an earlier run's key is counted).
+#[test]
+fn an_import_finished_after_its_crm_answer_was_lost_is_not_counted_as_created_again() {
+    let g = GoogleWorld::start(|_| {}, |_| {});
+    let user = g.user("Ann", ContactsPermission::Edit);
+    g.add_vip_contact(user.id);
+    let filter = g.filter(user.id, "VIP", "vip");
+    g.connect(user.id, ALICE);
+    g.settle();
+    let enabled = g.enable(user.id, filter.id, ALICE, &[]);
+    assert!(enabled.message.contains("Sync enabled"), "{}", enabled.message);
+    g.settle();
+    let group = g.group(ALICE, "VIP").expect("group exists");
+    g.control
+        .create_contact(
+            ALICE,
+            &json!({
+                "names": [{"givenName": "Only", "familyName": "Named"}],
+                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]
+            }),
+        )
+        .unwrap();
+    g.sim().crm().lose_next_create_answers(1);
+    let next_run = 6 * 60_000;
+    g.tick(next_run);
+    assert_eq!(g.sim().crm().contact_count(), 2);
+    let counts = g.last_run(user.id, filter.id).counts;
+    assert_eq!(counts.created_in_crm, 0, "{counts:?}");
+}
+
 /// The same lost answer in a CRM built against ABI 0.1.0, which has no idempotent creates: the
 /// next run does not create the contact a second time, it leaves the import to matching, and
 /// the Google contact's e-mail joins it to the CRM contact the lost create made (fails with 2

@@ -560,7 +560,9 @@ impl<'a> Applier<'a> {
                 imports::finish(tx, &account, &link.resource_name)
             })
             .map_err(store_failed)?;
-        self.counts.created_in_crm += 1;
+        if !earlier || made_in_this_run(&created, self.env.now) {
+            self.counts.created_in_crm += 1;
+        }
         let mut person = Person {
             resource_name: link.resource_name,
             etag: link.etag,
@@ -670,6 +672,13 @@ fn stale_or(e: &ItemError) -> String {
     } else {
         format!("Google refused the update: {}", e.reason)
     }
+}
+
+/// Whether the CRM's answer to an earlier run's key is a contact made now rather than the one
+/// that run made (the answer does not say): a contact not changed since this run began was not
+/// made by it. A CRM clock that stands still (host-sim's manual one) reads as "made before".
+fn made_in_this_run(created: &abi::Contact, run_began: i64) -> bool {
+    created.updated_at_ms > run_began
 }
 
 fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {
