@@ -54,6 +54,8 @@ struct Crash {
     rng: rand::rngs::StdRng,
     /// How many contacts the filter (and so the group) holds once converged.
     contacts: usize,
+    /// Where host-sim's log goes (every start appends), when a test reads it.
+    log: Option<PathBuf>,
 }
 
 impl Crash {
@@ -120,11 +122,22 @@ impl Crash {
             filter: filter.id.0,
             rng: rand::rngs::StdRng::seed_from_u64(seed),
             contacts,
+            log: None,
         }
     }
 
     fn start(&mut self) {
-        let mut child = Command::new(host_sim_binary())
+        let mut command = Command::new(host_sim_binary());
+        command.stderr(Stdio::null());
+        if let Some(path) = &self.log {
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("log file");
+            command.env("HOST_SIM_LOG", "1").stderr(Stdio::from(log));
+        }
+        let mut child = command
             .args(["serve", "--listen", "127.0.0.1:0", "--tick-ms", "200"])
             .arg("--plugin-dir")
             .arg(self.plugin_dir.path())
@@ -135,7 +148,6 @@ impl Crash {
             .args(["--plugin-config", "google.read_quota_per_minute=100000"])
             .args(["--plugin-config", "google.write_quota_per_minute=100000"])
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
             .spawn()
             .expect("host-sim starts");
         let stdout = child.stdout.take().expect("stdout");
@@ -333,8 +345,19 @@ impl Crash {
         }
     }
 
+    /// Lines of host-sim's log (see [`Crash::log`]) containing `needle`.
+    fn logged(&self, needle: &str) -> usize {
+        let path = self.log.as_ref().expect("the test keeps host-sim's log");
+        std::fs::read_to_string(path)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains(needle))
+            .count()
+    }
+
     /// Starts a sync and kills host-sim once the CRM has created a seeded number (1..=n) of the
-    /// contacts of import round `round`: in the middle of the imports. Returns that number.
+    /// contacts of import round `round`: in the middle of the imports. Returns how many the CRM
+    /// had created when it was killed (0 if no run reached the imports in time).
     /// The CRM's journal is watched rather than its API, which answers too slowly to land
     /// inside a burst of imports.
     fn kill_during_imports(&mut self, round: usize, n: usize) -> usize {
@@ -361,7 +384,11 @@ impl Crash {
             std::thread::sleep(Duration::from_micros(200));
         }
         self.kill();
-        target
+        std::fs::read_to_string(&journal)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains(&marker))
+            .count()
     }
 }
 
@@ -494,6 +521,8 @@ fn killed_during_imports_of_contacts_without_email_or_phone_it_creates_one_crm_c
     const ROUNDS: usize = 10;
     const PER_ROUND: usize = 40;
     let mut crash = Crash::with_contacts(seed(), 50);
+    let logs = tempfile::tempdir().expect("log dir");
+    crash.log = Some(logs.path().join("host-sim.log"));
     crash.start();
     crash.connect_and_enable();
     crash.converge(|_| true);
@@ -507,6 +536,14 @@ fn killed_during_imports_of_contacts_without_email_or_phone_it_creates_one_crm_c
     println!("killed after {imported_before_kill:?} imports of {PER_ROUND}");
     crash.converge(|c| c.crm_contacts().len() >= c.contacts);
     crash.assert_no_duplicates();
+    // The kills landed inside imports: some runs found an import the killed one had begun.
+    assert!(
+        imported_before_kill.iter().any(|&n| n > 0 && n < PER_ROUND),
+        "no kill landed in the middle of a round's imports: {imported_before_kill:?}"
+    );
+    let finished = crash.logged("Finishing the import of");
+    println!("{finished} interrupted imports finished after a restart");
+    assert!(finished > 0, "no run had to finish an import a killed run began");
 }
 
 /// The plugin's view of a crash between the CRM's create and the link, made deterministic: the
