@@ -121,7 +121,8 @@ pub trait HostServices: Send + Sync + Clone {
     ///
     /// `RNone` means "this host does not offer idempotent creates": the default, and what the
     /// plugin gets from a host built before this method existed (abi_stable runs a method's
-    /// default body when the host's vtable lacks it). The plugin then calls `create_contact`.
+    /// default body when the host's vtable lacks it). The plugin then calls `create_contact`, and
+    /// leaves an import a crash interrupted to matching by e-mail and phone.
     fn create_contact_once(
         &self,
         user: UserId,

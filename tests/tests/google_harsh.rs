@@ -88,6 +88,38 @@ impl Setup {
             .to_string()
     }
 
+    /// Whether Ann may edit CRM contacts: while she may not, the CRM refuses the plugin's imports.
+    fn may_edit(&self, edit: bool) {
+        let permission = if edit {
+            ContactsPermission::Edit
+        } else {
+            ContactsPermission::View
+        };
+        let mut user = self.g.sim().crm().user(self.user.id).expect("Ann");
+        user.contacts_permission = permission;
+        self.g.sim().crm().put_user_record(user).expect("user updated");
+    }
+
+    /// Puts a contact with a name only (nothing to match it by) into the group in Google.
+    fn add_nameless_in_google(&self, family: &str) -> String {
+        let person = json!({
+            "names": [{"givenName": "Only", "familyName": family}],
+            "memberships": [{"contactGroupMembership": {"contactGroupResourceName": self.group()}}]
+        });
+        let created = self.g.control.create_contact(ALICE, &person).expect("created");
+        created["resourceName"].as_str().expect("rn").to_string()
+    }
+
+    fn crm_named(&self, family: &str) -> usize {
+        self.g
+            .sim()
+            .crm()
+            .all_contacts()
+            .into_iter()
+            .filter(|r| r.contact.name.family.as_str() == family)
+            .count()
+    }
+
     fn next_tick(&self) {
         self.g.tick(FIVE_MINUTES + 60_000);
     }
@@ -574,4 +606,52 @@ fn a_contact_google_refuses_as_too_large_fails_alone_and_the_user_sees_why() {
     s.edit_crm(ids[1], |c| c.notes = "short now".into());
     s.g.settle();
     assert_eq!(s.g.members(ALICE, &s.group()).len(), 3);
+}
+
+/// The CRM refuses an import (Ann may only view contacts), then Google renames the contact:
+/// once the CRM accepts, the import finishes under the new name with its first key, one CRM
+/// contact (fails with 2 when intents do not follow renames).
+#[test]
+fn an_import_the_crm_refused_follows_a_rename_in_google_and_makes_one_crm_contact() {
+    let (s, _) = synced(two_contacts());
+    let old = s.add_nameless_in_google("Nameless");
+    s.may_edit(false);
+    s.next_tick();
+    assert_eq!(s.crm_named("Nameless"), 0, "the CRM refused the import");
+    s.g.control.rename_contact(ALICE, &old).expect("rename");
+    s.next_tick();
+    s.next_tick();
+    s.may_edit(true);
+    s.next_tick();
+    s.next_tick();
+    assert_eq!(
+        s.crm_named("Nameless"),
+        1,
+        "CRM contacts for the renamed Google contact"
+    );
+    assert_eq!(s.crm_count(), 3);
+}
+
+/// The CRM refuses an import, then the contact is deleted in Google: the import ends there, and
+/// the CRM never gets the contact once it accepts imports again (fails with 1 when open
+/// imports are finished whatever Google shows).
+#[test]
+fn an_import_the_crm_refused_ends_when_the_contact_is_deleted_in_google() {
+    let (s, _) = synced(two_contacts());
+    let rn = s.add_nameless_in_google("Nameless");
+    s.may_edit(false);
+    s.next_tick();
+    assert_eq!(s.crm_named("Nameless"), 0, "the CRM refused the import");
+    s.g.control.delete_contact(ALICE, &rn).expect("deleted");
+    s.next_tick();
+    s.next_tick();
+    s.may_edit(true);
+    s.next_tick();
+    s.next_tick();
+    assert_eq!(
+        s.crm_named("Nameless"),
+        0,
+        "a CRM contact for a contact deleted in Google"
+    );
+    assert_eq!(s.crm_count(), 2);
 }

@@ -3,6 +3,8 @@
 //! in the transaction that writes the link, so a run that died in between finishes the same
 //! create, with the same key, after a restart: the CRM answers the contact it already made.
 
+use std::collections::BTreeSet;
+
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{from_json, to_json, StoreError};
@@ -94,7 +96,25 @@ pub fn open(conn: &Connection, binding_id: i64) -> Result<Vec<ImportIntent>, Sto
     Ok(intents)
 }
 
-/// The import's link is written: the intent is done.
+/// The Google contacts of the account with an import in flight.
+pub fn names(conn: &Connection, account: &str) -> Result<BTreeSet<String>, StoreError> {
+    let mut stmt = conn.prepare("SELECT resource_name FROM import_intents WHERE account = ?1")?;
+    let rows = stmt.query_map([account], |r| r.get::<_, String>(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Google gave the contact of an import a new resource name: the import goes on under it, with
+/// its key (a new intent under the new name would create a second CRM contact).
+pub fn follow_rename(conn: &Connection, account: &str, old: &str, new: &str) -> Result<(), StoreError> {
+    conn.execute(
+        "UPDATE OR IGNORE import_intents SET resource_name = ?3 WHERE account = ?1 AND resource_name = ?2",
+        params![account, old, new],
+    )?;
+    // An import already under the new name is the one in force.
+    finish(conn, account, old)
+}
+
+/// The import's link is written, or the import is over without one: the intent is done.
 pub fn finish(conn: &Connection, account: &str, resource_name: &str) -> Result<(), StoreError> {
     conn.execute(
         "DELETE FROM import_intents WHERE account = ?1 AND resource_name = ?2",
@@ -132,6 +152,25 @@ mod tests {
         assert_eq!(
             begin(&conn, "a", 1, &intent("k3", "e3"), 30).unwrap().create_key,
             "k3"
+        );
+    }
+
+    #[test]
+    fn an_import_follows_its_google_contact_to_a_new_name_with_its_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = store.conn();
+        begin(&conn, "a", 1, &intent("k1", "e1"), 10).unwrap();
+        crate::store::links::follow_rename(&conn, "a", "people/c1", "people/c2").unwrap();
+        let open = open(&conn, 1).unwrap();
+        assert_eq!(open.len(), 1);
+        assert_eq!(
+            (open[0].resource_name.as_str(), open[0].create_key.as_str()),
+            ("people/c2", "k1")
+        );
+        assert_eq!(
+            names(&conn, "a").unwrap(),
+            BTreeSet::from(["people/c2".to_string()])
         );
     }
 }

@@ -72,12 +72,19 @@ pub fn put(conn: &Connection, account: &str, link: &Link) -> Result<(), StoreErr
 }
 
 /// Follows a contact Google gave a new resource name: its link (if any) now names `new`, and
-/// what we knew under the old name goes. A link already on `new` is left alone.
+/// what we knew under the old name goes. A link already on `new` is left alone, and the one on
+/// `old` then goes: the old name no longer resolves, so every write through it would fail.
+/// An import in flight follows too.
 pub fn follow_rename(conn: &Connection, account: &str, old: &str, new: &str) -> Result<(), StoreError> {
     conn.execute(
         "UPDATE OR IGNORE links SET resource_name = ?3 WHERE account = ?1 AND resource_name = ?2",
         params![account, old, new],
     )?;
+    conn.execute(
+        "DELETE FROM links WHERE account = ?1 AND resource_name = ?2",
+        params![account, old],
+    )?;
+    super::imports::follow_rename(conn, account, old, new)?;
     remove_remote(conn, account, old)
 }
 
@@ -382,4 +389,40 @@ pub fn unexclude(conn: &Connection, binding_id: i64, contact_id: u64) -> Result<
     let mut stmt = conn.prepare_cached("DELETE FROM exclusions WHERE binding_id = ?1 AND contact_id = ?2")?;
     stmt.execute(params![binding_id, contact_id as i64])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn link(contact_id: u64, resource_name: &str) -> Link {
+        Link {
+            contact_id,
+            resource_name: resource_name.into(),
+            etag: "e".into(),
+            base: Default::default(),
+            written_at: 0,
+            google_time: 0,
+        }
+    }
+
+    #[test]
+    fn a_rename_onto_a_name_already_linked_drops_the_link_on_the_dead_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        store
+            .tx(|tx| {
+                put(tx, "a", &link(1, "people/old"))?;
+                put(tx, "a", &link(2, "people/new"))?;
+                follow_rename(tx, "a", "people/old", "people/new")
+            })
+            .unwrap();
+        let names: Vec<(u64, String)> = all(&store.conn(), "a")
+            .unwrap()
+            .into_values()
+            .map(|l| (l.contact_id, l.resource_name))
+            .collect();
+        assert_eq!(names, vec![(2, "people/new".to_string())]);
+    }
 }

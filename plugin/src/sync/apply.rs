@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::model::{Binding, Counts, Link, MY_CONTACTS};
 use super::observe::remote_of;
-use super::plan::{update_time_ms, CrmView, GoogleWrite, Op, Plan};
+use super::plan::{update_time_ms, CrmView, GoogleView, GoogleWrite, Op, Plan};
 use super::sides::{ItemError, SideError};
 use super::Env;
 use crate::google::person::{Membership, Person};
@@ -444,7 +444,7 @@ impl<'a> Applier<'a> {
             if intent != fresh {
                 continue;
             }
-            marks.extend(self.import_one(intent, &contact)?);
+            marks.extend(self.import_one(intent, &contact, false)?);
         }
         self.mark_imported(marks)
     }
@@ -453,18 +453,41 @@ impl<'a> Applier<'a> {
     /// the CRM's create and the link): the same key makes the CRM answer the contact it already
     /// created, or create it now if it never did. Runs before anything is planned, so the
     /// contact is seen linked rather than as a new CRM contact to send to Google.
-    pub fn finish_imports(&mut self) -> Result<(), SideError> {
+    /// An import whose Google contact `google` shows deleted or out of the group ends unmade.
+    pub fn finish_imports(&mut self, google: &GoogleView) -> Result<(), SideError> {
         let open = imports::open(&self.env.store.conn(), self.binding.id).map_err(store_failed)?;
         let mut marks = Vec::new();
         for intent in open {
+            if self.import_left(google, &intent.resource_name) {
+                log::info!(
+                    "Dropping the import of {}: Google deleted it or took it out of the group.",
+                    intent.resource_name
+                );
+                imports::finish(&self.env.store.conn(), self.account(), &intent.resource_name)
+                    .map_err(store_failed)?;
+                continue;
+            }
             log::info!(
                 "Finishing the import of {} that an earlier run began.",
                 intent.resource_name
             );
             let contact = self.contact_of(&intent);
-            marks.extend(self.import_one(intent, &contact)?);
+            marks.extend(self.import_one(intent, &contact, true)?);
         }
         self.mark_imported(marks)
+    }
+
+    /// Whether `google` shows the contact of an import deleted or out of the binding's group
+    /// (a full listing without it shows it deleted). Nothing of ours was written to it yet, so
+    /// the listing is Google's word.
+    fn import_left(&self, google: &GoogleView, resource_name: &str) -> bool {
+        if google.deleted.contains(resource_name) {
+            return true;
+        }
+        match google.persons.get(resource_name) {
+            Some(person) => !person.is_member_of(self.group),
+            None => google.full,
+        }
     }
 
     /// The CRM contact an import creates from Google's fields.
@@ -475,19 +498,41 @@ impl<'a> Applier<'a> {
 
     /// Creates (once) the CRM contact of an import whose intent is recorded, then links it and
     /// closes the intent in one transaction. Returns the Google contact to mark with the CRM id;
-    /// `None` when the CRM refused (the intent stays, and is tried again with its key).
+    /// `None` when the CRM refused (the intent stays, and is tried again with its key) or when
+    /// an earlier run's import cannot be finished safely (the intent ends).
     fn import_one(
         &mut self,
         intent: ImportIntent,
         contact: &abi::Contact,
+        earlier: bool,
     ) -> Result<Option<Person>, SideError> {
         let account = self.account().to_string();
-        let created = match self.env.crm.create_once(
-            self.binding.crm_user,
-            &intent.create_key,
-            contact,
-            self.binding.filter_id,
-        ) {
+        let (user, filter) = (self.binding.crm_user, self.binding.filter_id);
+        let answer = match self
+            .env
+            .crm
+            .create_once(user, &intent.create_key, contact, filter)
+        {
+            Ok(Some(created)) => Ok(created),
+            // A CRM without idempotent creates: an import begun in this run cannot have been
+            // made yet, so a plain create is safe.
+            Ok(None) if !earlier => self.env.crm.create(user, contact, filter),
+            // An earlier run's import may have been made before that run died: creating it
+            // again would make a duplicate. The intent ends, and matching (CRM id, e-mail,
+            // phone) joins the two contacts if it was made.
+            Ok(None) => {
+                log::info!(
+                    "Leaving the import of {} that an earlier run began to matching: this CRM \
+                     does not offer idempotent creates.",
+                    intent.resource_name
+                );
+                imports::finish(&self.env.store.conn(), &account, &intent.resource_name)
+                    .map_err(store_failed)?;
+                return Ok(None);
+            }
+            Err(e) => Err(e),
+        };
+        let created = match answer {
             Ok(c) => c,
             Err(e) => {
                 self.counts.errors += 1;
@@ -515,7 +560,9 @@ impl<'a> Applier<'a> {
                 imports::finish(tx, &account, &link.resource_name)
             })
             .map_err(store_failed)?;
-        self.counts.created_in_crm += 1;
+        if !earlier || made_in_this_run(&created, self.env.now) {
+            self.counts.created_in_crm += 1;
+        }
         let mut person = Person {
             resource_name: link.resource_name,
             etag: link.etag,
@@ -625,6 +672,13 @@ fn stale_or(e: &ItemError) -> String {
     } else {
         format!("Google refused the update: {}", e.reason)
     }
+}
+
+/// Whether the CRM's answer to an earlier run's key is a contact made now rather than the one
+/// that run made (the answer does not say): a contact not changed since this run began was not
+/// made by it. A CRM clock that stands still (host-sim's manual one) reads as "made before".
+fn made_in_this_run(created: &abi::Contact, run_began: i64) -> bool {
+    created.updated_at_ms > run_began
 }
 
 fn chunked<T>(items: Vec<T>, size: usize) -> Vec<Vec<T>> {

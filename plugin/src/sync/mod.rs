@@ -169,7 +169,7 @@ fn run_binding(
 ) -> Result<Counts, SyncError> {
     let group = ensure_group(env, binding)?;
     let mut applier = apply::Applier::new(env, binding, &group);
-    applier.finish_imports()?;
+    applier.finish_imports(google)?;
     observe::landed_creates(env, binding, &group, google)?;
     let (mut crm, cursor) = observe::crm(env, binding).map_err(SyncError::Crm)?;
     let account = binding.account.as_str();

@@ -8,7 +8,7 @@ use super::Env;
 use crate::google::person::Person;
 use crate::mapping::{self, normalize};
 use crate::store::links::{self, MatchKey, Remote};
-use crate::store::{outbox, StoreError};
+use crate::store::{imports, outbox, StoreError};
 use crate::sync::model::{Binding, Link};
 
 /// CRM contacts are listed in pages of this size.
@@ -104,6 +104,8 @@ fn follow_renames(env: &Env, account: &str, view: &GoogleView) -> Result<(), Sid
     let failed = |e: StoreError| SideError::Failed(e.to_string());
     let links_now = links::all(&env.store.conn(), account).map_err(failed)?;
     let linked: BTreeSet<&str> = links_now.values().map(|l| l.resource_name.as_str()).collect();
+    // Imports in flight follow renames too, so they finish under the new name with their key.
+    let importing = imports::names(&env.store.conn(), account).map_err(failed)?;
     let mut renames: Vec<(String, String)> = Vec::new();
     let mut candidates: Vec<(String, String)> = Vec::new();
     for (rn, person) in view
@@ -114,7 +116,7 @@ fn follow_renames(env: &Env, account: &str, view: &GoogleView) -> Result<(), Sid
         let former = person.metadata.as_ref().and_then(|m| {
             m.previous_resource_names
                 .iter()
-                .find(|p| linked.contains(p.as_str()))
+                .find(|p| linked.contains(p.as_str()) || importing.contains(p.as_str()))
         });
         if let Some(old) = former {
             renames.push((old.clone(), rn.clone()));

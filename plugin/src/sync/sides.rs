@@ -70,8 +70,17 @@ pub trait CrmSide {
     fn includes(&self, filter: u64, user: u64, contact: u64) -> Result<bool, String>;
     fn get(&self, user: u64, contact: u64) -> Result<Option<Contact>, String>;
     /// Creates a contact into `filter`, once per `key`: called again with the same key, the CRM
-    /// answers the contact the first call made (a host without idempotent creates creates again).
-    fn create_once(&self, user: u64, key: &str, contact: &Contact, filter: u64) -> Result<Contact, String>;
+    /// answers the contact the first call made. `Ok(None)`: this CRM does not offer idempotent
+    /// creates (nothing was created).
+    fn create_once(
+        &self,
+        user: u64,
+        key: &str,
+        contact: &Contact,
+        filter: u64,
+    ) -> Result<Option<Contact>, String>;
+    /// Creates a contact into `filter`, for CRMs without idempotent creates.
+    fn create(&self, user: u64, contact: &Contact, filter: u64) -> Result<Contact, String>;
     fn update(&self, user: u64, contact: &Contact) -> Result<Contact, String>;
     /// The filter's name, `None` when the filter is gone.
     fn filter_name(&self, filter: u64) -> Result<Option<String>, String>;
