@@ -911,3 +911,45 @@ fn a_contact_deleted_in_google_and_missing_from_a_full_listing_is_unlinked_even_
     assert_eq!(s.g.google_contacts(ALICE).len(), 1, "not created again");
     s.assert_settled();
 }
+
+#[test]
+fn a_contact_taken_out_of_the_group_in_google_right_after_the_plugin_wrote_it_is_unlinked() {
+    let s = synced(2, &[]);
+    let group = s.group();
+    // The plugin writes the contact, and the user takes it out of the group a moment later:
+    // the listing that shows it out comes within the time Google may take to show writes.
+    s.edit_crm(s.ids[0], |c| c.notes = "just written".into());
+    s.g.settle();
+    assert_eq!(
+        s.person_of("person0@example.org")["biographies"][0]["value"],
+        "just written"
+    );
+    s.ungroup_in_google("person0@example.org", &group);
+    s.sync_now();
+    let health = s.health_of(s.filter.id, s.ids[0]);
+    assert!(health.len() == 1 && health[0].contains("excluded"), "{health:?}");
+    assert_eq!(s.members().len(), 1);
+    assert!(s.g.sim().crm().contact(s.ids[0]).is_some());
+    s.assert_settled();
+}
+
+#[test]
+fn a_contact_renamed_by_google_and_then_deleted_is_unlinked_and_the_crm_contact_kept() {
+    let s = synced(2, &[]);
+    let old = s.resource_of("person1@example.org");
+    let new = s.g.control.rename_contact(ALICE, &old).unwrap();
+    s.g.control.delete_contact(ALICE, &new).unwrap();
+    s.next_tick();
+    let health = s.health_of(s.filter.id, s.ids[1]);
+    assert!(health.len() == 1 && health[0].contains("excluded"), "{health:?}");
+    assert!(
+        s.g.sim().crm().contact(s.ids[1]).is_some(),
+        "the CRM contact stays"
+    );
+    // A later CRM edit does not bring it back, nor fail.
+    s.edit_crm(s.ids[1], |c| c.notes = "after".into());
+    s.g.settle();
+    assert_eq!(s.g.google_contacts(ALICE).len(), 1);
+    assert!(s.health_of(s.filter.id, s.ids[1])[0].contains("excluded"));
+    s.assert_settled();
+}

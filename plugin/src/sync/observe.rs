@@ -38,6 +38,12 @@ pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleVi
     };
     for person in pages.into_iter().flatten() {
         if person.is_deleted() {
+            // A contact renamed and then deleted is reported under its last name only: the
+            // names it had before (the one we link, perhaps) are gone with it (simulation seed
+            // 56: such a contact stayed linked to its former name for good).
+            if let Some(meta) = &person.metadata {
+                view.deleted.extend(meta.previous_resource_names.iter().cloned());
+            }
             view.deleted.insert(person.resource_name.clone());
         } else {
             view.persons.insert(person.resource_name.clone(), person);
