@@ -953,3 +953,39 @@ fn a_contact_renamed_by_google_and_then_deleted_is_unlinked_and_the_crm_contact_
     assert!(s.health_of(s.filter.id, s.ids[1])[0].contains("excluded"));
     s.assert_settled();
 }
+
+#[test]
+fn a_contact_created_again_in_google_before_google_shows_the_old_one_deleted_is_no_crm_copy() {
+    let s = synced(2, &[]);
+    let group = s.group();
+    let rn = s.resource_of("person1@example.org");
+    // The deletion reaches listings 20 minutes late; the new contact at once.
+    s.g.control
+        .update_config(|c| c.propagation_delay_ms = 20 * 60_000);
+    s.g.control.delete_contact(ALICE, &rn).unwrap();
+    s.g.control.update_config(|c| c.propagation_delay_ms = 0);
+    s.g.control
+        .create_contact(
+            ALICE,
+            &json!({
+                "names": [{"givenName": "Given1", "familyName": "Family1"}],
+                "emailAddresses": [{"value": "person1@example.org"}],
+                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]
+            }),
+        )
+        .unwrap();
+    s.next_tick();
+    assert_eq!(s.crm_with_email("person1@example.org"), 1, "a CRM copy");
+    s.g.control
+        .advance_clock(std::time::Duration::from_millis(21 * 60_000));
+    s.next_tick();
+    assert_eq!(s.crm_with_email("person1@example.org"), 1, "a CRM copy");
+    assert_eq!(s.members().len(), 2);
+    s.edit_crm(s.ids[1], |c| c.notes = "joined".into());
+    s.g.settle();
+    assert_eq!(
+        s.person_of("person1@example.org")["biographies"][0]["value"],
+        "joined"
+    );
+    s.assert_settled();
+}
