@@ -989,3 +989,35 @@ fn a_contact_created_again_in_google_before_google_shows_the_old_one_deleted_is_
     );
     s.assert_settled();
 }
+
+#[test]
+fn a_contact_deleted_and_created_again_in_google_seen_in_one_full_listing_joins_its_crm_contact() {
+    let s = synced(2, &[]);
+    let group = s.group();
+    let rn = s.resource_of("person1@example.org");
+    s.g.control.delete_contact(ALICE, &rn).unwrap();
+    s.g.control
+        .create_contact(
+            ALICE,
+            &json!({
+                "names": [{"givenName": "Given1", "familyName": "Family1"}],
+                "emailAddresses": [{"value": "person1@example.org"}],
+                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]
+            }),
+        )
+        .unwrap();
+    // A full listing shows no tombstone: the old contact is simply absent, the new one there.
+    s.g.control.expire_sync_tokens(Some(ALICE));
+    s.next_tick();
+    assert_eq!(s.crm_with_email("person1@example.org"), 1, "a CRM copy");
+    assert_eq!(s.members().len(), 2);
+    let health = s.health_of(s.filter.id, s.ids[1]);
+    assert!(health.is_empty(), "{health:?}");
+    s.edit_crm(s.ids[1], |c| c.notes = "joined".into());
+    s.g.settle();
+    assert_eq!(
+        s.person_of("person1@example.org")["biographies"][0]["value"],
+        "joined"
+    );
+    s.assert_settled();
+}

@@ -317,11 +317,7 @@ pub fn matches(
     let conn = env.store.conn();
     // A contact whose Google contact this view shows deleted is matched too: the user may have
     // created it again (the planner joins them when the new one is in the group).
-    let unlinked = |id: &u64| {
-        links
-            .get(id)
-            .is_none_or(|l| google.deleted.contains(&l.resource_name))
-    };
+    let unlinked = |id: &u64| links.get(id).is_none_or(|l| google.gone(&l.resource_name));
     for (&id, contact) in crm.present.iter().filter(|(id, _)| unlinked(id)) {
         let fields = mapping::crm_fields(contact, &Default::default());
         let email = fields
@@ -410,7 +406,12 @@ pub fn crm_for_google_changes(
         .values()
         .map(|l| (l.resource_name.as_str(), l.contact_id))
         .collect();
-    let changed = google.persons.keys().chain(google.deleted.iter());
+    // Members a full listing no longer shows count as changed: deleted, or created again.
+    let absent = links
+        .values()
+        .filter(|l| members.contains(&l.contact_id) && google.gone(&l.resource_name))
+        .map(|l| &l.resource_name);
+    let changed = google.persons.keys().chain(google.deleted.iter()).chain(absent);
     for id in changed.filter_map(|rn| by_resource.get(rn.as_str()).copied()) {
         if !members.contains(&id) || crm.present.contains_key(&id) || crm.gone.contains_key(&id) {
             continue;

@@ -44,6 +44,14 @@ pub struct GoogleView {
     pub fetched: BTreeSet<String>,
 }
 
+impl GoogleView {
+    /// Whether this view shows the contact gone: a tombstone, or absent from a full listing
+    /// (and from the reads by name that follow one).
+    pub fn gone(&self, resource_name: &str) -> bool {
+        self.deleted.contains(resource_name) || (self.full && !self.persons.contains_key(resource_name))
+    }
+}
+
 pub struct Input<'a> {
     pub binding: &'a Binding,
     /// The resource name of the binding's group.
@@ -375,7 +383,9 @@ fn unsynced(contact_id: u64, resource_name: &str) -> Link {
 /// own Google contact deleted and the match in the group: the user created it again.
 fn created_again<'a>(input: &'a Input, id: u64) -> Option<&'a str> {
     let link = input.links.get(&id)?;
-    if !input.google.deleted.contains(&link.resource_name) {
+    let gone = input.google.deleted.contains(&link.resource_name)
+        || (input.google.gone(&link.resource_name) && settled(input, link));
+    if !gone {
         return None;
     }
     let rn = input.matches.get(&id)?;
