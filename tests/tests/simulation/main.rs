@@ -359,8 +359,15 @@ impl Run {
         self.align_clocks();
         if let Ok(saved) = self.sim.update_contact(rec.owner, c) {
             let after = person::slots(&saved);
+            let google = self
+                .google_by_label(&label)
+                .map(|p| person::slots(&person::from_google(&p)))
+                .unwrap_or_default();
             if let Some(t) = self.tracked.get_mut(&label) {
                 t.record(Side::Crm, &before, &after, saved.updated_at_ms);
+                if t.rejoining {
+                    t.unsynced(Side::Google, &google, &person::diff(&before, &after));
+                }
             }
             self.ops.push(format!(
                 "crm edit {label}: {what} {:?}",
@@ -414,14 +421,17 @@ impl Run {
             .unwrap();
         // Created again in Google and not yet joined (no CRM id on it): the plugin can no longer
         // see the CRM contact it would join, so the Google contact becomes a contact of its own.
-        let unjoined = owner == self.bob
-            && self.google_by_label(&label).is_some_and(|p| {
-                !p["clientData"]
-                    .to_string()
-                    .contains(&rec.contact.id.0.to_string())
-            });
+        let rejoining = self.tracked.get(&label).is_some_and(|t| t.rejoining);
+        let unjoined = owner == self.bob && rejoining
+            || owner == self.bob
+                && self.google_by_label(&label).is_some_and(|p| {
+                    !p["clientData"]
+                        .to_string()
+                        .contains(&rec.contact.id.0.to_string())
+                });
         if let Some(t) = self.tracked.get_mut(&label).filter(|_| unjoined) {
-            t.unjudged = Some("created again in Google, then hidden from the user before it was joined");
+            t.unjudged =
+                Some("put back or created again in Google, then hidden from the user before it was joined");
         }
         self.ops.push(format!("crm access {label} -> {visibility:?}"));
         self.settle();
@@ -461,8 +471,17 @@ impl Run {
             .edit_contact(ALICE, &rn, &person::to_google(&c))
         {
             let after = person::slots(&person::from_google(&saved));
+            let crm = self
+                .crm_contacts()
+                .into_iter()
+                .find(|r| r.contact.name.given.as_str() == label)
+                .map(|r| person::slots(&r.contact))
+                .unwrap_or_default();
             if let Some(t) = self.tracked.get_mut(&label) {
                 t.record(Side::Google, &before, &after, update_time(&saved));
+                if t.rejoining {
+                    t.unsynced(Side::Crm, &crm, &person::diff(&before, &after));
+                }
             }
             self.ops.push(format!(
                 "google edit {label}: {what} {:?}",
@@ -702,6 +721,18 @@ impl Run {
     fn observe(&mut self) -> Result<(), String> {
         let crm = self.crm_contacts();
         let google = self.google_contacts();
+        if self.tracked.values().any(|t| t.rejoining) {
+            // Joined once the plugin no longer shows the contact excluded.
+            let rows = self.health_rows();
+            for (label, t) in self.tracked.iter_mut().filter(|(_, t)| t.rejoining) {
+                let rec = crm
+                    .iter()
+                    .find(|r| r.contact.name.given.as_str() == label.as_str());
+                if rec.is_some_and(|r| !rows.contains_key(&r.contact.id.0.to_string())) {
+                    t.rejoining = false;
+                }
+            }
+        }
         for (label, t) in self.tracked.iter_mut() {
             let (Some(c), Some(g)) = (
                 crm.iter()
@@ -850,15 +881,13 @@ impl Run {
         }
     }
 
-    /// The per-contact health the user sees: nothing to say about a synced contact; a contact
-    /// in the filter that Google took out is shown excluded.
-    fn check_health(&self, crm: &[ContactRecord], expected: &BTreeSet<String>) {
+    /// The health rows of the filter's settings page: contact id → state.
+    fn health_rows(&self) -> BTreeMap<String, String> {
         let view = self
             .sim
             .render_settings(PLUGIN, self.ann, SettingsPage::Filter(self.filter))
             .expect("the settings page renders");
-        let rows: BTreeMap<String, String> = view
-            .sections
+        view.sections
             .iter()
             .flat_map(|s| s.widgets.iter())
             .filter_map(|w| match w {
@@ -870,7 +899,13 @@ impl Run {
                 let cell = |i: usize| row.get(i).map(|c| c.to_string()).unwrap_or_default();
                 (cell(0), cell(1))
             })
-            .collect();
+            .collect()
+    }
+
+    /// The per-contact health the user sees: nothing to say about a synced contact; a contact
+    /// in the filter that Google took out is shown excluded.
+    fn check_health(&self, crm: &[ContactRecord], expected: &BTreeSet<String>) {
+        let rows = self.health_rows();
         for r in crm.iter().filter(|r| self.in_filter(r)) {
             let label = r.contact.name.given.as_str();
             let Some(t) = self.tracked.get(label).filter(|t| t.unjudged.is_none()) else {
