@@ -419,16 +419,17 @@ impl Run {
         self.sim
             .set_access(rec.contact.id, owner, visibility.clone())
             .unwrap();
-        // Created again in Google and not yet joined (no CRM id on it): the plugin can no longer
-        // see the CRM contact it would join, so the Google contact becomes a contact of its own.
+        // Put back or created again in Google and not yet joined: the plugin can no longer see
+        // the CRM contact it would join.
         let rejoining = self.tracked.get(&label).is_some_and(|t| t.rejoining);
-        let unjoined = owner == self.bob && rejoining
-            || owner == self.bob
-                && self.google_by_label(&label).is_some_and(|p| {
-                    !p["clientData"]
-                        .to_string()
-                        .contains(&rec.contact.id.0.to_string())
-                });
+        let unmarked = || {
+            self.google_by_label(&label).is_some_and(|p| {
+                !p["clientData"]
+                    .to_string()
+                    .contains(&rec.contact.id.0.to_string())
+            })
+        };
+        let unjoined = owner == self.bob && (rejoining || unmarked());
         if let Some(t) = self.tracked.get_mut(&label).filter(|_| unjoined) {
             t.unjudged =
                 Some("put back or created again in Google, then hidden from the user before it was joined");
