@@ -1021,3 +1021,29 @@ fn a_contact_deleted_and_created_again_in_google_seen_in_one_full_listing_joins_
     );
     s.assert_settled();
 }
+
+#[test]
+fn a_contact_put_back_into_the_group_in_google_after_it_left_the_filter_leaves_the_group_again() {
+    let s = synced(2, &[]);
+    let group = s.group();
+    s.ungroup_in_google("person0@example.org", &group);
+    s.next_tick();
+    assert_eq!(s.members().len(), 1);
+    // The CRM contact leaves the filter, then the user puts its Google contact back.
+    s.edit_crm(s.ids[0], |c| {
+        for f in c.custom_fields.iter_mut().filter(|f| f.key.as_str() == "segment") {
+            f.value = "other".into();
+        }
+    });
+    s.g.settle();
+    s.put_back_in_google("person0@example.org", &group);
+    s.next_tick();
+    assert_eq!(
+        s.members().len(),
+        1,
+        "a contact outside the filter stayed in the group"
+    );
+    assert_eq!(s.g.google_contacts(ALICE).len(), 2, "nothing deleted in Google");
+    assert_eq!(s.g.sim().crm().contact_count(), 2, "no CRM copy");
+    s.assert_settled();
+}

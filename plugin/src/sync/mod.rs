@@ -257,6 +257,16 @@ fn run_binding(
         visible_before: env.now - env.rules.visibility_ms,
     };
     let mut the_plan = plan::plan(&input);
+    // Like a contact leaving the filter, whatever the direction.
+    let strays = observe::strays(env, binding, &group, &links_now, &crm, google).map_err(SyncError::Crm)?;
+    the_plan.ops.extend(
+        strays
+            .into_iter()
+            .map(|(contact_id, resource_name)| plan::Op::RemoveFromGroup {
+                contact_id,
+                resource_name,
+            }),
+    );
     let held = hold_mass_removal(env, binding, &members, &mut the_plan)?;
     let mut applier = apply::Applier::new(env, binding, &group);
     for (id, reason) in &the_plan.skipped {

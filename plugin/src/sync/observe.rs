@@ -470,6 +470,42 @@ pub fn crm_for_rejoins(
     Ok(())
 }
 
+/// Google contacts in the group carrying the CRM id of a contact that is neither linked nor in
+/// the filter as the binding's user sees it (moved out, hidden, deleted): put back into the
+/// group in Google, or renamed there, before the plugin could see it, they leave the group as
+/// the CRM contact left the filter (simulation seeds 219 and 287: they stayed in the group).
+pub fn strays(
+    env: &Env,
+    binding: &Binding,
+    group: &str,
+    links: &BTreeMap<u64, Link>,
+    crm: &CrmView,
+    google: &GoogleView,
+) -> Result<Vec<(u64, String)>, String> {
+    if group == crate::sync::model::MY_CONTACTS {
+        return Ok(Vec::new());
+    }
+    let linked: BTreeSet<&str> = links.values().map(|l| l.resource_name.as_str()).collect();
+    let mut out = Vec::new();
+    for (rn, person) in &google.persons {
+        if person.is_deleted() || !person.is_member_of(group) || linked.contains(rn.as_str()) {
+            continue;
+        }
+        let Some(id) = mapping::crm_id_of(person).map(|id| id.0) else {
+            continue;
+        };
+        if links.contains_key(&id) || crm.present.contains_key(&id) {
+            continue;
+        }
+        let in_filter = env.crm.get(binding.crm_user, id)?.is_some()
+            && env.crm.includes(binding.filter_id, binding.crm_user, id)?;
+        if !in_filter {
+            out.push((id, rn.clone()));
+        }
+    }
+    Ok(out)
+}
+
 /// Links the Google contacts that our own creates made although their answer was lost: listed
 /// in the binding's group, carrying the CRM id of a contact with an open create intent. Without
 /// this, a create that lands after its contact left the filter would stay in the group unlinked
