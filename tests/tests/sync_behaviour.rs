@@ -922,3 +922,139 @@ fn a_contact_deleted_in_google_and_missing_from_a_full_listing_is_unlinked_even_
     assert_eq!(s.g.google_contacts(ALICE).len(), 1, "not created again");
     s.assert_settled();
 }
+
+#[test]
+fn a_contact_taken_out_of_the_group_in_google_right_after_the_plugin_wrote_it_is_unlinked() {
+    let s = synced(2, &[]);
+    let group = s.group();
+    // The plugin writes the contact, and the user takes it out of the group a moment later:
+    // the listing that shows it out comes within the time Google may take to show writes.
+    s.edit_crm(s.ids[0], |c| c.notes = "just written".into());
+    s.g.settle();
+    assert_eq!(
+        s.person_of("person0@example.org")["biographies"][0]["value"],
+        "just written"
+    );
+    s.ungroup_in_google("person0@example.org", &group);
+    s.sync_now();
+    let health = s.health_of(s.filter.id, s.ids[0]);
+    assert!(health.len() == 1 && health[0].contains("excluded"), "{health:?}");
+    assert_eq!(s.members().len(), 1);
+    assert!(s.g.sim().crm().contact(s.ids[0]).is_some());
+    s.assert_settled();
+}
+
+#[test]
+fn a_contact_renamed_by_google_and_then_deleted_is_unlinked_and_the_crm_contact_kept() {
+    let s = synced(2, &[]);
+    let old = s.resource_of("person1@example.org");
+    let new = s.g.control.rename_contact(ALICE, &old).unwrap();
+    s.g.control.delete_contact(ALICE, &new).unwrap();
+    s.next_tick();
+    let health = s.health_of(s.filter.id, s.ids[1]);
+    assert!(health.len() == 1 && health[0].contains("excluded"), "{health:?}");
+    assert!(
+        s.g.sim().crm().contact(s.ids[1]).is_some(),
+        "the CRM contact stays"
+    );
+    // A later CRM edit does not bring it back, nor fail.
+    s.edit_crm(s.ids[1], |c| c.notes = "after".into());
+    s.g.settle();
+    assert_eq!(s.g.google_contacts(ALICE).len(), 1);
+    assert!(s.health_of(s.filter.id, s.ids[1])[0].contains("excluded"));
+    s.assert_settled();
+}
+
+#[test]
+fn a_contact_created_again_in_google_before_google_shows_the_old_one_deleted_is_no_crm_copy() {
+    let s = synced(2, &[]);
+    let group = s.group();
+    let rn = s.resource_of("person1@example.org");
+    // The deletion reaches listings 20 minutes late; the new contact at once.
+    s.g.control
+        .update_config(|c| c.propagation_delay_ms = 20 * 60_000);
+    s.g.control.delete_contact(ALICE, &rn).unwrap();
+    s.g.control.update_config(|c| c.propagation_delay_ms = 0);
+    s.g.control
+        .create_contact(
+            ALICE,
+            &json!({
+                "names": [{"givenName": "Given1", "familyName": "Family1"}],
+                "emailAddresses": [{"value": "person1@example.org"}],
+                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]
+            }),
+        )
+        .unwrap();
+    s.next_tick();
+    assert_eq!(s.crm_with_email("person1@example.org"), 1, "a CRM copy");
+    s.g.control
+        .advance_clock(std::time::Duration::from_millis(21 * 60_000));
+    s.next_tick();
+    assert_eq!(s.crm_with_email("person1@example.org"), 1, "a CRM copy");
+    assert_eq!(s.members().len(), 2);
+    s.edit_crm(s.ids[1], |c| c.notes = "joined".into());
+    s.g.settle();
+    assert_eq!(
+        s.person_of("person1@example.org")["biographies"][0]["value"],
+        "joined"
+    );
+    s.assert_settled();
+}
+
+#[test]
+fn a_contact_deleted_and_created_again_in_google_seen_in_one_full_listing_joins_its_crm_contact() {
+    let s = synced(2, &[]);
+    let group = s.group();
+    let rn = s.resource_of("person1@example.org");
+    s.g.control.delete_contact(ALICE, &rn).unwrap();
+    s.g.control
+        .create_contact(
+            ALICE,
+            &json!({
+                "names": [{"givenName": "Given1", "familyName": "Family1"}],
+                "emailAddresses": [{"value": "person1@example.org"}],
+                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]
+            }),
+        )
+        .unwrap();
+    // A full listing shows no tombstone: the old contact is simply absent, the new one there.
+    s.g.control.expire_sync_tokens(Some(ALICE));
+    s.next_tick();
+    assert_eq!(s.crm_with_email("person1@example.org"), 1, "a CRM copy");
+    assert_eq!(s.members().len(), 2);
+    let health = s.health_of(s.filter.id, s.ids[1]);
+    assert!(health.is_empty(), "{health:?}");
+    s.edit_crm(s.ids[1], |c| c.notes = "joined".into());
+    s.g.settle();
+    assert_eq!(
+        s.person_of("person1@example.org")["biographies"][0]["value"],
+        "joined"
+    );
+    s.assert_settled();
+}
+
+#[test]
+fn a_contact_put_back_into_the_group_in_google_after_it_left_the_filter_leaves_the_group_again() {
+    let s = synced(2, &[]);
+    let group = s.group();
+    s.ungroup_in_google("person0@example.org", &group);
+    s.next_tick();
+    assert_eq!(s.members().len(), 1);
+    // The CRM contact leaves the filter, then the user puts its Google contact back.
+    s.edit_crm(s.ids[0], |c| {
+        for f in c.custom_fields.iter_mut().filter(|f| f.key.as_str() == "segment") {
+            f.value = "other".into();
+        }
+    });
+    s.g.settle();
+    s.put_back_in_google("person0@example.org", &group);
+    s.next_tick();
+    assert_eq!(
+        s.members().len(),
+        1,
+        "a contact outside the filter stayed in the group"
+    );
+    assert_eq!(s.g.google_contacts(ALICE).len(), 2, "nothing deleted in Google");
+    assert_eq!(s.g.sim().crm().contact_count(), 2, "no CRM copy");
+    s.assert_settled();
+}

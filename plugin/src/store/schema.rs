@@ -107,7 +107,10 @@ const MIGRATIONS: &[&str] = &[
     );",
     // 6: an exclusion ends when the user puts the contact back into the group in Google, which
     // a version of it newer than the one that showed it out proves (Google's own clock).
-    "ALTER TABLE exclusions ADD COLUMN google_time INTEGER NOT NULL DEFAULT 0;",
+    // Exclusions older than this column take the time they were made as that version's time:
+    // with 0, the first listing after the upgrade would end every one of them.
+    "ALTER TABLE exclusions ADD COLUMN google_time INTEGER NOT NULL DEFAULT 0;
+    UPDATE exclusions SET google_time = at;",
     // 7: imports from Google in flight: the key of the CRM's idempotent create and what to link
     // once the CRM answers, so a crash between the CRM's create and the link leaves no duplicate.
     "CREATE TABLE import_intents (

@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::mapping::fields::PRIMARY;
+use crate::mapping::key::NAME;
 use crate::mapping::{FieldValue, Fields, Item};
 
 /// Which side wins a conflict.
@@ -34,7 +35,11 @@ pub fn merge(base: &Fields, crm: &Fields, google: &Fields, winner: Winner) -> Me
             .iter()
             .flatten()
             .any(|v| matches!(v, FieldValue::Many(_)));
-        let value = if many {
+        let value = if key == NAME && !many {
+            // The parts of a name are separate edits to users: a middle name added in the CRM
+            // and a family name changed in Google both stay.
+            merge_parts(b, c, g, winner, &mut || conflicts.push(key.clone()))
+        } else if many {
             merge_many(items(b), items(c), items(g), winner, &mut || {
                 conflicts.push(key.clone())
             })
@@ -85,6 +90,38 @@ fn choose<'a, T: PartialEq + ?Sized>(
             Winner::Google => g,
         },
     }
+}
+
+/// Three-way merge of a single-valued field part by part; one conflict at most is reported.
+fn merge_parts(
+    b: Option<&FieldValue>,
+    c: Option<&FieldValue>,
+    g: Option<&FieldValue>,
+    winner: Winner,
+    conflict: &mut dyn FnMut(),
+) -> Option<FieldValue> {
+    let item = |v: Option<&FieldValue>| v.and_then(|v| v.items().first().cloned());
+    let (bi, ci, gi) = (item(b), item(c), item(g));
+    let parts: BTreeSet<String> = [&bi, &ci, &gi]
+        .into_iter()
+        .flatten()
+        .flat_map(|i| i.data.keys().cloned())
+        .collect();
+    let part = |i: &Option<Item>, p: &str| i.as_ref().map(|i| i.get(p).to_string()).filter(|v| !v.is_empty());
+    let mut had_conflict = false;
+    let mut merged = Item::new("");
+    for p in &parts {
+        let (pb, pc, pg) = (part(&bi, p), part(&ci, p), part(&gi, p));
+        if let Some(v) = choose(pb.as_ref(), pc.as_ref(), pg.as_ref(), winner, &mut || {
+            had_conflict = true
+        }) {
+            merged = merged.with(p, v.clone());
+        }
+    }
+    if had_conflict {
+        conflict();
+    }
+    (!merged.data.is_empty()).then_some(FieldValue::One(merged))
 }
 
 fn merge_one<'a>(
@@ -230,6 +267,40 @@ mod tests {
         let crm = fields(vec![]);
         let google = fields(vec![one("notes", "new")]);
         assert_eq!(merge(&base, &crm, &google, Winner::Crm).fields, google);
+    }
+
+    #[test]
+    fn different_parts_of_a_name_edited_on_both_sides_both_stay() {
+        let name = |parts: &[(&str, &str)]| {
+            let item = parts.iter().fold(Item::new(""), |i, (k, v)| i.with(k, *v));
+            ("name".to_string(), FieldValue::One(item))
+        };
+        let base = fields(vec![name(&[("given", "Ann"), ("family", "Lee")])]);
+        let crm = fields(vec![name(&[
+            ("given", "Ann"),
+            ("middle", "May"),
+            ("family", "Lee"),
+        ])]);
+        let google = fields(vec![name(&[("given", "Ann"), ("family", "Smith")])]);
+        let want = fields(vec![name(&[
+            ("given", "Ann"),
+            ("middle", "May"),
+            ("family", "Smith"),
+        ])]);
+        for winner in [Winner::Crm, Winner::Google] {
+            let m = merge(&base, &crm, &google, winner);
+            assert_eq!(m.fields, want);
+            assert!(m.conflicts.is_empty());
+        }
+        // The same part edited on both sides follows the policy.
+        let other = fields(vec![name(&[
+            ("given", "Ann"),
+            ("middle", "Joy"),
+            ("family", "Lee"),
+        ])]);
+        let m = merge(&base, &crm, &other, Winner::Google);
+        assert_eq!(m.fields, other);
+        assert_eq!(m.conflicts, vec!["name".to_string()]);
     }
 
     #[test]

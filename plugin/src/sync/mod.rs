@@ -213,6 +213,24 @@ fn run_binding(
         .map(|l| l.resource_name.clone())
         .collect();
     observe::fetch_current(env, google, leaving)?;
+    // A listing that shows a member out of the group right after our own write to it proves
+    // nothing, yet the user may well have taken it out: its listed change is not shown again, so
+    // it is read by name now, which is current (simulation seed 33: a contact taken out of the
+    // group in Google stayed linked, and its health never said so).
+    let recent = env.now - env.rules.visibility_ms;
+    let unsure: Vec<String> = members
+        .iter()
+        .filter_map(|id| links_now.get(id))
+        .filter(|l| l.written_at >= recent)
+        .filter(|l| {
+            google
+                .persons
+                .get(&l.resource_name)
+                .is_some_and(|p| !p.is_member_of(&group))
+        })
+        .map(|l| l.resource_name.clone())
+        .collect();
+    observe::fetch_current(env, google, unsure)?;
     // A full listing that omits a member is not proof of deletion: listings lag behind writes.
     // Ask for those contacts by name (reads by name are current); only a 404 means deleted.
     if google.full {
@@ -241,6 +259,16 @@ fn run_binding(
         visible_before: env.now - env.rules.visibility_ms,
     };
     let mut the_plan = plan::plan(&input);
+    // Like a contact leaving the filter, whatever the direction.
+    let strays = observe::strays(env, binding, &group, &links_now, &crm, google).map_err(SyncError::Crm)?;
+    the_plan.ops.extend(
+        strays
+            .into_iter()
+            .map(|(contact_id, resource_name)| plan::Op::RemoveFromGroup {
+                contact_id,
+                resource_name,
+            }),
+    );
     let held = hold_mass_removal(env, binding, &members, &mut the_plan)?;
     for (id, reason) in &the_plan.skipped {
         status::set_health(

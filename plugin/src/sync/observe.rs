@@ -36,14 +36,18 @@ pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleVi
         }
         other => other?,
     };
-    for page in pages {
-        for mut person in page {
-            if person.is_deleted() {
-                view.deleted.insert(person.resource_name.clone());
-            } else {
-                compact(&mut person);
-                view.persons.insert(person.resource_name.clone(), person);
+    for mut person in pages.into_iter().flatten() {
+        if person.is_deleted() {
+            // A contact renamed and then deleted is reported under its last name only: the
+            // names it had before (the one we link, perhaps) are gone with it (simulation seed
+            // 56: such a contact stayed linked to its former name for good).
+            if let Some(meta) = &person.metadata {
+                view.deleted.extend(meta.previous_resource_names.iter().cloned());
             }
+            view.deleted.insert(person.resource_name.clone());
+        } else {
+            compact(&mut person);
+            view.persons.insert(person.resource_name.clone(), person);
         }
     }
     // Listings lag behind writes: one taken right after we deleted a contact may still show it,
@@ -345,11 +349,7 @@ pub fn matches(
     let conn = env.store.conn();
     // A contact whose Google contact this view shows deleted is matched too: the user may have
     // created it again (the planner joins them when the new one is in the group).
-    let unlinked = |id: &u64| {
-        links
-            .get(id)
-            .is_none_or(|l| google.deleted.contains(&l.resource_name))
-    };
+    let unlinked = |id: &u64| links.get(id).is_none_or(|l| google.gone(&l.resource_name));
     for (&id, contact) in crm.present.iter().filter(|(id, _)| unlinked(id)) {
         let fields = mapping::crm_fields(contact, &Default::default());
         let email = fields
@@ -439,7 +439,12 @@ pub fn crm_for_google_changes(
         .values()
         .map(|l| (l.resource_name.as_str(), l.contact_id))
         .collect();
-    let changed = google.persons.keys().chain(google.deleted.iter());
+    // Members a full listing no longer shows count as changed: deleted, or created again.
+    let absent = links
+        .values()
+        .filter(|l| members.contains(&l.contact_id) && google.gone(&l.resource_name))
+        .map(|l| &l.resource_name);
+    let changed = google.persons.keys().chain(google.deleted.iter()).chain(absent);
     for id in changed.filter_map(|rn| by_resource.get(rn.as_str()).copied()) {
         if !members.contains(&id) || crm.present.contains_key(&id) || crm.gone.contains_key(&id) {
             continue;
@@ -496,6 +501,42 @@ pub fn crm_for_rejoins(
         }
     }
     Ok(())
+}
+
+/// Google contacts in the group carrying the CRM id of a contact that is neither linked nor in
+/// the filter as the binding's user sees it (moved out, hidden, deleted): put back into the
+/// group in Google, or renamed there, before the plugin could see it, they leave the group as
+/// the CRM contact left the filter (simulation seeds 219 and 287: they stayed in the group).
+pub fn strays(
+    env: &Env,
+    binding: &Binding,
+    group: &str,
+    links: &BTreeMap<u64, Link>,
+    crm: &CrmView,
+    google: &GoogleView,
+) -> Result<Vec<(u64, String)>, String> {
+    if group == crate::sync::model::MY_CONTACTS {
+        return Ok(Vec::new());
+    }
+    let linked: BTreeSet<&str> = links.values().map(|l| l.resource_name.as_str()).collect();
+    let mut out = Vec::new();
+    for (rn, person) in &google.persons {
+        if person.is_deleted() || !person.is_member_of(group) || linked.contains(rn.as_str()) {
+            continue;
+        }
+        let Some(id) = mapping::crm_id_of(person).map(|id| id.0) else {
+            continue;
+        };
+        if links.contains_key(&id) || crm.present.contains_key(&id) {
+            continue;
+        }
+        let in_filter = env.crm.get(binding.crm_user, id)?.is_some()
+            && env.crm.includes(binding.filter_id, binding.crm_user, id)?;
+        if !in_filter {
+            out.push((id, rn.clone()));
+        }
+    }
+    Ok(out)
 }
 
 /// Links the Google contacts that our own creates made although their answer was lost: listed

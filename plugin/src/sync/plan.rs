@@ -44,6 +44,14 @@ pub struct GoogleView {
     pub fetched: BTreeSet<String>,
 }
 
+impl GoogleView {
+    /// Whether this view shows the contact gone: a tombstone, or absent from a full listing
+    /// (and from the reads by name that follow one).
+    pub fn gone(&self, resource_name: &str) -> bool {
+        self.deleted.contains(resource_name) || (self.full && !self.persons.contains_key(resource_name))
+    }
+}
+
 pub struct Input<'a> {
     pub binding: &'a Binding,
     /// The resource name of the binding's group.
@@ -278,9 +286,20 @@ pub fn plan(input: &Input) -> Plan {
 
     // Google contacts in the group that no CRM contact is linked to: imported.
     if direction.to_crm() {
+        let mut linked_keys: Option<BTreeSet<String>> = None;
         for (rn, person) in &input.google.persons {
             let unlinked = !by_resource.contains_key(rn.as_str()) && !claimed.contains(rn.as_str());
             if unlinked && !person.is_deleted() && person.is_member_of(input.group) {
+                // One with the e-mail or phone of a linked contact is that contact created again
+                // in Google while Google does not show the old one deleted yet (listings lag): it
+                // joins it once it does, it is not a new contact (simulation seed 69).
+                let keys = linked_keys.get_or_insert_with(|| match_keys_of_links(input));
+                if match_keys(&mapping::google_fields(person, &input.binding.options.mapping))
+                    .iter()
+                    .any(|k| keys.contains(k))
+                {
+                    continue;
+                }
                 if let Some(op) = plan_import(input, rn, person) {
                     plan.ops.push(op);
                 }
@@ -364,7 +383,9 @@ fn unsynced(contact_id: u64, resource_name: &str) -> Link {
 /// own Google contact deleted and the match in the group: the user created it again.
 fn created_again<'a>(input: &'a Input, id: u64) -> Option<&'a str> {
     let link = input.links.get(&id)?;
-    if !input.google.deleted.contains(&link.resource_name) {
+    let gone = input.google.deleted.contains(&link.resource_name)
+        || (input.google.gone(&link.resource_name) && settled(input, link));
+    if !gone {
         return None;
     }
     let rn = input.matches.get(&id)?;
@@ -566,6 +587,25 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
         }),
         Gone::Left => {}
     }
+}
+
+/// The primary e-mail and phone keys of a field set: what contacts are matched by.
+fn match_keys(fields: &Fields) -> Vec<String> {
+    [mapping::key::EMAILS, mapping::key::PHONES]
+        .iter()
+        .filter_map(|k| {
+            let items = fields.items(k);
+            items
+                .iter()
+                .find(|i| i.is_primary())
+                .or(items.first())
+                .map(|i| format!("{k}:{}", i.key))
+        })
+        .collect()
+}
+
+fn match_keys_of_links(input: &Input) -> BTreeSet<String> {
+    input.links.values().flat_map(|l| match_keys(&l.base)).collect()
 }
 
 fn plan_import(input: &Input, rn: &str, person: &Person) -> Option<Op> {

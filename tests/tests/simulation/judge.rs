@@ -54,6 +54,10 @@ pub struct Tracked {
     /// Why this contact cannot be judged, if it cannot (by construction, decided when it
     /// happens, never from the outcome).
     pub unjudged: Option<&'static str>,
+    /// Put back into the group (or created again) in Google and not yet joined by the plugin:
+    /// the join has no synced base, so an edit made meanwhile is settled against the other
+    /// side's value by the policy, as the product documents for any matched contact.
+    pub rejoining: bool,
 }
 
 impl Tracked {
@@ -82,6 +86,7 @@ impl Tracked {
     pub fn rejoin(&mut self, crm: &Slots, google: &Slots) {
         self.slots.clear();
         self.excluded = false;
+        self.rejoining = true;
         for (key, _) in crate::person::diff(crm, google) {
             let value = |s: &Slots| s.get(&key).cloned().filter(|v| !v.is_empty());
             self.slots.insert(
@@ -92,6 +97,24 @@ impl Tracked {
                     google: value(google),
                 },
             );
+        }
+    }
+
+    /// An edit made while rejoining: no base, the other side's value competes with it.
+    pub fn unsynced(&mut self, other: Side, other_slots: &Slots, changed: &[(String, String)]) {
+        for (key, _) in changed {
+            let Some(slot) = self.slots.get_mut(key) else {
+                continue;
+            };
+            slot.base = String::new();
+            let theirs = other_slots.get(key).cloned().filter(|v| !v.is_empty());
+            let pending = match other {
+                Side::Crm => &mut slot.crm,
+                Side::Google => &mut slot.google,
+            };
+            if pending.is_none() {
+                *pending = theirs;
+            }
         }
     }
 
