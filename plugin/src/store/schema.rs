@@ -190,6 +190,31 @@ mod tests {
     }
 
     #[test]
+    fn an_exclusion_made_before_version_6_survives_the_upgrade() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(crate::store::FILE_NAME);
+        {
+            let conn = Connection::open(&path).unwrap();
+            migrate_to(&conn, 5).unwrap();
+            conn.execute(
+                "INSERT INTO exclusions (binding_id, contact_id, at) VALUES (1, 7, 1000)",
+                [],
+            )
+            .unwrap();
+        }
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        let google_time: i64 = store
+            .conn()
+            .query_row(
+                "SELECT google_time FROM exclusions WHERE contact_id = 7",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(google_time, 1000, "a listing right after the upgrade would end it");
+    }
+
+    #[test]
     fn a_file_from_a_newer_plugin_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(crate::store::FILE_NAME);
