@@ -128,8 +128,21 @@ impl Row {
         match (self.pass(), &self.not_judged) {
             (_, Some(why)) => format!("n/a ({why})"),
             (Some(true), _) => "PASS".into(),
-            (Some(false), _) => "**FAIL**".into(),
+            (Some(false), _) => format!("**FAIL** {}", self.miss()),
             (None, None) => "—".into(),
+        }
+    }
+
+    /// By how much a failed figure misses its target.
+    fn miss(&self) -> String {
+        match self.target {
+            Target::AtMost(x) if x > 0.0 => format!(
+                "(by {}, {:.2}× the target)",
+                self.value(self.figure - x),
+                self.figure / x
+            ),
+            Target::AtMost(x) | Target::Equal(x) => format!("(off by {})", self.value(self.figure - x)),
+            Target::None => String::new(),
         }
     }
 

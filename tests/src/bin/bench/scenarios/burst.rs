@@ -177,5 +177,6 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
             .notes
             .push(format!("{} hook errors; first: {}", errors.len(), errors[0]));
     }
+    super::explain_miss(&mut section, "Hook p99 during the burst", super::HOOK_TAIL);
     Ok(section)
 }

@@ -128,5 +128,10 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     if !errors.is_empty() {
         section.notes.push(format!("Hook errors: {}", errors.join(" | ")));
     }
+    super::explain_miss(
+        &mut section,
+        "Peak RSS of host-sim during the run",
+        super::FULL_RUN_MEMORY,
+    );
     Ok(section)
 }

@@ -108,6 +108,12 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
             .notes
             .push(format!("{} hook errors; first: {}", errors.len(), errors[0]));
     }
+    super::explain_miss(
+        &mut section,
+        "Peak RSS of host-sim during the run",
+        super::LINKS_MEMORY,
+    );
+    super::explain_miss(&mut section, "p99 (update + hook)", super::HOOK_TAIL);
     Ok(section)
 }
 

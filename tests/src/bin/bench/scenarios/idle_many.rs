@@ -129,6 +129,13 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     if !errors.is_empty() {
         section.notes.push(format!("Hook errors: {}", errors.join(" | ")));
     }
+    super::explain_miss(
+        &mut section,
+        "CPU time for the round",
+        "Each account's run costs the host and the plugin several milliseconds of CPU (see the note above) for \
+         one delta listing that finds nothing; where it goes was not profiled in this round (the release \
+         library carries no symbols).",
+    );
     Ok(section)
 }
 

@@ -174,6 +174,11 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
              even when nothing is left to do."
         ));
     }
+    super::explain_miss(
+        &mut section,
+        "Peak RSS of host-sim during the run",
+        super::LINKS_MEMORY,
+    );
     Ok(section)
 }
 
