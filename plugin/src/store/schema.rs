@@ -211,7 +211,10 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(google_time, 1000, "a listing right after the upgrade would end it");
+        assert_eq!(
+            google_time, 1000,
+            "a listing right after the upgrade would end it"
+        );
     }
 
     #[test]

@@ -105,7 +105,7 @@ fn merge_parts(
     let parts: BTreeSet<String> = [&bi, &ci, &gi]
         .into_iter()
         .flatten()
-        .flat_map(|i| i.data.keys().cloned())
+        .flat_map(|i| i.data.iter().map(|(name, _)| name.clone()))
         .collect();
     let part = |i: &Option<Item>, p: &str| i.as_ref().map(|i| i.get(p).to_string()).filter(|v| !v.is_empty());
     let mut had_conflict = false;
