@@ -546,54 +546,88 @@ fn killed_during_imports_of_contacts_without_email_or_phone_it_creates_one_crm_c
     assert!(finished > 0, "no run had to finish an import a killed run began");
 }
 
+/// Ann's one VIP contact synced; then `person` is put into the filter's group in Google, and
+/// the next run's import reaches the CRM but the CRM's answer is lost (as if the plugin died
+/// between the CRM's create and the link).
+struct LostImport {
+    g: GoogleWorld,
+    user: abi::User,
+    filter: SavedFilter,
+    group: String,
+}
+
+/// Runs between two looks at the CRM: past the binding's interval.
+const NEXT_RUN: i64 = 6 * 60_000;
+
+impl LostImport {
+    fn start(g: GoogleWorld, person: Value) -> LostImport {
+        let user = g.user("Ann", ContactsPermission::Edit);
+        g.add_vip_contact(user.id);
+        let filter = g.filter(user.id, "VIP", "vip");
+        g.connect(user.id, ALICE);
+        g.settle();
+        g.enabled(user.id, filter.id, ALICE, &[]);
+        g.settle();
+        let group = g.group(ALICE, "VIP").expect("group exists");
+        let mut person = person;
+        person["memberships"] = json!([{"contactGroupMembership": {"contactGroupResourceName": group}}]);
+        g.control.create_contact(ALICE, &person).unwrap();
+        g.sim().crm().lose_next_create_answers(1);
+        g.tick(NEXT_RUN);
+        LostImport {
+            g,
+            user,
+            filter,
+            group,
+        }
+    }
+
+    /// CRM contacts whose family name is `family`.
+    fn crm_named(&self, family: &str) -> usize {
+        self.g
+            .sim()
+            .crm()
+            .all_contacts()
+            .into_iter()
+            .filter(|r| r.contact.name.family.as_str() == family)
+            .count()
+    }
+
+    /// Two more runs leave one CRM contact called `family`, and Google no copy of it.
+    fn assert_one_contact_after_more_runs(&self, family: &str) {
+        assert_eq!(
+            self.crm_named(family),
+            1,
+            "the CRM made the contact, its answer was lost"
+        );
+        self.g.tick(NEXT_RUN);
+        self.g.tick(NEXT_RUN);
+        assert_eq!(
+            self.crm_named(family),
+            1,
+            "a second CRM contact for the same Google contact"
+        );
+        assert_eq!(self.g.sim().crm().contact_count(), 2);
+        assert_eq!(
+            self.g.google_contacts(ALICE).len(),
+            2,
+            "Google got a copy of the import"
+        );
+        assert_eq!(self.g.members(ALICE, &self.group).len(), 2);
+    }
+}
+
 /// The plugin's view of a crash between the CRM's create and the link, made deterministic: the
 /// CRM creates the imported contact but its answer never arrives. The next runs finish the
 /// import with the same key, so the Google contact (no e-mail, no phone: nothing to match it
 /// by) becomes one CRM contact, linked, and Google gets no copy of it.
 #[test]
 fn an_import_whose_crm_answer_was_lost_creates_one_crm_contact() {
-    let g = GoogleWorld::start(|_| {}, |_| {});
-    let user = g.user("Ann", ContactsPermission::Edit);
-    g.add_vip_contact(user.id);
-    let filter = g.filter(user.id, "VIP", "vip");
-    g.connect(user.id, ALICE);
-    g.settle();
-    let enabled = g.enable(user.id, filter.id, ALICE, &[]);
-    assert!(enabled.message.contains("Sync enabled"), "{}", enabled.message);
-    g.settle();
-    let group = g.group(ALICE, "VIP").expect("group exists");
-    g.control
-        .create_contact(
-            ALICE,
-            &json!({
-                "names": [{"givenName": "Only", "familyName": "Named"}],
-                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]
-            }),
-        )
-        .unwrap();
-    g.sim().crm().lose_next_create_answers(1);
-    let next_run = 6 * 60_000;
-    g.tick(next_run);
-    let named = |g: &GoogleWorld| {
-        g.sim()
-            .crm()
-            .all_contacts()
-            .into_iter()
-            .filter(|r| r.contact.name.family.as_str() == "Named")
-            .count()
-    };
-    assert_eq!(named(&g), 1, "the CRM made the contact, its answer was lost");
-    g.tick(next_run);
-    g.tick(next_run);
-    assert_eq!(named(&g), 1, "a second CRM contact for the same Google contact");
-    assert_eq!(g.sim().crm().contact_count(), 2);
-    assert_eq!(
-        g.google_contacts(ALICE).len(),
-        2,
-        "Google got a copy of the import"
-    );
-    assert_eq!(g.members(ALICE, &group).len(), 2);
-    let marked = g
+    let named = json!({"names": [{"givenName": "Only", "familyName": "Named"}]});
+    let lost = LostImport::start(GoogleWorld::start(|_| {}, |_| {}), named);
+    lost.assert_one_contact_after_more_runs("Named");
+    let marked = lost
+        .g
         .google_contacts(ALICE)
         .into_iter()
         .filter(|p| p["names"][0]["familyName"] == "Named")
@@ -606,30 +640,10 @@ fn an_import_whose_crm_answer_was_lost_creates_one_crm_contact() {
 /// created in the CRM" when every answer to an earlier run's key is counted).
 #[test]
 fn an_import_finished_after_its_crm_answer_was_lost_is_not_counted_as_created_again() {
-    let g = GoogleWorld::start(|_| {}, |_| {});
-    let user = g.user("Ann", ContactsPermission::Edit);
-    g.add_vip_contact(user.id);
-    let filter = g.filter(user.id, "VIP", "vip");
-    g.connect(user.id, ALICE);
-    g.settle();
-    let enabled = g.enable(user.id, filter.id, ALICE, &[]);
-    assert!(enabled.message.contains("Sync enabled"), "{}", enabled.message);
-    g.settle();
-    let group = g.group(ALICE, "VIP").expect("group exists");
-    g.control
-        .create_contact(
-            ALICE,
-            &json!({
-                "names": [{"givenName": "Only", "familyName": "Named"}],
-                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]
-            }),
-        )
-        .unwrap();
-    g.sim().crm().lose_next_create_answers(1);
-    let next_run = 6 * 60_000;
-    g.tick(next_run);
-    assert_eq!(g.sim().crm().contact_count(), 2);
-    let counts = g.last_run(user.id, filter.id).counts;
+    let named = json!({"names": [{"givenName": "Only", "familyName": "Named"}]});
+    let lost = LostImport::start(GoogleWorld::start(|_| {}, |_| {}), named);
+    assert_eq!(lost.g.sim().crm().contact_count(), 2);
+    let counts = lost.g.last_run(lost.user.id, lost.filter.id).counts;
     assert_eq!(counts.created_in_crm, 0, "{counts:?}");
 }
 
@@ -639,46 +653,10 @@ fn an_import_finished_after_its_crm_answer_was_lost_is_not_counted_as_created_ag
 /// CRM contacts when the unfinished import is finished with a plain create).
 #[test]
 fn an_import_whose_crm_answer_was_lost_in_a_crm_without_idempotent_creates_makes_one_crm_contact() {
-    let g = GoogleWorld::start(|_| {}, |c| c.abi = HostAbi::V0_1_0);
-    let user = g.user("Ann", ContactsPermission::Edit);
-    g.add_vip_contact(user.id);
-    let filter = g.filter(user.id, "VIP", "vip");
-    g.connect(user.id, ALICE);
-    g.settle();
-    let enabled = g.enable(user.id, filter.id, ALICE, &[]);
-    assert!(enabled.message.contains("Sync enabled"), "{}", enabled.message);
-    g.settle();
-    let group = g.group(ALICE, "VIP").expect("group exists");
-    g.control
-        .create_contact(
-            ALICE,
-            &json!({
-                "names": [{"givenName": "Only", "familyName": "Mailed"}],
-                "emailAddresses": [{"value": "only.mailed@example.org"}],
-                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]
-            }),
-        )
-        .unwrap();
-    g.sim().crm().lose_next_create_answers(1);
-    let next_run = 6 * 60_000;
-    g.tick(next_run);
-    let mailed = |g: &GoogleWorld| {
-        g.sim()
-            .crm()
-            .all_contacts()
-            .into_iter()
-            .filter(|r| r.contact.name.family.as_str() == "Mailed")
-            .count()
-    };
-    assert_eq!(mailed(&g), 1, "the CRM made the contact, its answer was lost");
-    g.tick(next_run);
-    g.tick(next_run);
-    assert_eq!(mailed(&g), 1, "a second CRM contact for the same Google contact");
-    assert_eq!(g.sim().crm().contact_count(), 2);
-    assert_eq!(
-        g.google_contacts(ALICE).len(),
-        2,
-        "Google got a copy of the import"
-    );
-    assert_eq!(g.members(ALICE, &group).len(), 2);
+    let mailed = json!({
+        "names": [{"givenName": "Only", "familyName": "Mailed"}],
+        "emailAddresses": [{"value": "only.mailed@example.org"}]
+    });
+    let lost = LostImport::start(GoogleWorld::start(|_| {}, |c| c.abi = HostAbi::V0_1_0), mailed);
+    lost.assert_one_contact_after_more_runs("Mailed");
 }
