@@ -454,3 +454,48 @@ impl GoogleWorld {
         );
     }
 }
+
+/// Saves `author`'s filter `name` on the contacts whose company is `company`, and creates those
+/// contacts (given name, family name, work e-mail), visible to everyone.
+pub fn company_filter(
+    sim: &Sim,
+    author: abi::UserId,
+    name: &str,
+    company: &str,
+    people: &[(&str, &str, &str)],
+) -> abi::SavedFilter {
+    let filter = sim
+        .save_filter(abi::SavedFilter {
+            id: abi::FilterId(0),
+            name: name.into(),
+            author,
+            saved: true,
+            criteria: vec![abi::Criterion {
+                field: "company".into(),
+                op: "equals".into(),
+                value: company.into(),
+            }]
+            .into(),
+        })
+        .expect("the filter is saved");
+    for (given, family, email) in people {
+        let contact = abi::Contact {
+            name: abi::PersonName {
+                given: (*given).into(),
+                family: (*family).into(),
+                ..abi::PersonName::default()
+            },
+            emails: vec![abi::TypedValue {
+                value: (*email).into(),
+                kind: "work".into(),
+                primary: true,
+            }]
+            .into(),
+            company: company.into(),
+            ..abi::Contact::default()
+        };
+        sim.create_contact(author, contact, host_sim::crm::Visibility::Everyone)
+            .expect("the contact is created");
+    }
+    filter
+}

@@ -7,12 +7,7 @@
 //! `/usr/bin/chromium` (or `$CHROMIUM`) the test is skipped — except under `CI=true`, where a
 //! missing browser is a failure. Screenshots of each step go to `target/browser-screenshots/`.
 
-use abi::{
-    Contact, ContactsPermission, Criterion, FilterId, PersonName, SavedFilter, TypedValue,
-    FEATURE_GOOGLE_CONTACTS,
-};
-use abi_stable::std_types::RVec;
-use host_sim::crm::Visibility;
+use abi::{ContactsPermission, FEATURE_GOOGLE_CONTACTS};
 use serde_json::json;
 use tests::browser::{require_chromium, screenshot_dir, wait_until, Browser};
 use tests::WebStack;
@@ -33,39 +28,16 @@ fn a_user_connects_google_and_syncs_a_filter_in_a_real_browser() {
         .crm()
         .add_user("Ann", &[FEATURE_GOOGLE_CONTACTS], ContactsPermission::Edit, &[])
         .unwrap();
-    let filter = sim
-        .save_filter(SavedFilter {
-            id: FilterId(0),
-            name: "Customers".into(),
-            author: ann.id,
-            saved: true,
-            criteria: RVec::from(vec![Criterion {
-                field: "company".into(),
-                op: "equals".into(),
-                value: "Acme".into(),
-            }]),
-        })
-        .unwrap();
-    for (given, family, email) in [
-        ("Carol", "Jones", "carol@acme.test"),
-        ("Dave", "Smith", "dave@acme.test"),
-    ] {
-        let contact = Contact {
-            name: PersonName {
-                given: given.into(),
-                family: family.into(),
-                ..PersonName::default()
-            },
-            emails: RVec::from(vec![TypedValue {
-                value: email.into(),
-                kind: "work".into(),
-                primary: true,
-            }]),
-            company: "Acme".into(),
-            ..Contact::default()
-        };
-        sim.create_contact(ann.id, contact, Visibility::Everyone).unwrap();
-    }
+    let filter = tests::company_filter(
+        sim,
+        ann.id,
+        "Customers",
+        "Acme",
+        &[
+            ("Carol", "Jones", "carol@acme.test"),
+            ("Dave", "Smith", "dave@acme.test"),
+        ],
+    );
     let filter_url = format!("{base}/ui/users/{}/filters/{}", ann.id.0, filter.id.0);
 
     let shots = screenshot_dir();

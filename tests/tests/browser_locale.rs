@@ -5,10 +5,8 @@
 
 use std::collections::BTreeSet;
 
-use abi::{Contact, ContactsPermission, Criterion, FilterId, PersonName, SavedFilter, TypedValue};
-use abi_stable::std_types::RVec;
+use abi::ContactsPermission;
 use chrono::{Duration, Utc};
-use host_sim::crm::Visibility;
 use tests::browser::{require_chromium, screenshot_dir, wait_until, Browser};
 use tests::WebStack;
 
@@ -100,40 +98,16 @@ fn a_russian_user_in_moscow_syncs_a_filter_and_reads_only_russian_and_moscow_tim
             &[],
         )
         .unwrap();
-    let filter = sim
-        .save_filter(SavedFilter {
-            id: FilterId(0),
-            name: "Клиенты".into(),
-            author: olga.id,
-            saved: true,
-            criteria: RVec::from(vec![Criterion {
-                field: "company".into(),
-                op: "equals".into(),
-                value: "Ромашка".into(),
-            }]),
-        })
-        .unwrap();
-    for (given, family, email) in [
-        ("Ирина", "Петрова", "irina@romashka.test"),
-        ("Павел", "Смирнов", "pavel@romashka.test"),
-    ] {
-        let contact = Contact {
-            name: PersonName {
-                given: given.into(),
-                family: family.into(),
-                ..PersonName::default()
-            },
-            emails: RVec::from(vec![TypedValue {
-                value: email.into(),
-                kind: "work".into(),
-                primary: true,
-            }]),
-            company: "Ромашка".into(),
-            ..Contact::default()
-        };
-        sim.create_contact(olga.id, contact, Visibility::Everyone)
-            .unwrap();
-    }
+    let filter = tests::company_filter(
+        sim,
+        olga.id,
+        "Клиенты",
+        "Ромашка",
+        &[
+            ("Ирина", "Петрова", "irina@romashka.test"),
+            ("Павел", "Смирнов", "pavel@romashka.test"),
+        ],
+    );
     let filter_url = format!("{base}/ui/users/{}/filters/{}", olga.id.0, filter.id.0);
 
     let shots = screenshot_dir();
