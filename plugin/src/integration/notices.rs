@@ -19,7 +19,7 @@ use abi::{FilterId, Host, HostOffers, Notice, SettingsPage, Tone, UserId};
 use serde::{Deserialize, Serialize};
 
 use crate::locale::{Arg, Reader};
-use crate::settings::{health_reason, is_limit_reason};
+use crate::settings::{filter_name, health_reason, is_limit_reason};
 use crate::store::accounts::{self, AccountStatus};
 use crate::store::status::{self, HealthState};
 use crate::store::{bindings, Store, StoreError};
@@ -250,21 +250,6 @@ fn binding_notices(
         );
     }
     Ok(())
-}
-
-/// The saved filter's name, or a stand-in when the CRM no longer has it.
-fn filter_name(host: &Host, r: &Reader, b: &Binding) -> String {
-    host.filter(FilterId(b.filter_id))
-        .into_result()
-        .ok()
-        .and_then(|f| f.into_option())
-        .map(|f| f.name.into_string())
-        .unwrap_or_else(|| {
-            r.t_with(
-                "filter-fallback-name",
-                &[("id", Arg::Text(b.filter_id.to_string()))],
-            )
-        })
 }
 
 /// Removals held until the user confirms them.

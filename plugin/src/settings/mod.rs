@@ -11,4 +11,4 @@ pub use access::Refusal;
 pub use actions::act;
 pub use options::{parse_options, OptionsError};
 pub use view::render;
-pub(crate) use view::{health_reason, is_limit_reason};
+pub(crate) use view::{filter_name, health_reason, is_limit_reason};

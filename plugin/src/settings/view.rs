@@ -85,19 +85,7 @@ fn integration_page(
     let mut rows = Vec::new();
     for b in &bindings {
         let last = status::last_success(&conn, b.id).map_err(store_error)?;
-        let filter_name = integration
-            .host
-            .filter(abi::FilterId(b.filter_id))
-            .into_result()
-            .ok()
-            .and_then(|f| f.into_option())
-            .map(|f| f.name.into_string())
-            .unwrap_or_else(|| {
-                r.t_with(
-                    "filter-fallback-name",
-                    &[("id", Arg::Text(b.filter_id.to_string()))],
-                )
-            });
+        let filter_name = filter_name(&integration.host, r, b);
         rows.push(vec![
             filter_name,
             b.account.clone(),
@@ -563,4 +551,19 @@ fn run_label(r: &Reader, run: &status::Run) -> String {
             ("errors", Arg::from(c.errors)),
         ],
     )
+}
+
+/// The saved filter's name, or a stand-in when the CRM no longer has it.
+pub(crate) fn filter_name(host: &abi::Host, r: &Reader, b: &Binding) -> String {
+    host.filter(abi::FilterId(b.filter_id))
+        .into_result()
+        .ok()
+        .and_then(|f| f.into_option())
+        .map(|f| f.name.into_string())
+        .unwrap_or_else(|| {
+            r.t_with(
+                "filter-fallback-name",
+                &[("id", Arg::Text(b.filter_id.to_string()))],
+            )
+        })
 }
