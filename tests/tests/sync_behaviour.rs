@@ -89,6 +89,27 @@ impl Setup {
         self.g.sim().update_contact(self.user.id, c).unwrap();
     }
 
+    /// A person in Google's web UI creates a contact with `email` in the binding's group.
+    fn create_in_group(&self, given: &str, family: &str, email: &str) {
+        let group = self.group();
+        let person = json!({
+            "names": [{"givenName": given, "familyName": family}],
+            "emailAddresses": [{"value": email}],
+            "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]
+        });
+        self.g.control.create_contact(ALICE, &person).unwrap();
+    }
+
+    /// The CRM contact `id` is linked to the Google contact with `email`: a CRM edit of its
+    /// notes reaches that Google contact. Returns the Google contact after the edit.
+    fn assert_crm_edits_reach(&self, email: &str, id: ContactId, notes: &str) -> serde_json::Value {
+        self.edit_crm(id, |c| c.notes = notes.into());
+        self.g.settle();
+        let person = self.person_of(email);
+        assert_eq!(person["biographies"][0]["value"], notes, "{person}");
+        person
+    }
+
     fn edit_google(&self, email: &str, person: serde_json::Value) {
         let rn = self.person_of(email)["resourceName"]
             .as_str()
@@ -868,21 +889,11 @@ fn a_contact_put_back_into_one_of_two_groups_sharing_it_syncs_again_with_that_fi
 #[test]
 fn a_contact_deleted_and_created_again_in_the_group_with_the_same_email_joins_its_crm_contact() {
     let s = synced(2, &[]);
-    let group = s.group();
     let rn = s.resource_of("person1@example.org");
     s.g.control.delete_contact(ALICE, &rn).unwrap();
     s.next_tick();
     assert_eq!(s.members().len(), 1);
-    s.g.control
-        .create_contact(
-            ALICE,
-            &json!({
-                "names": [{"givenName": "Given1", "familyName": "Family1"}],
-                "emailAddresses": [{"value": "person1@example.org"}],
-                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]
-            }),
-        )
-        .unwrap();
+    s.create_in_group("Given1", "Family1", "person1@example.org");
     s.next_tick();
     assert_eq!(s.crm_with_email("person1@example.org"), 1, "a CRM duplicate");
     assert_eq!(s.g.sim().crm().contact_count(), 2);
@@ -892,10 +903,7 @@ fn a_contact_deleted_and_created_again_in_the_group_with_the_same_email_joins_it
         "no longer excluded"
     );
     // Linked: a CRM edit reaches the new Google contact, which now carries the CRM id.
-    s.edit_crm(s.ids[1], |c| c.notes = "joined again".into());
-    s.g.settle();
-    let person = s.person_of("person1@example.org");
-    assert_eq!(person["biographies"][0]["value"], "joined again");
+    let person = s.assert_crm_edits_reach("person1@example.org", s.ids[1], "joined again");
     assert!(
         person["clientData"].to_string().contains(&s.ids[1].0.to_string()),
         "{person}"
@@ -968,23 +976,13 @@ fn a_contact_renamed_by_google_and_then_deleted_is_unlinked_and_the_crm_contact_
 #[test]
 fn a_contact_created_again_in_google_before_google_shows_the_old_one_deleted_is_no_crm_copy() {
     let s = synced(2, &[]);
-    let group = s.group();
     let rn = s.resource_of("person1@example.org");
     // The deletion reaches listings 20 minutes late; the new contact at once.
     s.g.control
         .update_config(|c| c.propagation_delay_ms = 20 * 60_000);
     s.g.control.delete_contact(ALICE, &rn).unwrap();
     s.g.control.update_config(|c| c.propagation_delay_ms = 0);
-    s.g.control
-        .create_contact(
-            ALICE,
-            &json!({
-                "names": [{"givenName": "Given1", "familyName": "Family1"}],
-                "emailAddresses": [{"value": "person1@example.org"}],
-                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]
-            }),
-        )
-        .unwrap();
+    s.create_in_group("Given1", "Family1", "person1@example.org");
     s.next_tick();
     assert_eq!(s.crm_with_email("person1@example.org"), 1, "a CRM copy");
     s.g.control
@@ -992,31 +990,16 @@ fn a_contact_created_again_in_google_before_google_shows_the_old_one_deleted_is_
     s.next_tick();
     assert_eq!(s.crm_with_email("person1@example.org"), 1, "a CRM copy");
     assert_eq!(s.members().len(), 2);
-    s.edit_crm(s.ids[1], |c| c.notes = "joined".into());
-    s.g.settle();
-    assert_eq!(
-        s.person_of("person1@example.org")["biographies"][0]["value"],
-        "joined"
-    );
+    s.assert_crm_edits_reach("person1@example.org", s.ids[1], "joined");
     s.assert_settled();
 }
 
 #[test]
 fn a_contact_deleted_and_created_again_in_google_seen_in_one_full_listing_joins_its_crm_contact() {
     let s = synced(2, &[]);
-    let group = s.group();
     let rn = s.resource_of("person1@example.org");
     s.g.control.delete_contact(ALICE, &rn).unwrap();
-    s.g.control
-        .create_contact(
-            ALICE,
-            &json!({
-                "names": [{"givenName": "Given1", "familyName": "Family1"}],
-                "emailAddresses": [{"value": "person1@example.org"}],
-                "memberships": [{"contactGroupMembership": {"contactGroupResourceName": group}}]
-            }),
-        )
-        .unwrap();
+    s.create_in_group("Given1", "Family1", "person1@example.org");
     // A full listing shows no tombstone: the old contact is simply absent, the new one there.
     s.g.control.expire_sync_tokens(Some(ALICE));
     s.next_tick();
@@ -1024,12 +1007,7 @@ fn a_contact_deleted_and_created_again_in_google_seen_in_one_full_listing_joins_
     assert_eq!(s.members().len(), 2);
     let health = s.health_of(s.filter.id, s.ids[1]);
     assert!(health.is_empty(), "{health:?}");
-    s.edit_crm(s.ids[1], |c| c.notes = "joined".into());
-    s.g.settle();
-    assert_eq!(
-        s.person_of("person1@example.org")["biographies"][0]["value"],
-        "joined"
-    );
+    s.assert_crm_edits_reach("person1@example.org", s.ids[1], "joined");
     s.assert_settled();
 }
 
