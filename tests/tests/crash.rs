@@ -523,6 +523,9 @@ fn killed_during_imports_of_contacts_without_email_or_phone_it_creates_one_crm_c
     let mut crash = Crash::with_contacts(seed(), 50);
     let logs = tempfile::tempdir().expect("log dir");
     crash.log = Some(logs.path().join("host-sim.log"));
+    if std::env::var_os("CRASH_KEEP_LOG").is_some() {
+        println!("host-sim's log: {}", logs.keep().join("host-sim.log").display());
+    }
     crash.start();
     crash.connect_and_enable();
     crash.converge(|_| true);

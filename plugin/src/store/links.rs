@@ -126,11 +126,15 @@ pub fn members(conn: &Connection, binding_id: i64) -> Result<BTreeSet<u64>, Stor
     Ok(rows.map(|r| r.map(|v| v as u64)).collect::<Result<_, _>>()?)
 }
 
+/// A member of a binding is synced with its group, so it is no longer excluded from it: the two
+/// states are one contact's alternatives, kept apart here rather than by every writer (a contact
+/// joined again by a create or an import kept its exclusion, and its health said "excluded"
+/// while it was in sync: simulation seed 660).
 pub fn add_member(conn: &Connection, binding_id: i64, contact_id: u64) -> Result<(), StoreError> {
     let mut stmt =
         conn.prepare_cached("INSERT OR IGNORE INTO members (binding_id, contact_id) VALUES (?1, ?2)")?;
     stmt.execute(params![binding_id, contact_id as i64])?;
-    Ok(())
+    unexclude(conn, binding_id, contact_id)
 }
 
 pub fn remove_member(conn: &Connection, binding_id: i64, contact_id: u64) -> Result<(), StoreError> {

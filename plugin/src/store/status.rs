@@ -159,12 +159,26 @@ pub fn clear_health(conn: &Connection, binding_id: i64, contact_id: u64) -> Resu
     Ok(())
 }
 
+/// Why a contact that Google took out of the group is no longer synced.
+pub const EXCLUDED_IN_GOOGLE: &str =
+    "Deleted in Google or taken out of the group there. It stays in the CRM and \
+                                      is no longer synced with this group.";
+
+/// The contacts of a binding with something to say: the stored rows (failing, skipped) and
+/// every contact Google took out of the group. The latter are read from the exclusions
+/// themselves rather than from a copy, so no write that forgets the copy can hide them
+/// (simulation seed 232: a removal from the group cleared the row of a contact that stayed
+/// excluded).
 pub fn health(conn: &Connection, binding_id: i64, limit: u32) -> Result<Vec<Health>, StoreError> {
     let mut stmt = conn.prepare(
         "SELECT contact_id, state, reason, at FROM health WHERE binding_id = ?1
+         UNION ALL
+         SELECT e.contact_id, 'excluded', ?3, e.at FROM exclusions e
+         WHERE e.binding_id = ?1 AND NOT EXISTS
+             (SELECT 1 FROM health h WHERE h.binding_id = ?1 AND h.contact_id = e.contact_id)
          ORDER BY state DESC, contact_id LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![binding_id, limit], |r| {
+    let rows = stmt.query_map(params![binding_id, limit, EXCLUDED_IN_GOOGLE], |r| {
         let state: String = r.get(1)?;
         Ok(Health {
             contact_id: r.get::<_, i64>(0)? as u64,

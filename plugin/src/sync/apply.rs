@@ -17,9 +17,6 @@ use crate::store::imports::{self, ImportIntent};
 use crate::store::status::{self, HealthState};
 use crate::store::{links, StoreError};
 
-const EXCLUDED: &str = "Deleted in Google or taken out of the group there. It stays in the CRM and is no \
-                        longer synced with this group.";
-
 /// Google's batch limits.
 const CREATE_BATCH: usize = 200;
 const UPDATE_BATCH: usize = 200;
@@ -176,7 +173,8 @@ impl<'a> Applier<'a> {
                     links::remove(tx, &account, *contact_id)?;
                     if let Some(google_time) = exclusion {
                         links::exclude(tx, binding, *contact_id, now, *google_time)?;
-                        status::set_health(tx, binding, *contact_id, HealthState::Excluded, EXCLUDED, now)?;
+                        // Its health is the exclusion now, not an older failure.
+                        status::clear_health(tx, binding, *contact_id)?;
                     }
                 }
                 Ok(())
@@ -361,7 +359,6 @@ impl<'a> Applier<'a> {
                 for link in &outcomes {
                     links::put(tx, &account, link)?;
                     links::add_member(tx, self.binding.id, link.contact_id)?;
-                    links::unexclude(tx, self.binding.id, link.contact_id)?;
                     status::clear_health(tx, self.binding.id, link.contact_id)?;
                 }
                 Ok(())

@@ -141,7 +141,16 @@ fn follow_renames(env: &Env, account: &str, view: &GoogleView) -> Result<(), Sid
             .collect();
         renames.extend(candidates.into_iter().filter(|(o, _)| !resolving.contains(o)));
     }
-    if renames.is_empty() {
+    // Every former name is dead, linked or not: an unlinked one left in the index of Google's
+    // contacts is found by matching, and an excluded contact put back into the group and then
+    // renamed was looked for under it and stayed excluded (simulation seed 660).
+    let former: Vec<&String> = view
+        .persons
+        .values()
+        .filter_map(|p| p.metadata.as_ref())
+        .flat_map(|m| m.previous_resource_names.iter())
+        .collect();
+    if renames.is_empty() && former.is_empty() {
         return Ok(());
     }
     env.store
@@ -149,6 +158,9 @@ fn follow_renames(env: &Env, account: &str, view: &GoogleView) -> Result<(), Sid
             for (old, new) in &renames {
                 log::info!("{account}: Google renamed {old} to {new}; its link follows");
                 links::follow_rename(tx, account, old, new)?;
+            }
+            for old in &former {
+                links::remove_remote(tx, account, old)?;
             }
             Ok(())
         })

@@ -402,11 +402,21 @@ fn put_back<'a>(input: &'a Input, id: u64, since: i64) -> Option<&'a str> {
         .get(&id)
         .map(|l| &l.resource_name)
         .or(input.matches.get(&id))?;
-    let person = input.google.persons.get(rn)?;
+    let Some(person) = input.google.persons.get(rn) else {
+        log::debug!("{id} stays excluded: {rn} is not in this listing");
+        return None;
+    };
     let back = !person.is_deleted()
         && !input.google.deleted.contains(rn)
         && person.is_member_of(input.group)
         && update_time_ms(person).unwrap_or(0) > since;
+    if !back {
+        log::debug!(
+            "{id} stays excluded: {rn} member {}, updated {:?}, excluded at {since}",
+            person.is_member_of(input.group),
+            update_time_ms(person)
+        );
+    }
     back.then_some(rn.as_str())
 }
 
