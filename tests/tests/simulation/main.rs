@@ -1023,21 +1023,7 @@ fn run_seed(seed: u64) -> Unjudged {
 
 /// Seeds left out of the default run, each with the cause found so far. `SIM_SEED=<seed>`
 /// still replays them; the run prints that it skipped them.
-const KNOWN_FAILURES: &[(u64, &str)] = &[
-    (
-        17,
-        "flaky (about 1 replay in 7): a contact created in the group in Google and deleted there \
-     within the seed's lag (up to 525 s) is imported into the CRM but never shown excluded; \
-     cause not found yet",
-    ),
-    (
-        232,
-        "flaky (about 1 replay in 2): a contact taken out of the group in Google and moved out \
-     of the filter in the CRM before the plugin saw the first, then moved back in, is rightly \
-     kept out of the group but its health shows nothing instead of 'excluded' (the removal \
-     from the group clears its health row); not fixed yet",
-    ),
-];
+const KNOWN_FAILURES: &[(u64, &str)] = &[];
 
 fn report(seed: u64, u: &Unjudged) {
     if u.count() > 0 {
