@@ -1129,6 +1129,10 @@ pub fn planner(data: &[u8]) {
     let matches: BTreeMap<u64, String> = (0..b.count())
         .map(|_| (u64::from(b.byte() % 6), b.pick(NAMES).to_string()))
         .collect();
+    let excluded_keys: BTreeMap<String, u64> = excluded
+        .keys()
+        .map(|&id| (format!("emails:{}", b.pick(NAMES)), id))
+        .collect();
     let input = Input {
         binding: &binding,
         group: "contactGroups/g1",
@@ -1140,6 +1144,7 @@ pub fn planner(data: &[u8]) {
         matches: &matches,
         waiting: &waiting,
         excluded: &excluded,
+        excluded_keys: &excluded_keys,
         visible_before: 0,
     };
     let plan = plan(&input);

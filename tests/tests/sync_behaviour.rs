@@ -89,6 +89,15 @@ impl Setup {
         self.g.sim().update_contact(self.user.id, c).unwrap();
     }
 
+    /// A CRM user moves contact `id` to another segment: out of the filter.
+    fn move_out_of_filter(&self, id: ContactId) {
+        self.edit_crm(id, |c| {
+            for f in c.custom_fields.iter_mut().filter(|f| f.key.as_str() == "segment") {
+                f.value = "other".into();
+            }
+        });
+    }
+
     /// A person in Google's web UI creates a contact with `email` in the binding's group.
     fn create_in_group(&self, given: &str, family: &str, email: &str) {
         let group = self.group();
@@ -912,6 +921,31 @@ fn a_contact_deleted_and_created_again_in_the_group_with_the_same_email_joins_it
 }
 
 #[test]
+fn a_contact_created_again_in_google_after_its_crm_contact_left_the_filter_is_not_imported_as_a_copy() {
+    let s = synced(2, &[]);
+    let rn = s.resource_of("person1@example.org");
+    s.g.control.delete_contact(ALICE, &rn).unwrap();
+    s.next_tick();
+    assert_eq!(s.members().len(), 1);
+    // The CRM contact leaves the filter, and then someone creates it again in Google's group.
+    s.move_out_of_filter(s.ids[1]);
+    s.g.settle();
+    s.create_in_group("Given1", "Family1", "person1@example.org");
+    s.next_tick();
+    s.next_tick();
+    assert_eq!(
+        s.crm_with_email("person1@example.org"),
+        1,
+        "a CRM copy of the contact"
+    );
+    assert_eq!(s.g.sim().crm().contact_count(), 2);
+    // The group follows the filter: the contact created again is taken out, not deleted.
+    assert_eq!(s.members().len(), 1, "{:?}", s.members());
+    assert_eq!(s.g.google_contacts(ALICE).len(), 2, "nothing deleted in Google");
+    s.assert_settled();
+}
+
+#[test]
 fn a_contact_deleted_in_google_and_missing_from_a_full_listing_is_unlinked_even_when_edited_in_the_crm() {
     let s = synced(2, &[]);
     let rn = s.resource_of("person0@example.org");
@@ -1019,11 +1053,7 @@ fn a_contact_put_back_into_the_group_in_google_after_it_left_the_filter_leaves_t
     s.next_tick();
     assert_eq!(s.members().len(), 1);
     // The CRM contact leaves the filter, then the user puts its Google contact back.
-    s.edit_crm(s.ids[0], |c| {
-        for f in c.custom_fields.iter_mut().filter(|f| f.key.as_str() == "segment") {
-            f.value = "other".into();
-        }
-    });
+    s.move_out_of_filter(s.ids[0]);
     s.g.settle();
     s.put_back_in_google("person0@example.org", &group);
     s.next_tick();

@@ -362,21 +362,46 @@ pub fn drop_intent(conn: &Connection, account: &str, contact_id: u64) -> Result<
 // ----- exclusions -----
 
 /// Keeps a contact out of a binding: Google deleted it or took it out of the group, and it must
-/// not come back there by itself.
-/// Keeps a contact out of a binding; `google_time` is Google's update time of the newest version
-/// of it known when Google showed it deleted or out of the group.
+/// not come back there by itself. `google_time` is Google's update time of the newest version
+/// of it known when Google showed it deleted or out of the group; `keys` its match keys (see
+/// [`excluded_keys`]).
 pub fn exclude(
     conn: &Connection,
     binding_id: i64,
     contact_id: u64,
     at: i64,
     google_time: i64,
+    keys: &[String],
 ) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
-        "INSERT OR REPLACE INTO exclusions (binding_id, contact_id, at, google_time) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT OR REPLACE INTO exclusions (binding_id, contact_id, at, google_time, match_keys)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
     )?;
-    stmt.execute(params![binding_id, contact_id as i64, at, google_time])?;
+    stmt.execute(params![
+        binding_id,
+        contact_id as i64,
+        at,
+        google_time,
+        keys.join("\n")
+    ])?;
     Ok(())
+}
+
+/// The match keys (primary e-mail, primary phone) of the binding's excluded contacts, as they
+/// were when last synced: key → contact id.
+pub fn excluded_keys(conn: &Connection, binding_id: i64) -> Result<BTreeMap<String, u64>, StoreError> {
+    let mut stmt = conn.prepare(
+        "SELECT contact_id, match_keys FROM exclusions WHERE binding_id = ?1 AND match_keys != ''",
+    )?;
+    let rows = stmt.query_map([binding_id], |r| {
+        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+    })?;
+    let mut keys = BTreeMap::new();
+    for row in rows {
+        let (id, joined) = row?;
+        keys.extend(joined.lines().map(|k| (k.to_string(), id)));
+    }
+    Ok(keys)
 }
 
 /// The binding's excluded contacts, with the Google time of each exclusion (see [`exclude`]).

@@ -98,8 +98,9 @@ impl<'a> Applier<'a> {
                     contact_id,
                     exclude,
                     google_time,
+                    keys,
                     ..
-                } => unlinks.push((contact_id, exclude.then_some(google_time))),
+                } => unlinks.push((contact_id, exclude.then_some((google_time, keys)))),
                 Op::DropCopy { resource_name } => copies.push(resource_name),
             }
         }
@@ -162,8 +163,9 @@ impl<'a> Applier<'a> {
         );
     }
 
-    /// Forgets links; each with Google's time of its exclusion when it is excluded.
-    fn unlink(&mut self, unlinks: Vec<(u64, Option<i64>)>) -> Result<(), SideError> {
+    /// Forgets links; each with Google's time of its exclusion and its match keys when it is
+    /// excluded.
+    fn unlink(&mut self, unlinks: Vec<(u64, Option<Exclusion>)>) -> Result<(), SideError> {
         let account = self.account().to_string();
         let (binding, now) = (self.binding.id, self.env.now);
         self.env
@@ -171,8 +173,8 @@ impl<'a> Applier<'a> {
             .tx(|tx| {
                 for (contact_id, exclusion) in &unlinks {
                     links::remove(tx, &account, *contact_id)?;
-                    if let Some(google_time) = exclusion {
-                        links::exclude(tx, binding, *contact_id, now, *google_time)?;
+                    if let Some((google_time, keys)) = exclusion {
+                        links::exclude(tx, binding, *contact_id, now, *google_time, keys)?;
                         // Its health is the exclusion now, not an older failure.
                         status::clear_health(tx, binding, *contact_id)?;
                     }
@@ -657,6 +659,9 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 }
+
+/// An exclusion to record: Google's time of it and the contact's match keys as last synced.
+type Exclusion = (i64, Vec<String>);
 
 /// A pair to bring to its merged values: the link to record, the writes on each side, and
 /// whether to add the contact to the group.

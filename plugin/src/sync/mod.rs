@@ -173,9 +173,12 @@ fn in_doubt(env: &Env, account: &str, google: &plan::GoogleView) -> Result<bool,
     if !google.full {
         return Ok(false);
     }
+    // Links written in this run are newer than its listing, which proves nothing about them.
     let recent = env.now - env.rules.visibility_ms;
     Ok(links::all(&env.store.conn(), account)?.values().any(|l| {
-        l.written_at >= recent && google.gone(&l.resource_name) && !google.deleted.contains(&l.resource_name)
+        (recent..env.now).contains(&l.written_at)
+            && google.gone(&l.resource_name)
+            && !google.deleted.contains(&l.resource_name)
     }))
 }
 
@@ -192,11 +195,12 @@ fn run_binding(
     observe::landed_creates(env, binding, &group, google)?;
     let (mut crm, cursor) = observe::crm(env, binding).map_err(SyncError::Crm)?;
     let account = binding.account.as_str();
-    let (links_now, members, shared, excluded) = {
+    let (links_now, members, shared, excluded, excluded_keys) = {
         let conn = env.store.conn();
         let links_now = links::all(&conn, account)?;
         let members = links::members(&conn, binding.id)?;
         let excluded = links::exclusions(&conn, binding.id)?;
+        let excluded_keys = links::excluded_keys(&conn, binding.id)?;
         let mut shared = BTreeSet::new();
         for other in bindings::of_account(&conn, account)?
             .iter()
@@ -204,7 +208,7 @@ fn run_binding(
         {
             shared.extend(links::members(&conn, other.id)?);
         }
-        (links_now, members, shared, excluded)
+        (links_now, members, shared, excluded, excluded_keys)
     };
     observe::crm_for_google_changes(env, binding, &mut crm, &links_now, &members, google)
         .map_err(SyncError::Crm)?;
@@ -275,11 +279,13 @@ fn run_binding(
         matches: &matches,
         waiting,
         excluded: &excluded,
+        excluded_keys: &excluded_keys,
         visible_before: env.now - env.rules.visibility_ms,
     };
     let mut the_plan = plan::plan(&input);
     // Like a contact leaving the filter, whatever the direction.
-    let strays = observe::strays(env, binding, &group, &links_now, &crm, google).map_err(SyncError::Crm)?;
+    let strays = observe::strays(env, binding, &group, &links_now, &excluded_keys, &crm, google)
+        .map_err(SyncError::Crm)?;
     the_plan.ops.extend(
         strays
             .into_iter()

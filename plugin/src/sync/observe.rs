@@ -519,11 +519,14 @@ pub fn crm_for_rejoins(
 /// the filter as the binding's user sees it (moved out, hidden, deleted): put back into the
 /// group in Google, or renamed there, before the plugin could see it, they leave the group as
 /// the CRM contact left the filter (simulation seeds 219 and 287: they stayed in the group).
+/// The same holds for one carrying no CRM id but the e-mail or phone an excluded contact had:
+/// the user created it again in Google (simulation seeds 594, 677).
 pub fn strays(
     env: &Env,
     binding: &Binding,
     group: &str,
     links: &BTreeMap<u64, Link>,
+    excluded_keys: &BTreeMap<String, u64>,
     crm: &CrmView,
     google: &GoogleView,
 ) -> Result<Vec<(u64, String)>, String> {
@@ -536,7 +539,13 @@ pub fn strays(
         if person.is_deleted() || !person.is_member_of(group) || linked.contains(rn.as_str()) {
             continue;
         }
-        let Some(id) = mapping::crm_id_of(person).map(|id| id.0) else {
+        let id = mapping::crm_id_of(person).map(|id| id.0).or_else(|| {
+            let fields = mapping::google_fields(person, &binding.options.mapping);
+            crate::sync::plan::match_keys(&fields)
+                .iter()
+                .find_map(|k| excluded_keys.get(k).copied())
+        });
+        let Some(id) = id else {
             continue;
         };
         if links.contains_key(&id) || crm.present.contains_key(&id) {

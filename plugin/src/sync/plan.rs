@@ -71,6 +71,8 @@ pub struct Input<'a> {
     /// Contacts Google deleted or took out of the group, with when: they stay out of this
     /// binding until the user puts them back into the group in Google.
     pub excluded: &'a BTreeMap<u64, i64>,
+    /// The excluded contacts' match keys as last synced: key → contact id.
+    pub excluded_keys: &'a BTreeMap<String, u64>,
     /// Writes to Google before this instant show in its listings; later ones may not yet.
     pub visible_before: i64,
 }
@@ -126,6 +128,8 @@ pub enum Op {
         resource_name: String,
         exclude: bool,
         google_time: i64,
+        /// An excluded contact's match keys as last synced (see [`match_keys`]).
+        keys: Vec<String>,
     },
 }
 
@@ -294,9 +298,13 @@ pub fn plan(input: &Input) -> Plan {
                 // in Google while Google does not show the old one deleted yet (listings lag): it
                 // joins it once it does, it is not a new contact (simulation seed 69).
                 let keys = linked_keys.get_or_insert_with(|| match_keys_of_links(input));
-                if match_keys(&mapping::google_fields(person, &input.binding.options.mapping))
+                // One with the e-mail or phone an excluded contact had is that contact put back
+                // (joined above when it is in the filter) or kept out (a stray when it is not):
+                // importing it would make a second CRM contact (simulation seeds 458, 594).
+                let own = match_keys(&mapping::google_fields(person, &input.binding.options.mapping));
+                if own
                     .iter()
-                    .any(|k| keys.contains(k))
+                    .any(|k| keys.contains(k) || input.excluded_keys.contains_key(k))
                 {
                     continue;
                 }
@@ -323,6 +331,7 @@ fn excluded(input: &Input, link: &Link) -> Op {
         resource_name: link.resource_name.clone(),
         exclude: true,
         google_time: seen.max(link.google_time),
+        keys: match_keys(&link.base),
     }
 }
 
@@ -580,6 +589,7 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
                     resource_name: rn,
                     exclude: false,
                     google_time: 0,
+                    keys: Vec::new(),
                 });
             }
         }
@@ -588,6 +598,7 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
             resource_name: rn,
             exclude: false,
             google_time: 0,
+            keys: Vec::new(),
         }),
         // Losing access takes the contact out of Google's group whatever the direction: it must
         // not stay in front of the user there.
@@ -600,7 +611,7 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
 }
 
 /// The primary e-mail and phone keys of a field set: what contacts are matched by.
-fn match_keys(fields: &Fields) -> Vec<String> {
+pub(crate) fn match_keys(fields: &Fields) -> Vec<String> {
     [mapping::key::EMAILS, mapping::key::PHONES]
         .iter()
         .filter_map(|k| {
