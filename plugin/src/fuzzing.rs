@@ -1144,7 +1144,7 @@ pub fn planner(data: &[u8]) {
         matches: &matches,
         waiting: &waiting,
         excluded: &excluded,
-        excluded_keys: &excluded_keys,
+        departed: &excluded_keys,
         visible_before: 0,
     };
     let plan = plan(&input);

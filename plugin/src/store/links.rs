@@ -390,9 +390,20 @@ pub fn exclude(
 /// The match keys (primary e-mail, primary phone) of the binding's excluded contacts, as they
 /// were when last synced: key → contact id.
 pub fn excluded_keys(conn: &Connection, binding_id: i64) -> Result<BTreeMap<String, u64>, StoreError> {
-    let mut stmt = conn.prepare(
+    keys_by_contact(
+        conn,
         "SELECT contact_id, match_keys FROM exclusions WHERE binding_id = ?1 AND match_keys != ''",
-    )?;
+        binding_id,
+    )
+}
+
+/// Key → contact id from rows of (contact id, keys one a line).
+fn keys_by_contact(
+    conn: &Connection,
+    sql: &str,
+    binding_id: i64,
+) -> Result<BTreeMap<String, u64>, StoreError> {
+    let mut stmt = conn.prepare(sql)?;
     let rows = stmt.query_map([binding_id], |r| {
         Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
     })?;
@@ -411,6 +422,42 @@ pub fn exclusions(conn: &Connection, binding_id: i64) -> Result<BTreeMap<u64, i6
         Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+// ----- departures -----
+
+/// Records that a linked contact left the binding on the CRM side, with its match keys as last
+/// synced (see [`departed_keys`]).
+pub fn depart(
+    conn: &Connection,
+    binding_id: i64,
+    contact_id: u64,
+    keys: &[String],
+    at: i64,
+) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR REPLACE INTO departures (binding_id, contact_id, match_keys, at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    stmt.execute(params![binding_id, contact_id as i64, keys.join("\n"), at])?;
+    Ok(())
+}
+
+/// The match keys of the contacts that left the binding on the CRM side since `since`: key →
+/// contact id. Older departures are forgotten: a contact created in Google after that is new.
+pub fn departed_keys(
+    conn: &Connection,
+    binding_id: i64,
+    since: i64,
+) -> Result<BTreeMap<String, u64>, StoreError> {
+    conn.execute(
+        "DELETE FROM departures WHERE binding_id = ?1 AND at < ?2",
+        params![binding_id, since],
+    )?;
+    keys_by_contact(
+        conn,
+        "SELECT contact_id, match_keys FROM departures WHERE binding_id = ?1",
+        binding_id,
+    )
 }
 
 /// The user put the contact back into the binding's group in Google: it syncs again.

@@ -127,8 +127,17 @@ const MIGRATIONS: &[&str] = &[
     // 8: an exclusion remembers the primary e-mail and phone of the contact's last synced state
     // (one key a line): a contact the user creates again in Google is known by them even when
     // its CRM contact has left the filter meanwhile (simulation seeds 458 and 594: it was
-    // imported as a second CRM contact). Older exclusions have none.
-    "ALTER TABLE exclusions ADD COLUMN match_keys TEXT NOT NULL DEFAULT '';",
+    // imported as a second CRM contact). Older exclusions have none. Departures do the same for
+    // contacts that left the binding on the CRM side (deleted, moved out, hidden), for as long
+    // as Google may take to show a contact created before they left (simulation seed 1336).
+    "ALTER TABLE exclusions ADD COLUMN match_keys TEXT NOT NULL DEFAULT '';
+    CREATE TABLE departures (
+        binding_id INTEGER NOT NULL,
+        contact_id INTEGER NOT NULL,
+        match_keys TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (binding_id, contact_id)
+    );",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -11,7 +11,7 @@ pub mod observe;
 pub mod plan;
 pub mod sides;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -163,6 +163,40 @@ pub fn run_account(env: &Env, account: &str, listing: Listing) -> Result<Vec<(i6
     Ok(results)
 }
 
+/// The match keys of the contacts that left the binding (key → contact id): excluded ones,
+/// recent departures, and the linked members the CRM shows gone in this run, which are recorded
+/// as departures now: a contact the user created again in Google before they left is theirs,
+/// not a new contact to import (simulation seeds 594, 1336).
+fn departures(
+    env: &Env,
+    binding: &Binding,
+    links_now: &BTreeMap<u64, model::Link>,
+    members: &BTreeSet<u64>,
+    crm: &plan::CrmView,
+    excluded_keys: BTreeMap<String, u64>,
+    departed_before: BTreeMap<String, u64>,
+) -> Result<BTreeMap<String, u64>, StoreError> {
+    let leaving: Vec<(u64, Vec<String>)> = members
+        .iter()
+        .filter(|id| crm.gone.contains_key(id) || (crm.full && !crm.present.contains_key(id)))
+        .filter_map(|id| links_now.get(id))
+        .map(|l| (l.contact_id, plan::match_keys(&l.base)))
+        .filter(|(_, keys)| !keys.is_empty())
+        .collect();
+    env.store.tx(|tx| {
+        for (id, keys) in &leaving {
+            links::depart(tx, binding.id, *id, keys, env.now)?;
+        }
+        Ok(())
+    })?;
+    let mut departed = excluded_keys;
+    departed.extend(departed_before);
+    for (id, keys) in leaving {
+        departed.extend(keys.into_iter().map(|k| (k, id)));
+    }
+    Ok(departed)
+}
+
 /// Whether a full listing left a linked contact in doubt: absent from it and not found by name,
 /// yet written by us too recently for a listing to prove anything (renamed, or deleted?). Only
 /// a full listing can settle that (a deletion seen by a full listing never comes as a
@@ -195,12 +229,13 @@ fn run_binding(
     observe::landed_creates(env, binding, &group, google)?;
     let (mut crm, cursor) = observe::crm(env, binding).map_err(SyncError::Crm)?;
     let account = binding.account.as_str();
-    let (links_now, members, shared, excluded, excluded_keys) = {
+    let (links_now, members, shared, excluded, excluded_keys, departed_before) = {
         let conn = env.store.conn();
         let links_now = links::all(&conn, account)?;
         let members = links::members(&conn, binding.id)?;
         let excluded = links::exclusions(&conn, binding.id)?;
         let excluded_keys = links::excluded_keys(&conn, binding.id)?;
+        let departed_before = links::departed_keys(&conn, binding.id, env.now - env.rules.visibility_ms)?;
         let mut shared = BTreeSet::new();
         for other in bindings::of_account(&conn, account)?
             .iter()
@@ -208,7 +243,14 @@ fn run_binding(
         {
             shared.extend(links::members(&conn, other.id)?);
         }
-        (links_now, members, shared, excluded, excluded_keys)
+        (
+            links_now,
+            members,
+            shared,
+            excluded,
+            excluded_keys,
+            departed_before,
+        )
     };
     observe::crm_for_google_changes(env, binding, &mut crm, &links_now, &members, google)
         .map_err(SyncError::Crm)?;
@@ -268,6 +310,15 @@ fn run_binding(
         observe::fetch_missing(env, google, absent)?;
     }
 
+    let departed = departures(
+        env,
+        binding,
+        &links_now,
+        &members,
+        &crm,
+        excluded_keys,
+        departed_before,
+    )?;
     let input = plan::Input {
         binding,
         group: &group,
@@ -279,13 +330,13 @@ fn run_binding(
         matches: &matches,
         waiting,
         excluded: &excluded,
-        excluded_keys: &excluded_keys,
+        departed: &departed,
         visible_before: env.now - env.rules.visibility_ms,
     };
     let mut the_plan = plan::plan(&input);
     // Like a contact leaving the filter, whatever the direction.
-    let strays = observe::strays(env, binding, &group, &links_now, &excluded_keys, &crm, google)
-        .map_err(SyncError::Crm)?;
+    let strays =
+        observe::strays(env, binding, &group, &links_now, &departed, &crm, google).map_err(SyncError::Crm)?;
     the_plan.ops.extend(
         strays
             .into_iter()

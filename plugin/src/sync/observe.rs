@@ -519,14 +519,15 @@ pub fn crm_for_rejoins(
 /// the filter as the binding's user sees it (moved out, hidden, deleted): put back into the
 /// group in Google, or renamed there, before the plugin could see it, they leave the group as
 /// the CRM contact left the filter (simulation seeds 219 and 287: they stayed in the group).
-/// The same holds for one carrying no CRM id but the e-mail or phone an excluded contact had:
-/// the user created it again in Google (simulation seeds 594, 677).
+/// The same holds for one carrying no CRM id but the e-mail or phone that a contact which left
+/// had when last synced (`departed`: excluded ones, and those the CRM shows gone in this run):
+/// the user created it again in Google (simulation seeds 594, 677, 1336).
 pub fn strays(
     env: &Env,
     binding: &Binding,
     group: &str,
     links: &BTreeMap<u64, Link>,
-    excluded_keys: &BTreeMap<String, u64>,
+    departed: &BTreeMap<String, u64>,
     crm: &CrmView,
     google: &GoogleView,
 ) -> Result<Vec<(u64, String)>, String> {
@@ -539,16 +540,19 @@ pub fn strays(
         if person.is_deleted() || !person.is_member_of(group) || linked.contains(rn.as_str()) {
             continue;
         }
-        let id = mapping::crm_id_of(person).map(|id| id.0).or_else(|| {
-            let fields = mapping::google_fields(person, &binding.options.mapping);
-            crate::sync::plan::match_keys(&fields)
-                .iter()
-                .find_map(|k| excluded_keys.get(k).copied())
-        });
-        let Some(id) = id else {
-            continue;
+        let (id, by_marker) = match mapping::crm_id_of(person) {
+            Some(id) => (id.0, true),
+            None => {
+                let fields = mapping::google_fields(person, &binding.options.mapping);
+                let keys = crate::sync::plan::match_keys(&fields);
+                let Some(id) = keys.iter().find_map(|k| departed.get(k).copied()) else {
+                    continue;
+                };
+                (id, false)
+            }
         };
-        if links.contains_key(&id) || crm.present.contains_key(&id) {
+        // A linked contact's second copy carrying its CRM id is dropped elsewhere.
+        if crm.present.contains_key(&id) || (by_marker && links.contains_key(&id)) {
             continue;
         }
         let in_filter = env.crm.get(binding.crm_user, id)?.is_some()

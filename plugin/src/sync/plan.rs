@@ -71,8 +71,9 @@ pub struct Input<'a> {
     /// Contacts Google deleted or took out of the group, with when: they stay out of this
     /// binding until the user puts them back into the group in Google.
     pub excluded: &'a BTreeMap<u64, i64>,
-    /// The excluded contacts' match keys as last synced: key → contact id.
-    pub excluded_keys: &'a BTreeMap<String, u64>,
+    /// The match keys (as last synced) of the contacts that left the binding: excluded by
+    /// Google, or gone from the CRM side recently. Key → contact id.
+    pub departed: &'a BTreeMap<String, u64>,
     /// Writes to Google before this instant show in its listings; later ones may not yet.
     pub visible_before: i64,
 }
@@ -298,13 +299,13 @@ pub fn plan(input: &Input) -> Plan {
                 // in Google while Google does not show the old one deleted yet (listings lag): it
                 // joins it once it does, it is not a new contact (simulation seed 69).
                 let keys = linked_keys.get_or_insert_with(|| match_keys_of_links(input));
-                // One with the e-mail or phone an excluded contact had is that contact put back
+                // One with the e-mail or phone a contact that left had is that contact put back
                 // (joined above when it is in the filter) or kept out (a stray when it is not):
                 // importing it would make a second CRM contact (simulation seeds 458, 594).
                 let own = match_keys(&mapping::google_fields(person, &input.binding.options.mapping));
                 if own
                     .iter()
-                    .any(|k| keys.contains(k) || input.excluded_keys.contains_key(k))
+                    .any(|k| keys.contains(k) || input.departed.contains_key(k))
                 {
                     continue;
                 }
