@@ -78,7 +78,12 @@ struct Run {
     next_label: usize,
     revoked: bool,
     ever_revoked: bool,
+    /// Failures scripted into Google so far (each fault rule's steps).
+    fault_steps: usize,
 }
+
+/// How many times the plugin tries one Google call (its default retry policy).
+const PLUGIN_ATTEMPTS: usize = 6;
 
 fn sim_config(state: &std::path::Path, base: &str, now: Millis, world: &World) -> SimConfig {
     let mut c = SimConfig::new(&plugin_dir(), state);
@@ -187,6 +192,7 @@ impl Run {
             next_label: 0,
             revoked: false,
             ever_revoked: false,
+            fault_steps: 0,
         };
         for _ in 0..run.rng.gen_range(2..8) {
             run.crm_create();
@@ -662,6 +668,7 @@ impl Run {
         let steps = self.rng.gen_range(1..3);
         let rule = FaultRule::script(method, vec![fault.clone(); steps]);
         self.google.control().add_fault(rule).unwrap();
+        self.fault_steps += steps;
         self.ops.push(format!("fault {fault:?} x{steps} on {method:?}"));
     }
 
@@ -792,6 +799,9 @@ impl Run {
             .hook_errors()
             .into_iter()
             .filter(|e| !(self.ever_revoked && e.contains("Reconnect the account")))
+            // A seed that scripted at least as many failures as the plugin makes attempts may
+            // have failed one call every time (seed 1047: six on one listing).
+            .filter(|e| !(self.fault_steps >= PLUGIN_ATTEMPTS && e.contains("kept failing after")))
             .collect();
         assert!(errors.is_empty(), "hooks failed: {errors:?}");
         let crm = self.crm_contacts();
