@@ -1120,6 +1120,7 @@ pub fn planner(data: &[u8]) {
             .collect(),
         deleted: (0..b.count()).map(|_| b.pick(NAMES).to_string()).collect(),
         fetched: (0..b.count()).map(|_| b.pick(NAMES).to_string()).collect(),
+        unresolved: false,
     };
     let (members, shared, waiting) = (ids(&mut b), ids(&mut b), ids(&mut b));
     let excluded: BTreeMap<u64, i64> = ids(&mut b)

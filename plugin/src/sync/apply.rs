@@ -31,6 +31,8 @@ pub struct Applier<'a> {
     /// Contacts whose write failed in this run for a reason that may pass: looked at again in
     /// the next one.
     pub retry: Vec<u64>,
+    /// A write found a linked name that Google no longer resolves (renamed or deleted there).
+    pub unresolved: bool,
     done: u64,
     total: u64,
 }
@@ -47,6 +49,7 @@ impl<'a> Applier<'a> {
             group,
             counts: Counts::default(),
             retry: Vec::new(),
+            unresolved: false,
             done: 0,
             total: 0,
         }
@@ -376,6 +379,7 @@ impl<'a> Applier<'a> {
     /// contact is tried again; the listing that shows the change (a tombstone, or the contact
     /// under its new name) settles it.
     fn settle_not_found(&mut self, not_found: Vec<(u64, String)>) -> Result<(), SideError> {
+        self.unresolved |= !not_found.is_empty();
         for (contact_id, _) in not_found {
             self.fail_for_now(
                 contact_id,
@@ -617,6 +621,7 @@ impl<'a> Applier<'a> {
                 let missing = not_found.contains(rn);
                 if missing {
                     self.retry.push(*contact_id);
+                    self.unresolved = true;
                 }
                 !missing
             });

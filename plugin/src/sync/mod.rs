@@ -146,7 +146,7 @@ pub fn run_account(env: &Env, account: &str, listing: Listing) -> Result<Vec<(i6
     if let Some(token) = next_token.as_ref().filter(|_| all_applied) {
         accounts::set_sync_token(&env.store.conn(), account, Some(token))?;
     }
-    if in_doubt(env, account, &google)? {
+    if google.unresolved || in_doubt(env, account, &google)? {
         accounts::require_full_listing(&env.store.conn(), account)?;
     }
     let lowest = outbox::lowest_cursor(&env.store.conn())?;
@@ -362,6 +362,7 @@ fn run_binding(
     // meanwhile: an incremental run would otherwise never see it (found by simulation seed 2051,
     // an update whose answer was lost for a contact outside the group).
     retry_later(env, &applier.retry)?;
+    google.unresolved |= applier.unresolved;
     // Reads by name are current only until this binding's own writes: the next binding of the
     // account must not take them for Google's state after those writes.
     google.fetched.clear();

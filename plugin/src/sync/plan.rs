@@ -42,6 +42,9 @@ pub struct GoogleView {
     /// Persons read by name in this run: such reads are current, unlike listings, so what they
     /// show is trusted even right after our own write.
     pub fetched: BTreeSet<String>,
+    /// A write of this run found a linked name Google no longer resolves: only a full listing
+    /// tells a rename (the contact under a new name, with our CRM id) from a deletion.
+    pub unresolved: bool,
 }
 
 impl GoogleView {
