@@ -161,6 +161,16 @@ impl GoogleWorld {
         &self.world.sim
     }
 
+    /// How many CRM contacts have the family name `family`.
+    pub fn crm_named(&self, family: &str) -> usize {
+        self.sim()
+            .crm()
+            .all_contacts()
+            .into_iter()
+            .filter(|r| r.contact.name.family.as_str() == family)
+            .count()
+    }
+
     /// A CRM user whose plan includes the feature.
     pub fn user(&self, name: &str, permission: abi::ContactsPermission) -> abi::User {
         self.sim()

@@ -585,28 +585,17 @@ impl LostImport {
         }
     }
 
-    /// CRM contacts whose family name is `family`.
-    fn crm_named(&self, family: &str) -> usize {
-        self.g
-            .sim()
-            .crm()
-            .all_contacts()
-            .into_iter()
-            .filter(|r| r.contact.name.family.as_str() == family)
-            .count()
-    }
-
     /// Two more runs leave one CRM contact called `family`, and Google no copy of it.
     fn assert_one_contact_after_more_runs(&self, family: &str) {
         assert_eq!(
-            self.crm_named(family),
+            self.g.crm_named(family),
             1,
             "the CRM made the contact, its answer was lost"
         );
         self.g.tick(NEXT_RUN);
         self.g.tick(NEXT_RUN);
         assert_eq!(
-            self.crm_named(family),
+            self.g.crm_named(family),
             1,
             "a second CRM contact for the same Google contact"
         );
