@@ -1145,6 +1145,8 @@ pub fn planner(data: &[u8]) {
         matches: &matches,
         waiting: &waiting,
         excluded: &excluded,
+        excluded_bases: &BTreeMap::new(),
+        sent: &BTreeMap::new(),
         departed: &excluded_keys,
         visible_before: 0,
     };

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{from_json, to_json, StoreError};
-use crate::sync::model::Link;
+use crate::mapping::Fields;
+use crate::sync::model::{Link, Sent};
 
 // ----- links -----
 
@@ -64,11 +65,40 @@ pub fn put(conn: &Connection, account: &str, link: &Link) -> Result<(), StoreErr
         link.written_at,
         link.google_time
     ])?;
-    conn.execute(
+    for sql in [
         "DELETE FROM intents WHERE account = ?1 AND contact_id = ?2",
-        params![account, link.contact_id as i64],
-    )?;
+        "DELETE FROM sent WHERE account = ?1 AND contact_id = ?2",
+    ] {
+        conn.prepare_cached(sql)?
+            .execute(params![account, link.contact_id as i64])?;
+    }
     Ok(())
+}
+
+// ----- writes in flight -----
+
+/// Records what a write to a linked Google contact sends, before it is sent; the link's next
+/// [`put`] ends it.
+pub fn record_sent(conn: &Connection, account: &str, contact_id: u64, sent: &Sent, at: i64) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR REPLACE INTO sent (account, contact_id, sent, at) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    stmt.execute(params![account, contact_id as i64, to_json(sent), at])?;
+    Ok(())
+}
+
+/// The account's writes whose answer no link has recorded: contact id → what was sent.
+pub fn sent(conn: &Connection, account: &str) -> Result<BTreeMap<u64, Sent>, StoreError> {
+    let mut stmt = conn.prepare("SELECT contact_id, sent FROM sent WHERE account = ?1")?;
+    let rows = stmt.query_map([account], |r| {
+        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+    })?;
+    let mut all = BTreeMap::new();
+    for row in rows {
+        let (id, text) = row?;
+        all.insert(id, from_json(&text)?);
+    }
+    Ok(all)
 }
 
 /// Follows a contact Google gave a new resource name: its link (if any) now names `new`, and
@@ -101,6 +131,10 @@ pub fn touch(conn: &Connection, account: &str, contact_id: u64, at: i64) -> Resu
 pub fn remove(conn: &Connection, account: &str, contact_id: u64) -> Result<(), StoreError> {
     conn.execute(
         "DELETE FROM links WHERE account = ?1 AND contact_id = ?2",
+        params![account, contact_id as i64],
+    )?;
+    conn.execute(
+        "DELETE FROM sent WHERE account = ?1 AND contact_id = ?2",
         params![account, contact_id as i64],
     )?;
     conn.execute(
@@ -332,14 +366,33 @@ pub fn recent_deletions(
 
 // ----- create intents -----
 
-/// Records that a create in Google is about to be sent for `contact_id`: if the process dies
-/// before the link is written, the next run looks for the created contact instead of creating
-/// a second one.
-pub fn add_intent(conn: &Connection, account: &str, contact_id: u64, at: i64) -> Result<(), StoreError> {
-    let mut stmt =
-        conn.prepare_cached("INSERT OR IGNORE INTO intents (account, contact_id, at) VALUES (?1, ?2, ?3)")?;
-    stmt.execute(params![account, contact_id as i64, at])?;
+/// Records that a create in Google is about to be sent for `contact_id` with the fields `sent`:
+/// if the process dies (or the answer is lost) before the link is written, the next run looks
+/// for the created contact instead of creating a second one, and links it with `sent` as base.
+/// A create sent again (the earlier one never showed) restarts the wait: this one may land too,
+/// and Google may take as long to show it (simulation seed 5943: an intent kept its first time,
+/// so the run after a second lost answer created the contact a third time).
+pub fn add_intent(conn: &Connection, account: &str, contact_id: u64, sent: &Fields, at: i64) -> Result<(), StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "INSERT OR REPLACE INTO intents (account, contact_id, at, base) VALUES (?1, ?2, ?3, ?4)",
+    )?;
+    stmt.execute(params![account, contact_id as i64, at, to_json(sent)])?;
     Ok(())
+}
+
+/// The fields an open create intent sent (empty for intents recorded before schema 9).
+pub fn intent_base(conn: &Connection, account: &str, contact_id: u64) -> Result<Fields, StoreError> {
+    let text: Option<String> = conn
+        .query_row(
+            "SELECT base FROM intents WHERE account = ?1 AND contact_id = ?2",
+            params![account, contact_id as i64],
+            |r| r.get(0),
+        )
+        .optional()?;
+    match text.filter(|t| !t.is_empty()) {
+        Some(text) => from_json(&text),
+        None => Ok(Fields::default()),
+    }
 }
 
 /// Open intents: contact id → when the create was sent.
@@ -364,7 +417,7 @@ pub fn drop_intent(conn: &Connection, account: &str, contact_id: u64) -> Result<
 /// Keeps a contact out of a binding: Google deleted it or took it out of the group, and it must
 /// not come back there by itself. `google_time` is Google's update time of the newest version
 /// of it known when Google showed it deleted or out of the group; `keys` its match keys (see
-/// [`excluded_keys`]).
+/// [`excluded_keys`]); `base` its last synced fields (see [`excluded_bases`]).
 pub fn exclude(
     conn: &Connection,
     binding_id: i64,
@@ -372,19 +425,36 @@ pub fn exclude(
     at: i64,
     google_time: i64,
     keys: &[String],
+    base: &Fields,
 ) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
-        "INSERT OR REPLACE INTO exclusions (binding_id, contact_id, at, google_time, match_keys)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT OR REPLACE INTO exclusions (binding_id, contact_id, at, google_time, match_keys, base)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
     stmt.execute(params![
         binding_id,
         contact_id as i64,
         at,
         google_time,
-        keys.join("\n")
+        keys.join("\n"),
+        to_json(base)
     ])?;
     Ok(())
+}
+
+/// The last synced fields of the binding's excluded contacts that have them (exclusions made
+/// before schema 9 have none): the base their Google contact rejoins with.
+pub fn excluded_bases(conn: &Connection, binding_id: i64) -> Result<BTreeMap<u64, Fields>, StoreError> {
+    let mut stmt = conn.prepare("SELECT contact_id, base FROM exclusions WHERE binding_id = ?1 AND base != ''")?;
+    let rows = stmt.query_map([binding_id], |r| {
+        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+    })?;
+    let mut bases = BTreeMap::new();
+    for row in rows {
+        let (id, text) = row?;
+        bases.insert(id, from_json(&text)?);
+    }
+    Ok(bases)
 }
 
 /// The match keys (primary e-mail, primary phone) of the binding's excluded contacts, as they

@@ -138,6 +138,25 @@ const MIGRATIONS: &[&str] = &[
         at INTEGER NOT NULL,
         PRIMARY KEY (binding_id, contact_id)
     );",
+    // 9: a create intent keeps the fields it sent: when the create's answer is lost and the
+    // contact is found later, what we sent is what both sides agreed on (simulation seed 15384:
+    // with an empty base, an e-mail removed in Google meanwhile came back from the CRM).
+    // Older intents have none and are linked with an empty base, as before. Likewise an
+    // exclusion keeps the contact's last synced base: when the user puts the same Google
+    // contact back into the group, the edits made on each side meanwhile are edits against it,
+    // the same whether or not a run saw the contact out (simulation seeds 894, 6629: an e-mail
+    // removed in Google came back from the CRM when a run had seen the contact out).
+    // Writes to linked Google contacts are recorded before they are sent, for the same reason
+    // as create intents (see `sync::model::Sent`); the link's next record ends them.
+    "ALTER TABLE intents ADD COLUMN base TEXT NOT NULL DEFAULT '';
+    ALTER TABLE exclusions ADD COLUMN base TEXT NOT NULL DEFAULT '';
+    CREATE TABLE sent (
+        account TEXT NOT NULL,
+        contact_id INTEGER NOT NULL,
+        sent TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        PRIMARY KEY (account, contact_id)
+    );",
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

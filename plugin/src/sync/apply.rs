@@ -6,9 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{Binding, Counts, Link, MY_CONTACTS};
+use super::model::{Binding, Counts, Link, Sent, MY_CONTACTS};
 use super::observe::remote_of;
-use super::plan::{update_time_ms, CrmView, GoogleView, GoogleWrite, Op, Plan};
+use super::plan::{self, update_time_ms, CrmView, GoogleView, GoogleWrite, Op, Plan};
 use super::sides::{ItemError, SideError};
 use super::Env;
 use crate::google::person::{Membership, Person};
@@ -101,9 +101,9 @@ impl<'a> Applier<'a> {
                     contact_id,
                     exclude,
                     google_time,
-                    keys,
+                    base,
                     ..
-                } => unlinks.push((contact_id, exclude.then_some((google_time, keys)))),
+                } => unlinks.push((contact_id, exclude.then_some((google_time, base)))),
                 Op::DropCopy { resource_name } => copies.push(resource_name),
             }
         }
@@ -176,8 +176,9 @@ impl<'a> Applier<'a> {
             .tx(|tx| {
                 for (contact_id, exclusion) in &unlinks {
                     links::remove(tx, &account, *contact_id)?;
-                    if let Some((google_time, keys)) = exclusion {
-                        links::exclude(tx, binding, *contact_id, now, *google_time, keys)?;
+                    if let Some((google_time, base)) = exclusion {
+                        let keys = plan::match_keys(base);
+                        links::exclude(tx, binding, *contact_id, now, *google_time, &keys, base)?;
                         // Its health is the exclusion now, not an older failure.
                         status::clear_health(tx, binding, *contact_id)?;
                     }
@@ -228,8 +229,8 @@ impl<'a> Applier<'a> {
             self.env
                 .store
                 .tx(|tx| {
-                    for (contact_id, _, _) in &chunk {
-                        links::add_intent(tx, &account, *contact_id, self.env.now)?;
+                    for (contact_id, _, sent) in &chunk {
+                        links::add_intent(tx, &account, *contact_id, sent, self.env.now)?;
                     }
                     Ok(())
                 })
@@ -278,6 +279,20 @@ impl<'a> Applier<'a> {
     }
 
     fn sync(&mut self, syncs: Vec<SyncOp>) -> Result<(), SideError> {
+        // What each write sends is recorded before Google sees it: an answer lost on the way
+        // (or a crash) leaves Google holding it while the link still holds the older base.
+        let account = self.account().to_string();
+        self.env
+            .store
+            .tx(|tx| {
+                for (link, google, _, _) in &syncs {
+                    if let Some(w) = google {
+                        links::record_sent(tx, &account, link.contact_id, &w.sent, self.env.now)?;
+                    }
+                }
+                Ok(())
+            })
+            .map_err(store_failed)?;
         // Google first, grouped by mask (one mask per batch call).
         let mut by_mask: BTreeMap<Vec<&'static str>, Vec<Person>> = BTreeMap::new();
         for (_, google, _, _) in &syncs {
@@ -293,6 +308,7 @@ impl<'a> Applier<'a> {
                 }
             }
         }
+        self.own_stale_writes(&syncs, &mut written)?;
         // Then group membership, for those whose Google write (if any) went through.
         let ok = |link: &Link, google: &Option<Box<GoogleWrite>>| {
             google.is_none() || matches!(written.get(&link.resource_name), Some(Ok(_)))
@@ -357,7 +373,6 @@ impl<'a> Applier<'a> {
             }
             outcomes.push(link);
         }
-        let account = self.account().to_string();
         self.env
             .store
             .tx(|tx| {
@@ -371,6 +386,41 @@ impl<'a> Applier<'a> {
             .map_err(store_failed)?;
         self.progress(outcomes.len());
         self.settle_not_found(not_found)
+    }
+
+    /// A write refused because the contact changed in Google since it was read may have been
+    /// changed by that very write: an attempt whose answer was lost on the way, then retried.
+    /// Read by name (current), a contact that holds exactly what the write sent was written by
+    /// it (simulation seed 16908: the write was taken as failed, the user then cleared the
+    /// birthday in Google, and the next merge put the CRM's value back as a CRM edit).
+    fn own_stale_writes(
+        &self,
+        syncs: &[SyncOp],
+        written: &mut BTreeMap<String, Result<Person, ItemError>>,
+    ) -> Result<(), SideError> {
+        let stale: Vec<String> = written
+            .iter()
+            .filter(|(_, r)| matches!(r, Err(e) if e.stale))
+            .map(|(rn, _)| rn.clone())
+            .collect();
+        if stale.is_empty() {
+            return Ok(());
+        }
+        let mapping = &self.binding.options.mapping;
+        let sent: BTreeMap<&str, &Sent> = syncs
+            .iter()
+            .filter_map(|(link, google, _, _)| Some((link.resource_name.as_str(), &google.as_ref()?.sent)))
+            .collect();
+        for person in self.env.google.get_many(&stale)? {
+            let Some(sent) = sent.get(person.resource_name.as_str()) else {
+                continue;
+            };
+            let now = mapping::google_fields(&person, mapping);
+            if sent.keys.iter().all(|k| now.0.get(k) == sent.fields.0.get(k)) {
+                written.insert(person.resource_name.clone(), Ok(person));
+            }
+        }
+        Ok(())
     }
 
     /// A 404 for a linked name proves nothing yet: Google gives a contact a new resource name
@@ -665,8 +715,8 @@ impl<'a> Applier<'a> {
     }
 }
 
-/// An exclusion to record: Google's time of it and the contact's match keys as last synced.
-type Exclusion = (i64, Vec<String>);
+/// An exclusion to record: Google's time of it and the contact's last synced fields.
+type Exclusion = (i64, Fields);
 
 /// A pair to bring to its merged values: the link to record, the writes on each side, and
 /// whether to add the contact to the group.

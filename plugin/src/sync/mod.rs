@@ -229,11 +229,13 @@ fn run_binding(
     observe::landed_creates(env, binding, &group, google)?;
     let (mut crm, cursor) = observe::crm(env, binding).map_err(SyncError::Crm)?;
     let account = binding.account.as_str();
-    let (links_now, members, shared, excluded, excluded_keys, departed_before) = {
+    let (links_now, members, shared, excluded, excluded_bases, sent, excluded_keys, departed_before) = {
         let conn = env.store.conn();
         let links_now = links::all(&conn, account)?;
         let members = links::members(&conn, binding.id)?;
         let excluded = links::exclusions(&conn, binding.id)?;
+        let excluded_bases = links::excluded_bases(&conn, binding.id)?;
+        let sent = links::sent(&conn, account)?;
         let excluded_keys = links::excluded_keys(&conn, binding.id)?;
         let departed_before = links::departed_keys(&conn, binding.id, env.now - env.rules.visibility_ms)?;
         let mut shared = BTreeSet::new();
@@ -248,6 +250,8 @@ fn run_binding(
             members,
             shared,
             excluded,
+            excluded_bases,
+            sent,
             excluded_keys,
             departed_before,
         )
@@ -330,6 +334,8 @@ fn run_binding(
         matches: &matches,
         waiting,
         excluded: &excluded,
+        excluded_bases: &excluded_bases,
+        sent: &sent,
         departed: &departed,
         visible_before: env.now - env.rules.visibility_ms,
     };

@@ -121,6 +121,36 @@ pub struct Link {
     pub google_time: i64,
 }
 
+/// What a write to a linked Google contact sent, recorded before it is sent: the merged fields
+/// and the keys among them the write changes. Until the link records the write's answer, Google
+/// may or may not hold these values (an answer lost on the way, a crash); where Google shows
+/// exactly them, they are our own write, not an edit made in Google.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Sent {
+    pub fields: Fields,
+    pub keys: Vec<String>,
+}
+
+impl Sent {
+    /// The base to merge against: `base`, with every sent value that Google now shows taken as
+    /// agreed (simulation seed 5178: a birthday written to Google, whose answer was lost, and
+    /// then cleared in the CRM came back from Google as an edit made there).
+    pub fn landed_on(&self, base: &Fields, google: &Fields) -> Fields {
+        let mut base = base.clone();
+        for key in &self.keys {
+            let sent = self.fields.0.get(key);
+            if google.0.get(key) != sent {
+                continue;
+            }
+            match sent {
+                Some(value) => base.0.insert(key.clone(), value.clone()),
+                None => base.0.remove(key),
+            };
+        }
+        base
+    }
+}
+
 /// Figures of one run, shown to the user.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Counts {

@@ -567,8 +567,8 @@ pub fn strays(
 /// Links the Google contacts that our own creates made although their answer was lost: listed
 /// in the binding's group, carrying the CRM id of a contact with an open create intent. Without
 /// this, a create that lands after its contact left the filter would stay in the group unlinked
-/// (found by simulation seed 236). The base is empty, as for any matched contact: edits made
-/// since on either side are settled by the binding's policy, none is taken as the agreed value.
+/// (found by simulation seed 236). The base is what the create sent, which both sides agreed
+/// on when it landed: an edit made since on either side is that side's edit (seed 15384).
 pub fn landed_creates(
     env: &Env,
     binding: &Binding,
@@ -580,6 +580,7 @@ pub fn landed_creates(
     if intents.is_empty() {
         return Ok(());
     }
+    log::debug!("binding {}: open create intents {:?}", binding.id, intents.keys().collect::<Vec<_>>());
     let links_now = links::all(&env.store.conn(), account)?;
     let mut linked: BTreeSet<String> = links_now.values().map(|l| l.resource_name.clone()).collect();
     let mut adopted: BTreeSet<u64> = BTreeSet::new();
@@ -602,7 +603,7 @@ pub fn landed_creates(
                 contact_id: id,
                 resource_name: rn.clone(),
                 etag: person.etag.clone(),
-                base: Default::default(),
+                base: links::intent_base(tx, account, id)?,
                 written_at: sent_at,
                 google_time: 0,
             };

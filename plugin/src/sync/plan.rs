@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use abi::Contact;
 
 use super::merge::{merge, Winner};
-use super::model::{Binding, ConflictPolicy, DeleteMode, Direction, Link};
+use super::model::{Binding, ConflictPolicy, DeleteMode, Direction, Link, Sent};
 use crate::google::person::Person;
 use crate::mapping::{self, changed_person_fields, Fields};
 
@@ -74,6 +74,11 @@ pub struct Input<'a> {
     /// Contacts Google deleted or took out of the group, with when: they stay out of this
     /// binding until the user puts them back into the group in Google.
     pub excluded: &'a BTreeMap<u64, i64>,
+    /// The last synced fields of excluded contacts: the base their own Google contact rejoins
+    /// with when put back into the group.
+    pub excluded_bases: &'a BTreeMap<u64, Fields>,
+    /// Writes to linked Google contacts whose answer no link has recorded yet.
+    pub sent: &'a BTreeMap<u64, Sent>,
     /// The match keys (as last synced) of the contacts that left the binding: excluded by
     /// Google, or gone from the CRM side recently. Key → contact id.
     pub departed: &'a BTreeMap<String, u64>,
@@ -87,6 +92,8 @@ pub struct GoogleWrite {
     pub person: Person,
     /// People API field names for `updatePersonFields`.
     pub mask: Vec<&'static str>,
+    /// Recorded before the write is sent.
+    pub sent: Sent,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -132,8 +139,9 @@ pub enum Op {
         resource_name: String,
         exclude: bool,
         google_time: i64,
-        /// An excluded contact's match keys as last synced (see [`match_keys`]).
-        keys: Vec<String>,
+        /// An excluded contact's last synced fields: its match keys (see [`match_keys`]) and
+        /// the base it rejoins with when the user puts it back into the group.
+        base: Fields,
     },
 }
 
@@ -210,7 +218,7 @@ pub fn plan(input: &Input) -> Plan {
                 continue;
             };
             claimed.insert(rn);
-            let link = input.links.get(&id).cloned().unwrap_or_else(|| unsynced(id, rn));
+            let link = input.links.get(&id).cloned().unwrap_or_else(|| rejoined(input, id, rn));
             plan_linked(input, &mut plan, &link, contact);
             continue;
         }
@@ -335,7 +343,7 @@ fn excluded(input: &Input, link: &Link) -> Op {
         resource_name: link.resource_name.clone(),
         exclude: true,
         google_time: seen.max(link.google_time),
-        keys: match_keys(&link.base),
+        base: link.base.clone(),
     }
 }
 
@@ -389,6 +397,26 @@ fn unsynced(contact_id: u64, resource_name: &str) -> Link {
         base: Fields::default(),
         written_at: 0,
         google_time: 0,
+    }
+}
+
+/// The link of an excluded contact whose Google contact is back in the group. Its own Google
+/// contact (carrying our CRM id) rejoins with the base last synced, so that what each side
+/// changed meanwhile is an edit, as if it had never been out; a contact the user created again
+/// has no synced base.
+fn rejoined(input: &Input, contact_id: u64, resource_name: &str) -> Link {
+    let own = input
+        .google
+        .persons
+        .get(resource_name)
+        .is_some_and(|p| mapping::crm_id_of(p) == Some(abi::ContactId(contact_id)));
+    let base = own
+        .then(|| input.excluded_bases.get(&contact_id).cloned())
+        .flatten()
+        .unwrap_or_default();
+    Link {
+        base,
+        ..unsynced(contact_id, resource_name)
     }
 }
 
@@ -508,9 +536,13 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
     let google = person
         .map(|p| mapping::google_fields(p, mapping))
         .unwrap_or_else(|| link.base.clone());
+    let base = match input.sent.get(&link.contact_id) {
+        Some(sent) => sent.landed_on(&link.base, &google),
+        None => link.base.clone(),
+    };
     let merged = match options.direction {
         Direction::TwoWay => {
-            let m = merge(&link.base, &crm, &google, winner(input, contact, person));
+            let m = merge(&base, &crm, &google, winner(input, contact, person));
             plan.conflicts += m.conflicts.len() as u64;
             m.fields
         }
@@ -532,7 +564,21 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
             mapping::set_crm_id(&mut out, abi::ContactId(link.contact_id));
             mask.push("clientData");
         }
-        Box::new(GoogleWrite { person: out, mask })
+        let keys = merged.0.keys().chain(google.0.keys());
+        let sent = Sent {
+            keys: keys
+                .filter(|k| merged.0.get(*k) != google.0.get(*k))
+                .cloned()
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect(),
+            fields: merged.clone(),
+        };
+        Box::new(GoogleWrite {
+            person: out,
+            mask,
+            sent,
+        })
     });
     let crm_write = (options.direction.to_crm() && merged != crm)
         .then(|| Box::new(mapping::fields_to_contact(&merged, contact, mapping)));
@@ -593,7 +639,7 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
                     resource_name: rn,
                     exclude: false,
                     google_time: 0,
-                    keys: Vec::new(),
+                    base: Fields::default(),
                 });
             }
         }
@@ -602,7 +648,7 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
             resource_name: rn,
             exclude: false,
             google_time: 0,
-            keys: Vec::new(),
+            base: Fields::default(),
         }),
         // Losing access takes the contact out of Google's group whatever the direction: it must
         // not stay in front of the user there.

@@ -54,10 +54,13 @@ pub struct Tracked {
     /// Why this contact cannot be judged, if it cannot (by construction, decided when it
     /// happens, never from the outcome).
     pub unjudged: Option<&'static str>,
-    /// Put back into the group (or created again) in Google and not yet joined by the plugin:
-    /// the join has no synced base, so an edit made meanwhile is settled against the other
-    /// side's value by the policy, as the product documents for any matched contact.
+    /// Put back into the group (or created again) in Google and not yet joined by the plugin.
     pub rejoining: bool,
+    /// Created again in Google: the join has no synced base, so an edit made before it is
+    /// settled against the other side's value by the policy, as the product documents for any
+    /// matched contact. (A contact put back into the group rejoins with its last synced base:
+    /// edits made meanwhile are edits like any other.)
+    pub unbased: bool,
 }
 
 impl Tracked {
@@ -81,12 +84,20 @@ impl Tracked {
         }
     }
 
-    /// Both sides are joined again with no synced base (put back into the group, or
-    /// re-created, in Google): every slot where they differ is an edit of each side.
+    /// The user put the contact back into the group in Google: it joins again with its last
+    /// synced base, so every edit recorded since still counts as that side's edit.
+    pub fn regroup(&mut self) {
+        self.excluded = false;
+        self.rejoining = true;
+    }
+
+    /// Both sides are joined again with no synced base (the contact was created again in
+    /// Google): every slot where they differ is an edit of each side.
     pub fn rejoin(&mut self, crm: &Slots, google: &Slots) {
         self.slots.clear();
         self.excluded = false;
         self.rejoining = true;
+        self.unbased = true;
         for (key, _) in crate::person::diff(crm, google) {
             let value = |s: &Slots| s.get(&key).cloned().filter(|v| !v.is_empty());
             self.slots.insert(

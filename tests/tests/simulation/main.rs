@@ -371,7 +371,7 @@ impl Run {
                 .unwrap_or_default();
             if let Some(t) = self.tracked.get_mut(&label) {
                 t.record(Side::Crm, &before, &after, saved.updated_at_ms);
-                if t.rejoining {
+                if t.unbased {
                     t.unsynced(Side::Google, &google, &person::diff(&before, &after));
                 }
             }
@@ -429,11 +429,8 @@ impl Run {
         // the CRM contact it would join.
         let rejoining = self.tracked.get(&label).is_some_and(|t| t.rejoining);
         let unmarked = || {
-            self.google_by_label(&label).is_some_and(|p| {
-                !p["clientData"]
-                    .to_string()
-                    .contains(&rec.contact.id.0.to_string())
-            })
+            self.google_by_label(&label)
+                .is_some_and(|p| marker_of(&p) != Some(rec.contact.id.0.to_string()))
         };
         let unjoined = owner == self.bob && (rejoining || unmarked());
         if let Some(t) = self.tracked.get_mut(&label).filter(|_| unjoined) {
@@ -486,7 +483,7 @@ impl Run {
                 .unwrap_or_default();
             if let Some(t) = self.tracked.get_mut(&label) {
                 t.record(Side::Google, &before, &after, update_time(&saved));
-                if t.rejoining {
+                if t.unbased {
                     t.unsynced(Side::Crm, &crm, &person::diff(&before, &after));
                 }
             }
@@ -550,7 +547,7 @@ impl Run {
 
     /// The user puts a contact taken out of the group back into it in Google: sync it.
     fn google_regroup(&mut self) {
-        let Some((label, rec)) = self.pick_excluded() else {
+        let Some((label, _)) = self.pick_excluded() else {
             return;
         };
         let (Some(group), Some(p)) = (self.group(), self.google_by_label(&label)) else {
@@ -565,9 +562,8 @@ impl Run {
             .is_ok()
         {
             let now = self.google.control().contact(ALICE, &rn).unwrap_or(p);
-            let google = person::slots(&person::from_google(&now));
             let t = self.tracked.get_mut(&label).expect("tracked");
-            t.rejoin(&person::slots(&rec.contact), &google);
+            t.regroup();
             t.google_time = t.google_time.max(update_time(&now));
             self.ops.push(format!("google regroup {label}"));
         }
@@ -730,14 +726,26 @@ impl Run {
         let crm = self.crm_contacts();
         let google = self.google_contacts();
         if self.tracked.values().any(|t| t.rejoining) {
-            // Joined once the plugin no longer shows the contact excluded.
+            // Joined once the plugin no longer shows the contact excluded and its Google contact
+            // carries the CRM id (a contact created again in Google has none until the plugin
+            // joins it, even when no run ever showed the old one deleted: seed 3444).
             let rows = self.health_rows();
             for (label, t) in self.tracked.iter_mut().filter(|(_, t)| t.rejoining) {
                 let rec = crm
                     .iter()
                     .find(|r| r.contact.name.given.as_str() == label.as_str());
-                if rec.is_some_and(|r| !rows.contains_key(&r.contact.id.0.to_string())) {
+                let marked = |id: &str| {
+                    google
+                        .iter()
+                        .find(|p| label_of(p) == *label)
+                        .is_some_and(|p| marker_of(p).as_deref() == Some(id))
+                };
+                if rec.is_some_and(|r| {
+                    let id = r.contact.id.0.to_string();
+                    !rows.contains_key(&id) && marked(&id)
+                }) {
                     t.rejoining = false;
+                    t.unbased = false;
                 }
             }
         }
@@ -755,7 +763,10 @@ impl Run {
                     &person::slots(&person::from_google(g)),
                     self.world.policy,
                 )
-                .map_err(|e| format!("{label}: {e}"))?;
+                .map_err(|e| {
+                    let copies = google.iter().filter(|p| label_of(p) == *label).count();
+                    format!("{label}: {e} [{copies} Google contacts]")
+                })?;
             }
             t.crm_time = t.crm_time.max(c.contact.updated_at_ms);
             t.google_time = t.google_time.max(update_time(g));
@@ -947,6 +958,16 @@ impl Unjudged {
     fn count(&self) -> usize {
         self.reasons.values().sum()
     }
+}
+
+/// The CRM id the plugin marked a Google contact with (its `clientData` entry).
+fn marker_of(person: &Value) -> Option<String> {
+    person["clientData"]
+        .as_array()?
+        .iter()
+        .find(|d| d["key"] == "crm_contact_id")
+        .and_then(|d| d["value"].as_str())
+        .map(str::to_string)
 }
 
 fn label_of(p: &Value) -> String {
