@@ -237,7 +237,7 @@ fn run_binding(
         let excluded_bases = links::excluded_bases(&conn, binding.id)?;
         let sent = links::sent(&conn, account)?;
         let excluded_keys = links::excluded_keys(&conn, binding.id)?;
-        let departed_before = links::departed_keys(&conn, binding.id, env.now - env.rules.visibility_ms)?;
+        let departed_before = links::departed_keys(&conn, binding.id)?;
         let mut shared = BTreeSet::new();
         for other in bindings::of_account(&conn, account)?
             .iter()
@@ -364,6 +364,9 @@ fn run_binding(
     }
     let skipped = !the_plan.skipped.is_empty();
     applier.apply(the_plan, &crm)?;
+    if listed {
+        links::forget_departures(&env.store.conn(), binding.id, env.now - env.rules.visibility_ms)?;
+    }
     // A contact whose write failed is looked at again next run, even if nothing changes it
     // meanwhile: an incremental run would otherwise never see it (found by simulation seed 2051,
     // an update whose answer was lost for a contact outside the group).

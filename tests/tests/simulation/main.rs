@@ -857,7 +857,14 @@ impl Run {
             .map(label_of)
             .filter(|l| !unjudged.contains(l))
             .collect();
-        assert_eq!(in_group, expected, "Google's group and the CRM filter differ");
+        let described: Vec<String> = members
+            .iter()
+            .map(|p| format!("{} {} (CRM id {:?})", label_of(p), p["resourceName"], marker_of(p)))
+            .collect();
+        assert_eq!(
+            in_group, expected,
+            "Google's group and the CRM filter differ; the group holds {described:?}"
+        );
         // Every slot of every member agrees, with the value its edits and the policy promise.
         self.observe().unwrap_or_else(|e| panic!("{e}"));
         for label in &expected {
