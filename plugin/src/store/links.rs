@@ -79,7 +79,13 @@ pub fn put(conn: &Connection, account: &str, link: &Link) -> Result<(), StoreErr
 
 /// Records what a write to a linked Google contact sends, before it is sent; the link's next
 /// [`put`] ends it.
-pub fn record_sent(conn: &Connection, account: &str, contact_id: u64, sent: &Sent, at: i64) -> Result<(), StoreError> {
+pub fn record_sent(
+    conn: &Connection,
+    account: &str,
+    contact_id: u64,
+    sent: &Sent,
+    at: i64,
+) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "INSERT OR REPLACE INTO sent (account, contact_id, sent, at) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -372,7 +378,13 @@ pub fn recent_deletions(
 /// A create sent again (the earlier one never showed) restarts the wait: this one may land too,
 /// and Google may take as long to show it (simulation seed 5943: an intent kept its first time,
 /// so the run after a second lost answer created the contact a third time).
-pub fn add_intent(conn: &Connection, account: &str, contact_id: u64, sent: &Fields, at: i64) -> Result<(), StoreError> {
+pub fn add_intent(
+    conn: &Connection,
+    account: &str,
+    contact_id: u64,
+    sent: &Fields,
+    at: i64,
+) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "INSERT OR REPLACE INTO intents (account, contact_id, at, base) VALUES (?1, ?2, ?3, ?4)",
     )?;
@@ -445,7 +457,8 @@ pub fn exclude(
 /// The last synced fields of the binding's excluded contacts that have them (exclusions made
 /// before schema 9 have none): the base their Google contact rejoins with.
 pub fn excluded_bases(conn: &Connection, binding_id: i64) -> Result<BTreeMap<u64, Fields>, StoreError> {
-    let mut stmt = conn.prepare("SELECT contact_id, base FROM exclusions WHERE binding_id = ?1 AND base != ''")?;
+    let mut stmt =
+        conn.prepare("SELECT contact_id, base FROM exclusions WHERE binding_id = ?1 AND base != ''")?;
     let rows = stmt.query_map([binding_id], |r| {
         Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
     })?;

@@ -580,7 +580,11 @@ pub fn landed_creates(
     if intents.is_empty() {
         return Ok(());
     }
-    log::debug!("binding {}: open create intents {:?}", binding.id, intents.keys().collect::<Vec<_>>());
+    log::debug!(
+        "binding {}: open create intents {:?}",
+        binding.id,
+        intents.keys().collect::<Vec<_>>()
+    );
     let links_now = links::all(&env.store.conn(), account)?;
     let mut linked: BTreeSet<String> = links_now.values().map(|l| l.resource_name.clone()).collect();
     let mut adopted: BTreeSet<u64> = BTreeSet::new();

@@ -218,18 +218,22 @@ pub fn plan(input: &Input) -> Plan {
                 continue;
             };
             claimed.insert(rn);
-            let link = input.links.get(&id).cloned().unwrap_or_else(|| rejoined(input, id, rn));
-            plan_linked(input, &mut plan, &link, contact);
+            let link = input
+                .links
+                .get(&id)
+                .cloned()
+                .unwrap_or_else(|| rejoined(input, id, rn));
+            plan_linked(input, &mut plan, &link, contact, true);
             continue;
         }
         if let Some(rn) = created_again(input, id) {
             // Deleted in Google and created again there in the group: the new one is its contact.
             claimed.insert(rn);
             relinked.insert(id);
-            plan_linked(input, &mut plan, &unsynced(id, rn), contact);
+            plan_linked(input, &mut plan, &unsynced(id, rn), contact, true);
         } else if let Some(link) = input.links.get(&id) {
             claimed.insert(link.resource_name.as_str());
-            plan_linked(input, &mut plan, link, contact);
+            plan_linked(input, &mut plan, link, contact, false);
         } else if let Some(rn) = input.matches.get(&id) {
             claimed.insert(rn.as_str());
             let link = unsynced(id, rn);
@@ -238,7 +242,7 @@ pub fn plan(input: &Input) -> Plan {
                 plan.ops.push(excluded(input, &link));
                 continue;
             }
-            plan_linked(input, &mut plan, &link, contact);
+            plan_linked(input, &mut plan, &link, contact, false);
         } else if input.waiting.contains(&id) {
             plan.skipped
                 .push((id, "Waiting for Google to show a contact created earlier.".into()));
@@ -502,7 +506,10 @@ pub fn update_time_ms(person: &Person) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
-fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
+/// Plans one linked pair. `rejoin`: a contact the user put back into the group or created
+/// again in Google, which gets our CRM id even when no field changes: it is how the contact is
+/// found again later (and how a user of the API sees that it was joined).
+fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact, rejoin: bool) {
     let options = &input.binding.options;
     let mapping = &options.mapping;
     let person = input
@@ -549,37 +556,39 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact) {
         Direction::CrmToGoogle => crm.clone(),
         Direction::GoogleToCrm => google.clone(),
     };
-    let google_write = (options.direction.to_google() && merged != google).then(|| {
-        let current = person.cloned().unwrap_or_default();
-        let mut out = mapping::fields_to_person(&merged, &current, mapping);
-        // `current` is empty when Google's copy was not seen in this run: address it all the same.
-        out.resource_name = link.resource_name.clone();
-        out.etag = if current.etag.is_empty() {
-            link.etag.clone()
-        } else {
-            current.etag.clone()
-        };
-        let mut mask = changed_person_fields(&google, &merged);
-        if mapping::crm_id_of(&current) != Some(abi::ContactId(link.contact_id)) {
-            mapping::set_crm_id(&mut out, abi::ContactId(link.contact_id));
-            mask.push("clientData");
-        }
-        let keys = merged.0.keys().chain(google.0.keys());
-        let sent = Sent {
-            keys: keys
-                .filter(|k| merged.0.get(*k) != google.0.get(*k))
-                .cloned()
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect(),
-            fields: merged.clone(),
-        };
-        Box::new(GoogleWrite {
-            person: out,
-            mask,
-            sent,
-        })
-    });
+    let unmarked = person.is_some_and(|p| mapping::crm_id_of(p) != Some(abi::ContactId(link.contact_id)));
+    let google_write =
+        (options.direction.to_google() && (merged != google || (rejoin && unmarked))).then(|| {
+            let current = person.cloned().unwrap_or_default();
+            let mut out = mapping::fields_to_person(&merged, &current, mapping);
+            // `current` is empty when Google's copy was not seen in this run: address it all the same.
+            out.resource_name = link.resource_name.clone();
+            out.etag = if current.etag.is_empty() {
+                link.etag.clone()
+            } else {
+                current.etag.clone()
+            };
+            let mut mask = changed_person_fields(&google, &merged);
+            if mapping::crm_id_of(&current) != Some(abi::ContactId(link.contact_id)) {
+                mapping::set_crm_id(&mut out, abi::ContactId(link.contact_id));
+                mask.push("clientData");
+            }
+            let keys = merged.0.keys().chain(google.0.keys());
+            let sent = Sent {
+                keys: keys
+                    .filter(|k| merged.0.get(*k) != google.0.get(*k))
+                    .cloned()
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
+                fields: merged.clone(),
+            };
+            Box::new(GoogleWrite {
+                person: out,
+                mask,
+                sent,
+            })
+        });
     let crm_write = (options.direction.to_crm() && merged != crm)
         .then(|| Box::new(mapping::fields_to_contact(&merged, contact, mapping)));
     let etag = person

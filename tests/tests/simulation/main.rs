@@ -859,7 +859,14 @@ impl Run {
             .collect();
         let described: Vec<String> = members
             .iter()
-            .map(|p| format!("{} {} (CRM id {:?})", label_of(p), p["resourceName"], marker_of(p)))
+            .map(|p| {
+                format!(
+                    "{} {} (CRM id {:?})",
+                    label_of(p),
+                    p["resourceName"],
+                    marker_of(p)
+                )
+            })
             .collect();
         assert_eq!(
             in_group, expected,
