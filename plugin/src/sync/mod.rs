@@ -343,6 +343,7 @@ fn run_binding(
     // Like a contact leaving the filter, whatever the direction.
     let strays =
         observe::strays(env, binding, &group, &links_now, &departed, &crm, google).map_err(SyncError::Crm)?;
+    end_exclusions_of_strays(env, binding, &strays, &excluded, &departed, google)?;
     the_plan.ops.extend(
         strays
             .into_iter()
@@ -395,6 +396,43 @@ fn run_binding(
         accounts::require_full_listing(&env.store.conn(), account)?;
     }
     Ok(applier.counts)
+}
+
+/// A stray that the user put (back) into the group after its contact was excluded is the user
+/// asking to sync that contact: its exclusion ends. Its CRM contact is out of the filter now, so
+/// it leaves like any contact that left the filter (a departure keeps its keys), and joins its
+/// Google contact again if it comes back (simulation seed 9232: created again in Google while
+/// out of the filter, it stayed excluded for good once back in the filter).
+fn end_exclusions_of_strays(
+    env: &Env,
+    binding: &Binding,
+    strays: &[(u64, String)],
+    excluded: &BTreeMap<u64, i64>,
+    departed: &BTreeMap<String, u64>,
+    google: &plan::GoogleView,
+) -> Result<(), StoreError> {
+    let put_back: Vec<u64> = strays
+        .iter()
+        .filter(|(id, rn)| {
+            excluded.get(id).is_some_and(|&since| {
+                let person = google.persons.get(rn);
+                person.and_then(plan::update_time_ms).unwrap_or(0) > since
+            })
+        })
+        .map(|(id, _)| *id)
+        .collect();
+    env.store.tx(|tx| {
+        for &id in &put_back {
+            let keys: Vec<String> = departed
+                .iter()
+                .filter(|(_, &owner)| owner == id)
+                .map(|(k, _)| k.clone())
+                .collect();
+            links::depart(tx, binding.id, id, &keys, env.now)?;
+            links::unexclude(tx, binding.id, id)?;
+        }
+        Ok(())
+    })
 }
 
 fn retry_later(env: &Env, contacts: &[u64]) -> Result<(), StoreError> {

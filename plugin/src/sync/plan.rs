@@ -620,11 +620,42 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact, r
     }
 }
 
+/// Whether this run shows, in the group, an unlinked Google contact with the e-mail or phone a
+/// linked contact was last synced with: the user created it again after deleting it.
+fn recreated_in_group(input: &Input, link: &Link) -> bool {
+    let keys: BTreeSet<String> = match_keys(&link.base).into_iter().collect();
+    if keys.is_empty() {
+        return false;
+    }
+    let linked: BTreeSet<&str> = input.links.values().map(|l| l.resource_name.as_str()).collect();
+    input.google.persons.iter().any(|(rn, person)| {
+        !linked.contains(rn.as_str())
+            && !person.is_deleted()
+            && person.is_member_of(input.group)
+            && match_keys(&mapping::google_fields(person, &input.binding.options.mapping))
+                .iter()
+                .any(|k| keys.contains(k))
+    })
+}
+
 fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
     let (id, rn) = (link.contact_id, link.resource_name.clone());
     let options = &input.binding.options;
     let member = input.members.contains(&id);
     if member && google_left(input, link) {
+        if recreated_in_group(input, link) {
+            // Deleted and created again in the group in Google: the user's last word there is
+            // "sync it", so it leaves like any contact leaving the filter (its copy in the group
+            // is a stray now) and joins it again if it comes back (simulation seed 9232).
+            plan.ops.push(Op::Unlink {
+                contact_id: id,
+                resource_name: rn,
+                exclude: false,
+                google_time: 0,
+                base: Fields::default(),
+            });
+            return;
+        }
         // Google deleted it or took it out of the group too: that is the user's word on
         // Google's side, and it keeps the contact out even if it comes back into the filter.
         plan.ops.push(excluded(input, link));

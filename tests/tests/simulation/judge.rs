@@ -129,6 +129,17 @@ impl Tracked {
         }
     }
 
+    /// A contact created again in Google and not yet joined is found by its e-mail or phone:
+    /// once the two sides share neither, nothing can tell the plugin they are one contact, and
+    /// it is rightly imported as a new one.
+    pub fn check_match(&mut self, crm: &Slots, google: &Slots) {
+        let keyed = |k: &String| k.starts_with("email:") || k.starts_with("phone:");
+        let shared = crm.keys().filter(|k| keyed(k)).any(|k| google.contains_key(k));
+        if self.unbased && self.rejoining && !shared && self.unjudged.is_none() {
+            self.unjudged = Some("created again in Google, then no e-mail or phone matched its CRM contact before it was joined");
+        }
+    }
+
     /// The value a slot must end with, if the edits decide it.
     pub fn expected(&self, key: &str, policy: Policy) -> Option<String> {
         let slot = self.slots.get(key)?;
