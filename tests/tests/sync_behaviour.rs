@@ -1066,3 +1066,132 @@ fn a_contact_put_back_into_the_group_in_google_after_it_left_the_filter_leaves_t
     assert_eq!(s.g.sim().crm().contact_count(), 2, "no CRM copy");
     s.assert_settled();
 }
+
+fn drop_answers(s: &Setup, method: &str, times: usize) {
+    s.g.control
+        .add_fault(host_sim::fake_google::FaultRule::script(
+            Some(method),
+            vec![host_sim::fake_google::Fault::Drop; times],
+        ))
+        .unwrap();
+}
+
+fn notes_in_google(s: &Setup, email: &str) -> String {
+    s.person_of(email)["biographies"][0]["value"]
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+#[test]
+fn notes_cleared_in_google_while_the_contact_was_out_of_the_group_stay_cleared_when_it_is_put_back() {
+    let s = synced(2, &[]);
+    let group = s.group();
+    s.assert_crm_edits_reach("person0@example.org", s.ids[0], "agreed notes");
+    s.ungroup_in_google("person0@example.org", &group);
+    s.next_tick();
+    assert_eq!(s.members().len(), 1, "taken out in Google: out of the group");
+    // While it is out, the user clears its notes in Google, then puts it back.
+    s.edit_google("person0@example.org", json!({"biographies": []}));
+    s.put_back_in_google("person0@example.org", &group);
+    s.next_tick();
+    assert_eq!(s.members().len(), 2);
+    // Its last synced state is the base: clearing is the user's edit, not a value missing.
+    assert_eq!(
+        s.crm(s.ids[0]).notes.as_str(),
+        "",
+        "the CRM kept the cleared notes"
+    );
+    assert_eq!(
+        notes_in_google(&s, "person0@example.org"),
+        "",
+        "the notes came back"
+    );
+    s.assert_settled();
+}
+
+#[test]
+fn a_google_edit_after_an_update_whose_answer_was_lost_wins_over_that_update() {
+    let s = synced(1, &[]);
+    // The update is applied by Google but its answer is lost; the retry is refused as stale.
+    drop_answers(&s, "people.people.batchUpdateContacts", 1);
+    s.edit_crm(s.ids[0], |c| c.notes = "sent once".into());
+    s.g.settle();
+    assert_eq!(notes_in_google(&s, "person0@example.org"), "sent once");
+    // Then the user clears the notes in Google.
+    s.edit_google("person0@example.org", json!({"biographies": []}));
+    s.next_tick();
+    assert_eq!(s.crm(s.ids[0]).notes.as_str(), "", "the Google edit was lost");
+    assert_eq!(notes_in_google(&s, "person0@example.org"), "");
+    s.assert_settled();
+}
+
+#[test]
+fn a_crm_edit_after_an_update_whose_every_answer_was_lost_is_not_undone_by_that_update() {
+    let s = synced(1, &[]);
+    // Google applies the update, and every attempt's answer is lost: the run fails.
+    drop_answers(&s, "people.people.batchUpdateContacts", 6);
+    s.edit_crm(s.ids[0], |c| c.notes = "sent, answer lost".into());
+    s.g.settle();
+    assert_eq!(notes_in_google(&s, "person0@example.org"), "sent, answer lost");
+    s.g.control.clear_faults();
+    // The user then clears the notes in the CRM: that edit is the latest word.
+    s.edit_crm(s.ids[0], |c| c.notes = "".into());
+    s.g.settle();
+    s.next_tick();
+    assert_eq!(
+        s.crm(s.ids[0]).notes.as_str(),
+        "",
+        "the lost update came back to the CRM"
+    );
+    assert_eq!(notes_in_google(&s, "person0@example.org"), "");
+    s.assert_settled();
+}
+
+#[test]
+fn a_google_edit_of_a_contact_whose_create_answer_was_lost_is_kept_when_it_is_found() {
+    let s = prepared(world(), 1);
+    s.edit_crm(s.ids[0], |c| c.notes = "from the CRM".into());
+    drop_answers(&s, "people.people.batchCreateContacts", 1);
+    s.g.enabled(s.user.id, s.filter.id, ALICE, &[]);
+    s.g.settle();
+    // The create landed although the plugin never learned of it; the user clears its notes.
+    s.edit_google("person0@example.org", json!({"biographies": []}));
+    s.next_tick();
+    s.next_tick();
+    assert_eq!(s.g.google_contacts(ALICE).len(), 1, "a duplicate in Google");
+    assert_eq!(s.crm(s.ids[0]).notes.as_str(), "", "the Google edit was lost");
+    assert_eq!(notes_in_google(&s, "person0@example.org"), "");
+    s.assert_settled();
+}
+
+#[test]
+fn a_contact_created_again_in_google_while_its_crm_contact_leaves_the_filter_joins_it_when_it_returns() {
+    let s = synced(2, &[]);
+    let rn = s.resource_of("person0@example.org");
+    // All before the next run: deleted in Google, created again in the group, and the CRM
+    // contact leaves the filter.
+    s.g.control.delete_contact(ALICE, &rn).unwrap();
+    s.create_in_group("Given0", "Family0", "person0@example.org");
+    s.move_out_of_filter(s.ids[0]);
+    s.g.settle();
+    s.next_tick();
+    assert_eq!(
+        s.members().len(),
+        1,
+        "a contact outside the filter stayed in the group"
+    );
+    // Back in the filter, it joins the contact created again: no copy on either side.
+    s.edit_crm(s.ids[0], |c| {
+        for f in c.custom_fields.iter_mut().filter(|f| f.key.as_str() == "segment") {
+            f.value = "vip".into();
+        }
+    });
+    s.g.settle();
+    s.next_tick();
+    assert_eq!(s.members().len(), 2, "it stayed out of the group");
+    assert_eq!(s.g.google_contacts(ALICE).len(), 2, "a copy in Google");
+    assert_eq!(s.g.sim().crm().contact_count(), 2, "a CRM copy");
+    s.assert_crm_edits_reach("person0@example.org", s.ids[0], "back in the filter");
+    s.assert_settled();
+}
