@@ -1153,10 +1153,20 @@ fn a_google_edit_of_a_contact_whose_create_answer_was_lost_is_kept_when_it_is_fo
     let s = prepared(world(), 1);
     s.edit_crm(s.ids[0], |c| c.notes = "from the CRM".into());
     drop_answers(&s, "people.people.batchCreateContacts", 1);
+    // The first run lists Google; the runs after it cannot until the user's edit below.
+    let mut listings = vec![host_sim::fake_google::Fault::Ok];
+    listings.extend(vec![host_sim::fake_google::Fault::Unavailable; 6]);
+    s.g.control
+        .add_fault(host_sim::fake_google::FaultRule::script(
+            Some("people.people.connections.list"),
+            listings,
+        ))
+        .unwrap();
     s.g.enabled(s.user.id, s.filter.id, ALICE, &[]);
     s.g.settle();
     // The create landed although the plugin never learned of it; the user clears its notes.
     s.edit_google("person0@example.org", json!({"biographies": []}));
+    s.g.control.clear_faults();
     s.next_tick();
     s.next_tick();
     assert_eq!(s.g.google_contacts(ALICE).len(), 1, "a duplicate in Google");
