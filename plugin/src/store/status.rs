@@ -168,14 +168,16 @@ pub const EXCLUDED_IN_GOOGLE: &str =
 /// every contact Google took out of the group. The latter are read from the exclusions
 /// themselves rather than from a copy, so no write that forgets the copy can hide them
 /// (simulation seed 232: a removal from the group cleared the row of a contact that stayed
-/// excluded).
+/// excluded). An excluded contact shows as excluded even with a stored failure: that failure
+/// came from an attempt to join it again that did not happen (simulation seed 18683: put back
+/// and deleted again in Google, its marking answered 404 and it showed "failing" for good).
 pub fn health(conn: &Connection, binding_id: i64, limit: u32) -> Result<Vec<Health>, StoreError> {
     let mut stmt = conn.prepare(
-        "SELECT contact_id, state, reason, at FROM health WHERE binding_id = ?1
+        "SELECT e.contact_id, 'excluded', ?3, e.at FROM exclusions e WHERE e.binding_id = ?1
          UNION ALL
-         SELECT e.contact_id, 'excluded', ?3, e.at FROM exclusions e
-         WHERE e.binding_id = ?1 AND NOT EXISTS
-             (SELECT 1 FROM health h WHERE h.binding_id = ?1 AND h.contact_id = e.contact_id)
+         SELECT contact_id, state, reason, at FROM health h
+         WHERE h.binding_id = ?1 AND NOT EXISTS
+             (SELECT 1 FROM exclusions e WHERE e.binding_id = ?1 AND e.contact_id = h.contact_id)
          ORDER BY state DESC, contact_id LIMIT ?2",
     )?;
     let rows = stmt.query_map(params![binding_id, limit, EXCLUDED_IN_GOOGLE], |r| {
@@ -196,7 +198,8 @@ pub fn health(conn: &Connection, binding_id: i64, limit: u32) -> Result<Vec<Heal
 
 pub fn failing_count(conn: &Connection, binding_id: i64) -> Result<u64, StoreError> {
     Ok(conn.query_row(
-        "SELECT COUNT(*) FROM health WHERE binding_id = ?1 AND state = 'failing'",
+        "SELECT COUNT(*) FROM health h WHERE h.binding_id = ?1 AND h.state = 'failing' AND NOT EXISTS
+             (SELECT 1 FROM exclusions e WHERE e.binding_id = ?1 AND e.contact_id = h.contact_id)",
         [binding_id],
         |r| r.get::<_, i64>(0),
     )? as u64)
