@@ -638,6 +638,18 @@ fn recreated_in_group(input: &Input, link: &Link) -> bool {
     })
 }
 
+/// Forgets a link without excluding the contact: the CRM keeps it, and it syncs again if it
+/// comes back.
+fn forget(link: &Link) -> Op {
+    Op::Unlink {
+        contact_id: link.contact_id,
+        resource_name: link.resource_name.clone(),
+        exclude: false,
+        google_time: 0,
+        base: Fields::default(),
+    }
+}
+
 fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
     let (id, rn) = (link.contact_id, link.resource_name.clone());
     let options = &input.binding.options;
@@ -647,13 +659,7 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
             // Deleted and created again in the group in Google: the user's last word there is
             // "sync it", so it leaves like any contact leaving the filter (its copy in the group
             // is a stray now) and joins it again if it comes back (simulation seed 9232).
-            plan.ops.push(Op::Unlink {
-                contact_id: id,
-                resource_name: rn,
-                exclude: false,
-                google_time: 0,
-                base: Fields::default(),
-            });
+            plan.ops.push(forget(link));
             return;
         }
         // Google deleted it or took it out of the group too: that is the user's word on
@@ -674,22 +680,10 @@ fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
                     resource_name: rn,
                 });
             } else {
-                plan.ops.push(Op::Unlink {
-                    contact_id: id,
-                    resource_name: rn,
-                    exclude: false,
-                    google_time: 0,
-                    base: Fields::default(),
-                });
+                plan.ops.push(forget(link));
             }
         }
-        Gone::Deleted => plan.ops.push(Op::Unlink {
-            contact_id: id,
-            resource_name: rn,
-            exclude: false,
-            google_time: 0,
-            base: Fields::default(),
-        }),
+        Gone::Deleted => plan.ops.push(forget(link)),
         // Losing access takes the contact out of Google's group whatever the direction: it must
         // not stay in front of the user there.
         Gone::Left if member => plan.ops.push(Op::RemoveFromGroup {
