@@ -1205,3 +1205,37 @@ fn a_contact_created_again_in_google_while_its_crm_contact_leaves_the_filter_joi
     s.assert_crm_edits_reach("person0@example.org", s.ids[0], "back in the filter");
     s.assert_settled();
 }
+
+#[test]
+fn a_contact_put_back_in_google_while_out_of_the_filter_syncs_again_when_it_returns() {
+    let s = synced(2, &[]);
+    let group = s.group();
+    s.ungroup_in_google("person0@example.org", &group);
+    s.next_tick();
+    s.move_out_of_filter(s.ids[0]);
+    s.g.settle();
+    s.put_back_in_google("person0@example.org", &group);
+    s.next_tick();
+    assert_eq!(
+        s.members().len(),
+        1,
+        "a contact outside the filter stayed in the group"
+    );
+    // Back in the filter: the user's last word in Google was "sync it".
+    s.edit_crm(s.ids[0], |c| {
+        for f in c.custom_fields.iter_mut().filter(|f| f.key.as_str() == "segment") {
+            f.value = "vip".into();
+        }
+    });
+    s.g.settle();
+    s.next_tick();
+    assert_eq!(s.members().len(), 2, "it stayed out of the group");
+    assert!(
+        s.health_of(s.filter.id, s.ids[0]).is_empty(),
+        "still shown excluded"
+    );
+    assert_eq!(s.g.google_contacts(ALICE).len(), 2, "a copy in Google");
+    assert_eq!(s.g.sim().crm().contact_count(), 2, "a CRM copy");
+    s.assert_crm_edits_reach("person0@example.org", s.ids[0], "back in the filter");
+    s.assert_settled();
+}

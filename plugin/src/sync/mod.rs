@@ -343,7 +343,7 @@ fn run_binding(
     // Like a contact leaving the filter, whatever the direction.
     let strays =
         observe::strays(env, binding, &group, &links_now, &departed, &crm, google).map_err(SyncError::Crm)?;
-    end_exclusions_of_strays(env, binding, &strays, &excluded, &departed, google)?;
+    end_exclusions_of_strays(env, binding, &strays, &excluded, &excluded_bases, google)?;
     the_plan.ops.extend(
         strays
             .into_iter()
@@ -399,37 +399,46 @@ fn run_binding(
 }
 
 /// A stray that the user put (back) into the group after its contact was excluded is the user
-/// asking to sync that contact: its exclusion ends. Its CRM contact is out of the filter now, so
-/// it leaves like any contact that left the filter (a departure keeps its keys), and joins its
-/// Google contact again if it comes back (simulation seed 9232: created again in Google while
-/// out of the filter, it stayed excluded for good once back in the filter).
+/// asking to sync that contact: its exclusion ends. Its CRM contact is out of the filter now,
+/// so it is linked as any contact that left the filter is (out of the group, link kept): if it
+/// comes back, it joins that Google contact and is added to the group again. Its own Google
+/// contact keeps the last synced base; one created again has none. (Simulation seed 9232:
+/// created again in Google while out of the filter, it stayed excluded for good once back;
+/// seed 2526: linked to nothing, its own contact found out of the group was taken for one the
+/// user took out, and excluded again.)
 fn end_exclusions_of_strays(
     env: &Env,
     binding: &Binding,
     strays: &[(u64, String)],
     excluded: &BTreeMap<u64, i64>,
-    departed: &BTreeMap<String, u64>,
+    excluded_bases: &BTreeMap<u64, crate::mapping::Fields>,
     google: &plan::GoogleView,
 ) -> Result<(), StoreError> {
-    let put_back: Vec<u64> = strays
+    let put_back: Vec<model::Link> = strays
         .iter()
-        .filter(|(id, rn)| {
-            excluded.get(id).is_some_and(|&since| {
-                let person = google.persons.get(rn);
-                person.and_then(plan::update_time_ms).unwrap_or(0) > since
+        .filter_map(|(id, rn)| {
+            let since = *excluded.get(id)?;
+            let person = google.persons.get(rn)?;
+            let updated = plan::update_time_ms(person).unwrap_or(0);
+            if updated <= since {
+                return None;
+            }
+            let own = crate::mapping::crm_id_of(person) == Some(abi::ContactId(*id));
+            let base = own.then(|| excluded_bases.get(id).cloned()).flatten();
+            Some(model::Link {
+                contact_id: *id,
+                resource_name: rn.clone(),
+                etag: person.etag.clone(),
+                base: base.unwrap_or_default(),
+                written_at: env.now,
+                google_time: updated,
             })
         })
-        .map(|(id, _)| *id)
         .collect();
     env.store.tx(|tx| {
-        for &id in &put_back {
-            let keys: Vec<String> = departed
-                .iter()
-                .filter(|(_, &owner)| owner == id)
-                .map(|(k, _)| k.clone())
-                .collect();
-            links::depart(tx, binding.id, id, &keys, env.now)?;
-            links::unexclude(tx, binding.id, id)?;
+        for link in &put_back {
+            links::put(tx, &binding.account, link)?;
+            links::unexclude(tx, binding.id, link.contact_id)?;
         }
         Ok(())
     })
