@@ -44,6 +44,21 @@ pub fn all(conn: &Connection, account: &str) -> Result<BTreeMap<u64, Link>, Stor
     Ok(links)
 }
 
+/// The resource name a contact is linked to, if it is linked.
+pub fn resource_name_of(
+    conn: &Connection,
+    account: &str,
+    contact_id: u64,
+) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row(
+            "SELECT resource_name FROM links WHERE account = ?1 AND contact_id = ?2",
+            params![account, contact_id as i64],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 pub fn put(conn: &Connection, account: &str, link: &Link) -> Result<(), StoreError> {
     // A resource can be linked to one contact only: a stale link to it goes first.
     conn.execute(
