@@ -22,8 +22,7 @@ pub const PLUGIN: &str = "google-contacts";
 /// The Google account the manager connects (one of the fake's test accounts).
 pub const ACCOUNT: &str = "alice@example.com";
 
-pub const USAGE: &str = "host-sim demo --plugin-dir DIR [--contacts N] [--state-dir DIR]";
-const DEFAULT_CONTACTS: usize = 3000;
+pub const DEFAULT_CONTACTS: usize = 3000;
 /// Below this the seeded CRM may not hold enough key clients for every step of the story.
 const MIN_CONTACTS: usize = 20;
 /// The fake's per-account limit is 25,000 and about half the contacts are synced.
@@ -49,51 +48,14 @@ impl DemoOptions {
     }
 }
 
-/// Parses `demo`'s arguments (`--flag value` or `--flag=value`).
-pub fn parse_args(args: &[String]) -> Result<DemoOptions, String> {
-    let usage = |message: String| format!("{message}\nUsage: {USAGE}");
-    let mut plugin_dir = None;
-    let mut contacts = DEFAULT_CONTACTS;
-    let mut state_dir = None;
-    let mut it = args.iter().peekable();
-    while let Some(arg) = it.next() {
-        let Some(flag) = arg.strip_prefix("--") else {
-            return Err(usage(format!("unexpected argument \"{arg}\"")));
-        };
-        let (name, inline) = match flag.split_once('=') {
-            Some((n, v)) => (n, Some(v.to_string())),
-            None => (flag, None),
-        };
-        if !["plugin-dir", "contacts", "state-dir"].contains(&name) {
-            return Err(usage(format!("unknown option --{name}")));
-        }
-        // A following flag is not taken as the value: `--plugin-dir --contacts 5` is a mistake.
-        let value = match inline.or_else(|| it.next_if(|v| !v.starts_with("--")).cloned()) {
-            Some(v) if !v.is_empty() => v,
-            _ => return Err(usage(format!("--{name} needs a value"))),
-        };
-        match name {
-            "plugin-dir" => plugin_dir = Some(PathBuf::from(value)),
-            "state-dir" => state_dir = Some(PathBuf::from(value)),
-            _ => {
-                contacts = value
-                    .parse::<usize>()
-                    .ok()
-                    .filter(|n| (MIN_CONTACTS..=MAX_CONTACTS).contains(n))
-                    .ok_or_else(|| {
-                        usage(format!(
-                            "--contacts must be a whole number from {MIN_CONTACTS} to {MAX_CONTACTS}, not \"{value}\""
-                        ))
-                    })?;
-            }
-        }
-    }
-    let plugin_dir = plugin_dir.ok_or_else(|| usage("--plugin-dir is required".into()))?;
-    Ok(DemoOptions {
-        plugin_dir,
-        contacts,
-        state_dir,
-    })
+/// Reads a `--contacts` value: enough contacts for every step of the story, and no more than
+/// the fake Google holds.
+pub fn parse_contacts(value: &str) -> Result<usize, String> {
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (MIN_CONTACTS..=MAX_CONTACTS).contains(n))
+        .ok_or_else(|| format!("must be a whole number from {MIN_CONTACTS} to {MAX_CONTACTS}"))
 }
 
 /// How the first sync's progress is shown.
@@ -256,45 +218,15 @@ impl Drop for StateDir {
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|s| s.to_string()).collect()
-    }
-
     #[test]
-    fn parses_flags_in_both_forms() {
-        let o = parse_args(&args(&[
-            "--plugin-dir",
-            "/p",
-            "--contacts=200",
-            "--state-dir",
-            "/s",
-        ]))
-        .unwrap();
-        assert_eq!(
-            o,
-            DemoOptions {
-                plugin_dir: "/p".into(),
-                contacts: 200,
-                state_dir: Some("/s".into())
-            }
-        );
-        assert_eq!(
-            parse_args(&args(&["--plugin-dir=/p"])).unwrap().contacts,
-            DEFAULT_CONTACTS
-        );
-    }
-
-    #[test]
-    fn explains_bad_arguments() {
-        let error = |a: &[&str]| parse_args(&args(a)).unwrap_err();
-        assert!(error(&[]).starts_with("--plugin-dir is required"));
-        assert!(error(&["--plugin-dir"]).starts_with("--plugin-dir needs a value"));
-        assert!(error(&["--plugin-dir", "--contacts", "50"]).starts_with("--plugin-dir needs a value"));
-        assert!(error(&["--plugin-dir", "/p", "--contacts", "many"]).contains("not \"many\""));
-        assert!(error(&["--plugin-dir", "/p", "--contacts", "5"]).contains("from 20 to 50000"));
-        assert!(error(&["--plugin-dir", "/p", "--verbose"]).starts_with("unknown option --verbose"));
-        assert!(error(&["plugins"]).starts_with("unexpected argument \"plugins\""));
-        assert!(error(&[]).contains(USAGE));
+    fn contacts_must_let_the_story_be_told() {
+        assert_eq!(parse_contacts("200"), Ok(200));
+        assert_eq!(parse_contacts("20"), Ok(MIN_CONTACTS));
+        assert_eq!(parse_contacts("50000"), Ok(MAX_CONTACTS));
+        for refused in ["many", "5", "50001", "-20", ""] {
+            let error = parse_contacts(refused).unwrap_err();
+            assert!(error.contains("from 20 to 50000"), "{refused}: {error}");
+        }
     }
 
     #[test]
