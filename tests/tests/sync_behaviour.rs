@@ -91,9 +91,18 @@ impl Setup {
 
     /// A CRM user moves contact `id` to another segment: out of the filter.
     fn move_out_of_filter(&self, id: ContactId) {
+        self.move_to_segment(id, "other");
+    }
+
+    /// A CRM user moves contact `id` back to the filter's segment.
+    fn move_into_filter(&self, id: ContactId) {
+        self.move_to_segment(id, "vip");
+    }
+
+    fn move_to_segment(&self, id: ContactId, segment: &str) {
         self.edit_crm(id, |c| {
             for f in c.custom_fields.iter_mut().filter(|f| f.key.as_str() == "segment") {
-                f.value = "other".into();
+                f.value = segment.into();
             }
         });
     }
@@ -1192,11 +1201,7 @@ fn a_contact_created_again_in_google_while_its_crm_contact_leaves_the_filter_joi
         "a contact outside the filter stayed in the group"
     );
     // Back in the filter, it joins the contact created again: no copy on either side.
-    s.edit_crm(s.ids[0], |c| {
-        for f in c.custom_fields.iter_mut().filter(|f| f.key.as_str() == "segment") {
-            f.value = "vip".into();
-        }
-    });
+    s.move_into_filter(s.ids[0]);
     s.g.settle();
     s.next_tick();
     assert_eq!(s.members().len(), 2, "it stayed out of the group");
@@ -1222,11 +1227,7 @@ fn a_contact_put_back_in_google_while_out_of_the_filter_syncs_again_when_it_retu
         "a contact outside the filter stayed in the group"
     );
     // Back in the filter: the user's last word in Google was "sync it".
-    s.edit_crm(s.ids[0], |c| {
-        for f in c.custom_fields.iter_mut().filter(|f| f.key.as_str() == "segment") {
-            f.value = "vip".into();
-        }
-    });
+    s.move_into_filter(s.ids[0]);
     s.g.settle();
     s.next_tick();
     assert_eq!(s.members().len(), 2, "it stayed out of the group");
