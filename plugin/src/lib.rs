@@ -7,6 +7,7 @@
 //! language and time ([`locale`]).
 
 pub mod ffi;
+#[cfg(any(test, feature = "test-hooks"))]
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod google;

@@ -80,8 +80,10 @@ impl Integration {
         })
     }
 
-    /// A host may ask the plugin to panic inside a hook (config `debug.panic_in`, a
-    /// comma-separated list of hook names) to test that its error path holds.
+    /// A test host may ask the plugin to panic inside a hook (config `debug.panic_in`, a
+    /// comma-separated list of hook names) to test that its error path holds. Only a library
+    /// built with the `test-hooks` feature listens; a shipped one ignores the setting.
+    #[cfg(feature = "test-hooks")]
     fn injected_panic(&self, hook: &str) {
         if let Some(list) = config(&self.host, "debug.panic_in") {
             if list.split(',').any(|h| h.trim() == hook) {
@@ -89,6 +91,9 @@ impl Integration {
             }
         }
     }
+
+    #[cfg(not(feature = "test-hooks"))]
+    fn injected_panic(&self, _hook: &str) {}
 
     pub fn on_filter_saved(&self, filter: &SavedFilter) -> Result<(), PluginError> {
         self.injected_panic("on_filter_saved");
