@@ -443,8 +443,8 @@ pub fn drop_intent(conn: &Connection, account: &str, contact_id: u64) -> Result<
 
 /// Keeps a contact out of a binding: Google deleted it or took it out of the group, and it must
 /// not come back there by itself. `google_time` is Google's update time of the newest version
-/// of it known when Google showed it deleted or out of the group; `keys` its match keys (see
-/// [`excluded_keys`]); `base` its last synced fields (see [`excluded_bases`]).
+/// of it known when Google showed it deleted or out of the group; `keys` its match keys and
+/// `base` its last synced fields (see [`Exclusions`]).
 pub fn exclude(
     conn: &Connection,
     binding_id: i64,
@@ -469,57 +469,40 @@ pub fn exclude(
     Ok(())
 }
 
-/// The last synced fields of the binding's excluded contacts that have them (exclusions made
-/// before schema 9 have none): the base their Google contact rejoins with.
-pub fn excluded_bases(conn: &Connection, binding_id: i64) -> Result<BTreeMap<u64, Fields>, StoreError> {
-    let mut stmt =
-        conn.prepare("SELECT contact_id, base FROM exclusions WHERE binding_id = ?1 AND base != ''")?;
+/// The binding's excluded contacts, as [`exclude`] recorded them.
+#[derive(Debug, Default)]
+pub struct Exclusions {
+    /// Contact id → Google's time of the exclusion.
+    pub since: BTreeMap<u64, i64>,
+    /// Match key (primary e-mail, primary phone, as last synced) → contact id.
+    pub keys: BTreeMap<String, u64>,
+    /// Contact id → last synced fields, the base its own Google contact rejoins with
+    /// (exclusions made before schema 9 have none).
+    pub bases: BTreeMap<u64, Fields>,
+}
+
+/// The binding's exclusions, in one query.
+pub fn exclusions(conn: &Connection, binding_id: i64) -> Result<Exclusions, StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT contact_id, google_time, match_keys, base FROM exclusions WHERE binding_id = ?1")?;
     let rows = stmt.query_map([binding_id], |r| {
-        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+        Ok((
+            r.get::<_, i64>(0)? as u64,
+            r.get::<_, i64>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
     })?;
-    let mut bases = BTreeMap::new();
+    let mut all = Exclusions::default();
     for row in rows {
-        let (id, text) = row?;
-        bases.insert(id, from_json(&text)?);
+        let (id, since, keys, base) = row?;
+        all.since.insert(id, since);
+        all.keys.extend(keys.lines().map(|k| (k.to_string(), id)));
+        if !base.is_empty() {
+            all.bases.insert(id, from_json(&base)?);
+        }
     }
-    Ok(bases)
-}
-
-/// The match keys (primary e-mail, primary phone) of the binding's excluded contacts, as they
-/// were when last synced: key → contact id.
-pub fn excluded_keys(conn: &Connection, binding_id: i64) -> Result<BTreeMap<String, u64>, StoreError> {
-    keys_by_contact(
-        conn,
-        "SELECT contact_id, match_keys FROM exclusions WHERE binding_id = ?1 AND match_keys != ''",
-        binding_id,
-    )
-}
-
-/// Key → contact id from rows of (contact id, keys one a line).
-fn keys_by_contact(
-    conn: &Connection,
-    sql: &str,
-    binding_id: i64,
-) -> Result<BTreeMap<String, u64>, StoreError> {
-    let mut stmt = conn.prepare(sql)?;
-    let rows = stmt.query_map([binding_id], |r| {
-        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
-    })?;
-    let mut keys = BTreeMap::new();
-    for row in rows {
-        let (id, joined) = row?;
-        keys.extend(joined.lines().map(|k| (k.to_string(), id)));
-    }
-    Ok(keys)
-}
-
-/// The binding's excluded contacts, with the Google time of each exclusion (see [`exclude`]).
-pub fn exclusions(conn: &Connection, binding_id: i64) -> Result<BTreeMap<u64, i64>, StoreError> {
-    let mut stmt = conn.prepare("SELECT contact_id, google_time FROM exclusions WHERE binding_id = ?1")?;
-    let rows = stmt.query_map([binding_id], |r| {
-        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?))
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    Ok(all)
 }
 
 // ----- departures -----
@@ -543,11 +526,16 @@ pub fn depart(
 /// The match keys of the contacts that left the binding on the CRM side and are not forgotten
 /// yet (see [`forget_departures`]): key → contact id.
 pub fn departed_keys(conn: &Connection, binding_id: i64) -> Result<BTreeMap<String, u64>, StoreError> {
-    keys_by_contact(
-        conn,
-        "SELECT contact_id, match_keys FROM departures WHERE binding_id = ?1",
-        binding_id,
-    )
+    let mut stmt = conn.prepare("SELECT contact_id, match_keys FROM departures WHERE binding_id = ?1")?;
+    let rows = stmt.query_map([binding_id], |r| {
+        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
+    })?;
+    let mut keys = BTreeMap::new();
+    for row in rows {
+        let (id, joined) = row?;
+        keys.extend(joined.lines().map(|k| (k.to_string(), id)));
+    }
+    Ok(keys)
 }
 
 /// Forgets the departures older than `before`: a run whose listing, taken after Google shows

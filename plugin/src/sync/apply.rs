@@ -282,17 +282,19 @@ impl<'a> Applier<'a> {
         // What each write sends is recorded before Google sees it: an answer lost on the way
         // (or a crash) leaves Google holding it while the link still holds the older base.
         let account = self.account().to_string();
-        self.env
-            .store
-            .tx(|tx| {
-                for (link, google, _, _) in &syncs {
-                    if let Some(w) = google {
-                        links::record_sent(tx, &account, link.contact_id, &w.sent, self.env.now)?;
+        if syncs.iter().any(|(_, google, _, _)| google.is_some()) {
+            self.env
+                .store
+                .tx(|tx| {
+                    for (link, google, _, _) in &syncs {
+                        if let Some(w) = google {
+                            links::record_sent(tx, &account, link.contact_id, &w.sent, self.env.now)?;
+                        }
                     }
-                }
-                Ok(())
-            })
-            .map_err(store_failed)?;
+                    Ok(())
+                })
+                .map_err(store_failed)?;
+        }
         // Google first, grouped by mask (one mask per batch call).
         let mut by_mask: BTreeMap<Vec<&'static str>, Vec<Person>> = BTreeMap::new();
         for (_, google, _, _) in &syncs {
@@ -435,8 +437,7 @@ impl<'a> Applier<'a> {
             let Some(sent) = sent.get(person.resource_name.as_str()) else {
                 continue;
             };
-            let now = mapping::google_fields(&person, mapping);
-            if sent.keys.iter().all(|k| now.0.get(k) == sent.fields.0.get(k)) {
+            if sent.landed_whole(&mapping::google_fields(&person, mapping)) {
                 written.insert(person.resource_name.clone(), Ok(person));
             }
         }

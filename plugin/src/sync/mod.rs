@@ -229,14 +229,12 @@ fn run_binding(
     observe::landed_creates(env, binding, &group, google)?;
     let (mut crm, cursor) = observe::crm(env, binding).map_err(SyncError::Crm)?;
     let account = binding.account.as_str();
-    let (links_now, members, shared, excluded, excluded_bases, sent, excluded_keys, departed_before) = {
+    let (links_now, members, shared, exclusions, sent, departed_before) = {
         let conn = env.store.conn();
         let links_now = links::all(&conn, account)?;
         let members = links::members(&conn, binding.id)?;
-        let excluded = links::exclusions(&conn, binding.id)?;
-        let excluded_bases = links::excluded_bases(&conn, binding.id)?;
+        let exclusions = links::exclusions(&conn, binding.id)?;
         let sent = links::sent(&conn, account)?;
-        let excluded_keys = links::excluded_keys(&conn, binding.id)?;
         let departed_before = links::departed_keys(&conn, binding.id)?;
         let mut shared = BTreeSet::new();
         for other in bindings::of_account(&conn, account)?
@@ -245,21 +243,20 @@ fn run_binding(
         {
             shared.extend(links::members(&conn, other.id)?);
         }
-        (
-            links_now,
-            members,
-            shared,
-            excluded,
-            excluded_bases,
-            sent,
-            excluded_keys,
-            departed_before,
-        )
+        (links_now, members, shared, exclusions, sent, departed_before)
     };
     observe::crm_for_google_changes(env, binding, &mut crm, &links_now, &members, google)
         .map_err(SyncError::Crm)?;
-    observe::crm_for_rejoins(env, binding, &mut crm, &links_now, &excluded, google, &group)
-        .map_err(SyncError::Crm)?;
+    observe::crm_for_rejoins(
+        env,
+        binding,
+        &mut crm,
+        &links_now,
+        &exclusions.since,
+        google,
+        &group,
+    )
+    .map_err(SyncError::Crm)?;
     let matches = observe::matches(env, account, &crm, &links_now, google)?;
     // Linked contacts changed in the CRM but not seen in this listing: fetch Google's current
     // copy so the merge is a true three-way merge with a fresh etag.
@@ -320,7 +317,7 @@ fn run_binding(
         &links_now,
         &members,
         &crm,
-        excluded_keys,
+        exclusions.keys.clone(),
         departed_before,
     )?;
     let input = plan::Input {
@@ -333,8 +330,8 @@ fn run_binding(
         google,
         matches: &matches,
         waiting,
-        excluded: &excluded,
-        excluded_bases: &excluded_bases,
+        excluded: &exclusions.since,
+        excluded_bases: &exclusions.bases,
         sent: &sent,
         departed: &departed,
         visible_before: env.now - env.rules.visibility_ms,
@@ -343,7 +340,7 @@ fn run_binding(
     // Like a contact leaving the filter, whatever the direction.
     let strays =
         observe::strays(env, binding, &group, &links_now, &departed, &crm, google).map_err(SyncError::Crm)?;
-    end_exclusions_of_strays(env, binding, &strays, &excluded, &excluded_bases, google)?;
+    end_exclusions_of_strays(env, binding, &strays, &exclusions, google)?;
     the_plan.ops.extend(
         strays
             .into_iter()
@@ -401,8 +398,8 @@ fn run_binding(
 /// A stray that the user put (back) into the group after its contact was excluded is the user
 /// asking to sync that contact: its exclusion ends. Its CRM contact is out of the filter now,
 /// so it is linked as any contact that left the filter is (out of the group, link kept): if it
-/// comes back, it joins that Google contact and is added to the group again. Its own Google
-/// contact keeps the last synced base; one created again has none. (Simulation seed 9232:
+/// comes back, it joins that Google contact and is added to the group again, with the base of
+/// [`plan::rejoin_base`]. (Simulation seed 9232:
 /// created again in Google while out of the filter, it stayed excluded for good once back;
 /// seed 2526: linked to nothing, its own contact found out of the group was taken for one the
 /// user took out, and excluded again.)
@@ -410,26 +407,23 @@ fn end_exclusions_of_strays(
     env: &Env,
     binding: &Binding,
     strays: &[(u64, String)],
-    excluded: &BTreeMap<u64, i64>,
-    excluded_bases: &BTreeMap<u64, crate::mapping::Fields>,
+    exclusions: &links::Exclusions,
     google: &plan::GoogleView,
 ) -> Result<(), StoreError> {
     let put_back: Vec<model::Link> = strays
         .iter()
         .filter_map(|(id, rn)| {
-            let since = *excluded.get(id)?;
+            let since = *exclusions.since.get(id)?;
             let person = google.persons.get(rn)?;
             let updated = plan::update_time_ms(person).unwrap_or(0);
             if updated <= since {
                 return None;
             }
-            let own = crate::mapping::crm_id_of(person) == Some(abi::ContactId(*id));
-            let base = own.then(|| excluded_bases.get(id).cloned()).flatten();
             Some(model::Link {
                 contact_id: *id,
                 resource_name: rn.clone(),
                 etag: person.etag.clone(),
-                base: base.unwrap_or_default(),
+                base: plan::rejoin_base(Some(person), *id, &exclusions.bases),
                 written_at: env.now,
                 google_time: updated,
             })

@@ -137,17 +137,23 @@ impl Sent {
     /// then cleared in the CRM came back from Google as an edit made there).
     pub fn landed_on(&self, base: &Fields, google: &Fields) -> Fields {
         let mut base = base.clone();
-        for key in &self.keys {
-            let sent = self.fields.0.get(key);
-            if google.0.get(key) != sent {
-                continue;
-            }
-            match sent {
+        for key in self.keys.iter().filter(|k| self.shows(google, k)) {
+            match self.fields.0.get(key) {
                 Some(value) => base.0.insert(key.clone(), value.clone()),
                 None => base.0.remove(key),
             };
         }
         base
+    }
+
+    /// Whether `google` holds everything this write sent: then the write landed.
+    pub fn landed_whole(&self, google: &Fields) -> bool {
+        self.keys.iter().all(|k| self.shows(google, k))
+    }
+
+    /// Whether `google` holds the value this write sent for `key`.
+    fn shows(&self, google: &Fields, key: &str) -> bool {
+        google.0.get(key) == self.fields.0.get(key)
     }
 }
 

@@ -404,24 +404,23 @@ fn unsynced(contact_id: u64, resource_name: &str) -> Link {
     }
 }
 
-/// The link of an excluded contact whose Google contact is back in the group. Its own Google
-/// contact (carrying our CRM id) rejoins with the base last synced, so that what each side
-/// changed meanwhile is an edit, as if it had never been out; a contact the user created again
-/// has no synced base.
+/// The link of an excluded contact whose Google contact is back in the group.
 fn rejoined(input: &Input, contact_id: u64, resource_name: &str) -> Link {
-    let own = input
-        .google
-        .persons
-        .get(resource_name)
-        .is_some_and(|p| mapping::crm_id_of(p) == Some(abi::ContactId(contact_id)));
-    let base = own
-        .then(|| input.excluded_bases.get(&contact_id).cloned())
-        .flatten()
-        .unwrap_or_default();
+    let person = input.google.persons.get(resource_name);
     Link {
-        base,
+        base: rejoin_base(person, contact_id, input.excluded_bases),
         ..unsynced(contact_id, resource_name)
     }
+}
+
+/// The base an excluded contact rejoins `person` with. Its own Google contact (carrying our CRM
+/// id) rejoins with the base last synced, so that what each side changed meanwhile is an edit,
+/// as if it had never been out; a contact the user created again has no synced base.
+pub(crate) fn rejoin_base(person: Option<&Person>, contact_id: u64, bases: &BTreeMap<u64, Fields>) -> Fields {
+    let own = person.is_some_and(|p| mapping::crm_id_of(p) == Some(abi::ContactId(contact_id)));
+    own.then(|| bases.get(&contact_id).cloned())
+        .flatten()
+        .unwrap_or_default()
 }
 
 /// The Google contact a linked CRM contact matches (by e-mail or phone) when this run shows its
@@ -543,13 +542,14 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact, r
     let google = person
         .map(|p| mapping::google_fields(p, mapping))
         .unwrap_or_else(|| link.base.clone());
-    let base = match input.sent.get(&link.contact_id) {
-        Some(sent) => sent.landed_on(&link.base, &google),
-        None => link.base.clone(),
-    };
+    let landed = input
+        .sent
+        .get(&link.contact_id)
+        .map(|sent| sent.landed_on(&link.base, &google));
+    let base = landed.as_ref().unwrap_or(&link.base);
     let merged = match options.direction {
         Direction::TwoWay => {
-            let m = merge(&base, &crm, &google, winner(input, contact, person));
+            let m = merge(base, &crm, &google, winner(input, contact, person));
             plan.conflicts += m.conflicts.len() as u64;
             m.fields
         }
