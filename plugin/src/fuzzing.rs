@@ -23,6 +23,7 @@ use abi::{
 };
 use serde_json::{json, Map, Value};
 
+use crate::domain::{Binding, BindingOptions, ConflictPolicy, DeleteMode, Direction, GroupChoice, Link};
 use crate::google::person::{Membership, Person};
 use crate::google::{GoogleAccounts, GoogleConfig, MemorySecretStore, RetryPolicy, Sleeper, StoredTokens};
 use crate::integration::Integration;
@@ -30,7 +31,6 @@ use crate::mapping::{self, key, FieldMapping};
 use crate::settings::parse_options;
 use crate::store::{accounts, bindings};
 use crate::sync::merge::{merge, Winner};
-use crate::sync::model::{Binding, BindingOptions, ConflictPolicy, DeleteMode, Direction, GroupChoice, Link};
 use crate::sync::plan::{plan, CrmView, Gone, GoogleView, Input, Op};
 
 // ----- reading structured input from bytes -----------------------------------------------------

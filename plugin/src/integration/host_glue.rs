@@ -3,7 +3,9 @@
 use abi::Host;
 use abi_stable::std_types::RStr;
 
+use crate::domain::Binding;
 use crate::google::{Clock, SecretStore};
+use crate::locale::{Arg, Reader};
 
 pub struct HostSecrets(pub Host);
 
@@ -37,4 +39,19 @@ impl Clock for HostClock {
     fn now_ms(&self) -> i64 {
         self.0.now().0
     }
+}
+
+/// The saved filter's name, or a stand-in when the CRM no longer has it.
+pub(crate) fn filter_name(host: &abi::Host, r: &Reader, b: &Binding) -> String {
+    host.filter(abi::FilterId(b.filter_id))
+        .into_result()
+        .ok()
+        .and_then(|f| f.into_option())
+        .map(|f| f.name.into_string())
+        .unwrap_or_else(|| {
+            r.t_with(
+                "filter-fallback-name",
+                &[("id", Arg::Text(b.filter_id.to_string()))],
+            )
+        })
 }

@@ -12,14 +12,12 @@ use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 
 use abi::abi_stable::std_types::{RStr, RString};
-use abi::{
-    ActionOutcome, ChangeKind, ContactChange, Host, Job, Millis, PluginError, PluginErrorKind, SavedFilter,
-    SettingsAction, SettingsContext, SettingsView,
-};
+use abi::{ChangeKind, ContactChange, Host, Job, Millis, PluginError, PluginErrorKind, SavedFilter};
 
 use crate::google::{GoogleAccounts, GoogleConfig, GoogleError, ThreadSleeper};
 use crate::store::{bindings, outbox, Store, StoreError};
 use crate::sync::Rules;
+pub(crate) use host_glue::filter_name;
 use host_glue::{HostClock, HostSecrets};
 
 pub struct Integration {
@@ -84,7 +82,7 @@ impl Integration {
     /// comma-separated list of hook names) to test that its error path holds. Only a library
     /// built with the `test-hooks` feature listens; a shipped one ignores the setting.
     #[cfg(feature = "test-hooks")]
-    fn injected_panic(&self, hook: &str) {
+    pub(crate) fn injected_panic(&self, hook: &str) {
         if let Some(list) = config(&self.host, "debug.panic_in") {
             if list.split(',').any(|h| h.trim() == hook) {
                 panic!("panic injected in {hook} by debug.panic_in");
@@ -93,7 +91,7 @@ impl Integration {
     }
 
     #[cfg(not(feature = "test-hooks"))]
-    fn injected_panic(&self, _hook: &str) {}
+    pub(crate) fn injected_panic(&self, _hook: &str) {}
 
     pub fn on_filter_saved(&self, filter: &SavedFilter) -> Result<(), PluginError> {
         self.injected_panic("on_filter_saved");
@@ -155,26 +153,6 @@ impl Integration {
         if let Err(e) = self.notices.review(&self.host, &self.store) {
             log::warn!("Notices were not reviewed: {e}");
         }
-    }
-
-    pub fn render_settings(&self, ctx: &SettingsContext) -> Result<SettingsView, PluginError> {
-        self.injected_panic("render_settings");
-        log::debug!("render_settings for user {} on {:?}", ctx.user.0, ctx.page);
-        crate::settings::render(self, ctx)
-    }
-
-    pub fn handle_settings_action(
-        &self,
-        ctx: &SettingsContext,
-        action: &SettingsAction,
-    ) -> Result<ActionOutcome, PluginError> {
-        self.injected_panic("handle_settings_action");
-        log::info!(
-            "handle_settings_action {} for user {}",
-            crate::logging::shown(&action.name),
-            ctx.user.0
-        );
-        crate::settings::act(self, ctx, action)
     }
 
     pub fn run_job(&self, job: &Job) -> Result<(), PluginError> {

@@ -18,12 +18,12 @@ use abi::abi_stable::std_types::RStr;
 use abi::{FilterId, Host, HostOffers, Notice, SettingsPage, Tone, UserId};
 use serde::{Deserialize, Serialize};
 
+use super::filter_name;
+use crate::domain::{Binding, Reason};
 use crate::locale::{Arg, Reader};
-use crate::settings::{filter_name, health_reason, is_limit_reason};
 use crate::store::accounts::{self, AccountStatus};
 use crate::store::status::{self, HealthState};
 use crate::store::{bindings, Store, StoreError};
-use crate::sync::model::Binding;
 use crate::sync::Held;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
@@ -277,10 +277,12 @@ fn held_notice(
 
 /// A contact refused for Google's contact limit.
 fn limit_notice(r: &Reader, filter: &FilterArg, failing: &[status::Health]) -> Option<Said> {
-    let limit = failing.iter().find(|h| is_limit_reason(&h.reason))?;
+    let limit = failing
+        .iter()
+        .find(|h| matches!(Reason::parse(&h.reason), Reason::AccountFull { .. }))?;
     let args = [
         filter.clone(),
-        ("error", Arg::Text(health_reason(r, &limit.reason))),
+        ("error", Arg::Text(Reason::parse(&limit.reason).shown(r))),
     ];
     Some(Said {
         kind: "limit",

@@ -8,11 +8,11 @@ use super::access::{self, Refusal};
 use super::google_errors::google_message;
 use super::options::parse_options;
 use super::widgets::s;
+use crate::domain::{BindingOptions, Direction};
 use crate::google::OAuthCallback;
 use crate::integration::{store_error, Integration};
 use crate::locale::{Arg, Reader};
 use crate::store::{accounts, bindings, outbox};
-use crate::sync::model::{BindingOptions, Direction};
 use crate::sync::Held;
 
 fn outcome(message: impl Into<String>, tone: Tone) -> ActionOutcome {
@@ -311,7 +311,7 @@ fn with_binding(
     ctx: &SettingsContext,
     r: &Reader,
     action: &SettingsAction,
-    f: impl FnOnce(&crate::sync::model::Binding) -> Result<ActionOutcome, PluginError>,
+    f: impl FnOnce(&crate::domain::Binding) -> Result<ActionOutcome, PluginError>,
 ) -> Result<ActionOutcome, PluginError> {
     let filter = match filter_of(ctx, r, action) {
         Ok(f) => f,

@@ -11,4 +11,30 @@ pub use access::Refusal;
 pub use actions::act;
 pub use options::{parse_options, OptionsError};
 pub use view::render;
-pub(crate) use view::{filter_name, health_reason, is_limit_reason};
+
+use abi::{ActionOutcome, PluginError, SettingsAction, SettingsContext, SettingsView};
+
+use crate::integration::Integration;
+
+/// The settings hooks: the host asks the plugin for a page and hands it the user's clicks.
+impl Integration {
+    pub fn render_settings(&self, ctx: &SettingsContext) -> Result<SettingsView, PluginError> {
+        self.injected_panic("render_settings");
+        log::debug!("render_settings for user {} on {:?}", ctx.user.0, ctx.page);
+        render(self, ctx)
+    }
+
+    pub fn handle_settings_action(
+        &self,
+        ctx: &SettingsContext,
+        action: &SettingsAction,
+    ) -> Result<ActionOutcome, PluginError> {
+        self.injected_panic("handle_settings_action");
+        log::info!(
+            "handle_settings_action {} for user {}",
+            crate::logging::shown(&action.name),
+            ctx.user.0
+        );
+        act(self, ctx, action)
+    }
+}

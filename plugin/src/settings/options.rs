@@ -2,8 +2,8 @@
 
 use abi::SettingsAction;
 
+use crate::domain::{BindingOptions, ConflictPolicy, DeleteMode, Direction, GroupChoice};
 use crate::mapping::FieldMapping;
-use crate::sync::model::{BindingOptions, ConflictPolicy, DeleteMode, Direction, GroupChoice};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OptionsError {

@@ -5,13 +5,13 @@ use abi::{InputKind, PluginError, Section, SettingsContext, SettingsPage, Settin
 
 use super::access::{self, Refusal};
 use super::widgets::*;
-use crate::integration::{store_error, Integration};
+use crate::domain::{
+    Binding, BindingOptions, ConflictPolicy, Counts, DeleteMode, Direction, GroupChoice, Reason,
+};
+use crate::integration::{filter_name, store_error, Integration};
 use crate::locale::{Arg, Reader};
 use crate::store::accounts::{self, AccountStatus};
 use crate::store::{bindings, status};
-use crate::sync::model::{
-    Binding, BindingOptions, ConflictPolicy, Counts, DeleteMode, Direction, GroupChoice,
-};
 use crate::sync::Held;
 
 pub fn render(integration: &Integration, ctx: &SettingsContext) -> Result<SettingsView, PluginError> {
@@ -420,7 +420,7 @@ fn enabled_panel(
         .iter()
         .map(|h| {
             let (state, reason) = match h.state {
-                status::HealthState::Excluded => ("health-excluded", health_reason(r, &h.reason)),
+                status::HealthState::Excluded => ("health-excluded", Reason::parse(&h.reason).shown(r)),
                 status::HealthState::Failing => ("health-failing", h.reason.clone()),
             };
             vec![h.contact_id.to_string(), r.t(state), reason]
@@ -438,40 +438,6 @@ fn enabled_panel(
         ),
     ];
     Ok((sections, running))
-}
-
-/// The sync core records its fixed reasons in English (sync/apply.rs, sync/plan.rs); they are
-/// shown in the reader's language. Other reasons quote Google or the CRM and stay as written.
-pub(crate) fn health_reason(r: &Reader, reason: &str) -> String {
-    if let Some(rest) = reason.strip_prefix(LIMIT_PREFIX) {
-        let limit = rest.split(' ').next().unwrap_or("");
-        if reason.contains(LIMIT_MARK) {
-            return r.t_with("reason-limit", &[("limit", Arg::from(limit))]);
-        }
-    }
-    const KNOWN: &[(&str, &str)] = &[
-        (
-            "Deleted in Google or taken out of the group there.",
-            "reason-left-in-google",
-        ),
-        (
-            "Waiting for Google to show a contact created earlier.",
-            "reason-waiting",
-        ),
-    ];
-    KNOWN
-        .iter()
-        .find(|(english, _)| reason.starts_with(english))
-        .map(|(_, key)| r.t(key))
-        .unwrap_or_else(|| reason.to_string())
-}
-
-const LIMIT_PREFIX: &str = "Google allows ";
-const LIMIT_MARK: &str = "contacts per account and this account is full";
-
-/// Whether a failure's reason is Google's per-account contact limit (sync/apply.rs).
-pub(crate) fn is_limit_reason(reason: &str) -> bool {
-    reason.starts_with(LIMIT_PREFIX) && reason.contains(LIMIT_MARK)
 }
 
 fn account_state(status: AccountStatus) -> &'static str {
@@ -551,19 +517,4 @@ fn run_label(r: &Reader, run: &status::Run) -> String {
             ("errors", Arg::from(c.errors)),
         ],
     )
-}
-
-/// The saved filter's name, or a stand-in when the CRM no longer has it.
-pub(crate) fn filter_name(host: &abi::Host, r: &Reader, b: &Binding) -> String {
-    host.filter(abi::FilterId(b.filter_id))
-        .into_result()
-        .ok()
-        .and_then(|f| f.into_option())
-        .map(|f| f.name.into_string())
-        .unwrap_or_else(|| {
-            r.t_with(
-                "filter-fallback-name",
-                &[("id", Arg::Text(b.filter_id.to_string()))],
-            )
-        })
 }

@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{from_json, to_json, StoreError};
-use crate::sync::model::{Binding, BindingOptions};
+use crate::domain::{Binding, BindingOptions};
 
 const COLUMNS: &str =
     "id, filter_id, crm_user, account, group_resource, options, enabled, needs_full, outbox_cursor, next_run_at";

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{from_json, to_json, StoreError};
+use crate::domain::{Link, Sent};
 use crate::mapping::Fields;
-use crate::sync::model::{Link, Sent};
 
 // ----- links -----
 

@@ -147,7 +147,7 @@ const MIGRATIONS: &[&str] = &[
     // the same whether or not a run saw the contact out (simulation seeds 894, 6629: an e-mail
     // removed in Google came back from the CRM when a run had seen the contact out).
     // Writes to linked Google contacts are recorded before they are sent, for the same reason
-    // as create intents (see `sync::model::Sent`); the link's next record ends them.
+    // as create intents (see `domain::Sent`); the link's next record ends them.
     "ALTER TABLE intents ADD COLUMN base TEXT NOT NULL DEFAULT '';
     ALTER TABLE exclusions ADD COLUMN base TEXT NOT NULL DEFAULT '';
     CREATE TABLE sent (

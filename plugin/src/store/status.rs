@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection};
 
 use super::{from_json, to_json, StoreError};
-use crate::sync::model::Counts;
+use crate::domain::{Counts, Reason};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Run {
@@ -159,11 +159,6 @@ pub fn clear_health(conn: &Connection, binding_id: i64, contact_id: u64) -> Resu
     Ok(())
 }
 
-/// Why a contact that Google took out of the group is no longer synced.
-pub const EXCLUDED_IN_GOOGLE: &str =
-    "Deleted in Google or taken out of the group there. It stays in the CRM and \
-                                      is no longer synced with this group.";
-
 /// The contacts of a binding with something to say: the stored rows (failing, skipped) and
 /// every contact Google took out of the group. The latter are read from the exclusions
 /// themselves rather than from a copy, so no write that forgets the copy can hide them
@@ -180,7 +175,7 @@ pub fn health(conn: &Connection, binding_id: i64, limit: u32) -> Result<Vec<Heal
              (SELECT 1 FROM exclusions e WHERE e.binding_id = ?1 AND e.contact_id = h.contact_id)
          ORDER BY state DESC, contact_id LIMIT ?2",
     )?;
-    let rows = stmt.query_map(params![binding_id, limit, EXCLUDED_IN_GOOGLE], |r| {
+    let rows = stmt.query_map(params![binding_id, limit, Reason::LeftInGoogle.text()], |r| {
         let state: String = r.get(1)?;
         Ok(Health {
             contact_id: r.get::<_, i64>(0)? as u64,

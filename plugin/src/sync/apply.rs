@@ -6,11 +6,11 @@
 
 use std::collections::BTreeMap;
 
-use super::model::{Binding, Counts, Link, Sent, MY_CONTACTS};
 use super::observe::remote_of;
 use super::plan::{self, update_time_ms, CrmView, GoogleView, GoogleWrite, Op, Plan};
 use super::sides::{ItemError, SideError};
 use super::Env;
+use crate::domain::{Binding, Counts, Link, Reason, Sent, MY_CONTACTS};
 use crate::google::person::{Membership, Person};
 use crate::mapping::{self, Fields};
 use crate::store::imports::{self, ImportIntent};
@@ -207,13 +207,7 @@ impl<'a> Applier<'a> {
         let mut creates = creates;
         if creates.len() > room {
             for contact_id in creates.split_off(room) {
-                self.fail(
-                    contact_id,
-                    &format!(
-                        "Google allows {limit} contacts per account and this account is full. \
-                         Remove contacts in Google or narrow the filter."
-                    ),
-                );
+                self.fail(contact_id, &Reason::AccountFull { limit }.text());
             }
         }
         for ids in chunked(creates, CREATE_BATCH) {

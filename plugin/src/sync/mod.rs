@@ -6,7 +6,6 @@
 
 pub mod apply;
 pub mod merge;
-pub mod model;
 pub mod observe;
 pub mod plan;
 pub mod sides;
@@ -15,8 +14,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::{Binding, Counts, GroupChoice, Link, MY_CONTACTS};
 use crate::store::{accounts, bindings, links, outbox, status, Store, StoreError};
-use model::{Binding, Counts, GroupChoice, MY_CONTACTS};
 use sides::{CrmSide, GoogleSide, SideError};
 
 /// What a run needs from the world.
@@ -170,7 +169,7 @@ pub fn run_account(env: &Env, account: &str, listing: Listing) -> Result<Vec<(i6
 fn departures(
     env: &Env,
     binding: &Binding,
-    links_now: &BTreeMap<u64, model::Link>,
+    links_now: &BTreeMap<u64, Link>,
     members: &BTreeSet<u64>,
     crm: &plan::CrmView,
     excluded_keys: BTreeMap<String, u64>,
@@ -356,7 +355,7 @@ fn run_binding(
             binding.id,
             *id,
             status::HealthState::Excluded,
-            reason,
+            &reason.text(),
             env.now,
         )?;
     }
@@ -410,7 +409,7 @@ fn end_exclusions_of_strays(
     exclusions: &links::Exclusions,
     google: &plan::GoogleView,
 ) -> Result<(), StoreError> {
-    let put_back: Vec<model::Link> = strays
+    let put_back: Vec<Link> = strays
         .iter()
         .filter_map(|(id, rn)| {
             let since = *exclusions.since.get(id)?;
@@ -419,7 +418,7 @@ fn end_exclusions_of_strays(
             if updated <= since {
                 return None;
             }
-            Some(model::Link {
+            Some(Link {
                 contact_id: *id,
                 resource_name: rn.clone(),
                 etag: person.etag.clone(),
@@ -452,7 +451,7 @@ fn retry_later(env: &Env, contacts: &[u64]) -> Result<(), StoreError> {
     })
 }
 
-fn mapping_changed(contact: &abi::Contact, link: &model::Link, binding: &Binding) -> bool {
+fn mapping_changed(contact: &abi::Contact, link: &Link, binding: &Binding) -> bool {
     crate::mapping::crm_fields(contact, &binding.options.mapping) != link.base
 }
 

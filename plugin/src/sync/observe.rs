@@ -5,11 +5,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::plan::{CrmView, Gone, GoogleView};
 use super::sides::SideError;
 use super::Env;
+use crate::domain::{Binding, Link};
 use crate::google::person::Person;
 use crate::mapping::{self, normalize};
 use crate::store::links::{self, MatchKey, Remote};
 use crate::store::{imports, outbox, StoreError};
-use crate::sync::model::{Binding, Link};
 
 /// CRM contacts are listed in pages of this size.
 const CRM_PAGE: u32 = 500;
@@ -531,7 +531,7 @@ pub fn strays(
     crm: &CrmView,
     google: &GoogleView,
 ) -> Result<Vec<(u64, String)>, String> {
-    if group == crate::sync::model::MY_CONTACTS {
+    if group == crate::domain::MY_CONTACTS {
         return Ok(Vec::new());
     }
     let linked: BTreeSet<&str> = links.values().map(|l| l.resource_name.as_str()).collect();

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use abi::Contact;
 
 use super::merge::{merge, Winner};
-use super::model::{Binding, ConflictPolicy, DeleteMode, Direction, Link, Sent};
+use crate::domain::{Binding, ConflictPolicy, DeleteMode, Direction, Link, Reason, Sent};
 use crate::google::person::Person;
 use crate::mapping::{self, changed_person_fields, Fields};
 
@@ -178,7 +178,7 @@ pub struct Plan {
     pub ops: Vec<Op>,
     pub conflicts: u64,
     /// Contacts left alone this run, with the reason (shown as their health).
-    pub skipped: Vec<(u64, String)>,
+    pub skipped: Vec<(u64, Reason)>,
 }
 
 impl Plan {
@@ -244,8 +244,7 @@ pub fn plan(input: &Input) -> Plan {
             }
             plan_linked(input, &mut plan, &link, contact, false);
         } else if input.waiting.contains(&id) {
-            plan.skipped
-                .push((id, "Waiting for Google to show a contact created earlier.".into()));
+            plan.skipped.push((id, Reason::WaitingForCreate));
         } else if direction.to_google() {
             plan.ops.push(Op::Create { contact_id: id });
         }
@@ -469,7 +468,7 @@ fn removed_by_user(input: &Input, id: u64, rn: &str) -> bool {
     let Some(person) = input.google.persons.get(rn) else {
         return false;
     };
-    input.group != super::model::MY_CONTACTS
+    input.group != crate::domain::MY_CONTACTS
         && mapping::crm_id_of(person) == Some(abi::ContactId(id))
         && !person.is_member_of(input.group)
 }

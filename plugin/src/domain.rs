@@ -1,8 +1,10 @@
-//! The sync's domain: bindings (what is synced with what, and how) and links (which CRM contact
-//! is which Google contact, and what both last agreed on).
+//! The types every concern shares: bindings (what is synced with what, and how), links (which
+//! CRM contact is which Google contact, and what both last agreed on) and the counts of a run.
+//! They live apart from `sync` and `store` so that neither needs the other to name them.
 
 use serde::{Deserialize, Serialize};
 
+use crate::locale::{Arg, Reader};
 use crate::mapping::{FieldMapping, Fields};
 
 /// Which way changes flow.
@@ -182,5 +184,97 @@ impl Counts {
         self.unlinked += other.unlinked;
         self.conflicts += other.conflicts;
         self.errors += other.errors;
+    }
+}
+
+/// Why a contact is not synced, as recorded with its health. The sync's own reasons are fixed
+/// sentences, stored in English (mapping files keep them) and shown in the reader's language;
+/// any other reason quotes Google or the CRM and is shown as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// Deleted in Google, or taken out of the group there.
+    LeftInGoogle,
+    /// Created in Google earlier; Google does not show it yet.
+    WaitingForCreate,
+    /// The account holds as many contacts as Google allows.
+    AccountFull {
+        limit: u64,
+    },
+    Quoted(String),
+}
+
+const LEFT_IN_GOOGLE: &str = "Deleted in Google or taken out of the group there.";
+const WAITING_FOR_CREATE: &str = "Waiting for Google to show a contact created earlier.";
+const LIMIT_PREFIX: &str = "Google allows ";
+const LIMIT_MARK: &str = "contacts per account and this account is full";
+
+impl Reason {
+    /// The sentence stored in the mapping file.
+    pub fn text(&self) -> String {
+        match self {
+            Reason::LeftInGoogle => {
+                format!("{LEFT_IN_GOOGLE} It stays in the CRM and is no longer synced with this group.")
+            }
+            Reason::WaitingForCreate => WAITING_FOR_CREATE.to_string(),
+            Reason::AccountFull { limit } => {
+                format!("{LIMIT_PREFIX}{limit} {LIMIT_MARK}. Remove contacts in Google or narrow the filter.")
+            }
+            Reason::Quoted(text) => text.clone(),
+        }
+    }
+
+    /// The reason a stored sentence records.
+    pub fn parse(text: &str) -> Reason {
+        if text.starts_with(LEFT_IN_GOOGLE) {
+            return Reason::LeftInGoogle;
+        }
+        if text.starts_with(WAITING_FOR_CREATE) {
+            return Reason::WaitingForCreate;
+        }
+        let limit = text
+            .strip_prefix(LIMIT_PREFIX)
+            .filter(|_| text.contains(LIMIT_MARK))
+            .and_then(|rest| rest.split(' ').next()?.parse().ok());
+        match limit {
+            Some(limit) => Reason::AccountFull { limit },
+            None => Reason::Quoted(text.to_string()),
+        }
+    }
+
+    /// The reason in the reader's language.
+    pub fn shown(&self, r: &Reader) -> String {
+        match self {
+            Reason::LeftInGoogle => r.t("reason-left-in-google"),
+            Reason::WaitingForCreate => r.t("reason-waiting"),
+            Reason::AccountFull { limit } => r.t_with("reason-limit", &[("limit", Arg::from(*limit))]),
+            Reason::Quoted(text) => text.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Reason;
+
+    #[test]
+    fn every_reason_of_the_sync_reads_back_from_its_stored_sentence() {
+        for reason in [
+            Reason::LeftInGoogle,
+            Reason::WaitingForCreate,
+            Reason::AccountFull { limit: 25_000 },
+            Reason::Quoted("Google says: invalid birthday".into()),
+        ] {
+            assert_eq!(Reason::parse(&reason.text()), reason);
+        }
+    }
+
+    #[test]
+    fn sentences_stored_by_earlier_versions_keep_their_meaning() {
+        let left = "Deleted in Google or taken out of the group there. It stays in the CRM and \
+                    is no longer synced with this group.";
+        assert_eq!(Reason::parse(left), Reason::LeftInGoogle);
+        let full = "Google allows 25000 contacts per account and this account is full. \
+                    Remove contacts in Google or narrow the filter.";
+        assert_eq!(Reason::parse(full), Reason::AccountFull { limit: 25_000 });
     }
 }
