@@ -250,6 +250,66 @@ mod tests {
         );
     }
 
+    /// A file the plugin wrote at schema 5 (see `plugin/tests/fixtures/README.md`) opens with
+    /// today's code and keeps what it held: the binding and its options, every link with its
+    /// base, the exclusion (with Google's time of it) and its health, the deletion it caused.
+    #[test]
+    fn a_mapping_file_written_at_version_5_keeps_its_links_and_exclusions_after_the_upgrade() {
+        use crate::domain::Reason;
+        use crate::store::{accounts, bindings, links, status};
+        let fixture =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mapping-v5.sqlite3");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::copy(&fixture, dir.path().join(crate::store::FILE_NAME)).unwrap();
+        let before: i64 = Connection::open(dir.path().join(crate::store::FILE_NAME))
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(before, 5, "the fixture is a version 5 file");
+
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        let conn = store.conn();
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+        assert_eq!(version, SCHEMA_VERSION);
+        let check: String = conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(check, "ok");
+
+        let account = "alice@example.com";
+        assert!(accounts::get(&conn, account).unwrap().is_some());
+        let binding = bindings::of_account(&conn, account)
+            .unwrap()
+            .pop()
+            .expect("the binding");
+        assert!(binding.enabled);
+        let all = links::all(&conn, account).unwrap();
+        assert_eq!(all.len(), 20);
+        assert!(all
+            .values()
+            .all(|l| !l.base.0.is_empty() && l.written_at > 0 && l.google_time > 0));
+        assert_eq!(links::members(&conn, binding.id).unwrap().len(), 20);
+        assert_eq!(links::remote_count(&conn, account).unwrap(), 20);
+
+        let exclusions = links::exclusions(&conn, binding.id).unwrap();
+        assert_eq!(exclusions.since.get(&11), Some(&1796214115132));
+        assert!(
+            exclusions.bases.is_empty(),
+            "exclusions made before version 9 have no base"
+        );
+        let health = status::health(&conn, binding.id, 100).unwrap();
+        let excluded = health
+            .iter()
+            .find(|h| h.contact_id == 11)
+            .expect("contact 11's health");
+        assert_eq!(excluded.state, status::HealthState::Excluded);
+        assert_eq!(Reason::parse(&excluded.reason), Reason::LeftInGoogle);
+        let deleted = links::recent_deletions(&conn, account, 0).unwrap();
+        assert_eq!(deleted.len(), 1, "{deleted:?}");
+        assert!(links::intents(&conn, account).unwrap().is_empty());
+        assert!(links::sent(&conn, account).unwrap().is_empty());
+    }
+
     #[test]
     fn a_file_from_a_newer_plugin_is_refused() {
         let dir = tempfile::tempdir().unwrap();
