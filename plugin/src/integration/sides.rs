@@ -1,6 +1,6 @@
 //! The sync's two sides, implemented over the host's services and the People client.
 
-use abi::{Contact, ContactId, FilterId, Host, UserId};
+use abi::{Contact, ContactId, FilterId, Host, HostError, UserId};
 use abi_stable::std_types::ROption;
 
 use crate::google::person::{Person, MAPPED_PERSON_FIELDS};
@@ -10,28 +10,24 @@ use crate::sync::sides::{CrmSide, GoogleSide, GroupChange, ItemError, ItemResult
 pub struct HostCrm<'a>(pub &'a Host);
 
 impl CrmSide for HostCrm<'_> {
-    fn filter_page(&self, filter: u64, user: u64, after: u64, limit: u32) -> Result<Vec<Contact>, String> {
+    fn filter_page(&self, filter: u64, user: u64, after: u64, limit: u32) -> Result<Vec<Contact>, HostError> {
         let page = self
             .0
             .filter_contacts(FilterId(filter), UserId(user), ContactId(after), limit);
-        page.into_result()
-            .map(|v| v.into_vec())
-            .map_err(|e| e.to_string())
+        page.into_result().map(|v| v.into_vec())
     }
 
-    fn includes(&self, filter: u64, user: u64, contact: u64) -> Result<bool, String> {
+    fn includes(&self, filter: u64, user: u64, contact: u64) -> Result<bool, HostError> {
         self.0
             .filter_includes(FilterId(filter), UserId(user), ContactId(contact))
             .into_result()
-            .map_err(|e| e.to_string())
     }
 
-    fn get(&self, user: u64, contact: u64) -> Result<Option<Contact>, String> {
+    fn get(&self, user: u64, contact: u64) -> Result<Option<Contact>, HostError> {
         self.0
             .get_contact(UserId(user), ContactId(contact))
             .into_result()
             .map(ROption::into_option)
-            .map_err(|e| e.to_string())
     }
 
     fn create_once(
@@ -40,13 +36,13 @@ impl CrmSide for HostCrm<'_> {
         key: &str,
         contact: &Contact,
         filter: u64,
-    ) -> Result<Option<Contact>, String> {
+    ) -> Result<Option<Contact>, HostError> {
         let into = ROption::RSome(FilterId(filter));
         match self
             .0
             .create_contact_once(UserId(user), key.into(), contact, into)
         {
-            ROption::RSome(answer) => answer.into_result().map(Some).map_err(|e| e.to_string()),
+            ROption::RSome(answer) => answer.into_result().map(Some),
             ROption::RNone => {
                 warn_no_idempotent_create(self.0);
                 Ok(None)
@@ -54,26 +50,18 @@ impl CrmSide for HostCrm<'_> {
         }
     }
 
-    fn create(&self, user: u64, contact: &Contact, filter: u64) -> Result<Contact, String> {
+    fn create(&self, user: u64, contact: &Contact, filter: u64) -> Result<Contact, HostError> {
         self.0
             .create_contact(UserId(user), contact, ROption::RSome(FilterId(filter)))
             .into_result()
-            .map_err(|e| e.to_string())
     }
 
-    fn update(&self, user: u64, contact: &Contact) -> Result<Contact, String> {
-        self.0
-            .update_contact(UserId(user), contact)
-            .into_result()
-            .map_err(|e| e.to_string())
+    fn update(&self, user: u64, contact: &Contact) -> Result<Contact, HostError> {
+        self.0.update_contact(UserId(user), contact).into_result()
     }
 
-    fn filter_name(&self, filter: u64) -> Result<Option<String>, String> {
-        let f = self
-            .0
-            .filter(FilterId(filter))
-            .into_result()
-            .map_err(|e| e.to_string())?;
+    fn filter_name(&self, filter: u64) -> Result<Option<String>, HostError> {
+        let f = self.0.filter(FilterId(filter)).into_result()?;
         Ok(f.into_option().map(|f| f.name.into_string()))
     }
 }

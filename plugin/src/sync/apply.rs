@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 
 use super::observe::remote_of;
 use super::plan::{self, update_time_ms, CrmView, GoogleView, GoogleWrite, Op, Plan};
-use super::sides::{ItemError, SideError};
-use super::Env;
+use super::sides::ItemError;
+use super::{Env, SyncError};
 use crate::domain::{Binding, Counts, Link, Reason, Sent, MY_CONTACTS};
 use crate::google::person::{Membership, Person};
 use crate::mapping::{self, Fields};
@@ -37,10 +37,6 @@ pub struct Applier<'a> {
     total: u64,
 }
 
-fn store_failed(e: StoreError) -> SideError {
-    SideError::Failed(e.to_string())
-}
-
 impl<'a> Applier<'a> {
     pub fn new(env: &'a Env<'a>, binding: &'a Binding, group: &'a str) -> Self {
         Applier {
@@ -61,7 +57,7 @@ impl<'a> Applier<'a> {
 
     /// Applies every operation; a failure of a whole call stops the run (the next run picks up
     /// where this one stopped), a failure of one contact is recorded and the rest goes on.
-    pub fn apply(&mut self, plan: Plan, crm: &CrmView) -> Result<(), SideError> {
+    pub fn apply(&mut self, plan: Plan, crm: &CrmView) -> Result<(), SyncError> {
         self.counts.conflicts += plan.conflicts;
         self.total = plan.ops.len() as u64;
         // Progress counts this plan's operations only, not the imports finished before it.
@@ -117,7 +113,7 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    fn drop_copies(&mut self, copies: Vec<String>) -> Result<(), SideError> {
+    fn drop_copies(&mut self, copies: Vec<String>) -> Result<(), SyncError> {
         let account = self.account().to_string();
         for chunk in chunked(copies, DELETE_BATCH) {
             self.env.google.delete_many(&chunk)?;
@@ -129,7 +125,7 @@ impl<'a> Applier<'a> {
                     }
                     Ok(())
                 })
-                .map_err(store_failed)?;
+                .map_err(SyncError::from)?;
             log::info!(
                 "Deleted {} duplicate Google contacts this plugin had created.",
                 chunk.len()
@@ -142,7 +138,10 @@ impl<'a> Applier<'a> {
 
     fn progress(&mut self, n: usize) {
         self.done += n as u64;
-        let _ = status::set_progress(&self.env.store.conn(), self.binding.id, self.done, self.total);
+        // Progress is for the user's eyes; a run does not stop because it could not be shown.
+        if let Err(e) = status::set_progress(&self.env.store.conn(), self.binding.id, self.done, self.total) {
+            log::warn!("Binding {}: progress not recorded: {e}", self.binding.id);
+        }
     }
 
     /// A failure that another attempt may cure (no answer, a stale etag): the contact is looked
@@ -156,7 +155,7 @@ impl<'a> Applier<'a> {
     fn fail(&mut self, contact_id: u64, reason: &str) {
         self.counts.errors += 1;
         log::debug!("binding {}: {contact_id} failed: {reason}", self.binding.id);
-        let _ = status::set_health(
+        let recorded = status::set_health(
             &self.env.store.conn(),
             self.binding.id,
             contact_id,
@@ -164,11 +163,19 @@ impl<'a> Applier<'a> {
             reason,
             self.env.now,
         );
+        // The failure itself is counted in the run's errors and tried again; only its detail
+        // on the contact is lost.
+        if let Err(e) = recorded {
+            log::warn!(
+                "Binding {}: the failure of {contact_id} was not recorded: {e}",
+                self.binding.id
+            );
+        }
     }
 
     /// Forgets links; each with Google's time of its exclusion and its match keys when it is
     /// excluded.
-    fn unlink(&mut self, unlinks: Vec<(u64, Option<Exclusion>)>) -> Result<(), SideError> {
+    fn unlink(&mut self, unlinks: Vec<(u64, Option<Exclusion>)>) -> Result<(), SyncError> {
         let account = self.account().to_string();
         let (binding, now) = (self.binding.id, self.env.now);
         self.env
@@ -185,7 +192,7 @@ impl<'a> Applier<'a> {
                 }
                 Ok(())
             })
-            .map_err(store_failed)?;
+            .map_err(SyncError::from)?;
         self.counts.unlinked += unlinks.len() as u64;
         self.progress(unlinks.len());
         Ok(())
@@ -199,9 +206,9 @@ impl<'a> Applier<'a> {
         (person, mapping::crm_fields(contact, mapping))
     }
 
-    fn create(&mut self, creates: Vec<u64>, crm: &CrmView) -> Result<(), SideError> {
+    fn create(&mut self, creates: Vec<u64>, crm: &CrmView) -> Result<(), SyncError> {
         let account = self.account().to_string();
-        let existing = links::remote_count(&self.env.store.conn(), &account).map_err(store_failed)?;
+        let existing = links::remote_count(&self.env.store.conn(), &account).map_err(SyncError::from)?;
         let limit = self.env.rules.max_contacts;
         let room = limit.saturating_sub(existing) as usize;
         let mut creates = creates;
@@ -228,7 +235,7 @@ impl<'a> Applier<'a> {
                     }
                     Ok(())
                 })
-                .map_err(store_failed)?;
+                .map_err(SyncError::from)?;
             let persons = chunk.iter().map(|(_, p, _)| p.clone()).collect();
             let results = self.env.google.create_many(persons)?;
             let mut failures = Vec::new();
@@ -259,7 +266,7 @@ impl<'a> Applier<'a> {
                     }
                     Ok(())
                 })
-                .map_err(store_failed)?;
+                .map_err(SyncError::from)?;
             self.counts.created_in_google += (chunk.len() - failures.len()) as u64;
             for (contact_id, reason) in failures {
                 self.fail(
@@ -272,7 +279,7 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    fn sync(&mut self, syncs: Vec<SyncOp>) -> Result<(), SideError> {
+    fn sync(&mut self, syncs: Vec<SyncOp>) -> Result<(), SyncError> {
         // What each write sends is recorded before Google sees it: an answer lost on the way
         // (or a crash) leaves Google holding it while the link still holds the older base.
         let account = self.account().to_string();
@@ -287,7 +294,7 @@ impl<'a> Applier<'a> {
                     }
                     Ok(())
                 })
-                .map_err(store_failed)?;
+                .map_err(SyncError::from)?;
         }
         // Google first, grouped by mask (one mask per batch call).
         let mut by_mask: BTreeMap<Vec<&'static str>, Vec<Person>> = BTreeMap::new();
@@ -347,7 +354,7 @@ impl<'a> Applier<'a> {
             };
             if retried {
                 // Tried again next run.
-                self.join_failed(&link).map_err(store_failed)?;
+                self.join_failed(&link).map_err(SyncError::from)?;
                 continue;
             }
             let mut link = link;
@@ -362,8 +369,17 @@ impl<'a> Applier<'a> {
             if let Some(contact) = &crm {
                 // The user may have edited the contact since it was read: then this merge is
                 // stale, and writing it would undo the edit. Leave it; the edit's own run merges.
-                if self.changed_since_read(user, contact) {
-                    continue;
+                match self.changed_since_read(user, contact) {
+                    Ok(false) => {}
+                    Ok(true) => continue,
+                    Err(e) => {
+                        // Unknown is not "unchanged": writing could undo the user's edit.
+                        self.fail_for_now(
+                            link.contact_id,
+                            &format!("The CRM could not be read before the update from Google: {e}"),
+                        );
+                        continue;
+                    }
                 }
                 if let Err(e) = self.env.crm.update(user, contact) {
                     self.fail(
@@ -386,7 +402,7 @@ impl<'a> Applier<'a> {
                 }
                 Ok(())
             })
-            .map_err(store_failed)?;
+            .map_err(SyncError::from)?;
         self.progress(outcomes.len());
         self.settle_not_found(not_found)
     }
@@ -413,7 +429,7 @@ impl<'a> Applier<'a> {
         &self,
         syncs: &[SyncOp],
         written: &mut BTreeMap<String, Result<Person, ItemError>>,
-    ) -> Result<(), SideError> {
+    ) -> Result<(), SyncError> {
         let stale: Vec<String> = written
             .iter()
             .filter(|(_, r)| matches!(r, Err(e) if e.stale))
@@ -443,7 +459,7 @@ impl<'a> Applier<'a> {
     /// resolving at once while listings show the change minutes later. The link stays and the
     /// contact is tried again; the listing that shows the change (a tombstone, or the contact
     /// under its new name) settles it.
-    fn settle_not_found(&mut self, not_found: Vec<(u64, String)>) -> Result<(), SideError> {
+    fn settle_not_found(&mut self, not_found: Vec<(u64, String)>) -> Result<(), SyncError> {
         self.unresolved |= !not_found.is_empty();
         for (contact_id, _) in not_found {
             self.fail_for_now(
@@ -455,14 +471,16 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    fn changed_since_read(&self, user: u64, contact: &abi::Contact) -> bool {
-        match self.env.crm.get(user, contact.id.0) {
-            Ok(Some(now)) => now.updated_at_ms != contact.updated_at_ms,
-            _ => false,
-        }
+    /// Whether the user edited the contact since it was read. A contact gone meanwhile has no
+    /// edit to undo: its update is refused by the CRM and shown as such.
+    fn changed_since_read(&self, user: u64, contact: &abi::Contact) -> Result<bool, SyncError> {
+        Ok(match self.env.crm.get(user, contact.id.0)? {
+            Some(now) => now.updated_at_ms != contact.updated_at_ms,
+            None => false,
+        })
     }
 
-    fn add_to_group(&mut self, resource_names: &[String]) -> Result<(), SideError> {
+    fn add_to_group(&mut self, resource_names: &[String]) -> Result<(), SyncError> {
         if self.group == MY_CONTACTS {
             // Every contact is in My Contacts already.
             return Ok(());
@@ -480,7 +498,7 @@ impl<'a> Applier<'a> {
     fn import(
         &mut self,
         planned: Vec<(String, String, abi::Contact, crate::mapping::Fields)>,
-    ) -> Result<(), SideError> {
+    ) -> Result<(), SyncError> {
         let account = self.account().to_string();
         let fresh: Vec<(ImportIntent, abi::Contact)> = planned
             .into_iter()
@@ -504,7 +522,7 @@ impl<'a> Applier<'a> {
                     .map(|(intent, _)| imports::begin(tx, &account, self.binding.id, intent, self.env.now))
                     .collect::<Result<Vec<_>, _>>()
             })
-            .map_err(store_failed)?;
+            .map_err(SyncError::from)?;
         let mut marks = Vec::new();
         for ((fresh, contact), intent) in fresh.into_iter().zip(in_force) {
             // An earlier run's intent for this contact is still open: the CRM refused it, and
@@ -522,8 +540,8 @@ impl<'a> Applier<'a> {
     /// created, or create it now if it never did. Runs before anything is planned, so the
     /// contact is seen linked rather than as a new CRM contact to send to Google.
     /// An import whose Google contact `google` shows deleted or out of the group ends unmade.
-    pub fn finish_imports(&mut self, google: &GoogleView) -> Result<(), SideError> {
-        let open = imports::open(&self.env.store.conn(), self.binding.id).map_err(store_failed)?;
+    pub fn finish_imports(&mut self, google: &GoogleView) -> Result<(), SyncError> {
+        let open = imports::open(&self.env.store.conn(), self.binding.id).map_err(SyncError::from)?;
         let mut marks = Vec::new();
         for intent in open {
             if self.import_left(google, &intent.resource_name) {
@@ -532,7 +550,7 @@ impl<'a> Applier<'a> {
                     intent.resource_name
                 );
                 imports::finish(&self.env.store.conn(), self.account(), &intent.resource_name)
-                    .map_err(store_failed)?;
+                    .map_err(SyncError::from)?;
                 continue;
             }
             log::info!(
@@ -573,7 +591,7 @@ impl<'a> Applier<'a> {
         intent: ImportIntent,
         contact: &abi::Contact,
         earlier: bool,
-    ) -> Result<Option<Person>, SideError> {
+    ) -> Result<Option<Person>, SyncError> {
         let account = self.account().to_string();
         let (user, filter) = (self.binding.crm_user, self.binding.filter_id);
         let answer = match self
@@ -595,7 +613,7 @@ impl<'a> Applier<'a> {
                     intent.resource_name
                 );
                 imports::finish(&self.env.store.conn(), &account, &intent.resource_name)
-                    .map_err(store_failed)?;
+                    .map_err(SyncError::from)?;
                 return Ok(None);
             }
             Err(e) => Err(e),
@@ -627,7 +645,7 @@ impl<'a> Applier<'a> {
                 links::add_member(tx, self.binding.id, id)?;
                 imports::finish(tx, &account, &link.resource_name)
             })
-            .map_err(store_failed)?;
+            .map_err(SyncError::from)?;
         if !earlier || made_in_this_run(&created, self.env.now) {
             self.counts.created_in_crm += 1;
         }
@@ -641,13 +659,14 @@ impl<'a> Applier<'a> {
     }
 
     /// Marks imported contacts with their new CRM id, so they are recognised later.
-    fn mark_imported(&mut self, marks: Vec<Person>) -> Result<(), SideError> {
+    fn mark_imported(&mut self, marks: Vec<Person>) -> Result<(), SyncError> {
         let account = self.account().to_string();
         for chunk in chunked(marks, UPDATE_BATCH) {
             let n = chunk.len();
             for (rn, result) in self.env.google.update_many(chunk, &["clientData"])? {
                 if let Ok(person) = result {
-                    let _ = links::put_remote(&self.env.store.conn(), &account, &remote_of(&person));
+                    links::put_remote(&self.env.store.conn(), &account, &remote_of(&person))
+                        .map_err(SyncError::from)?;
                 } else {
                     log::info!("Could not mark {rn} with its CRM id yet; it stays linked.");
                 }
@@ -657,7 +676,7 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    fn remove_from_group(&mut self, removals: Vec<(u64, String)>) -> Result<(), SideError> {
+    fn remove_from_group(&mut self, removals: Vec<(u64, String)>) -> Result<(), SyncError> {
         if removals.is_empty() {
             return Ok(());
         }
@@ -701,13 +720,13 @@ impl<'a> Applier<'a> {
                 }
                 Ok(())
             })
-            .map_err(store_failed)?;
+            .map_err(SyncError::from)?;
         self.counts.removed_from_group += removals.len() as u64;
         self.progress(removals.len());
         Ok(())
     }
 
-    fn delete(&mut self, deletes: Vec<(u64, String)>) -> Result<(), SideError> {
+    fn delete(&mut self, deletes: Vec<(u64, String)>) -> Result<(), SyncError> {
         let account = self.account().to_string();
         for chunk in chunked(deletes, DELETE_BATCH) {
             let rns: Vec<String> = chunk.iter().map(|(_, rn)| rn.clone()).collect();
@@ -722,7 +741,7 @@ impl<'a> Applier<'a> {
                     }
                     Ok(())
                 })
-                .map_err(store_failed)?;
+                .map_err(SyncError::from)?;
             self.counts.deleted_in_google += chunk.len() as u64;
             self.progress(chunk.len());
         }

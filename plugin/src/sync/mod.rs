@@ -56,7 +56,7 @@ impl Default for Rules {
 }
 
 /// A mass removal waiting for the user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Held {
     pub removals: usize,
     pub contacts: usize,
@@ -70,7 +70,9 @@ pub enum SyncError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("The CRM could not be read: {0}")]
-    Crm(String),
+    Crm(#[from] abi::HostError),
+    #[error("The mass removal could not be held: {0}")]
+    Hold(#[from] serde_json::Error),
 }
 
 /// Whether a run looks at Google's changes.
@@ -226,7 +228,7 @@ fn run_binding(
     let mut applier = apply::Applier::new(env, binding, &group);
     applier.finish_imports(google)?;
     observe::landed_creates(env, binding, &group, google)?;
-    let (mut crm, cursor) = observe::crm(env, binding).map_err(SyncError::Crm)?;
+    let (mut crm, cursor) = observe::crm(env, binding)?;
     let account = binding.account.as_str();
     let (links_now, members, shared, exclusions, sent, departed_before) = {
         let conn = env.store.conn();
@@ -244,8 +246,7 @@ fn run_binding(
         }
         (links_now, members, shared, exclusions, sent, departed_before)
     };
-    observe::crm_for_google_changes(env, binding, &mut crm, &links_now, &members, google)
-        .map_err(SyncError::Crm)?;
+    observe::crm_for_google_changes(env, binding, &mut crm, &links_now, &members, google)?;
     observe::crm_for_rejoins(
         env,
         binding,
@@ -254,8 +255,7 @@ fn run_binding(
         &exclusions.since,
         google,
         &group,
-    )
-    .map_err(SyncError::Crm)?;
+    )?;
     let matches = observe::matches(env, account, &crm, &links_now, google)?;
     // Linked contacts changed in the CRM but not seen in this listing: fetch Google's current
     // copy so the merge is a true three-way merge with a fresh etag.
@@ -337,8 +337,7 @@ fn run_binding(
     };
     let mut the_plan = plan::plan(&input);
     // Like a contact leaving the filter, whatever the direction.
-    let strays =
-        observe::strays(env, binding, &group, &links_now, &departed, &crm, google).map_err(SyncError::Crm)?;
+    let strays = observe::strays(env, binding, &group, &links_now, &departed, &crm, google)?;
     end_exclusions_of_strays(env, binding, &strays, &exclusions, google)?;
     the_plan.ops.extend(
         strays
@@ -472,8 +471,7 @@ fn ensure_group(env: &Env, binding: &Binding) -> Result<String, SyncError> {
         GroupChoice::FilterName => {
             let name = env
                 .crm
-                .filter_name(binding.filter_id)
-                .map_err(SyncError::Crm)?
+                .filter_name(binding.filter_id)?
                 .unwrap_or_else(|| format!("CRM filter {}", binding.filter_id));
             let known_name = bindings::group_name(&env.store.conn(), binding.id)?;
             let rn = match &binding.group {
@@ -504,7 +502,16 @@ fn hold_mass_removal(
 ) -> Result<bool, SyncError> {
     let removals = the_plan.removals();
     let conn = env.store.conn();
-    let held: Option<Held> = bindings::held(&conn, binding.id)?.and_then(|h| serde_json::from_str(&h).ok());
+    // A hold that cannot be read is kept as an unconfirmed one: removing is what it guards.
+    let held: Option<Held> = bindings::held(&conn, binding.id)?.map(|h| {
+        serde_json::from_str(&h).unwrap_or_else(|e| {
+            log::warn!(
+                "Binding {}: unreadable hold ({e}); kept until confirmed.",
+                binding.id
+            );
+            Held::default()
+        })
+    });
     let too_many =
         removals > env.rules.hold_min && (removals as f64) > env.rules.hold_share * members.len() as f64;
     if !too_many {
@@ -525,7 +532,7 @@ fn hold_mass_removal(
     bindings::set_held(
         &conn,
         binding.id,
-        Some(&serde_json::to_string(&h).unwrap_or_default()),
+        Some(&serde_json::to_string(&h).map_err(SyncError::from)?),
     )?;
     log::warn!(
         "Binding {}: holding {removals} removals of {} contacts until the user confirms them.",

@@ -4,7 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::plan::{CrmView, Gone, GoogleView};
 use super::sides::SideError;
-use super::Env;
+use super::{Env, SyncError};
 use crate::domain::{Binding, Link};
 use crate::google::person::Person;
 use crate::mapping::{self, normalize};
@@ -20,7 +20,7 @@ const LISTED_ITEMS_CAP: usize = 100;
 /// Lists Google (everything, or the changes since the account's token) and refreshes what the
 /// mapping file knows of the account's contacts. Returns the view and the token to store once
 /// the run has applied it.
-pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleView, String), SideError> {
+pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleView, String), SyncError> {
     let mut view = GoogleView {
         full: token.is_none(),
         ..GoogleView::default()
@@ -53,8 +53,7 @@ pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleVi
     // Listings lag behind writes: one taken right after we deleted a contact may still show it,
     // and it would come back as a new contact to import (simulation seed 2558).
     let since = env.now - env.rules.visibility_ms;
-    let ours = links::recent_deletions(&env.store.conn(), account, since)
-        .map_err(|e| SideError::Failed(e.to_string()))?;
+    let ours = links::recent_deletions(&env.store.conn(), account, since).map_err(SyncError::from)?;
     view.persons.retain(|rn, _| !ours.contains(rn));
     delete_renamed_deletions(env, account, &mut view, &ours)?;
     follow_renames(env, account, &view)?;
@@ -66,7 +65,7 @@ pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleVi
         view.deleted.len(),
         view.persons.keys().collect::<Vec<_>>()
     );
-    remember(env, account, &view).map_err(|e| SideError::Failed(e.to_string()))?;
+    remember(env, account, &view).map_err(SyncError::from)?;
     Ok((view, next))
 }
 
@@ -101,15 +100,14 @@ fn compact(person: &mut Person) {
 /// names (`previousResourceNames`); a full listing does not, so there a listed contact carrying
 /// the CRM id of a link whose name is not listed is taken as renamed once a read by name shows
 /// that the old name no longer resolves (if it still does, the listed one is a second copy).
-fn follow_renames(env: &Env, account: &str, view: &GoogleView) -> Result<(), SideError> {
+fn follow_renames(env: &Env, account: &str, view: &GoogleView) -> Result<(), SyncError> {
     if view.persons.is_empty() {
         return Ok(()); // a quiet delta: nothing to follow (and no table to read)
     }
-    let failed = |e: StoreError| SideError::Failed(e.to_string());
-    let links_now = links::all(&env.store.conn(), account).map_err(failed)?;
+    let links_now = links::all(&env.store.conn(), account).map_err(SyncError::from)?;
     let linked: BTreeSet<&str> = links_now.values().map(|l| l.resource_name.as_str()).collect();
     // Imports in flight follow renames too, so they finish under the new name with their key.
-    let importing = imports::names(&env.store.conn(), account).map_err(failed)?;
+    let importing = imports::names(&env.store.conn(), account).map_err(SyncError::from)?;
     let mut renames: Vec<(String, String)> = Vec::new();
     let mut candidates: Vec<(String, String)> = Vec::new();
     for (rn, person) in view
@@ -164,7 +162,7 @@ fn follow_renames(env: &Env, account: &str, view: &GoogleView) -> Result<(), Sid
             }
             Ok(())
         })
-        .map_err(failed)
+        .map_err(SyncError::from)
 }
 
 /// A contact we deleted by a name Google had just replaced ("already gone" to the delete)
@@ -174,7 +172,7 @@ fn delete_renamed_deletions(
     account: &str,
     view: &mut GoogleView,
     ours: &BTreeSet<String>,
-) -> Result<(), SideError> {
+) -> Result<(), SyncError> {
     let missed: Vec<String> = view
         .persons
         .iter()
@@ -197,7 +195,7 @@ fn delete_renamed_deletions(
             }
             Ok(())
         })
-        .map_err(|e| SideError::Failed(e.to_string()))?;
+        .map_err(SyncError::from)?;
     view.persons.retain(|rn, _| !missed.contains(rn));
     Ok(())
 }
@@ -205,7 +203,7 @@ fn delete_renamed_deletions(
 /// Listings show at most 100 e-mail addresses and 100 phone numbers of a person ("If a Person
 /// has more … the entire set can be obtained by calling GetPeople"): a listed person at that
 /// cap is read by name, or merging the cut list would delete the rest on both sides.
-fn reread_truncated(env: &Env, view: &mut GoogleView) -> Result<(), SideError> {
+fn reread_truncated(env: &Env, view: &mut GoogleView) -> Result<(), SyncError> {
     let cut: Vec<String> = view
         .persons
         .iter()
@@ -304,8 +302,8 @@ fn remember(env: &Env, account: &str, view: &GoogleView) -> Result<(), StoreErro
 
 /// The CRM side of a binding: every contact of the filter (full), or the contacts the outbox
 /// names since the binding's cursor. Returns the view and the outbox position it covers.
-pub fn crm(env: &Env, binding: &Binding) -> Result<(CrmView, i64), String> {
-    let last = outbox::last_id(&env.store.hook_conn()).map_err(|e| e.to_string())?;
+pub fn crm(env: &Env, binding: &Binding) -> Result<(CrmView, i64), SyncError> {
+    let last = outbox::last_id(&env.store.hook_conn()).map_err(SyncError::from)?;
     let (filter, user) = (binding.filter_id, binding.crm_user);
     let mut view = CrmView {
         full: binding.needs_full,
@@ -325,7 +323,7 @@ pub fn crm(env: &Env, binding: &Binding) -> Result<(CrmView, i64), String> {
         }
         return Ok((view, last));
     }
-    let rows = outbox::after(&env.store.hook_conn(), binding.outbox_cursor).map_err(|e| e.to_string())?;
+    let rows = outbox::after(&env.store.hook_conn(), binding.outbox_cursor).map_err(SyncError::from)?;
     let cursor = rows.last().map_or(binding.outbox_cursor, |r| r.id);
     let deleted: BTreeSet<u64> = rows.iter().filter(|r| r.deleted).map(|r| r.contact_id).collect();
     let ids: BTreeSet<u64> = rows.iter().map(|r| r.contact_id).collect();
@@ -353,8 +351,7 @@ pub fn matches(
     crm: &CrmView,
     links: &BTreeMap<u64, Link>,
     google: &mut GoogleView,
-) -> Result<BTreeMap<u64, String>, SideError> {
-    let store_error = |e: StoreError| SideError::Failed(e.to_string());
+) -> Result<BTreeMap<u64, String>, SyncError> {
     let linked: BTreeSet<&str> = links.values().map(|l| l.resource_name.as_str()).collect();
     let mut taken: BTreeSet<String> = BTreeSet::new();
     let mut found = BTreeMap::new();
@@ -383,7 +380,7 @@ pub fn matches(
             let Some(key) = key.filter(|k| !k.is_empty()) else {
                 continue;
             };
-            let candidates = links::remote_by(&conn, account, kind, &key).map_err(store_error)?;
+            let candidates = links::remote_by(&conn, account, kind, &key).map_err(SyncError::from)?;
             let free = candidates.into_iter().find(|r| {
                 !linked.contains(r.resource_name.as_str())
                     && !taken.contains(&r.resource_name)
@@ -404,7 +401,7 @@ pub fn matches(
 }
 
 /// Adds to the view the persons it lacks among `wanted`, fetched by resource name.
-pub fn fetch_missing(env: &Env, google: &mut GoogleView, wanted: Vec<String>) -> Result<(), SideError> {
+pub fn fetch_missing(env: &Env, google: &mut GoogleView, wanted: Vec<String>) -> Result<(), SyncError> {
     let missing: Vec<String> = wanted
         .into_iter()
         .filter(|rn| !google.persons.contains_key(rn))
@@ -414,7 +411,7 @@ pub fn fetch_missing(env: &Env, google: &mut GoogleView, wanted: Vec<String>) ->
 
 /// Reads `wanted` by name even when the listing showed them: a listing may lag behind Google's
 /// current state, a read by name does not.
-pub fn fetch_current(env: &Env, google: &mut GoogleView, wanted: Vec<String>) -> Result<(), SideError> {
+pub fn fetch_current(env: &Env, google: &mut GoogleView, wanted: Vec<String>) -> Result<(), SyncError> {
     let stale: Vec<String> = wanted
         .into_iter()
         .filter(|rn| !google.fetched.contains(rn))
@@ -422,7 +419,7 @@ pub fn fetch_current(env: &Env, google: &mut GoogleView, wanted: Vec<String>) ->
     fetch(env, google, stale)
 }
 
-fn fetch(env: &Env, google: &mut GoogleView, names: Vec<String>) -> Result<(), SideError> {
+fn fetch(env: &Env, google: &mut GoogleView, names: Vec<String>) -> Result<(), SyncError> {
     if names.is_empty() {
         return Ok(());
     }
@@ -443,7 +440,7 @@ pub fn crm_for_google_changes(
     links: &BTreeMap<u64, Link>,
     members: &BTreeSet<u64>,
     google: &GoogleView,
-) -> Result<(), String> {
+) -> Result<(), SyncError> {
     if crm.full {
         return Ok(());
     }
@@ -484,7 +481,7 @@ pub fn crm_for_rejoins(
     excluded: &BTreeMap<u64, i64>,
     google: &GoogleView,
     group: &str,
-) -> Result<(), String> {
+) -> Result<(), SyncError> {
     if crm.full || excluded.is_empty() {
         return Ok(());
     }
@@ -530,7 +527,7 @@ pub fn strays(
     departed: &BTreeMap<String, u64>,
     crm: &CrmView,
     google: &GoogleView,
-) -> Result<Vec<(u64, String)>, String> {
+) -> Result<Vec<(u64, String)>, SyncError> {
     if group == crate::domain::MY_CONTACTS {
         return Ok(Vec::new());
     }

@@ -1,7 +1,7 @@
 //! The two sides the sync works between, as the engine sees them. The plugin implements them
 //! over the host's services and the People client; tests implement them in memory.
 
-use abi::Contact;
+use abi::{Contact, HostError};
 
 use crate::google::person::Person;
 
@@ -66,9 +66,9 @@ pub trait GoogleSide {
 
 /// The CRM, as the binding's user.
 pub trait CrmSide {
-    fn filter_page(&self, filter: u64, user: u64, after: u64, limit: u32) -> Result<Vec<Contact>, String>;
-    fn includes(&self, filter: u64, user: u64, contact: u64) -> Result<bool, String>;
-    fn get(&self, user: u64, contact: u64) -> Result<Option<Contact>, String>;
+    fn filter_page(&self, filter: u64, user: u64, after: u64, limit: u32) -> Result<Vec<Contact>, HostError>;
+    fn includes(&self, filter: u64, user: u64, contact: u64) -> Result<bool, HostError>;
+    fn get(&self, user: u64, contact: u64) -> Result<Option<Contact>, HostError>;
     /// Creates a contact into `filter`, once per `key`: called again with the same key, the CRM
     /// answers the contact the first call made. `Ok(None)`: this CRM does not offer idempotent
     /// creates (nothing was created).
@@ -78,10 +78,10 @@ pub trait CrmSide {
         key: &str,
         contact: &Contact,
         filter: u64,
-    ) -> Result<Option<Contact>, String>;
+    ) -> Result<Option<Contact>, HostError>;
     /// Creates a contact into `filter`, for CRMs without idempotent creates.
-    fn create(&self, user: u64, contact: &Contact, filter: u64) -> Result<Contact, String>;
-    fn update(&self, user: u64, contact: &Contact) -> Result<Contact, String>;
+    fn create(&self, user: u64, contact: &Contact, filter: u64) -> Result<Contact, HostError>;
+    fn update(&self, user: u64, contact: &Contact) -> Result<Contact, HostError>;
     /// The filter's name, `None` when the filter is gone.
-    fn filter_name(&self, filter: u64) -> Result<Option<String>, String>;
+    fn filter_name(&self, filter: u64) -> Result<Option<String>, HostError>;
 }
