@@ -1092,7 +1092,7 @@ pub fn planner(data: &[u8]) {
             (id, link)
         })
         .collect();
-    let crm = CrmView {
+    let mut crm = CrmView {
         full: b.bool(),
         present: (0..b.count())
             .map(|_| {
@@ -1110,6 +1110,9 @@ pub fn planner(data: &[u8]) {
             .map(|_| (u64::from(b.byte() % 6), *b.pick(&[Gone::Deleted, Gone::Left])))
             .collect(),
     };
+    // The CRM shows a contact present or gone, never both.
+    let present: BTreeSet<u64> = crm.present.keys().copied().collect();
+    crm.gone.retain(|id, _| !present.contains(id));
     let google = GoogleView {
         full: b.bool(),
         persons: (0..b.count())
@@ -1152,6 +1155,15 @@ pub fn planner(data: &[u8]) {
     };
     let plan = plan(&input);
     let _ = plan.removals();
+    // Invariant 1 of `sync`: one operation per contact.
+    let mut planned = BTreeSet::new();
+    for id in plan.ops.iter().filter_map(Op::contact_id) {
+        assert!(
+            planned.insert(id),
+            "two operations for contact {id}: {:#?}",
+            plan.ops
+        );
+    }
     let direction = binding.options.direction;
     for op in &plan.ops {
         match op {

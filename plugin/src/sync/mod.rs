@@ -3,6 +3,51 @@
 //! One run lists the account's Google changes once and serves every binding of the account
 //! with that listing. Nothing that happens in Google ever deletes a CRM contact: the planner
 //! has no operation that could.
+//!
+//! # States
+//!
+//! Each (binding, CRM contact) is in one of these states, recorded in the mapping file
+//! (`store::links`):
+//! - **unknown**: no row; a contact of the filter in this state is created in Google, or joined
+//!   to a Google contact that matches it (our CRM id, then its primary e-mail, then phone).
+//! - **being created**: a create intent (`intents`, with the fields sent) and no link: the
+//!   create was sent and its answer is not recorded. It waits until Google shows it (then it is
+//!   linked with the sent fields as base) or until a listing late enough proves it never landed.
+//! - **linked**: a link (`links`: Google contact, etag, the fields both sides last agreed on,
+//!   when we last wrote it, Google's newest known update time), a member of the binding's group
+//!   (`members`) or, having left the filter, not; with a write in flight (`sent`) until the
+//!   link records its answer.
+//! - **excluded**: Google deleted it or the user took it out of the group (`exclusions`, with
+//!   Google's time of it, its match keys and last base); the CRM keeps it, the binding leaves it
+//!   alone until the user puts its Google contact back into the group.
+//! - **departed**: it left the binding on the CRM side (`departures`, by match key) within the
+//!   time Google may lag: a Google contact with its e-mail or phone is that contact, not one to
+//!   import.
+//!
+//! # Evidence
+//!
+//! What Google shows is trusted by one rule: a listing proves a contact's state only for writes
+//! it can show, those older than `Rules::visibility_ms` (`plan::settled`); a version older than
+//! the newest we know is stale (`plan::fresh`); a read by name, a write's answer and a 404 are
+//! current. A tombstone is a deletion; absence from a full listing is one only for a settled
+//! link, and is confirmed by a read by name first (`run_binding`).
+//!
+//! # Transition
+//!
+//! `plan::plan` takes the observed state of both sides, the links and the binding's options
+//! and returns a [`plan::Plan`]: data, which can be logged, counted (mass removals are held
+//! until confirmed) and applied. `apply::Applier` executes it and records each answer.
+//!
+//! # Invariants
+//!
+//! Checked by the planner's unit tests and fuzz target (1) and on the mapping file after every
+//! simulation seed (2–5):
+//! 1. A plan has at most one operation per CRM contact.
+//! 2. Every member of a binding is linked.
+//! 3. No contact is both a member of a binding and excluded from it.
+//! 4. A create intent exists only for an unlinked contact, and a write in flight (`sent`)
+//!    only for a linked one.
+//! 5. No two links of an account name the same Google contact.
 
 pub mod apply;
 pub mod merge;

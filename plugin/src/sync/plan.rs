@@ -146,6 +146,18 @@ pub enum Op {
 }
 
 impl Op {
+    /// The CRM contact the operation is about; `None` for Google contacts no CRM contact has.
+    pub fn contact_id(&self) -> Option<u64> {
+        match self {
+            Op::Create { contact_id }
+            | Op::RemoveFromGroup { contact_id, .. }
+            | Op::Delete { contact_id, .. }
+            | Op::Unlink { contact_id, .. } => Some(*contact_id),
+            Op::Sync { link, .. } => Some(link.contact_id),
+            Op::Import { .. } | Op::DropCopy { .. } => None,
+        }
+    }
+
     /// One line for the log.
     pub fn summary(&self) -> String {
         match self {
@@ -270,14 +282,21 @@ pub fn plan(input: &Input) -> Plan {
         }
     }
 
-    // Google's side: deletions and departures from the group of linked members.
+    // Google's side: deletions and departures from the group of linked members not planned
+    // above (a contact deleted in Google while present in the CRM was excluded there, and one
+    // operation per contact is the rule: removals are counted to hold mass removals).
+    let planned: BTreeSet<u64> = plan.ops.iter().filter_map(Op::contact_id).collect();
     let by_resource: BTreeMap<&str, &Link> = input
         .links
         .values()
         .map(|l| (l.resource_name.as_str(), l))
         .collect();
     for &id in input.members {
-        let Some(link) = input.links.get(&id).filter(|_| !relinked.contains(&id)) else {
+        let Some(link) = input
+            .links
+            .get(&id)
+            .filter(|_| !relinked.contains(&id) && !planned.contains(&id))
+        else {
             continue;
         };
         if claimed.contains(link.resource_name.as_str())
@@ -727,3 +746,6 @@ fn plan_import(input: &Input, rn: &str, person: &Person) -> Option<Op> {
         base,
     })
 }
+
+#[cfg(test)]
+mod tests;

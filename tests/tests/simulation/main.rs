@@ -825,6 +825,7 @@ impl Run {
         let members = self.members();
         let overlapping = self.google.control().stats().overlapping_mutates;
         assert_eq!(overlapping, 0, "the plugin sent overlapping mutate requests");
+        check_mapping_invariants(self.state_dir.path());
         // No duplicates on either side.
         let judged = |l: &String| self.tracked.get(l).is_none_or(|t| t.unjudged.is_none());
         let mut crm_labels: Vec<String> = crm
@@ -1069,6 +1070,45 @@ fn run_seed(seed: u64) -> Unjudged {
                 run.ops.join("\n  ")
             );
         }
+    }
+}
+
+/// The invariants of the sync's states (numbered in `plugin/src/sync/mod.rs`), read from the
+/// plugin's mapping file: each query counts the rows that break one.
+fn check_mapping_invariants(state_dir: &std::path::Path) {
+    let file = state_dir.join("plugins/google-contacts/google-contacts.sqlite3");
+    let conn = rusqlite::Connection::open_with_flags(&file, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap_or_else(|e| panic!("the mapping file {} cannot be read: {e}", file.display()));
+    let broken = [
+        (
+            "2: a member with no link",
+            "SELECT COUNT(*) FROM members m JOIN bindings b ON b.id = m.binding_id
+             WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.account = b.account AND l.contact_id = m.contact_id)",
+        ),
+        (
+            "3: a member excluded from its own binding",
+            "SELECT COUNT(*) FROM members m JOIN exclusions e
+             ON e.binding_id = m.binding_id AND e.contact_id = m.contact_id",
+        ),
+        (
+            "4: a create intent for a linked contact",
+            "SELECT COUNT(*) FROM intents i JOIN links l ON l.account = i.account AND l.contact_id = i.contact_id",
+        ),
+        (
+            "4: a write in flight for an unlinked contact",
+            "SELECT COUNT(*) FROM sent s
+             WHERE NOT EXISTS (SELECT 1 FROM links l WHERE l.account = s.account AND l.contact_id = s.contact_id)",
+        ),
+        (
+            "5: two links to one Google contact",
+            "SELECT COUNT(*) FROM (SELECT 1 FROM links GROUP BY account, resource_name HAVING COUNT(*) > 1)",
+        ),
+    ];
+    for (invariant, sql) in broken {
+        let rows: i64 = conn
+            .query_row(sql, [], |r| r.get(0))
+            .unwrap_or_else(|e| panic!("invariant {invariant}: {e}"));
+        assert_eq!(rows, 0, "invariant {invariant} is broken ({rows} rows)");
     }
 }
 
