@@ -131,21 +131,18 @@ pub struct Link {
 pub struct Sent {
     pub fields: Fields,
     pub keys: Vec<String>,
+    /// Google's values of `keys` when the write was planned (a key absent: none). The write's
+    /// change is from these to `fields`; what it sends back unchanged came from Google, and the
+    /// CRM holds it only once the same run's CRM write lands. `None` in rows recorded before it
+    /// was kept.
+    #[serde(default)]
+    pub replaced: Option<Fields>,
 }
 
 impl Sent {
-    /// The base to merge against: `base`, with every sent value that Google now shows taken as
-    /// agreed (simulation seed 5178: a birthday written to Google, whose answer was lost, and
-    /// then cleared in the CRM came back from Google as an edit made there).
-    pub fn landed_on(&self, base: &Fields, google: &Fields) -> Fields {
-        let mut base = base.clone();
-        for key in self.keys.iter().filter(|k| self.shows(google, k)) {
-            match self.fields.0.get(key) {
-                Some(value) => base.0.insert(key.clone(), value.clone()),
-                None => base.0.remove(key),
-            };
-        }
-        base
+    /// The keys whose sent value Google now shows: for those, the write landed.
+    pub fn landed_keys<'a>(&'a self, google: &'a Fields) -> impl Iterator<Item = &'a String> + 'a {
+        self.keys.iter().filter(move |k| self.shows(google, k))
     }
 
     /// Whether `google` holds everything this write sent: then the write landed.

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::observe::remote_of;
 use super::plan::{self, update_time_ms, CrmView, GoogleView, GoogleWrite, Op, Plan};
-use super::sides::ItemError;
+use super::sides::{ItemError, ItemResult};
 use super::{Env, SyncError};
 use crate::domain::{Binding, Counts, Link, Reason, Sent, MY_CONTACTS};
 use crate::google::person::{Membership, Person};
@@ -117,15 +117,12 @@ impl<'a> Applier<'a> {
         let account = self.account().to_string();
         for chunk in chunked(copies, DELETE_BATCH) {
             self.env.google.delete_many(&chunk)?;
-            self.env
-                .store
-                .tx(|tx| {
-                    for rn in &chunk {
-                        links::record_deletion(tx, &account, rn, self.env.now)?;
-                    }
-                    Ok(())
-                })
-                .map_err(SyncError::from)?;
+            self.env.store.tx(|tx| {
+                for rn in &chunk {
+                    links::record_deletion(tx, &account, rn, self.env.now)?;
+                }
+                Ok(())
+            })?;
             log::info!(
                 "Deleted {} duplicate Google contacts this plugin had created.",
                 chunk.len()
@@ -178,21 +175,18 @@ impl<'a> Applier<'a> {
     fn unlink(&mut self, unlinks: Vec<(u64, Option<Exclusion>)>) -> Result<(), SyncError> {
         let account = self.account().to_string();
         let (binding, now) = (self.binding.id, self.env.now);
-        self.env
-            .store
-            .tx(|tx| {
-                for (contact_id, exclusion) in &unlinks {
-                    links::remove(tx, &account, *contact_id)?;
-                    if let Some((google_time, base)) = exclusion {
-                        let keys = plan::match_keys(base);
-                        links::exclude(tx, binding, *contact_id, now, *google_time, &keys, base)?;
-                        // Its health is the exclusion now, not an older failure.
-                        status::clear_health(tx, binding, *contact_id)?;
-                    }
+        self.env.store.tx(|tx| {
+            for (contact_id, exclusion) in &unlinks {
+                links::remove(tx, &account, *contact_id)?;
+                if let Some((google_time, base)) = exclusion {
+                    let keys = plan::match_keys(base);
+                    links::exclude(tx, binding, *contact_id, now, *google_time, &keys, base)?;
+                    // Its health is the exclusion now, not an older failure.
+                    status::clear_health(tx, binding, *contact_id)?;
                 }
-                Ok(())
-            })
-            .map_err(SyncError::from)?;
+            }
+            Ok(())
+        })?;
         self.counts.unlinked += unlinks.len() as u64;
         self.progress(unlinks.len());
         Ok(())
@@ -208,7 +202,7 @@ impl<'a> Applier<'a> {
 
     fn create(&mut self, creates: Vec<u64>, crm: &CrmView) -> Result<(), SyncError> {
         let account = self.account().to_string();
-        let existing = links::remote_count(&self.env.store.conn(), &account).map_err(SyncError::from)?;
+        let existing = links::remote_count(&self.env.store.conn(), &account)?;
         let limit = self.env.rules.max_contacts;
         let room = limit.saturating_sub(existing) as usize;
         let mut creates = creates;
@@ -227,90 +221,67 @@ impl<'a> Applier<'a> {
                 .collect();
             // The intent is committed before Google sees the create: after a crash, the next
             // run looks for the contact instead of creating it again.
-            self.env
-                .store
-                .tx(|tx| {
-                    for (contact_id, _, sent) in &chunk {
-                        links::add_intent(tx, &account, *contact_id, sent, self.env.now)?;
-                    }
-                    Ok(())
-                })
-                .map_err(SyncError::from)?;
+            self.env.store.tx(|tx| {
+                for (contact_id, _, sent) in &chunk {
+                    links::add_intent(tx, &account, *contact_id, sent, self.env.now)?;
+                }
+                Ok(())
+            })?;
             let persons = chunk.iter().map(|(_, p, _)| p.clone()).collect();
             let results = self.env.google.create_many(persons)?;
-            let mut failures = Vec::new();
-            self.env
-                .store
-                .tx(|tx| {
-                    for ((contact_id, _, base), result) in chunk.iter().zip(results) {
-                        match result {
-                            Ok(created) => {
-                                let link = Link {
-                                    contact_id: *contact_id,
-                                    resource_name: created.resource_name.clone(),
-                                    etag: created.etag.clone(),
-                                    base: base.clone(),
-                                    written_at: self.env.now,
-                                    google_time: update_time_ms(&created).unwrap_or(0),
-                                };
-                                links::put(tx, &account, &link)?;
-                                links::add_member(tx, self.binding.id, *contact_id)?;
-                                links::put_remote(tx, &account, &remote_of(&created))?;
-                                status::clear_health(tx, self.binding.id, *contact_id)?;
-                            }
-                            Err(e) => {
-                                links::drop_intent(tx, &account, *contact_id)?;
-                                failures.push((*contact_id, e.reason));
-                            }
-                        }
-                    }
-                    Ok(())
-                })
-                .map_err(SyncError::from)?;
-            self.counts.created_in_google += (chunk.len() - failures.len()) as u64;
-            for (contact_id, reason) in failures {
-                self.fail(
-                    contact_id,
-                    &format!("Google refused to create this contact: {reason}"),
-                );
-            }
+            self.record_creates(&chunk, results)?;
             self.progress(chunk.len());
         }
         Ok(())
     }
 
-    fn sync(&mut self, syncs: Vec<SyncOp>) -> Result<(), SyncError> {
-        // What each write sends is recorded before Google sees it: an answer lost on the way
-        // (or a crash) leaves Google holding it while the link still holds the older base.
-        let account = self.account().to_string();
-        if syncs.iter().any(|(_, google, _, _)| google.is_some()) {
-            self.env
-                .store
-                .tx(|tx| {
-                    for (link, google, _, _) in &syncs {
-                        if let Some(w) = google {
-                            links::record_sent(tx, &account, link.contact_id, &w.sent, self.env.now)?;
-                        }
+    /// Links each created contact with what its create sent as base; a refused create ends its
+    /// intent and is shown on the contact.
+    fn record_creates(
+        &mut self,
+        chunk: &[(u64, Person, Fields)],
+        results: Vec<ItemResult>,
+    ) -> Result<(), SyncError> {
+        let account = self.account();
+        let mut failures = Vec::new();
+        self.env.store.tx(|tx| {
+            for ((contact_id, _, base), result) in chunk.iter().zip(results) {
+                match result {
+                    Ok(created) => {
+                        let link = Link {
+                            contact_id: *contact_id,
+                            resource_name: created.resource_name.clone(),
+                            etag: created.etag.clone(),
+                            base: base.clone(),
+                            written_at: self.env.now,
+                            google_time: update_time_ms(&created).unwrap_or(0),
+                        };
+                        links::put(tx, account, &link)?;
+                        links::add_member(tx, self.binding.id, *contact_id)?;
+                        links::put_remote(tx, account, &remote_of(&created))?;
+                        status::clear_health(tx, self.binding.id, *contact_id)?;
                     }
-                    Ok(())
-                })
-                .map_err(SyncError::from)?;
-        }
-        // Google first, grouped by mask (one mask per batch call).
-        let mut by_mask: BTreeMap<Vec<&'static str>, Vec<Person>> = BTreeMap::new();
-        for (_, google, _, _) in &syncs {
-            if let Some(w) = google {
-                by_mask.entry(w.mask.clone()).or_default().push(w.person.clone());
-            }
-        }
-        let mut written: BTreeMap<String, Result<Person, ItemError>> = BTreeMap::new();
-        for (mask, persons) in by_mask {
-            for chunk in chunked(persons, UPDATE_BATCH) {
-                for (rn, result) in self.env.google.update_many(chunk, &mask)? {
-                    written.insert(rn, result);
+                    Err(e) => {
+                        links::drop_intent(tx, account, *contact_id)?;
+                        failures.push((*contact_id, e.reason));
+                    }
                 }
             }
+            Ok(())
+        })?;
+        self.counts.created_in_google += (chunk.len() - failures.len()) as u64;
+        for (contact_id, reason) in failures {
+            self.fail(
+                contact_id,
+                &format!("Google refused to create this contact: {reason}"),
+            );
         }
+        Ok(())
+    }
+
+    fn sync(&mut self, syncs: Vec<SyncOp>) -> Result<(), SyncError> {
+        self.record_sent(&syncs)?;
+        let mut written = self.write_google(&syncs)?;
         self.own_stale_writes(&syncs, &mut written)?;
         // Then group membership, for those whose Google write (if any) went through.
         let ok = |link: &Link, google: &Option<Box<GoogleWrite>>| {
@@ -323,88 +294,141 @@ impl<'a> Applier<'a> {
             .collect();
         self.add_to_group(&to_add)?;
         // Then the CRM, then one record per pair.
-        let user = self.binding.crm_user;
         let mut outcomes: Vec<Link> = Vec::new();
         let mut not_found: Vec<(u64, String)> = Vec::new();
         for (link, google, crm, add) in syncs {
-            let retried = match written.get(&link.resource_name) {
-                Some(Err(e)) if e.gone => {
+            let answer = match (written.get(&link.resource_name), google.is_some()) {
+                (Some(Err(e)), _) if e.gone => {
                     not_found.push((link.contact_id, link.resource_name.clone()));
                     continue;
                 }
-                Some(Err(e)) if e.stale => {
-                    self.fail_for_now(link.contact_id, &stale_or(e));
-                    true
-                }
-                Some(Err(e)) => {
-                    // Refused for good: trying again, here or after a full listing, changes
-                    // nothing until the contact does.
-                    self.fail(link.contact_id, &stale_or(e));
-                    continue;
-                }
-                // A write was planned but Google answered nothing for it: not written.
-                None if google.is_some() => {
-                    self.fail_for_now(
-                        link.contact_id,
-                        "Google gave no answer for this contact; it is tried again.",
-                    );
-                    true
-                }
-                _ => false,
+                (Some(Ok(person)), _) => Answer::Written(person),
+                (Some(Err(e)), _) => Answer::Refused(e),
+                (None, true) => Answer::Missing,
+                (None, false) => Answer::NotWritten,
             };
-            if retried {
-                // Tried again next run.
-                self.join_failed(&link).map_err(SyncError::from)?;
-                continue;
+            if let Some(link) = self.settle_pair(link, answer, crm.as_deref(), google.is_some() || add)? {
+                outcomes.push(link);
             }
-            let mut link = link;
-            if let Some(Ok(person)) = written.get(&link.resource_name) {
+        }
+        let account = self.account().to_string();
+        self.env.store.tx(|tx| {
+            for link in &outcomes {
+                links::put(tx, &account, link)?;
+                links::add_member(tx, self.binding.id, link.contact_id)?;
+                status::clear_health(tx, self.binding.id, link.contact_id)?;
+            }
+            Ok(())
+        })?;
+        self.progress(outcomes.len());
+        self.settle_not_found(not_found)
+    }
+
+    /// What each write sends is recorded before Google sees it: an answer lost on the way (or
+    /// a crash) leaves Google holding it while the link still holds the older base.
+    fn record_sent(&self, syncs: &[SyncOp]) -> Result<(), SyncError> {
+        if syncs.iter().all(|(_, google, _, _)| google.is_none()) {
+            return Ok(());
+        }
+        let account = self.account();
+        self.env.store.tx(|tx| {
+            for (link, google, _, _) in syncs {
+                if let Some(w) = google {
+                    links::record_sent(tx, account, link.contact_id, &w.sent, self.env.now)?;
+                }
+            }
+            Ok(())
+        })?;
+        Ok(())
+    }
+
+    /// Sends the Google writes, grouped by mask (one mask per batch call); answers by name.
+    fn write_google(&self, syncs: &[SyncOp]) -> Result<BTreeMap<String, ItemResult>, SyncError> {
+        let mut by_mask: BTreeMap<Vec<&'static str>, Vec<Person>> = BTreeMap::new();
+        for (_, google, _, _) in syncs {
+            if let Some(w) = google {
+                by_mask.entry(w.mask.clone()).or_default().push(w.person.clone());
+            }
+        }
+        let mut written = BTreeMap::new();
+        for (mask, persons) in by_mask {
+            for chunk in chunked(persons, UPDATE_BATCH) {
+                written.extend(self.env.google.update_many(chunk, &mask)?);
+            }
+        }
+        Ok(written)
+    }
+
+    /// One pair after its Google write's `answer`: the CRM written and the link to record, or
+    /// `None` when the pair failed or waits. `touched`: we wrote the Google contact or its
+    /// membership.
+    fn settle_pair(
+        &mut self,
+        mut link: Link,
+        answer: Answer,
+        crm: Option<&abi::Contact>,
+        touched: bool,
+    ) -> Result<Option<Link>, SyncError> {
+        let for_now = match answer {
+            Answer::Refused(e) if e.stale => Some(stale_or(e)),
+            Answer::Missing => Some("Google gave no answer for this contact; it is tried again.".to_string()),
+            Answer::Refused(e) => {
+                // Refused for good: trying again, here or after a full listing, changes
+                // nothing until the contact does.
+                self.fail(link.contact_id, &stale_or(e));
+                return Ok(None);
+            }
+            Answer::Written(person) => {
                 link.etag = person.etag.clone();
                 link.google_time = update_time_ms(person).unwrap_or(0).max(link.google_time);
                 self.counts.updated_in_google += 1;
+                None
             }
-            if google.is_some() || add {
-                link.written_at = self.env.now;
-            }
-            if let Some(contact) = &crm {
-                // The user may have edited the contact since it was read: then this merge is
-                // stale, and writing it would undo the edit. Leave it; the edit's own run merges.
-                match self.changed_since_read(user, contact) {
-                    Ok(false) => {}
-                    Ok(true) => continue,
-                    Err(e) => {
-                        // Unknown is not "unchanged": writing could undo the user's edit.
-                        self.fail_for_now(
-                            link.contact_id,
-                            &format!("The CRM could not be read before the update from Google: {e}"),
-                        );
-                        continue;
-                    }
-                }
-                if let Err(e) = self.env.crm.update(user, contact) {
-                    self.fail(
-                        link.contact_id,
-                        &format!("The CRM refused the update from Google: {e}"),
-                    );
-                    continue;
-                }
-                self.counts.updated_in_crm += 1;
-            }
-            outcomes.push(link);
+            Answer::NotWritten => None,
+        };
+        if let Some(reason) = for_now {
+            self.fail_for_now(link.contact_id, &reason);
+            // Tried again next run.
+            self.join_failed(&link)?;
+            return Ok(None);
         }
-        self.env
-            .store
-            .tx(|tx| {
-                for link in &outcomes {
-                    links::put(tx, &account, link)?;
-                    links::add_member(tx, self.binding.id, link.contact_id)?;
-                    status::clear_health(tx, self.binding.id, link.contact_id)?;
-                }
-                Ok(())
-            })
-            .map_err(SyncError::from)?;
-        self.progress(outcomes.len());
-        self.settle_not_found(not_found)
+        if touched {
+            link.written_at = self.env.now;
+        }
+        if let Some(contact) = crm {
+            if !self.update_crm(link.contact_id, contact) {
+                return Ok(None);
+            }
+        }
+        Ok(Some(link))
+    }
+
+    /// Writes Google's side of a merge to the CRM; whether it was written.
+    fn update_crm(&mut self, contact_id: u64, contact: &abi::Contact) -> bool {
+        let user = self.binding.crm_user;
+        // The user may have edited the contact since it was read: then this merge is stale,
+        // and writing it would undo the edit. Leave it; the edit's own run merges.
+        match self.changed_since_read(user, contact) {
+            Ok(false) => {}
+            Ok(true) => return false,
+            Err(e) => {
+                // Unknown is not "unchanged": writing could undo the user's edit.
+                self.fail_for_now(
+                    contact_id,
+                    &format!("The CRM could not be read before the update from Google: {e}"),
+                );
+                return false;
+            }
+        }
+        if let Err(e) = self.env.crm.update(user, contact) {
+            self.fail(
+                contact_id,
+                &format!("The CRM refused the update from Google: {e}"),
+            );
+            return false;
+        }
+        self.counts.updated_in_crm += 1;
+        true
     }
 
     /// A join that failed (a contact put back or created again in Google, not linked to that
@@ -513,16 +537,12 @@ impl<'a> Applier<'a> {
                 (intent, contact)
             })
             .collect();
-        let in_force = self
-            .env
-            .store
-            .tx(|tx| {
-                fresh
-                    .iter()
-                    .map(|(intent, _)| imports::begin(tx, &account, self.binding.id, intent, self.env.now))
-                    .collect::<Result<Vec<_>, _>>()
-            })
-            .map_err(SyncError::from)?;
+        let in_force = self.env.store.tx(|tx| {
+            fresh
+                .iter()
+                .map(|(intent, _)| imports::begin(tx, &account, self.binding.id, intent, self.env.now))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
         let mut marks = Vec::new();
         for ((fresh, contact), intent) in fresh.into_iter().zip(in_force) {
             // An earlier run's intent for this contact is still open: the CRM refused it, and
@@ -541,7 +561,7 @@ impl<'a> Applier<'a> {
     /// contact is seen linked rather than as a new CRM contact to send to Google.
     /// An import whose Google contact `google` shows deleted or out of the group ends unmade.
     pub fn finish_imports(&mut self, google: &GoogleView) -> Result<(), SyncError> {
-        let open = imports::open(&self.env.store.conn(), self.binding.id).map_err(SyncError::from)?;
+        let open = imports::open(&self.env.store.conn(), self.binding.id)?;
         let mut marks = Vec::new();
         for intent in open {
             if self.import_left(google, &intent.resource_name) {
@@ -549,8 +569,7 @@ impl<'a> Applier<'a> {
                     "Dropping the import of {}: Google deleted it or took it out of the group.",
                     intent.resource_name
                 );
-                imports::finish(&self.env.store.conn(), self.account(), &intent.resource_name)
-                    .map_err(SyncError::from)?;
+                imports::finish(&self.env.store.conn(), self.account(), &intent.resource_name)?;
                 continue;
             }
             log::info!(
@@ -593,33 +612,12 @@ impl<'a> Applier<'a> {
         earlier: bool,
     ) -> Result<Option<Person>, SyncError> {
         let account = self.account().to_string();
-        let (user, filter) = (self.binding.crm_user, self.binding.filter_id);
-        let answer = match self
-            .env
-            .crm
-            .create_once(user, &intent.create_key, contact, filter)
-        {
-            Ok(Some(created)) => Ok(created),
-            // A CRM without idempotent creates: an import begun in this run cannot have been
-            // made yet, so a plain create is safe.
-            Ok(None) if !earlier => self.env.crm.create(user, contact, filter),
-            // An earlier run's import may have been made before that run died: creating it
-            // again would make a duplicate. The intent ends, and matching (CRM id, e-mail,
-            // phone) joins the two contacts if it was made.
+        let created = match self.create_in_crm(&intent, contact, earlier) {
+            Ok(Some(created)) => created,
             Ok(None) => {
-                log::info!(
-                    "Leaving the import of {} that an earlier run began to matching: this CRM \
-                     does not offer idempotent creates.",
-                    intent.resource_name
-                );
-                imports::finish(&self.env.store.conn(), &account, &intent.resource_name)
-                    .map_err(SyncError::from)?;
+                imports::finish(&self.env.store.conn(), &account, &intent.resource_name)?;
                 return Ok(None);
             }
-            Err(e) => Err(e),
-        };
-        let created = match answer {
-            Ok(c) => c,
             Err(e) => {
                 self.counts.errors += 1;
                 log::warn!(
@@ -638,14 +636,11 @@ impl<'a> Applier<'a> {
             written_at: self.env.now,
             google_time: 0,
         };
-        self.env
-            .store
-            .tx(|tx| {
-                links::put(tx, &account, &link)?;
-                links::add_member(tx, self.binding.id, id)?;
-                imports::finish(tx, &account, &link.resource_name)
-            })
-            .map_err(SyncError::from)?;
+        self.env.store.tx(|tx| {
+            links::put(tx, &account, &link)?;
+            links::add_member(tx, self.binding.id, id)?;
+            imports::finish(tx, &account, &link.resource_name)
+        })?;
         if !earlier || made_in_this_run(&created, self.env.now) {
             self.counts.created_in_crm += 1;
         }
@@ -658,6 +653,37 @@ impl<'a> Applier<'a> {
         Ok(Some(person))
     }
 
+    /// Creates an import's contact in the CRM, once per intent; `None`: left to matching.
+    fn create_in_crm(
+        &self,
+        intent: &ImportIntent,
+        contact: &abi::Contact,
+        earlier: bool,
+    ) -> Result<Option<abi::Contact>, abi::HostError> {
+        let (user, filter) = (self.binding.crm_user, self.binding.filter_id);
+        match self
+            .env
+            .crm
+            .create_once(user, &intent.create_key, contact, filter)?
+        {
+            Some(created) => Ok(Some(created)),
+            // A CRM without idempotent creates: an import begun in this run cannot have been
+            // made yet, so a plain create is safe.
+            None if !earlier => self.env.crm.create(user, contact, filter).map(Some),
+            // An earlier run's import may have been made before that run died: creating it
+            // again would make a duplicate. The intent ends, and matching (CRM id, e-mail,
+            // phone) joins the two contacts if it was made.
+            None => {
+                log::info!(
+                    "Leaving the import of {} that an earlier run began to matching: this CRM \
+                     does not offer idempotent creates.",
+                    intent.resource_name
+                );
+                Ok(None)
+            }
+        }
+    }
+
     /// Marks imported contacts with their new CRM id, so they are recognised later.
     fn mark_imported(&mut self, marks: Vec<Person>) -> Result<(), SyncError> {
         let account = self.account().to_string();
@@ -665,8 +691,7 @@ impl<'a> Applier<'a> {
             let n = chunk.len();
             for (rn, result) in self.env.google.update_many(chunk, &["clientData"])? {
                 if let Ok(person) = result {
-                    links::put_remote(&self.env.store.conn(), &account, &remote_of(&person))
-                        .map_err(SyncError::from)?;
+                    links::put_remote(&self.env.store.conn(), &account, &remote_of(&person))?;
                 } else {
                     log::info!("Could not mark {rn} with its CRM id yet; it stays linked.");
                 }
@@ -710,17 +735,14 @@ impl<'a> Applier<'a> {
                 !missing
             });
         }
-        self.env
-            .store
-            .tx(|tx| {
-                for (contact_id, _) in &removals {
-                    links::remove_member(tx, self.binding.id, *contact_id)?;
-                    links::touch(tx, self.account(), *contact_id, self.env.now)?;
-                    status::clear_health(tx, self.binding.id, *contact_id)?;
-                }
-                Ok(())
-            })
-            .map_err(SyncError::from)?;
+        self.env.store.tx(|tx| {
+            for (contact_id, _) in &removals {
+                links::remove_member(tx, self.binding.id, *contact_id)?;
+                links::touch(tx, self.account(), *contact_id, self.env.now)?;
+                status::clear_health(tx, self.binding.id, *contact_id)?;
+            }
+            Ok(())
+        })?;
         self.counts.removed_from_group += removals.len() as u64;
         self.progress(removals.len());
         Ok(())
@@ -731,17 +753,14 @@ impl<'a> Applier<'a> {
         for chunk in chunked(deletes, DELETE_BATCH) {
             let rns: Vec<String> = chunk.iter().map(|(_, rn)| rn.clone()).collect();
             self.env.google.delete_many(&rns)?;
-            self.env
-                .store
-                .tx(|tx| {
-                    for (contact_id, rn) in &chunk {
-                        links::remove(tx, &account, *contact_id)?;
-                        links::record_deletion(tx, &account, rn, self.env.now)?;
-                        status::clear_health(tx, self.binding.id, *contact_id)?;
-                    }
-                    Ok(())
-                })
-                .map_err(SyncError::from)?;
+            self.env.store.tx(|tx| {
+                for (contact_id, rn) in &chunk {
+                    links::remove(tx, &account, *contact_id)?;
+                    links::record_deletion(tx, &account, rn, self.env.now)?;
+                    status::clear_health(tx, self.binding.id, *contact_id)?;
+                }
+                Ok(())
+            })?;
             self.counts.deleted_in_google += chunk.len() as u64;
             self.progress(chunk.len());
         }
@@ -755,6 +774,16 @@ type Exclusion = (i64, Fields);
 /// A pair to bring to its merged values: the link to record, the writes on each side, and
 /// whether to add the contact to the group.
 type SyncOp = (Link, Option<Box<GoogleWrite>>, Option<Box<abi::Contact>>, bool);
+
+/// Google's answer to a pair's write.
+enum Answer<'a> {
+    /// No write to Google was planned.
+    NotWritten,
+    /// A write was planned but Google answered nothing for it: not written.
+    Missing,
+    Written(&'a Person),
+    Refused(&'a ItemError),
+}
 
 fn stale_or(e: &ItemError) -> String {
     if e.stale {

@@ -59,7 +59,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{Binding, Counts, GroupChoice, Link, MY_CONTACTS};
+use crate::domain::{Binding, Counts, GroupChoice, Link, Sent, MY_CONTACTS};
 use crate::store::{accounts, bindings, links, outbox, status, Store, StoreError};
 use sides::{CrmSide, GoogleSide, SideError};
 
@@ -162,12 +162,30 @@ pub fn run_account(env: &Env, account: &str, listing: Listing) -> Result<Vec<(i6
         .filter(|(_, &at)| at + env.rules.visibility_ms > env.now)
         .map(|(&id, _)| id)
         .collect();
+    let (results, all_applied) = run_bindings(env, &all, &mut google, &waiting, list)?;
+    // The token moves past this listing only if every binding applied it: a run stopped by a
+    // failed call would otherwise never see the listed changes again (simulation seed 2997: a
+    // contact added to the group in Google was never imported).
+    if let Some(token) = next_token.as_ref().filter(|_| all_applied) {
+        accounts::set_sync_token(&env.store.conn(), account, Some(token))?;
+    }
+    finish_account(env, account, &google)?;
+    Ok(results)
+}
 
+/// Runs each binding on the account's listing, recording each run; whether all applied it.
+fn run_bindings(
+    env: &Env,
+    all: &[Binding],
+    google: &mut plan::GoogleView,
+    waiting: &BTreeSet<u64>,
+    listed: bool,
+) -> Result<(Vec<(i64, Counts)>, bool), SyncError> {
     let mut results = Vec::new();
     let mut all_applied = true;
-    for binding in &all {
+    for binding in all {
         let run_id = status::start_run(&env.store.conn(), binding.id, env.now)?;
-        let outcome = run_binding(env, binding, &mut google, &waiting, list);
+        let outcome = run_binding(env, binding, google, waiting, listed);
         all_applied &= outcome.is_ok();
         let (counts, error) = match &outcome {
             Ok(counts) => (*counts, None),
@@ -186,13 +204,13 @@ pub fn run_account(env: &Env, account: &str, listing: Listing) -> Result<Vec<(i6
         }
         results.push((binding.id, counts));
     }
-    // The token moves past this listing only if every binding applied it: a run stopped by a
-    // failed call would otherwise never see the listed changes again (simulation seed 2997: a
-    // contact added to the group in Google was never imported).
-    if let Some(token) = next_token.as_ref().filter(|_| all_applied) {
-        accounts::set_sync_token(&env.store.conn(), account, Some(token))?;
-    }
-    if google.unresolved || in_doubt(env, account, &google)? {
+    Ok((results, all_applied))
+}
+
+/// After every binding ran: a full listing asked for if one is needed, the outbox trimmed,
+/// and create intents a full listing proved never landed dropped.
+fn finish_account(env: &Env, account: &str, google: &plan::GoogleView) -> Result<(), StoreError> {
+    if google.unresolved || in_doubt(env, account, google)? {
         accounts::require_full_listing(&env.store.conn(), account)?;
     }
     let lowest = outbox::lowest_cursor(&env.store.conn())?;
@@ -206,7 +224,7 @@ pub fn run_account(env: &Env, account: &str, listing: Listing) -> Result<Vec<(i6
             }
         }
     }
-    Ok(results)
+    Ok(())
 }
 
 /// The match keys of the contacts that left the binding (key → contact id): excluded ones,
@@ -216,16 +234,11 @@ pub fn run_account(env: &Env, account: &str, listing: Listing) -> Result<Vec<(i6
 fn departures(
     env: &Env,
     binding: &Binding,
-    links_now: &BTreeMap<u64, Link>,
-    members: &BTreeSet<u64>,
+    stored: &Stored,
     crm: &plan::CrmView,
-    excluded_keys: BTreeMap<String, u64>,
-    departed_before: BTreeMap<String, u64>,
 ) -> Result<BTreeMap<String, u64>, StoreError> {
-    let leaving: Vec<(u64, Vec<String>)> = members
-        .iter()
-        .filter(|id| crm.gone.contains_key(id) || (crm.full && !crm.present.contains_key(id)))
-        .filter_map(|id| links_now.get(id))
+    let leaving: Vec<(u64, Vec<String>)> = stored
+        .leaving(crm)
         .map(|l| (l.contact_id, plan::match_keys(&l.base)))
         .filter(|(_, keys)| !keys.is_empty())
         .collect();
@@ -235,8 +248,8 @@ fn departures(
         }
         Ok(())
     })?;
-    let mut departed = excluded_keys;
-    departed.extend(departed_before);
+    let mut departed = stored.exclusions.keys.clone();
+    departed.extend(stored.departed_before.clone());
     for (id, keys) in leaving {
         departed.extend(keys.into_iter().map(|k| (k, id)));
     }
@@ -262,6 +275,51 @@ fn in_doubt(env: &Env, account: &str, google: &plan::GoogleView) -> Result<bool,
     }))
 }
 
+/// What the mapping file holds for one binding at the start of its run.
+struct Stored {
+    links: BTreeMap<u64, Link>,
+    members: BTreeSet<u64>,
+    /// Contacts another binding of the account keeps in its group.
+    shared: BTreeSet<u64>,
+    exclusions: links::Exclusions,
+    sent: BTreeMap<u64, Sent>,
+    departed_before: BTreeMap<String, u64>,
+}
+
+impl Stored {
+    fn read(env: &Env, binding: &Binding) -> Result<Stored, StoreError> {
+        let conn = env.store.conn();
+        let account = binding.account.as_str();
+        let mut shared = BTreeSet::new();
+        for other in bindings::of_account(&conn, account)?
+            .iter()
+            .filter(|b| b.id != binding.id)
+        {
+            shared.extend(links::members(&conn, other.id)?);
+        }
+        Ok(Stored {
+            links: links::all(&conn, account)?,
+            members: links::members(&conn, binding.id)?,
+            shared,
+            exclusions: links::exclusions(&conn, binding.id)?,
+            sent: links::sent(&conn, account)?,
+            departed_before: links::departed_keys(&conn, binding.id)?,
+        })
+    }
+
+    /// The links of the members the CRM shows gone in this run.
+    fn leaving<'a>(&'a self, crm: &'a plan::CrmView) -> impl Iterator<Item = &'a Link> + 'a {
+        self.members
+            .iter()
+            .filter(|id| crm.gone.contains_key(id) || (crm.full && !crm.present.contains_key(id)))
+            .filter_map(|id| self.links.get(id))
+    }
+
+    fn member_links(&self) -> impl Iterator<Item = &Link> + '_ {
+        self.members.iter().filter_map(|id| self.links.get(id))
+    }
+}
+
 fn run_binding(
     env: &Env,
     binding: &Binding,
@@ -273,117 +331,84 @@ fn run_binding(
     let mut applier = apply::Applier::new(env, binding, &group);
     applier.finish_imports(google)?;
     observe::landed_creates(env, binding, &group, google)?;
-    let (mut crm, cursor) = observe::crm(env, binding)?;
-    let account = binding.account.as_str();
-    let (links_now, members, shared, exclusions, sent, departed_before) = {
-        let conn = env.store.conn();
-        let links_now = links::all(&conn, account)?;
-        let members = links::members(&conn, binding.id)?;
-        let exclusions = links::exclusions(&conn, binding.id)?;
-        let sent = links::sent(&conn, account)?;
-        let departed_before = links::departed_keys(&conn, binding.id)?;
-        let mut shared = BTreeSet::new();
-        for other in bindings::of_account(&conn, account)?
-            .iter()
-            .filter(|b| b.id != binding.id)
-        {
-            shared.extend(links::members(&conn, other.id)?);
-        }
-        (links_now, members, shared, exclusions, sent, departed_before)
-    };
-    observe::crm_for_google_changes(env, binding, &mut crm, &links_now, &members, google)?;
-    observe::crm_for_rejoins(
-        env,
-        binding,
-        &mut crm,
-        &links_now,
-        &exclusions.since,
-        google,
-        &group,
-    )?;
-    let matches = observe::matches(env, account, &crm, &links_now, google)?;
-    // Linked contacts changed in the CRM but not seen in this listing: fetch Google's current
-    // copy so the merge is a true three-way merge with a fresh etag.
-    let changed: Vec<String> = crm
-        .present
-        .iter()
-        .filter_map(|(id, c)| {
-            let link = links_now.get(id)?;
-            (mapping_changed(c, link, binding)).then(|| link.resource_name.clone())
-        })
-        .collect();
-    observe::fetch_missing(env, google, changed)?;
-    // Members leaving on the CRM side: Google's current copy tells whether the user took them
-    // out there too, which keeps them out even if they come back into the filter (found by
-    // simulation seed 412: an ungroup in Google, unseen, then undone when the contact returned).
-    let leaving: Vec<String> = members
-        .iter()
-        .filter(|id| crm.gone.contains_key(id) || (crm.full && !crm.present.contains_key(id)))
-        .filter_map(|id| links_now.get(id))
-        .map(|l| l.resource_name.clone())
-        .collect();
-    observe::fetch_current(env, google, leaving)?;
-    // A listing that shows a member out of the group right after our own write to it proves
-    // nothing, yet the user may well have taken it out: its listed change is not shown again, so
-    // it is read by name now, which is current (simulation seed 33: a contact taken out of the
-    // group in Google stayed linked, and its health never said so).
-    let recent = env.now - env.rules.visibility_ms;
-    let unsure: Vec<String> = members
-        .iter()
-        .filter_map(|id| links_now.get(id))
-        .filter(|l| l.written_at >= recent)
-        .filter(|l| {
-            google
-                .persons
-                .get(&l.resource_name)
-                .is_some_and(|p| !p.is_member_of(&group))
-        })
-        .map(|l| l.resource_name.clone())
-        .collect();
-    observe::fetch_current(env, google, unsure)?;
-    // A full listing that omits a member is not proof of deletion: listings lag behind writes.
-    // Ask for those contacts by name (reads by name are current); only a 404 means deleted.
-    if google.full {
-        let absent: Vec<String> = members
-            .iter()
-            .filter_map(|id| links_now.get(id))
-            .filter(|l| {
-                !google.persons.contains_key(&l.resource_name) && !google.deleted.contains(&l.resource_name)
-            })
-            .map(|l| l.resource_name.clone())
-            .collect();
-        observe::fetch_missing(env, google, absent)?;
-    }
-
-    let departed = departures(
-        env,
-        binding,
-        &links_now,
-        &members,
-        &crm,
-        exclusions.keys.clone(),
-        departed_before,
-    )?;
-    let input = plan::Input {
+    let stored = Stored::read(env, binding)?;
+    let (crm, cursor) = observe_crm(env, binding, &group, &stored, google)?;
+    let matches = observe::matches(env, &binding.account, &crm, &stored.links, google)?;
+    read_by_name(env, binding, &group, &crm, &stored, google)?;
+    let departed = departures(env, binding, &stored, &crm)?;
+    let mut the_plan = plan::plan(&plan::Input {
         binding,
         group: &group,
-        links: &links_now,
-        members: &members,
-        shared: &shared,
+        links: &stored.links,
+        members: &stored.members,
+        shared: &stored.shared,
         crm: &crm,
         google,
         matches: &matches,
         waiting,
-        excluded: &exclusions.since,
-        excluded_bases: &exclusions.bases,
-        sent: &sent,
+        excluded: &stored.exclusions.since,
+        excluded_bases: &stored.exclusions.bases,
+        sent: &stored.sent,
         departed: &departed,
         visible_before: env.now - env.rules.visibility_ms,
-    };
-    let mut the_plan = plan::plan(&input);
-    // Like a contact leaving the filter, whatever the direction.
-    let strays = observe::strays(env, binding, &group, &links_now, &departed, &crm, google)?;
-    end_exclusions_of_strays(env, binding, &strays, &exclusions, google)?;
+    });
+    put_strays_out(
+        env,
+        binding,
+        &group,
+        &stored,
+        &departed,
+        &crm,
+        google,
+        &mut the_plan,
+    )?;
+    let held = hold_mass_removal(env, binding, &stored.members, &mut the_plan)?;
+    let skipped = record_skipped(env, binding, &the_plan)?;
+    applier.apply(the_plan, &crm)?;
+    // A contact whose write failed is looked at again next run, even if nothing changes it
+    // meanwhile: an incremental run would otherwise never see it (found by simulation seed 2051,
+    // an update whose answer was lost for a contact outside the group).
+    retry_later(env, &applier.retry)?;
+    google.unresolved |= applier.unresolved;
+    // Reads by name are current only until this binding's own writes: the next binding of the
+    // account must not take them for Google's state after those writes.
+    google.fetched.clear();
+    finish_binding(env, binding, cursor, listed, held, skipped)?;
+    Ok(applier.counts)
+}
+
+/// The CRM side of a binding's run: the outbox's contacts (or the whole filter), and the linked
+/// contacts whose Google contact this listing shows changed or put back. Returns the view and
+/// the outbox position it covers.
+fn observe_crm(
+    env: &Env,
+    binding: &Binding,
+    group: &str,
+    stored: &Stored,
+    google: &plan::GoogleView,
+) -> Result<(plan::CrmView, i64), SyncError> {
+    let (mut crm, cursor) = observe::crm(env, binding)?;
+    observe::crm_for_google_changes(env, binding, &mut crm, &stored.links, &stored.members, google)?;
+    let since = &stored.exclusions.since;
+    observe::crm_for_rejoins(env, binding, &mut crm, &stored.links, since, google, group)?;
+    Ok((crm, cursor))
+}
+
+/// Google contacts in the group whose CRM contact is not in the filter as the user sees it
+/// ("strays") are taken out, like a contact leaving the filter, whatever the direction.
+#[allow(clippy::too_many_arguments)]
+fn put_strays_out(
+    env: &Env,
+    binding: &Binding,
+    group: &str,
+    stored: &Stored,
+    departed: &BTreeMap<String, u64>,
+    crm: &plan::CrmView,
+    google: &plan::GoogleView,
+    the_plan: &mut plan::Plan,
+) -> Result<(), SyncError> {
+    let strays = observe::strays(env, binding, group, &stored.links, departed, crm, google)?;
+    end_exclusions_of_strays(env, binding, &strays, &stored.exclusions, google)?;
     the_plan.ops.extend(
         strays
             .into_iter()
@@ -392,7 +417,68 @@ fn run_binding(
                 resource_name,
             }),
     );
-    let held = hold_mass_removal(env, binding, &members, &mut the_plan)?;
+    Ok(())
+}
+
+/// Reads by name the linked contacts whose state a listing cannot tell; such reads are current.
+fn read_by_name(
+    env: &Env,
+    binding: &Binding,
+    group: &str,
+    crm: &plan::CrmView,
+    stored: &Stored,
+    google: &mut plan::GoogleView,
+) -> Result<(), SyncError> {
+    // Linked contacts changed in the CRM but not seen in this listing: fetch Google's current
+    // copy so the merge is a true three-way merge with a fresh etag.
+    let changed: Vec<String> = crm
+        .present
+        .iter()
+        .filter_map(|(id, c)| {
+            let link = stored.links.get(id)?;
+            (mapping_changed(c, link, binding)).then(|| link.resource_name.clone())
+        })
+        .collect();
+    observe::fetch_missing(env, google, changed)?;
+    // Members leaving on the CRM side: Google's current copy tells whether the user took them
+    // out there too, which keeps them out even if they come back into the filter (found by
+    // simulation seed 412: an ungroup in Google, unseen, then undone when the contact returned).
+    let leaving: Vec<String> = stored.leaving(crm).map(|l| l.resource_name.clone()).collect();
+    observe::fetch_current(env, google, leaving)?;
+    // A listing that shows a member out of the group right after our own write to it proves
+    // nothing, yet the user may well have taken it out: its listed change is not shown again, so
+    // it is read by name now, which is current (simulation seed 33: a contact taken out of the
+    // group in Google stayed linked, and its health never said so).
+    let recent = env.now - env.rules.visibility_ms;
+    let unsure: Vec<String> = stored
+        .member_links()
+        .filter(|l| l.written_at >= recent)
+        .filter(|l| {
+            google
+                .persons
+                .get(&l.resource_name)
+                .is_some_and(|p| !p.is_member_of(group))
+        })
+        .map(|l| l.resource_name.clone())
+        .collect();
+    observe::fetch_current(env, google, unsure)?;
+    // A full listing that omits a member is not proof of deletion: listings lag behind writes.
+    // Ask for those contacts by name (reads by name are current); only a 404 means deleted.
+    if google.full {
+        let absent: Vec<String> = stored
+            .member_links()
+            .filter(|l| {
+                !google.persons.contains_key(&l.resource_name) && !google.deleted.contains(&l.resource_name)
+            })
+            .map(|l| l.resource_name.clone())
+            .collect();
+        observe::fetch_missing(env, google, absent)?;
+    }
+    Ok(())
+}
+
+/// Records as their health why contacts were left alone; whether there were any.
+fn record_skipped(env: &Env, binding: &Binding, the_plan: &plan::Plan) -> Result<bool, StoreError> {
     for (id, reason) in &the_plan.skipped {
         status::set_health(
             &env.store.conn(),
@@ -403,19 +489,22 @@ fn run_binding(
             env.now,
         )?;
     }
-    let skipped = !the_plan.skipped.is_empty();
-    applier.apply(the_plan, &crm)?;
+    Ok(!the_plan.skipped.is_empty())
+}
+
+/// After an applied plan: departures a late enough listing has shown are forgotten, the
+/// binding's outbox cursor and next run move.
+fn finish_binding(
+    env: &Env,
+    binding: &Binding,
+    cursor: i64,
+    listed: bool,
+    held: bool,
+    skipped: bool,
+) -> Result<(), StoreError> {
     if listed {
         links::forget_departures(&env.store.conn(), binding.id, env.now - env.rules.visibility_ms)?;
     }
-    // A contact whose write failed is looked at again next run, even if nothing changes it
-    // meanwhile: an incremental run would otherwise never see it (found by simulation seed 2051,
-    // an update whose answer was lost for a contact outside the group).
-    retry_later(env, &applier.retry)?;
-    google.unresolved |= applier.unresolved;
-    // Reads by name are current only until this binding's own writes: the next binding of the
-    // account must not take them for Google's state after those writes.
-    google.fetched.clear();
     // Only a run that looked at Google moves the next look; CRM-only runs leave it.
     let next = if listed {
         env.now + binding.options.interval_ms.max(1000)
@@ -433,9 +522,9 @@ fn run_binding(
         if skipped { env.now } else { next },
     )?;
     if held {
-        accounts::require_full_listing(&env.store.conn(), account)?;
+        accounts::require_full_listing(&env.store.conn(), &binding.account)?;
     }
-    Ok(applier.counts)
+    Ok(())
 }
 
 /// A stray that the user put (back) into the group after its contact was excluded is the user

@@ -53,7 +53,7 @@ pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleVi
     // Listings lag behind writes: one taken right after we deleted a contact may still show it,
     // and it would come back as a new contact to import (simulation seed 2558).
     let since = env.now - env.rules.visibility_ms;
-    let ours = links::recent_deletions(&env.store.conn(), account, since).map_err(SyncError::from)?;
+    let ours = links::recent_deletions(&env.store.conn(), account, since)?;
     view.persons.retain(|rn, _| !ours.contains(rn));
     delete_renamed_deletions(env, account, &mut view, &ours)?;
     follow_renames(env, account, &view)?;
@@ -65,7 +65,7 @@ pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleVi
         view.deleted.len(),
         view.persons.keys().collect::<Vec<_>>()
     );
-    remember(env, account, &view).map_err(SyncError::from)?;
+    remember(env, account, &view)?;
     Ok((view, next))
 }
 
@@ -104,10 +104,38 @@ fn follow_renames(env: &Env, account: &str, view: &GoogleView) -> Result<(), Syn
     if view.persons.is_empty() {
         return Ok(()); // a quiet delta: nothing to follow (and no table to read)
     }
-    let links_now = links::all(&env.store.conn(), account).map_err(SyncError::from)?;
+    let renames = renames(env, account, view)?;
+    // Every former name is dead, linked or not: an unlinked one left in the index of Google's
+    // contacts is found by matching, and an excluded contact put back into the group and then
+    // renamed was looked for under it and stayed excluded (simulation seed 660).
+    let former: Vec<&String> = view
+        .persons
+        .values()
+        .filter_map(|p| p.metadata.as_ref())
+        .flat_map(|m| m.previous_resource_names.iter())
+        .collect();
+    if renames.is_empty() && former.is_empty() {
+        return Ok(());
+    }
+    env.store.tx(|tx| {
+        for (old, new) in &renames {
+            log::info!("{account}: Google renamed {old} to {new}; its link follows");
+            links::follow_rename(tx, account, old, new)?;
+        }
+        for old in &former {
+            links::remove_remote(tx, account, old)?;
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// (former name, new name) of the linked contacts and imports in flight that Google renamed.
+fn renames(env: &Env, account: &str, view: &GoogleView) -> Result<Vec<(String, String)>, SyncError> {
+    let links_now = links::all(&env.store.conn(), account)?;
     let linked: BTreeSet<&str> = links_now.values().map(|l| l.resource_name.as_str()).collect();
     // Imports in flight follow renames too, so they finish under the new name with their key.
-    let importing = imports::names(&env.store.conn(), account).map_err(SyncError::from)?;
+    let importing = imports::names(&env.store.conn(), account)?;
     let mut renames: Vec<(String, String)> = Vec::new();
     let mut candidates: Vec<(String, String)> = Vec::new();
     for (rn, person) in view
@@ -139,30 +167,7 @@ fn follow_renames(env: &Env, account: &str, view: &GoogleView) -> Result<(), Syn
             .collect();
         renames.extend(candidates.into_iter().filter(|(o, _)| !resolving.contains(o)));
     }
-    // Every former name is dead, linked or not: an unlinked one left in the index of Google's
-    // contacts is found by matching, and an excluded contact put back into the group and then
-    // renamed was looked for under it and stayed excluded (simulation seed 660).
-    let former: Vec<&String> = view
-        .persons
-        .values()
-        .filter_map(|p| p.metadata.as_ref())
-        .flat_map(|m| m.previous_resource_names.iter())
-        .collect();
-    if renames.is_empty() && former.is_empty() {
-        return Ok(());
-    }
-    env.store
-        .tx(|tx| {
-            for (old, new) in &renames {
-                log::info!("{account}: Google renamed {old} to {new}; its link follows");
-                links::follow_rename(tx, account, old, new)?;
-            }
-            for old in &former {
-                links::remove_remote(tx, account, old)?;
-            }
-            Ok(())
-        })
-        .map_err(SyncError::from)
+    Ok(renames)
 }
 
 /// A contact we deleted by a name Google had just replaced ("already gone" to the delete)
@@ -187,15 +192,13 @@ fn delete_renamed_deletions(
         return Ok(());
     }
     env.google.delete_many(&missed)?;
-    env.store
-        .tx(|tx| {
-            for rn in &missed {
-                log::info!("{account}: deleted {rn}, the new name of a contact we deleted");
-                links::record_deletion(tx, account, rn, env.now)?;
-            }
-            Ok(())
-        })
-        .map_err(SyncError::from)?;
+    env.store.tx(|tx| {
+        for rn in &missed {
+            log::info!("{account}: deleted {rn}, the new name of a contact we deleted");
+            links::record_deletion(tx, account, rn, env.now)?;
+        }
+        Ok(())
+    })?;
     view.persons.retain(|rn, _| !missed.contains(rn));
     Ok(())
 }
@@ -303,7 +306,7 @@ fn remember(env: &Env, account: &str, view: &GoogleView) -> Result<(), StoreErro
 /// The CRM side of a binding: every contact of the filter (full), or the contacts the outbox
 /// names since the binding's cursor. Returns the view and the outbox position it covers.
 pub fn crm(env: &Env, binding: &Binding) -> Result<(CrmView, i64), SyncError> {
-    let last = outbox::last_id(&env.store.hook_conn()).map_err(SyncError::from)?;
+    let last = outbox::last_id(&env.store.hook_conn())?;
     let (filter, user) = (binding.filter_id, binding.crm_user);
     let mut view = CrmView {
         full: binding.needs_full,
@@ -323,7 +326,7 @@ pub fn crm(env: &Env, binding: &Binding) -> Result<(CrmView, i64), SyncError> {
         }
         return Ok((view, last));
     }
-    let rows = outbox::after(&env.store.hook_conn(), binding.outbox_cursor).map_err(SyncError::from)?;
+    let rows = outbox::after(&env.store.hook_conn(), binding.outbox_cursor)?;
     let cursor = rows.last().map_or(binding.outbox_cursor, |r| r.id);
     let deleted: BTreeSet<u64> = rows.iter().filter(|r| r.deleted).map(|r| r.contact_id).collect();
     let ids: BTreeSet<u64> = rows.iter().map(|r| r.contact_id).collect();
@@ -380,7 +383,7 @@ pub fn matches(
             let Some(key) = key.filter(|k| !k.is_empty()) else {
                 continue;
             };
-            let candidates = links::remote_by(&conn, account, kind, &key).map_err(SyncError::from)?;
+            let candidates = links::remote_by(&conn, account, kind, &key)?;
             let free = candidates.into_iter().find(|r| {
                 !linked.contains(r.resource_name.as_str())
                     && !taken.contains(&r.resource_name)

@@ -9,7 +9,7 @@ use abi::Contact;
 use super::merge::{merge, Winner};
 use crate::domain::{Binding, ConflictPolicy, DeleteMode, Direction, Link, Reason, Sent};
 use crate::google::person::Person;
-use crate::mapping::{self, changed_person_fields, Fields};
+use crate::mapping::{self, changed_person_fields, FieldValue, Fields};
 
 /// Why a contact no longer belongs to the binding on the CRM side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -209,146 +209,158 @@ impl Plan {
 }
 
 pub fn plan(input: &Input) -> Plan {
-    let mut plan = Plan::default();
-    let direction = input.binding.options.direction;
-    let mut handled: BTreeSet<u64> = BTreeSet::new();
-    let mut claimed: BTreeSet<&str> = BTreeSet::new();
-    // Contacts joined to a Google contact created again after theirs was deleted.
-    let mut relinked: BTreeSet<u64> = BTreeSet::new();
-
-    // Contacts present in the CRM.
+    let mut walk = Walk::default();
     for (&id, contact) in &input.crm.present {
-        handled.insert(id);
-        if let Some(&since) = input.excluded.get(&id) {
-            // Deleted or taken out of the group in Google: it stays out of this binding, even if
-            // Google still has a copy, until the user puts it (back) into the group there, which
-            // is how a user asks to sync it.
-            let Some(rn) = put_back(input, id, since) else {
-                if let Some(link) = input.links.get(&id) {
-                    claimed.insert(link.resource_name.as_str());
-                }
-                continue;
-            };
-            claimed.insert(rn);
-            let link = input
-                .links
-                .get(&id)
-                .cloned()
-                .unwrap_or_else(|| rejoined(input, id, rn));
-            plan_linked(input, &mut plan, &link, contact, true);
-            continue;
-        }
-        if let Some(rn) = created_again(input, id) {
-            // Deleted in Google and created again there in the group: the new one is its contact.
-            claimed.insert(rn);
-            relinked.insert(id);
-            plan_linked(input, &mut plan, &unsynced(id, rn), contact, true);
-        } else if let Some(link) = input.links.get(&id) {
-            claimed.insert(link.resource_name.as_str());
-            plan_linked(input, &mut plan, link, contact, false);
-        } else if let Some(rn) = input.matches.get(&id) {
-            claimed.insert(rn.as_str());
-            let link = unsynced(id, rn);
-            if removed_by_user(input, id, rn) {
-                // We made it in the group (our creates always are); out of it, someone took it out.
-                plan.ops.push(excluded(input, &link));
-                continue;
-            }
-            plan_linked(input, &mut plan, &link, contact, false);
-        } else if input.waiting.contains(&id) {
-            plan.skipped.push((id, Reason::WaitingForCreate));
-        } else if direction.to_google() {
-            plan.ops.push(Op::Create { contact_id: id });
-        }
+        walk.handled.insert(id);
+        plan_present(input, &mut walk, id, contact);
     }
-
     // Contacts gone from the CRM side.
     for (&id, gone) in &input.crm.gone {
-        handled.insert(id);
-        let Some(link) = input.links.get(&id) else {
-            continue;
-        };
-        claimed.insert(link.resource_name.as_str());
-        plan_gone(input, &mut plan, link, *gone);
+        walk.handled.insert(id);
+        if let Some(link) = input.links.get(&id) {
+            walk.claimed.insert(link.resource_name.as_str());
+            plan_gone(input, &mut walk.plan, link, *gone);
+        }
     }
-
     // Members not listed by a full CRM listing have left the filter.
     if input.crm.full {
-        for &id in input.members.iter().filter(|id| !handled.contains(id)) {
+        for &id in input.members.iter().filter(|id| !walk.handled.contains(id)) {
             if let Some(link) = input.links.get(&id) {
-                claimed.insert(link.resource_name.as_str());
-                plan_gone(input, &mut plan, link, Gone::Left);
+                walk.claimed.insert(link.resource_name.as_str());
+                plan_gone(input, &mut walk.plan, link, Gone::Left);
             }
         }
     }
+    plan_google_departures(input, &mut walk);
+    plan_copies(input, &mut walk);
+    if input.binding.options.direction.to_crm() {
+        plan_imports(input, &mut walk);
+    }
+    walk.plan
+}
 
-    // Google's side: deletions and departures from the group of linked members not planned
-    // above (a contact deleted in Google while present in the CRM was excluded there, and one
-    // operation per contact is the rule: removals are counted to hold mass removals).
-    let planned: BTreeSet<u64> = plan.ops.iter().filter_map(Op::contact_id).collect();
-    let by_resource: BTreeMap<&str, &Link> = input
-        .links
-        .values()
-        .map(|l| (l.resource_name.as_str(), l))
-        .collect();
+/// The planner's progress through one binding.
+#[derive(Default)]
+struct Walk<'a> {
+    plan: Plan,
+    /// Contacts the CRM side accounted for (present or gone).
+    handled: BTreeSet<u64>,
+    /// Google contacts a CRM contact of this plan is (or becomes) linked to.
+    claimed: BTreeSet<&'a str>,
+    /// Contacts joined to a Google contact created again after theirs was deleted.
+    relinked: BTreeSet<u64>,
+}
+
+/// A contact present in the CRM: kept out, joined again, synced, matched, waiting or created.
+fn plan_present<'a>(input: &'a Input, walk: &mut Walk<'a>, id: u64, contact: &Contact) {
+    if let Some(&since) = input.excluded.get(&id) {
+        // Deleted or taken out of the group in Google: it stays out of this binding, even if
+        // Google still has a copy, until the user puts it (back) into the group there, which
+        // is how a user asks to sync it.
+        let Some(rn) = put_back(input, id, since) else {
+            if let Some(link) = input.links.get(&id) {
+                walk.claimed.insert(link.resource_name.as_str());
+            }
+            return;
+        };
+        walk.claimed.insert(rn);
+        let link = input
+            .links
+            .get(&id)
+            .cloned()
+            .unwrap_or_else(|| rejoined(input, id, rn));
+        plan_linked(input, &mut walk.plan, &link, contact, true);
+    } else if let Some(rn) = created_again(input, id) {
+        // Deleted in Google and created again there in the group: the new one is its contact.
+        walk.claimed.insert(rn);
+        walk.relinked.insert(id);
+        plan_linked(input, &mut walk.plan, &unsynced(id, rn), contact, true);
+    } else if let Some(link) = input.links.get(&id) {
+        walk.claimed.insert(link.resource_name.as_str());
+        plan_linked(input, &mut walk.plan, link, contact, false);
+    } else if let Some(rn) = input.matches.get(&id) {
+        walk.claimed.insert(rn.as_str());
+        let link = unsynced(id, rn);
+        if removed_by_user(input, id, rn) {
+            // We made it in the group (our creates always are); out of it, someone took it out.
+            walk.plan.ops.push(excluded(input, &link));
+        } else {
+            plan_linked(input, &mut walk.plan, &link, contact, false);
+        }
+    } else if input.waiting.contains(&id) {
+        walk.plan.skipped.push((id, Reason::WaitingForCreate));
+    } else if input.binding.options.direction.to_google() {
+        walk.plan.ops.push(Op::Create { contact_id: id });
+    }
+}
+
+/// Google's side: deletions and departures from the group of linked members not planned
+/// above (a contact deleted in Google while present in the CRM was excluded there, and one
+/// operation per contact is the rule: removals are counted to hold mass removals).
+fn plan_google_departures(input: &Input, walk: &mut Walk) {
+    let planned: BTreeSet<u64> = walk.plan.ops.iter().filter_map(Op::contact_id).collect();
     for &id in input.members {
         let Some(link) = input
             .links
             .get(&id)
-            .filter(|_| !relinked.contains(&id) && !planned.contains(&id))
+            .filter(|_| !walk.relinked.contains(&id) && !planned.contains(&id))
         else {
             continue;
         };
-        if claimed.contains(link.resource_name.as_str())
+        if walk.claimed.contains(link.resource_name.as_str())
             && !input.google.deleted.contains(&link.resource_name)
         {
             continue;
         }
         if google_left(input, link) {
-            plan.ops.push(excluded(input, link));
+            walk.plan.ops.push(excluded(input, link));
         }
     }
+}
 
-    // Copies we made of contacts that are linked to another Google contact: removed.
+/// Copies we made of contacts that are linked to another Google contact: removed.
+fn plan_copies(input: &Input, walk: &mut Walk) {
+    let linked: BTreeSet<&str> = input.links.values().map(|l| l.resource_name.as_str()).collect();
     for (rn, person) in &input.google.persons {
         let Some(id) = mapping::crm_id_of(person) else {
             continue;
         };
         let linked_elsewhere = input.links.get(&id.0).is_some_and(|l| &l.resource_name != rn);
-        if linked_elsewhere && !by_resource.contains_key(rn.as_str()) && !claimed.contains(rn.as_str()) {
-            plan.ops.push(Op::DropCopy {
+        if linked_elsewhere && !linked.contains(rn.as_str()) && !walk.claimed.contains(rn.as_str()) {
+            walk.plan.ops.push(Op::DropCopy {
                 resource_name: rn.clone(),
             });
         }
     }
+}
 
-    // Google contacts in the group that no CRM contact is linked to: imported.
-    if direction.to_crm() {
-        let mut linked_keys: Option<BTreeSet<String>> = None;
-        for (rn, person) in &input.google.persons {
-            let unlinked = !by_resource.contains_key(rn.as_str()) && !claimed.contains(rn.as_str());
-            if unlinked && !person.is_deleted() && person.is_member_of(input.group) {
-                // One with the e-mail or phone of a linked contact is that contact created again
-                // in Google while Google does not show the old one deleted yet (listings lag): it
-                // joins it once it does, it is not a new contact (simulation seed 69).
-                let keys = linked_keys.get_or_insert_with(|| match_keys_of_links(input));
-                // One with the e-mail or phone a contact that left had is that contact put back
-                // (joined above when it is in the filter) or kept out (a stray when it is not):
-                // importing it would make a second CRM contact (simulation seeds 458, 594).
-                let own = match_keys(&mapping::google_fields(person, &input.binding.options.mapping));
-                if own
-                    .iter()
-                    .any(|k| keys.contains(k) || input.departed.contains_key(k))
-                {
-                    continue;
-                }
-                if let Some(op) = plan_import(input, rn, person) {
-                    plan.ops.push(op);
-                }
-            }
+/// Google contacts in the group that no CRM contact is linked to: imported.
+fn plan_imports(input: &Input, walk: &mut Walk) {
+    let linked: BTreeSet<&str> = input.links.values().map(|l| l.resource_name.as_str()).collect();
+    let mut linked_keys: Option<BTreeSet<String>> = None;
+    for (rn, person) in &input.google.persons {
+        let unlinked = !linked.contains(rn.as_str()) && !walk.claimed.contains(rn.as_str());
+        if !unlinked || person.is_deleted() || !person.is_member_of(input.group) {
+            continue;
+        }
+        // One with the e-mail or phone of a linked contact is that contact created again
+        // in Google while Google does not show the old one deleted yet (listings lag): it
+        // joins it once it does, it is not a new contact (simulation seed 69).
+        let keys = linked_keys.get_or_insert_with(|| match_keys_of_links(input));
+        // One with the e-mail or phone a contact that left had is that contact put back
+        // (joined above when it is in the filter) or kept out (a stray when it is not):
+        // importing it would make a second CRM contact (simulation seeds 458, 594).
+        let own = match_keys(&mapping::google_fields(person, &input.binding.options.mapping));
+        if own
+            .iter()
+            .any(|k| keys.contains(k) || input.departed.contains_key(k))
+        {
+            continue;
+        }
+        if let Some(op) = plan_import(input, rn, person) {
+            walk.plan.ops.push(op);
         }
     }
-    plan
 }
 
 /// Unlinks a contact that Google deleted or took out of the group: it stays out of the binding
@@ -534,25 +546,8 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact, r
         .persons
         .get(&link.resource_name)
         .filter(|p| fresh(p, link));
-    // A full listing that no longer shows a member (nor a read by name, which ran for it) shows
-    // it deleted, as for members the CRM did not show this run (simulation seed 23: a contact
-    // deleted in Google while a full listing began stayed linked to nothing for good).
-    let vanished = input.google.full
-        && !input.google.persons.contains_key(&link.resource_name)
-        && input.members.contains(&link.contact_id)
-        && settled(input, link);
-    if vanished
-        || person.is_some_and(|p| p.is_deleted())
-        || input.google.deleted.contains(&link.resource_name)
-    {
-        // Deleted in Google while present in the CRM: the link goes, the CRM contact stays.
-        plan.ops.push(excluded(input, link));
-        return;
-    }
-    let in_group = person.map(|p| p.is_member_of(input.group));
-    let settled = settled(input, link);
-    if in_group == Some(false) && settled && input.members.contains(&link.contact_id) {
-        // Taken out of the group in Google: unlinked from this binding, CRM untouched.
+    if left_in_google(input, link, person) {
+        // Deleted in Google or taken out of the group there: the link goes, the CRM contact stays.
         plan.ops.push(excluded(input, link));
         return;
     }
@@ -560,53 +555,10 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact, r
     let google = person
         .map(|p| mapping::google_fields(p, mapping))
         .unwrap_or_else(|| link.base.clone());
-    let landed = input
-        .sent
-        .get(&link.contact_id)
-        .map(|sent| sent.landed_on(&link.base, &google));
-    let base = landed.as_ref().unwrap_or(&link.base);
-    let merged = match options.direction {
-        Direction::TwoWay => {
-            let m = merge(base, &crm, &google, winner(input, contact, person));
-            plan.conflicts += m.conflicts.len() as u64;
-            m.fields
-        }
-        Direction::CrmToGoogle => crm.clone(),
-        Direction::GoogleToCrm => google.clone(),
-    };
+    let merged = merged(input, plan, link, contact, person, &crm, &google);
     let unmarked = person.is_some_and(|p| mapping::crm_id_of(p) != Some(abi::ContactId(link.contact_id)));
-    let google_write =
-        (options.direction.to_google() && (merged != google || (rejoin && unmarked))).then(|| {
-            let current = person.cloned().unwrap_or_default();
-            let mut out = mapping::fields_to_person(&merged, &current, mapping);
-            // `current` is empty when Google's copy was not seen in this run: address it all the same.
-            out.resource_name = link.resource_name.clone();
-            out.etag = if current.etag.is_empty() {
-                link.etag.clone()
-            } else {
-                current.etag.clone()
-            };
-            let mut mask = changed_person_fields(&google, &merged);
-            if mapping::crm_id_of(&current) != Some(abi::ContactId(link.contact_id)) {
-                mapping::set_crm_id(&mut out, abi::ContactId(link.contact_id));
-                mask.push("clientData");
-            }
-            let keys = merged.0.keys().chain(google.0.keys());
-            let sent = Sent {
-                keys: keys
-                    .filter(|k| merged.0.get(*k) != google.0.get(*k))
-                    .cloned()
-                    .collect::<BTreeSet<_>>()
-                    .into_iter()
-                    .collect(),
-                fields: merged.clone(),
-            };
-            Box::new(GoogleWrite {
-                person: out,
-                mask,
-                sent,
-            })
-        });
+    let google_write = (options.direction.to_google() && (merged != google || (rejoin && unmarked)))
+        .then(|| google_write(input, link, person, &google, &merged));
     let crm_write = (options.direction.to_crm() && merged != crm)
         .then(|| Box::new(mapping::fields_to_contact(&merged, contact, mapping)));
     let etag = person
@@ -616,9 +568,10 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact, r
     // A listing right after our own removal may still show the contact in the group: only a
     // settled "in the group" spares the add (adding a member again is harmless; simulation
     // seed 6959 left a contact out for good).
+    let in_group = person.map(|p| p.is_member_of(input.group));
     let add_to_group = options.direction.to_google()
         && !input.members.contains(&link.contact_id)
-        && !(in_group == Some(true) && settled);
+        && !(in_group == Some(true) && settled(input, link));
     let google_time = person.and_then(update_time_ms).unwrap_or(0).max(link.google_time);
     let new_link = Link {
         etag,
@@ -636,6 +589,133 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact, r
             add_to_group,
         });
     }
+}
+
+/// The fields both sides should hold: the three-way merge of the pair against the base they
+/// last agreed on (with what a write in flight shows landed), or one side's copy when changes
+/// flow one way.
+fn merged(
+    input: &Input,
+    plan: &mut Plan,
+    link: &Link,
+    contact: &Contact,
+    person: Option<&Person>,
+    crm: &Fields,
+    google: &Fields,
+) -> Fields {
+    let landed = input
+        .sent
+        .get(&link.contact_id)
+        .map(|sent| landed_base(sent, &link.base, google));
+    let base = landed.as_ref().unwrap_or(&link.base);
+    match input.binding.options.direction {
+        Direction::TwoWay => {
+            let m = merge(base, crm, google, winner(input, contact, person));
+            plan.conflicts += m.conflicts.len() as u64;
+            m.fields
+        }
+        Direction::CrmToGoogle => crm.clone(),
+        Direction::GoogleToCrm => google.clone(),
+    }
+}
+
+/// Whether this run shows a linked contact (`person`, its listed version if not stale) deleted
+/// in Google or, once settled, taken out of the group by the user.
+fn left_in_google(input: &Input, link: &Link, person: Option<&Person>) -> bool {
+    // A full listing that no longer shows a member (nor a read by name, which ran for it) shows
+    // it deleted, as for members the CRM did not show this run (simulation seed 23: a contact
+    // deleted in Google while a full listing began stayed linked to nothing for good).
+    let member = input.members.contains(&link.contact_id);
+    let settled = settled(input, link);
+    let vanished =
+        input.google.full && !input.google.persons.contains_key(&link.resource_name) && member && settled;
+    let deleted =
+        person.is_some_and(|p| p.is_deleted()) || input.google.deleted.contains(&link.resource_name);
+    let taken_out = person.is_some_and(|p| !p.is_member_of(input.group)) && settled && member;
+    vanished || deleted || taken_out
+}
+
+/// The write that brings Google's copy of a linked contact to `merged`, marked with our CRM id.
+fn google_write(
+    input: &Input,
+    link: &Link,
+    person: Option<&Person>,
+    google: &Fields,
+    merged: &Fields,
+) -> Box<GoogleWrite> {
+    let mapping = &input.binding.options.mapping;
+    let current = person.cloned().unwrap_or_default();
+    let mut out = mapping::fields_to_person(merged, &current, mapping);
+    // `current` is empty when Google's copy was not seen in this run: address it all the same.
+    out.resource_name = link.resource_name.clone();
+    out.etag = if current.etag.is_empty() {
+        link.etag.clone()
+    } else {
+        current.etag.clone()
+    };
+    let mut mask = changed_person_fields(google, merged);
+    if mapping::crm_id_of(&current) != Some(abi::ContactId(link.contact_id)) {
+        mapping::set_crm_id(&mut out, abi::ContactId(link.contact_id));
+        mask.push("clientData");
+    }
+    let keys: BTreeSet<String> = merged
+        .0
+        .keys()
+        .chain(google.0.keys())
+        .filter(|k| merged.0.get(*k) != google.0.get(*k))
+        .cloned()
+        .collect();
+    let replaced = keys
+        .iter()
+        .filter_map(|k| Some((k.clone(), google.0.get(k)?.clone())))
+        .collect();
+    let sent = Sent {
+        keys: keys.into_iter().collect(),
+        fields: merged.clone(),
+        replaced: Some(Fields(replaced)),
+    };
+    Box::new(GoogleWrite {
+        person: out,
+        mask,
+        sent,
+    })
+}
+
+/// The base to merge a linked pair against when a write to its Google contact may have landed
+/// unanswered: `base`, with the write's own change taken as agreed wherever Google shows what it
+/// sent (simulation seed 5178: a birthday written to Google, whose answer was lost, and then
+/// cleared in the CRM came back from Google as an edit made there).
+///
+/// Only the change is agreed, not the whole value sent: a merged value carries what Google held
+/// too, and that reaches the CRM only through the same run's CRM write, which a run that failed
+/// at Google never made. So the change (Google's values then → the values sent) is merged onto
+/// `base`, element by element and part by part as any merge is (simulation seed 22181: an
+/// address added in Google went back to it with one added in the CRM; the answers were lost,
+/// the whole list became "agreed", and the next merge took the Google address, absent from the
+/// CRM, as removed there).
+fn landed_base(sent: &Sent, base: &Fields, google: &Fields) -> Fields {
+    let mut agreed = base.clone();
+    for key in sent.landed_keys(google) {
+        let only = |v: Option<&FieldValue>| Fields(v.map(|v| (key.clone(), v.clone())).into_iter().collect());
+        let value = match &sent.replaced {
+            Some(replaced) => {
+                let change = merge(
+                    &only(replaced.0.get(key)),
+                    &only(sent.fields.0.get(key)),
+                    &only(base.0.get(key)),
+                    Winner::Crm,
+                );
+                change.fields.0.get(key).cloned()
+            }
+            // Recorded by an earlier version: the whole value, as it then did.
+            None => sent.fields.0.get(key).cloned(),
+        };
+        match value {
+            Some(value) => agreed.0.insert(key.clone(), value),
+            None => agreed.0.remove(key),
+        };
+    }
+    agreed
 }
 
 /// Whether this run shows, in the group, an unlinked Google contact with the e-mail or phone a

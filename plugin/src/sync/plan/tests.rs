@@ -383,6 +383,7 @@ fn a_sent_value_that_google_shows_is_our_write_not_an_edit_made_in_google() {
         Sent {
             fields: fields(&landed),
             keys: vec!["notes".into()],
+            replaced: Some(Fields::default()),
         },
     );
     w.google_lists(person(&landed, &rn(1), true, LONG_AGO + 10, true));
@@ -816,4 +817,40 @@ fn nothing_in_google_ever_makes_an_operation_on_a_crm_contact_other_than_an_upda
             assert_eq!(c.id.0, link.contact_id, "an update of its own contact only");
         }
     }
+}
+
+/// Addresses by street, as multi-valued fields.
+fn addresses(streets: &[&str]) -> Fields {
+    let mut fields = Fields::default();
+    let items = streets
+        .iter()
+        .map(|s| (mapping::Item::new(*s).with("type", "home"), false))
+        .collect();
+    fields.set_many("addresses", items);
+    fields
+}
+
+/// Simulation seed 22181: Google added 22, the CRM added 27; the merge sent both to Google,
+/// whose answers were lost, and the run's CRM write never ran. Only the write's own change
+/// (27) is agreed: 22 is still Google's edit, to be copied to the CRM, not a removal in the CRM.
+#[test]
+fn a_write_that_landed_unanswered_agrees_on_its_own_change_only() {
+    let sent = Sent {
+        keys: vec!["addresses".into()],
+        fields: addresses(&["22", "27"]),
+        replaced: Some(addresses(&["22"])),
+    };
+    let google = addresses(&["22", "27"]);
+    let agreed = super::landed_base(&sent, &addresses(&[]), &google);
+    assert_eq!(agreed, addresses(&["27"]));
+    let merged = super::merge(&agreed, &addresses(&["27"]), &google, super::Winner::Crm);
+    assert_eq!(merged.fields, google, "the CRM gets 22 too");
+    // A value the write took away is agreed gone (seed 5178's rule, element by element).
+    let sent = Sent {
+        keys: vec!["addresses".into()],
+        fields: addresses(&["27"]),
+        replaced: Some(addresses(&["22", "27"])),
+    };
+    let agreed = super::landed_base(&sent, &addresses(&["22", "27"]), &addresses(&["27"]));
+    assert_eq!(agreed, addresses(&["27"]));
 }
