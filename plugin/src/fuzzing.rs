@@ -1151,7 +1151,7 @@ pub fn planner(data: &[u8]) {
         excluded_bases: &BTreeMap::new(),
         sent: &BTreeMap::new(),
         departed: &excluded_keys,
-        visible_before: 0,
+        lag: crate::sync::evidence::Lag { visible_before: 0 },
     };
     let plan = plan(&input);
     let _ = plan.removals();

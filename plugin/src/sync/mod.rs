@@ -26,11 +26,11 @@
 //!
 //! # Evidence
 //!
-//! What Google shows is trusted by one rule: a listing proves a contact's state only for writes
-//! it can show, those older than `Rules::visibility_ms` (`plan::settled`); a version older than
-//! the newest we know is stale (`plan::fresh`); a read by name, a write's answer and a 404 are
-//! current. A tombstone is a deletion; absence from a full listing is one only for a settled
-//! link, and is confirmed by a read by name first (`run_binding`).
+//! What Google shows is trusted by one rule, in [`evidence`]: a listing proves a contact's state
+//! only for writes it can show, those older than `Rules::visibility_ms`; a version older than
+//! the newest we know is stale; a read by name, a write's answer and a 404 are current. A
+//! tombstone is a deletion; absence from a full listing is one only for a settled link, and is
+//! confirmed by a read by name first (`read_by_name`).
 //!
 //! # Transition
 //!
@@ -50,6 +50,7 @@
 //! 5. No two links of an account name the same Google contact.
 
 pub mod apply;
+pub mod evidence;
 pub mod merge;
 pub mod observe;
 pub mod plan;
@@ -61,6 +62,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::domain::{Binding, Counts, GroupChoice, Link, Sent, MY_CONTACTS};
 use crate::store::{accounts, bindings, links, outbox, status, Store, StoreError};
+use evidence::Lag;
 use sides::{CrmSide, GoogleSide, SideError};
 
 /// What a run needs from the world.
@@ -70,6 +72,13 @@ pub struct Env<'a> {
     pub google: &'a dyn GoogleSide,
     pub now: i64,
     pub rules: &'a Rules,
+}
+
+impl Env<'_> {
+    /// How far back a listing taken now shows our writes.
+    pub fn lag(&self) -> Lag {
+        Lag::new(self.now, self.rules.visibility_ms)
+    }
 }
 
 /// Tunables of the sync.
@@ -144,9 +153,7 @@ pub fn run_account(env: &Env, account: &str, listing: Listing) -> Result<Vec<(i6
         return Ok(Vec::new());
     }
     let intents = links::intents(&env.store.conn(), account)?;
-    let settled = intents
-        .values()
-        .any(|&at| at + env.rules.visibility_ms <= env.now);
+    let settled = intents.values().any(|&at| env.lag().shows(at));
     let full =
         acct.full_listing_due || acct.sync_token.is_none() || settled || all.iter().any(|b| b.needs_full);
     let list = full || listing == Listing::Always;
@@ -159,7 +166,7 @@ pub fn run_account(env: &Env, account: &str, listing: Listing) -> Result<Vec<(i6
     };
     let waiting: BTreeSet<u64> = intents
         .iter()
-        .filter(|(_, &at)| at + env.rules.visibility_ms > env.now)
+        .filter(|(_, &at)| !env.lag().shows(at))
         .map(|(&id, _)| id)
         .collect();
     let (results, all_applied) = run_bindings(env, &all, &mut google, &waiting, list)?;
@@ -219,7 +226,7 @@ fn finish_account(env: &Env, account: &str, google: &plan::GoogleView) -> Result
     if google.full {
         let still = links::intents(&env.store.conn(), account)?;
         for (id, at) in still {
-            if at + env.rules.visibility_ms <= env.now {
+            if env.lag().shows(at) {
                 links::drop_intent(&env.store.conn(), account, id)?;
             }
         }
@@ -267,9 +274,9 @@ fn in_doubt(env: &Env, account: &str, google: &plan::GoogleView) -> Result<bool,
         return Ok(false);
     }
     // Links written in this run are newer than its listing, which proves nothing about them.
-    let recent = env.now - env.rules.visibility_ms;
     Ok(links::all(&env.store.conn(), account)?.values().any(|l| {
-        (recent..env.now).contains(&l.written_at)
+        !env.lag().shows(l.written_at)
+            && l.written_at < env.now
             && google.gone(&l.resource_name)
             && !google.deleted.contains(&l.resource_name)
     }))
@@ -350,7 +357,7 @@ fn run_binding(
         excluded_bases: &stored.exclusions.bases,
         sent: &stored.sent,
         departed: &departed,
-        visible_before: env.now - env.rules.visibility_ms,
+        lag: env.lag(),
     });
     put_strays_out(
         env,
@@ -449,10 +456,9 @@ fn read_by_name(
     // nothing, yet the user may well have taken it out: its listed change is not shown again, so
     // it is read by name now, which is current (simulation seed 33: a contact taken out of the
     // group in Google stayed linked, and its health never said so).
-    let recent = env.now - env.rules.visibility_ms;
     let unsure: Vec<String> = stored
         .member_links()
-        .filter(|l| l.written_at >= recent)
+        .filter(|l| !env.lag().shows(l.written_at))
         .filter(|l| {
             google
                 .persons
@@ -503,7 +509,7 @@ fn finish_binding(
     skipped: bool,
 ) -> Result<(), StoreError> {
     if listed {
-        links::forget_departures(&env.store.conn(), binding.id, env.now - env.rules.visibility_ms)?;
+        links::forget_departures(&env.store.conn(), binding.id, env.lag().visible_before)?;
     }
     // Only a run that looked at Google moves the next look; CRM-only runs leave it.
     let next = if listed {

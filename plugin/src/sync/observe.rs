@@ -52,8 +52,7 @@ pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleVi
     }
     // Listings lag behind writes: one taken right after we deleted a contact may still show it,
     // and it would come back as a new contact to import (simulation seed 2558).
-    let since = env.now - env.rules.visibility_ms;
-    let ours = links::recent_deletions(&env.store.conn(), account, since)?;
+    let ours = links::recent_deletions(&env.store.conn(), account, env.lag().visible_before)?;
     view.persons.retain(|rn, _| !ours.contains(rn));
     delete_renamed_deletions(env, account, &mut view, &ours)?;
     follow_renames(env, account, &view)?;

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use abi::Contact;
 
+use super::evidence::{self, fresh, Lag};
 use super::merge::{merge, Winner};
 use crate::domain::{Binding, ConflictPolicy, DeleteMode, Direction, Link, Reason, Sent};
 use crate::google::person::Person;
@@ -82,8 +83,8 @@ pub struct Input<'a> {
     /// The match keys (as last synced) of the contacts that left the binding: excluded by
     /// Google, or gone from the CRM side recently. Key → contact id.
     pub departed: &'a BTreeMap<String, u64>,
-    /// Writes to Google before this instant show in its listings; later ones may not yet.
-    pub visible_before: i64,
+    /// Which of our writes a listing taken now shows.
+    pub lag: Lag,
 }
 
 /// A write to Google's copy of a linked contact.
@@ -414,11 +415,8 @@ fn google_left(input: &Input, link: &Link) -> bool {
     left
 }
 
-/// Whether what this run shows of a linked contact can be taken as Google's word. Listings lag
-/// behind writes: right after we wrote a contact, a listing may show an older state of it (or
-/// none), which proves nothing. A read by name is current.
 fn settled(input: &Input, link: &Link) -> bool {
-    link.written_at < input.visible_before || input.google.fetched.contains(&link.resource_name)
+    evidence::settled(input.lag, link, input.google)
 }
 
 /// A link to a matched Google contact, with no synced base: edits on either side since are
@@ -502,12 +500,6 @@ fn removed_by_user(input: &Input, id: u64, rn: &str) -> bool {
     input.group != crate::domain::MY_CONTACTS
         && mapping::crm_id_of(person) == Some(abi::ContactId(id))
         && !person.is_member_of(input.group)
-}
-
-/// Whether a listed version of a linked contact is at least as new as the newest we know; an
-/// older one is a stale listing, not a change made in Google.
-fn fresh(person: &Person, link: &Link) -> bool {
-    update_time_ms(person).unwrap_or(0) >= link.google_time
 }
 
 fn winner(input: &Input, contact: &Contact, person: Option<&Person>) -> Winner {

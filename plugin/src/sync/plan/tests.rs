@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use abi::abi_stable::std_types::RVec;
 use abi::{Contact, ContactId, PersonName, TypedValue};
 
-use super::{plan, CrmView, Gone, GoogleView, Input, Op, Plan};
+use super::{plan, CrmView, Gone, GoogleView, Input, Lag, Op, Plan};
 use crate::domain::{Binding, BindingOptions, ConflictPolicy, DeleteMode, Direction, Link, Reason, Sent};
 use crate::google::person::{Membership, Person, PersonMetadata, Source};
 use crate::mapping::{self, Fields};
@@ -185,7 +185,9 @@ impl World {
             excluded_bases: &self.excluded_bases,
             sent: &self.sent,
             departed: &self.departed,
-            visible_before: VISIBLE_BEFORE,
+            lag: Lag {
+                visible_before: VISIBLE_BEFORE,
+            },
         })
     }
 }
