@@ -70,6 +70,11 @@ fn person(c: &Contact, rn: &str, in_group: bool, at: i64, marked: bool) -> Perso
     p
 }
 
+/// Google's copy of contact `id` with `notes` (see [`person`]).
+fn copy_of(id: u64, notes: &str, rn: &str, in_group: bool, at: i64, marked: bool) -> Person {
+    person(&contact(id, &email(id), notes, 0), rn, in_group, at, marked)
+}
+
 fn tombstone(rn: &str) -> Person {
     Person {
         resource_name: rn.to_string(),
@@ -273,13 +278,7 @@ fn a_crm_edit_is_written_to_google_and_nowhere_else() {
 fn a_google_edit_is_written_to_the_crm_and_nowhere_else() {
     let mut w = World::new();
     let (c, _) = w.synced(1);
-    w.google_lists(person(
-        &contact(1, &email(1), "from Google", 0),
-        &rn(1),
-        true,
-        LONG_AGO + 10,
-        true,
-    ));
+    w.google_lists(copy_of(1, "from Google", &rn(1), true, LONG_AGO + 10, true));
     let plan = w.plan();
     let (google, crm, _, link) = only_sync(&plan);
     assert_eq!(google, None);
@@ -302,13 +301,7 @@ fn a_field_edited_on_both_sides_is_settled_by_the_policy() {
         let mut w = World::with(|o| o.policy = policy);
         w.synced(1);
         w.crm_shows(contact(1, &email(1), "crm", crm_at));
-        w.google_lists(person(
-            &contact(1, &email(1), "google", 0),
-            &rn(1),
-            true,
-            google_at,
-            true,
-        ));
+        w.google_lists(copy_of(1, "google", &rn(1), true, google_at, true));
         let plan = w.plan();
         assert_eq!(plan.conflicts, 1, "{policy:?}");
         let (_, _, _, link) = only_sync(&plan);
@@ -324,13 +317,7 @@ fn a_field_edited_on_both_sides_is_settled_by_the_policy() {
 fn with_reverse_sync_off_a_google_edit_never_reaches_the_crm() {
     let mut w = World::with(|o| o.direction = Direction::CrmToGoogle);
     w.synced(1);
-    w.google_lists(person(
-        &contact(1, &email(1), "from Google", 0),
-        &rn(1),
-        true,
-        LONG_AGO + 10,
-        true,
-    ));
+    w.google_lists(copy_of(1, "from Google", &rn(1), true, LONG_AGO + 10, true));
     let plan = w.plan();
     never_touches_the_crm(&plan);
 }
@@ -357,13 +344,7 @@ fn a_listed_version_older_than_the_newest_we_know_is_not_a_google_edit() {
     let mut w = World::new();
     w.synced(1);
     w.links.get_mut(&1).unwrap().google_time = LONG_AGO + 100;
-    w.google_lists(person(
-        &contact(1, &email(1), "older", 0),
-        &rn(1),
-        true,
-        LONG_AGO + 50,
-        true,
-    ));
+    w.google_lists(copy_of(1, "older", &rn(1), true, LONG_AGO + 50, true));
     let plan = w.plan();
     assert!(
         plan.ops
@@ -434,13 +415,7 @@ fn an_unlinked_crm_contact_matched_in_google_is_joined_not_created() {
 #[test]
 fn a_google_contact_in_the_group_that_no_crm_contact_is_linked_to_is_imported() {
     let mut w = World::new();
-    w.google_lists(person(
-        &contact(9, &email(9), "", 0),
-        &rn(9),
-        true,
-        LONG_AGO,
-        false,
-    ));
+    w.google_lists(copy_of(9, "", &rn(9), true, LONG_AGO, false));
     let plan = w.plan();
     assert!(
         matches!(&plan.ops[..], [Op::Import { resource_name, .. }] if *resource_name == rn(9)),
@@ -451,34 +426,16 @@ fn a_google_contact_in_the_group_that_no_crm_contact_is_linked_to_is_imported() 
 #[test]
 fn only_google_contacts_of_the_group_without_our_crm_id_are_imported() {
     let mut w = World::new();
-    w.google_lists(person(
-        &contact(9, &email(9), "", 0),
-        &rn(9),
-        false,
-        LONG_AGO,
-        false,
-    ));
+    w.google_lists(copy_of(9, "", &rn(9), false, LONG_AGO, false));
     // Made from a CRM contact the user does not see in the filter (deleted, hidden, moved out).
-    w.google_lists(person(
-        &contact(8, &email(8), "", 0),
-        &rn(8),
-        true,
-        LONG_AGO,
-        true,
-    ));
+    w.google_lists(copy_of(8, "", &rn(8), true, LONG_AGO, true));
     assert_eq!(w.plan(), Plan::default());
 }
 
 #[test]
 fn a_crm_to_google_binding_never_imports() {
     let mut w = World::with(|o| o.direction = Direction::CrmToGoogle);
-    w.google_lists(person(
-        &contact(9, &email(9), "", 0),
-        &rn(9),
-        true,
-        LONG_AGO,
-        false,
-    ));
+    w.google_lists(copy_of(9, "", &rn(9), true, LONG_AGO, false));
     assert_eq!(w.plan(), Plan::default());
 }
 
@@ -488,13 +445,7 @@ fn a_crm_to_google_binding_never_imports() {
 fn a_google_contact_with_the_email_of_a_linked_contact_is_not_imported() {
     let mut w = World::new();
     w.synced(1);
-    w.google_lists(person(
-        &contact(1, &email(1), "again", 0),
-        "people/again",
-        true,
-        LONG_AGO,
-        false,
-    ));
+    w.google_lists(copy_of(1, "again", "people/again", true, LONG_AGO, false));
     assert!(w.plan().ops.iter().all(|op| !matches!(op, Op::Import { .. })));
 }
 
@@ -504,13 +455,7 @@ fn a_google_contact_with_the_email_of_a_linked_contact_is_not_imported() {
 fn a_google_contact_with_the_email_of_a_contact_that_left_is_not_imported() {
     let mut w = World::new();
     w.departed.insert(format!("emails:{}", email(3)), 3);
-    w.google_lists(person(
-        &contact(3, &email(3), "", 0),
-        &rn(3),
-        true,
-        LONG_AGO,
-        false,
-    ));
+    w.google_lists(copy_of(3, "", &rn(3), true, LONG_AGO, false));
     assert_eq!(w.plan(), Plan::default());
 }
 
@@ -712,13 +657,7 @@ fn an_excluded_contact_put_back_in_the_group_rejoins_with_its_synced_base() {
     w.excluded.insert(1, LONG_AGO + 10);
     w.excluded_bases.insert(1, fields(&c));
     w.matches.insert(1, rn(1));
-    w.google_lists(person(
-        &contact(1, &email(1), "cleared in Google", 0),
-        &rn(1),
-        true,
-        LONG_AGO + 20,
-        true,
-    ));
+    w.google_lists(copy_of(1, "cleared in Google", &rn(1), true, LONG_AGO + 20, true));
     let plan = w.plan();
     let (google, crm, add, _) = only_sync(&plan);
     assert_eq!(
@@ -790,27 +729,9 @@ fn nothing_in_google_ever_makes_an_operation_on_a_crm_contact_other_than_an_upda
     }
     w.google.deleted.insert(rn(1));
     w.google.persons.insert(rn(1), tombstone(&rn(1)));
-    w.google_lists(person(
-        &contact(2, &email(2), "agreed", 0),
-        &rn(2),
-        false,
-        LONG_AGO + 1,
-        true,
-    ));
-    w.google_lists(person(
-        &contact(3, &email(3), "edited", 0),
-        &rn(3),
-        true,
-        LONG_AGO + 1,
-        true,
-    ));
-    w.google_lists(person(
-        &contact(9, &email(9), "", 0),
-        &rn(9),
-        true,
-        LONG_AGO,
-        false,
-    ));
+    w.google_lists(copy_of(2, "agreed", &rn(2), false, LONG_AGO + 1, true));
+    w.google_lists(copy_of(3, "edited", &rn(3), true, LONG_AGO + 1, true));
+    w.google_lists(copy_of(9, "", &rn(9), true, LONG_AGO, false));
     for op in w.plan().ops {
         if let Op::Sync {
             crm: Some(c), link, ..
