@@ -137,6 +137,10 @@ pub struct Sent {
     /// was kept.
     #[serde(default)]
     pub replaced: Option<Fields>,
+    /// The base the write was merged against: the link's, with the change of an earlier write
+    /// in flight that Google showed landed. `None` in rows recorded before it was kept.
+    #[serde(default)]
+    pub base: Option<Fields>,
 }
 
 impl Sent {

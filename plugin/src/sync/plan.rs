@@ -2,6 +2,7 @@
 //! binding's options to the operations that make both sides agree. No I/O happens here, so
 //! every rule of the sync can be tested with plain values.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use abi::Contact;
@@ -547,10 +548,11 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact, r
     let google = person
         .map(|p| mapping::google_fields(p, mapping))
         .unwrap_or_else(|| link.base.clone());
-    let merged = merged(input, plan, link, contact, person, &crm, &google);
+    let agreed = agreed_base(input, link, &google);
+    let merged = merged(input, plan, &agreed, contact, person, &crm, &google);
     let unmarked = person.is_some_and(|p| mapping::crm_id_of(p) != Some(abi::ContactId(link.contact_id)));
     let google_write = (options.direction.to_google() && (merged != google || (rejoin && unmarked)))
-        .then(|| google_write(input, link, person, &google, &merged));
+        .then(|| google_write(input, link, person, &google, &merged, &agreed));
     let crm_write = (options.direction.to_crm() && merged != crm)
         .then(|| Box::new(mapping::fields_to_contact(&merged, contact, mapping)));
     let etag = person
@@ -589,17 +591,12 @@ fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact, r
 fn merged(
     input: &Input,
     plan: &mut Plan,
-    link: &Link,
+    base: &Fields,
     contact: &Contact,
     person: Option<&Person>,
     crm: &Fields,
     google: &Fields,
 ) -> Fields {
-    let landed = input
-        .sent
-        .get(&link.contact_id)
-        .map(|sent| landed_base(sent, &link.base, google));
-    let base = landed.as_ref().unwrap_or(&link.base);
     match input.binding.options.direction {
         Direction::TwoWay => {
             let m = merge(base, crm, google, winner(input, contact, person));
@@ -608,6 +605,15 @@ fn merged(
         }
         Direction::CrmToGoogle => crm.clone(),
         Direction::GoogleToCrm => google.clone(),
+    }
+}
+
+/// What both sides last agreed on: the link's base or, with a write in flight, the base that
+/// write was merged against with the write's own change where Google shows it landed.
+fn agreed_base<'a>(input: &Input, link: &'a Link, google: &Fields) -> Cow<'a, Fields> {
+    match input.sent.get(&link.contact_id) {
+        Some(sent) => Cow::Owned(landed_base(sent, &link.base, google)),
+        None => Cow::Borrowed(&link.base),
     }
 }
 
@@ -634,6 +640,7 @@ fn google_write(
     person: Option<&Person>,
     google: &Fields,
     merged: &Fields,
+    agreed: &Fields,
 ) -> Box<GoogleWrite> {
     let mapping = &input.binding.options.mapping;
     let current = person.cloned().unwrap_or_default();
@@ -665,6 +672,7 @@ fn google_write(
         keys: keys.into_iter().collect(),
         fields: merged.clone(),
         replaced: Some(Fields(replaced)),
+        base: Some(agreed.clone()),
     };
     Box::new(GoogleWrite {
         person: out,
@@ -686,6 +694,9 @@ fn google_write(
 /// the whole list became "agreed", and the next merge took the Google address, absent from the
 /// CRM, as removed there).
 fn landed_base(sent: &Sent, base: &Fields, google: &Fields) -> Fields {
+    // The write was merged against a base that may hold an earlier write's landed change, which
+    // this write's record replaced: that base, not the link's, is what both sides agreed on.
+    let base = sent.base.as_ref().unwrap_or(base);
     let mut agreed = base.clone();
     for key in sent.landed_keys(google) {
         let only = |v: Option<&FieldValue>| Fields(v.map(|v| (key.clone(), v.clone())).into_iter().collect());

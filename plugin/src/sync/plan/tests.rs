@@ -367,6 +367,7 @@ fn a_sent_value_that_google_shows_is_our_write_not_an_edit_made_in_google() {
             fields: fields(&landed),
             keys: vec!["notes".into()],
             replaced: Some(Fields::default()),
+            base: None,
         },
     );
     w.google_lists(person(&landed, &rn(1), true, LONG_AGO + 10, true));
@@ -762,6 +763,7 @@ fn a_write_that_landed_unanswered_agrees_on_its_own_change_only() {
         keys: vec!["addresses".into()],
         fields: addresses(&["22", "27"]),
         replaced: Some(addresses(&["22"])),
+        base: None,
     };
     let google = addresses(&["22", "27"]);
     let agreed = super::landed_base(&sent, &addresses(&[]), &google);
@@ -773,7 +775,52 @@ fn a_write_that_landed_unanswered_agrees_on_its_own_change_only() {
         keys: vec!["addresses".into()],
         fields: addresses(&["27"]),
         replaced: Some(addresses(&["22", "27"])),
+        base: None,
     };
     let agreed = super::landed_base(&sent, &addresses(&["22", "27"]), &addresses(&["27"]));
     assert_eq!(agreed, addresses(&["27"]));
+}
+
+/// A second write recorded while the first one's answer is still unknown replaces its record:
+/// the first write's landed change must survive in the second's base, or the user's later
+/// clearing of that field in the CRM is undone as "Google's edit".
+#[test]
+fn a_write_in_flight_keeps_the_landed_change_of_the_write_before_it() {
+    let mut w = World::new();
+    w.synced(1);
+    let with_position = |notes: &str, position: &str| Contact {
+        position: position.into(),
+        ..contact(1, &email(1), notes, 0)
+    };
+    // The first write (position "VP") landed unanswered; the second (notes) was merged against
+    // a base holding it, landed too, and its answer was lost as well.
+    let second = fields(&with_position("second", "VP"));
+    w.sent.insert(
+        1,
+        Sent {
+            fields: second.clone(),
+            keys: vec!["notes".into()],
+            replaced: Some(Fields(
+                fields(&with_position("agreed", "VP"))
+                    .0
+                    .into_iter()
+                    .filter(|(k, _)| k == "notes")
+                    .collect(),
+            )),
+            base: Some(fields(&with_position("agreed", "VP"))),
+        },
+    );
+    let mut landed = person(&with_position("second", "VP"), &rn(1), true, LONG_AGO + 10, true);
+    landed.etag = "after-both".into();
+    w.google_lists(landed);
+    // The user then cleared the position in the CRM.
+    w.crm_shows(Contact {
+        updated_at_ms: LONG_AGO + 5,
+        ..with_position("second", "")
+    });
+    let plan = w.plan();
+    let (_, crm, _, link) = only_sync(&plan);
+    assert_eq!(crm, None, "the CRM keeps its clearing");
+    let position = mapping::fields_to_contact(&link.base, &Contact::default(), &Default::default()).position;
+    assert_eq!(position.as_str(), "", "cleared on both sides: {plan:#?}");
 }
