@@ -327,13 +327,16 @@ impl<'a> Applier<'a> {
     /// What each write sends is recorded before Google sees it: an answer lost on the way (or
     /// a crash) leaves Google holding it while the link still holds the older base.
     fn record_sent(&self, syncs: &[SyncOp]) -> Result<(), SyncError> {
-        if syncs.iter().all(|(_, google, _, _)| google.is_none()) {
+        if syncs
+            .iter()
+            .all(|(_, google, _, _)| google.as_ref().is_none_or(|w| w.joining))
+        {
             return Ok(());
         }
         let account = self.account();
         self.env.store.tx(|tx| {
             for (link, google, _, _) in syncs {
-                if let Some(w) = google {
+                if let Some(w) = google.as_ref().filter(|w| !w.joining) {
                     links::record_sent(tx, account, link.contact_id, &w.sent, self.env.now)?;
                 }
             }

@@ -94,8 +94,12 @@ pub struct GoogleWrite {
     pub person: Person,
     /// People API field names for `updatePersonFields`.
     pub mask: Vec<&'static str>,
-    /// Recorded before the write is sent.
+    /// Recorded before the write is sent, unless `joining`.
     pub sent: Sent,
+    /// The write joins the contact to a Google contact other than its link's (matched, created
+    /// again, put back): a record of it would say nothing about what the link agreed on, so it
+    /// is not kept (the contact stays unlinked until the join's answer is recorded).
+    pub joining: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -609,12 +613,24 @@ fn merged(
 }
 
 /// What both sides last agreed on: the link's base or, with a write in flight, the base that
-/// write was merged against with the write's own change where Google shows it landed.
+/// write was merged against with the write's own change where Google shows it landed. A write in
+/// flight went to the contact's linked Google contact: it says nothing about another one the
+/// contact joins now (simulation seed 33463: deleted and created again in Google, the new
+/// contact was merged against the old one's base, and notes it never had were cleared).
 fn agreed_base<'a>(input: &Input, link: &'a Link, google: &Fields) -> Cow<'a, Fields> {
-    match input.sent.get(&link.contact_id) {
+    let in_flight = input.sent.get(&link.contact_id).filter(|_| own_link(input, link));
+    match in_flight {
         Some(sent) => Cow::Owned(landed_base(sent, &link.base, google)),
         None => Cow::Borrowed(&link.base),
     }
+}
+
+/// Whether `link` is the contact's stored link, not a join planned in this run.
+fn own_link(input: &Input, link: &Link) -> bool {
+    input
+        .links
+        .get(&link.contact_id)
+        .is_some_and(|l| l.resource_name == link.resource_name)
 }
 
 /// Whether this run shows a linked contact (`person`, its listed version if not stale) deleted
@@ -678,6 +694,7 @@ fn google_write(
         person: out,
         mask,
         sent,
+        joining: !own_link(input, link),
     })
 }
 

@@ -691,6 +691,10 @@ fn a_contact_created_again_in_google_joins_its_crm_contact_and_is_marked() {
         panic!("{plan:#?}")
     };
     assert_eq!(mapping::crm_id_of(&write.person), Some(ContactId(1)));
+    assert!(
+        write.joining,
+        "a join's write is not recorded as the old link's write in flight"
+    );
     assert!(unlinks(&plan).is_empty(), "not excluded: {plan:#?}");
 }
 
@@ -823,4 +827,68 @@ fn a_write_in_flight_keeps_the_landed_change_of_the_write_before_it() {
     assert_eq!(crm, None, "the CRM keeps its clearing");
     let position = mapping::fields_to_contact(&link.base, &Contact::default(), &Default::default()).position;
     assert_eq!(position.as_str(), "", "cleared on both sides: {plan:#?}");
+}
+
+/// Simulation seed 33463: a write to the old Google contact was in flight (refused 404) when the
+/// user deleted it and created it again in Google; the new contact joins with no base, not the
+/// old contact's, so the CRM's notes are not taken as removed in Google.
+#[test]
+fn a_write_in_flight_to_a_deleted_google_contact_says_nothing_about_the_one_created_again() {
+    let mut w = World::new();
+    let (c, _) = w.synced(1);
+    w.sent.insert(
+        1,
+        Sent {
+            fields: fields(&c),
+            keys: vec!["gender".into()],
+            replaced: Some(Fields::default()),
+            base: Some(fields(&c)),
+        },
+    );
+    w.google.deleted.insert(rn(1));
+    w.google.persons.insert(rn(1), tombstone(&rn(1)));
+    w.google_lists(copy_of(1, "", "people/again", true, LONG_AGO + 10, false));
+    w.matches.insert(1, "people/again".into());
+    let plan = w.plan();
+    let (google, crm, _, link) = only_sync(&plan);
+    assert_eq!(link.resource_name, "people/again");
+    assert_eq!(
+        notes_of(&link.base),
+        "agreed",
+        "united, not merged against the old base"
+    );
+    assert_eq!((google.as_deref(), crm), (Some("agreed"), None));
+}
+
+/// Simulation seed 27328: only a write to the contact's own linked Google contact is recorded
+/// as in flight (invariant 4: a write in flight exists only for a linked contact).
+#[test]
+fn only_a_write_to_the_linked_google_contact_is_recorded_as_in_flight() {
+    let mut w = World::new();
+    w.synced(1);
+    w.crm_shows(contact(1, &email(1), "from the CRM", LONG_AGO + 10));
+    let c = contact(2, &email(2), "in the CRM", LONG_AGO);
+    w.crm_shows(c.clone());
+    w.google_lists(person(
+        &contact(2, &email(2), "in Google", 0),
+        &rn(2),
+        true,
+        LONG_AGO,
+        false,
+    ));
+    w.matches.insert(2, rn(2));
+    let joining: BTreeMap<u64, bool> = w
+        .plan()
+        .ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Sync {
+                link,
+                google: Some(write),
+                ..
+            } => Some((link.contact_id, write.joining)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(joining, BTreeMap::from([(1, false), (2, true)]));
 }
