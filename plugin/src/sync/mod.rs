@@ -541,6 +541,14 @@ fn finish_binding(
 /// created again in Google while out of the filter, it stayed excluded for good once back;
 /// seed 2526: linked to nothing, its own contact found out of the group was taken for one the
 /// user took out, and excluded again.)
+///
+/// Until Google confirms it out of the group it is a member leaving the filter, like any other:
+/// a removal answered "not found" (Google renamed it meanwhile) keeps it a member, and it is
+/// taken out under the name a later listing shows. Its exclusion's match keys become a
+/// departure: a contact the user created again carries no CRM id and its link no synced base,
+/// so those keys are all that tells its Google contact, listed under a new name (full listings
+/// show no former names), from a new one to import. (Simulation seed 28704: renamed before
+/// the removal landed, it stayed in the group, or a full listing imported it a second time.)
 fn end_exclusions_of_strays(
     env: &Env,
     binding: &Binding,
@@ -569,8 +577,19 @@ fn end_exclusions_of_strays(
         .collect();
     env.store.tx(|tx| {
         for link in &put_back {
+            let id = link.contact_id;
+            let keys: Vec<String> = exclusions
+                .keys
+                .iter()
+                .filter(|&(_, &of)| of == id)
+                .map(|(k, _)| k.clone())
+                .collect();
             links::put(tx, &binding.account, link)?;
-            links::unexclude(tx, binding.id, link.contact_id)?;
+            // A member is never excluded: this ends the exclusion too.
+            links::add_member(tx, binding.id, id)?;
+            if !keys.is_empty() {
+                links::depart(tx, binding.id, id, &keys, env.now)?;
+            }
         }
         Ok(())
     })

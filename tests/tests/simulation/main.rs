@@ -74,6 +74,10 @@ struct Run {
     /// Contacts the test deleted in the CRM, and every one it created.
     crm_deleted: BTreeSet<u64>,
     crm_created: BTreeSet<u64>,
+    /// Contacts deleted in the CRM while created again in Google and not yet joined, by label:
+    /// the deleted contact's slots. Their Google contact carries no CRM id; the plugin knows it
+    /// only by the e-mail or phone it shares with the deleted contact (a departure).
+    departed_unjoined: BTreeMap<String, person::Slots>,
     ops: Vec<String>,
     next_label: usize,
     revoked: bool,
@@ -188,6 +192,7 @@ impl Run {
             tracked: BTreeMap::new(),
             crm_deleted: BTreeSet::new(),
             crm_created: BTreeSet::new(),
+            departed_unjoined: BTreeMap::new(),
             ops: Vec::new(),
             next_label: 0,
             revoked: false,
@@ -389,6 +394,14 @@ impl Run {
         let label = rec.contact.name.given.to_string();
         self.sim.delete_contact(rec.contact.id, Some(self.ann)).unwrap();
         self.crm_deleted.insert(rec.contact.id.0);
+        if self
+            .tracked
+            .get(&label)
+            .is_some_and(|t| t.rejoining && t.unbased && t.unjudged.is_none())
+        {
+            self.departed_unjoined
+                .insert(label.clone(), person::slots(&rec.contact));
+        }
         // An unjudged label stays unjudged: it may name a second contact (seed 15215).
         if self.tracked.get(&label).is_none_or(|t| t.unjudged.is_none()) {
             self.tracked.remove(&label);
@@ -490,6 +503,21 @@ impl Run {
                 if t.unbased {
                     t.unsynced(Side::Crm, &crm, &person::diff(&before, &after));
                     t.check_match(&crm, &after);
+                }
+            } else if let Some(deleted) = self.departed_unjoined.get(&label) {
+                // Deleted in the CRM before the plugin joined the contact created again in
+                // Google: once that one shares no e-mail or phone with it, nothing tells the
+                // plugin it is not a new contact, and importing it is right (seed 31398). The
+                // same rule as for a contact still in the CRM (`Tracked::check_match`).
+                let mut t = Tracked {
+                    rejoining: true,
+                    unbased: true,
+                    ..Tracked::default()
+                };
+                t.check_match(deleted, &after);
+                if t.unjudged.is_some() {
+                    self.departed_unjoined.remove(&label);
+                    self.tracked.insert(label.clone(), t);
                 }
             }
             self.ops.push(format!(
