@@ -15,8 +15,9 @@
 //!   linked with the sent fields as base) or until a listing late enough proves it never landed.
 //! - **linked**: a link (`links`: Google contact, etag, the fields both sides last agreed on,
 //!   when we last wrote it, Google's newest known update time), a member of the binding's group
-//!   (`members`) or, having left the filter, not; with a write in flight (`sent`) until the
-//!   link records its answer.
+//!   (`members`) or, having left the filter, not; with a write in flight to that Google contact
+//!   (`sent`: what it sent, Google's values it replaced, the base it was merged against) until
+//!   the link records its answer.
 //! - **excluded**: Google deleted it or the user took it out of the group (`exclusions`, with
 //!   Google's time of it, its match keys and last base); the CRM keeps it, the binding leaves it
 //!   alone until the user puts its Google contact back into the group.
