@@ -780,36 +780,56 @@ impl PeopleClient {
         let max_attempts = self.retry.max_attempts.max(1);
         let mut attempt = 0u32;
         let mut refreshed = false;
+        // Whether the last failed attempt was a 401 although the token endpoint gave a token.
+        let mut refused = false;
         loop {
             attempt += 1;
             self.account.quota.acquire(call.kind);
             let (retry_after, rate_limited, detail) = match self.attempt::<T>(call) {
                 Attempt::Done(result) => return result,
-                Attempt::Unauthorized { token } if !refreshed => {
-                    // An access token can be revoked or expire early: refresh once, then retry
-                    // without counting it as a failed attempt.
+                Attempt::Unauthorized { token } => {
+                    // An access token can expire early, even one just refreshed (Google, or a
+                    // token-wide expiry, can end it while the refresh is in flight). Only the
+                    // token endpoint says the sign-in itself is gone (`invalid_grant`), so a
+                    // refused access token is refreshed again: the first time without counting
+                    // a failed attempt, afterwards as a failed attempt with backoff.
                     match self.account.credentials.refresh_after_rejection(&token) {
-                        Ok(_) => {
+                        Ok(_) if !refreshed => {
                             refreshed = true;
                             attempt -= 1;
                             continue;
                         }
+                        Ok(_) => {
+                            refused = true;
+                            (
+                                None,
+                                false,
+                                "a refreshed access token was refused (401)".to_string(),
+                            )
+                        }
                         // The token endpoint is down: a failed attempt like any outage.
-                        Err(GoogleError::Unavailable { detail, .. }) => (None, false, detail),
+                        Err(GoogleError::Unavailable { detail, .. }) => {
+                            refused = false;
+                            (None, false, detail)
+                        }
                         Err(other) => return Err(other),
                     }
-                }
-                Attempt::Unauthorized { .. } => {
-                    return Err(GoogleError::ReconnectNeeded {
-                        email: self.account.email.clone(),
-                    })
                 }
                 Attempt::Retry {
                     retry_after,
                     rate_limited,
                     detail,
-                } => (retry_after, rate_limited, detail),
+                } => {
+                    refused = false;
+                    (retry_after, rate_limited, detail)
+                }
             };
+            if attempt >= max_attempts && refused {
+                // Fresh tokens kept being refused for the whole retry budget.
+                return Err(GoogleError::ReconnectNeeded {
+                    email: self.account.email.clone(),
+                });
+            }
             if attempt >= max_attempts {
                 log::warn!(
                     "google: {} for {} gave up after {attempt} attempts: {detail}",

@@ -14,7 +14,8 @@ pub enum GoogleError {
     #[error("The Google account {email} is not connected. Connect it in the integration settings.")]
     NotConnected { email: String },
 
-    /// The refresh token was refused (`invalid_grant`) or a fresh access token was still refused.
+    /// The refresh token was refused (`invalid_grant`), or freshly refreshed access tokens were
+    /// refused on every attempt of a request (one refused fresh token only means it expired early).
     #[error(
         "Google refused the sign-in for {email} (the access was revoked or expired). \
          Reconnect the account in the integration settings."

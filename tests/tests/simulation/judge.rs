@@ -39,6 +39,11 @@ pub struct Slot {
     /// The last edit made in the CRM since, unless it put the base back.
     pub crm: Option<String>,
     pub google: Option<String>,
+    /// An edit made in Google on a contact Google then deleted, which the CRM side did not
+    /// have when the contact was created again there: the plugin may still have delivered
+    /// it to the CRM (a lagging change listing shows the edit before the deletion) or not
+    /// (it saw only the deletion), so the CRM value it joins with is either one.
+    pub in_flight: Option<String>,
 }
 
 /// One contact of the simulation, by label (its given name on both sides).
@@ -94,6 +99,13 @@ impl Tracked {
     /// Both sides are joined again with no synced base (the contact was created again in
     /// Google): every slot where they differ is an edit of each side.
     pub fn rejoin(&mut self, crm: &Slots, google: &Slots) {
+        // Google edits of the deleted contact that the CRM did not have yet.
+        let in_flight: BTreeMap<String, String> = self
+            .slots
+            .iter()
+            .filter(|(_, s)| s.crm.is_none())
+            .filter_map(|(k, s)| Some((k.clone(), s.google.clone()?)))
+            .collect();
         self.slots.clear();
         self.excluded = false;
         self.rejoining = true;
@@ -106,6 +118,7 @@ impl Tracked {
                     base: String::new(),
                     crm: value(crm),
                     google: value(google),
+                    in_flight: in_flight.get(&key).cloned(),
                 },
             );
         }
@@ -179,7 +192,10 @@ impl Tracked {
                     let list = key.trim_end_matches('*');
                     !crm.contains_key(&format!("{list}:{want}"))
                 };
-                if want != c && !gone {
+                // Delivered to the CRM before the deletion was seen, the old contact's edit
+                // then meets the new contact with nothing left to settle: it stays.
+                let carried = self.slots[&key].in_flight.as_deref() == Some(c.as_str());
+                if want != c && !gone && !carried {
                     let slot = &self.slots[&key];
                     return Err(format!(
                         "{key} is {c:?} on both sides, expected {want:?} ({}; base {:?}, CRM edit {:?} \

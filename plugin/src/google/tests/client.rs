@@ -427,6 +427,33 @@ fn unauthorized_refreshes_once_and_retries() {
     assert!(h.sleeper.sleeps().is_empty(), "a 401 is not a backoff case");
 }
 
+/// Simulation seed 7844: an access token can expire while its refresh is in flight. A second
+/// refresh that Google accepts is an early expiry, not a revoked sign-in: the call goes on.
+#[test]
+fn a_fresh_token_refused_once_is_refreshed_again_not_a_reconnect() {
+    let refreshes = std::sync::atomic::AtomicUsize::new(0);
+    let stub = Stub::start(move |req| match req.path() {
+        "/token" => {
+            let n = refreshes.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+            ok(json!({"access_token": format!("ya29.FRESH{n}"), "expires_in": 3599, "token_type": "Bearer"}))
+        }
+        _ if req.bearer() == Some("ya29.FRESH2") => page(&["people/c1"], None, Some("S")),
+        _ => google_error(
+            401,
+            "UNAUTHENTICATED",
+            "Request had invalid authentication credentials.",
+            None,
+        ),
+    });
+    let h = connected(&stub);
+    h.google
+        .people(EMAIL)
+        .unwrap()
+        .list_connections("names", None)
+        .unwrap();
+    assert_eq!(stub.seen_at("/token").len(), 2);
+}
+
 #[test]
 fn unauthorized_after_refresh_asks_to_reconnect() {
     let stub = Stub::start(|req| match req.path() {
@@ -450,7 +477,9 @@ fn unauthorized_after_refresh_asks_to_reconnect() {
         "{error:?}"
     );
     assert!(error.needs_reconnect());
-    assert_eq!(stub.seen_at("/token").len(), 1, "refreshed once only");
+    // One free refresh, then one per counted attempt: a single refused fresh token is an
+    // early expiry, not a revoked sign-in.
+    assert_eq!(stub.seen_at("/token").len(), 1 + 6);
     assert_eq!(
         error.to_string(),
         "Google refused the sign-in for alice@example.com (the access was revoked or expired). \
