@@ -780,12 +780,11 @@ impl PeopleClient {
         let max_attempts = self.retry.max_attempts.max(1);
         let mut attempt = 0u32;
         let mut refreshed = false;
-        // Whether the last failed attempt was a 401 although the token endpoint gave a token.
-        let mut refused = false;
         loop {
             attempt += 1;
             self.account.quota.acquire(call.kind);
-            let (retry_after, rate_limited, detail) = match self.attempt::<T>(call) {
+            // `refused`: a 401 although the token endpoint had just given a token.
+            let (retry_after, rate_limited, detail, refused) = match self.attempt::<T>(call) {
                 Attempt::Done(result) => return result,
                 Attempt::Unauthorized { token } => {
                     // An access token can expire early, even one just refreshed (Google, or a
@@ -799,19 +798,14 @@ impl PeopleClient {
                             attempt -= 1;
                             continue;
                         }
-                        Ok(_) => {
-                            refused = true;
-                            (
-                                None,
-                                false,
-                                "a refreshed access token was refused (401)".to_string(),
-                            )
-                        }
+                        Ok(_) => (
+                            None,
+                            false,
+                            "a refreshed access token was refused (401)".to_string(),
+                            true,
+                        ),
                         // The token endpoint is down: a failed attempt like any outage.
-                        Err(GoogleError::Unavailable { detail, .. }) => {
-                            refused = false;
-                            (None, false, detail)
-                        }
+                        Err(GoogleError::Unavailable { detail, .. }) => (None, false, detail, false),
                         Err(other) => return Err(other),
                     }
                 }
@@ -819,10 +813,7 @@ impl PeopleClient {
                     retry_after,
                     rate_limited,
                     detail,
-                } => {
-                    refused = false;
-                    (retry_after, rate_limited, detail)
-                }
+                } => (retry_after, rate_limited, detail, false),
             };
             if attempt >= max_attempts && refused {
                 // Fresh tokens kept being refused for the whole retry budget.
