@@ -379,6 +379,16 @@ fn a_hang_is_cut_by_the_timeout_and_retried() {
     assert_eq!(h.sleeper.sleeps().len(), 2);
 }
 
+/// Google's answer to a request whose access token it refuses.
+fn unauthenticated() -> Reply {
+    google_error(
+        401,
+        "UNAUTHENTICATED",
+        "Request had invalid authentication credentials.",
+        None,
+    )
+}
+
 #[test]
 fn unauthorized_refreshes_once_and_retries() {
     let stub = Stub::start(|req| match req.path() {
@@ -399,12 +409,7 @@ fn unauthorized_refreshes_once_and_retries() {
             )
         }
         _ if req.bearer() == Some("ya29.FRESH") => page(&["people/c1"], None, Some("S")),
-        _ => google_error(
-            401,
-            "UNAUTHENTICATED",
-            "Request had invalid authentication credentials.",
-            None,
-        ),
+        _ => unauthenticated(),
     });
     let h = connected(&stub);
     h.google
@@ -438,12 +443,7 @@ fn a_fresh_token_refused_once_is_refreshed_again_not_a_reconnect() {
             ok(json!({"access_token": format!("ya29.FRESH{n}"), "expires_in": 3599, "token_type": "Bearer"}))
         }
         _ if req.bearer() == Some("ya29.FRESH2") => page(&["people/c1"], None, Some("S")),
-        _ => google_error(
-            401,
-            "UNAUTHENTICATED",
-            "Request had invalid authentication credentials.",
-            None,
-        ),
+        _ => unauthenticated(),
     });
     let h = connected(&stub);
     h.google
@@ -458,12 +458,7 @@ fn a_fresh_token_refused_once_is_refreshed_again_not_a_reconnect() {
 fn unauthorized_after_refresh_asks_to_reconnect() {
     let stub = Stub::start(|req| match req.path() {
         "/token" => ok(json!({"access_token": "ya29.FRESH", "expires_in": 3599, "token_type": "Bearer"})),
-        _ => google_error(
-            401,
-            "UNAUTHENTICATED",
-            "Request had invalid authentication credentials.",
-            None,
-        ),
+        _ => unauthenticated(),
     });
     let h = connected(&stub);
     let error = h
