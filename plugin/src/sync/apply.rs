@@ -327,18 +327,20 @@ impl<'a> Applier<'a> {
     /// What each write sends is recorded before Google sees it: an answer lost on the way (or
     /// a crash) leaves Google holding it while the link still holds the older base.
     fn record_sent(&self, syncs: &[SyncOp]) -> Result<(), SyncError> {
-        if syncs
+        let in_flight: Vec<(u64, &Sent)> = syncs
             .iter()
-            .all(|(_, google, _, _)| google.as_ref().is_none_or(|w| w.joining))
-        {
+            .filter_map(|(link, google, _, _)| {
+                let w = google.as_ref().filter(|w| !w.joining)?;
+                Some((link.contact_id, &w.sent))
+            })
+            .collect();
+        if in_flight.is_empty() {
             return Ok(());
         }
         let account = self.account();
         self.env.store.tx(|tx| {
-            for (link, google, _, _) in syncs {
-                if let Some(w) = google.as_ref().filter(|w| !w.joining) {
-                    links::record_sent(tx, account, link.contact_id, &w.sent, self.env.now)?;
-                }
+            for (contact_id, sent) in &in_flight {
+                links::record_sent(tx, account, *contact_id, sent, self.env.now)?;
             }
             Ok(())
         })?;

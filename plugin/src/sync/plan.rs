@@ -215,7 +215,10 @@ impl Plan {
 }
 
 pub fn plan(input: &Input) -> Plan {
-    let mut walk = Walk::default();
+    let mut walk = Walk {
+        linked: input.links.values().map(|l| l.resource_name.as_str()).collect(),
+        ..Walk::default()
+    };
     for (&id, contact) in &input.crm.present {
         walk.handled.insert(id);
         plan_present(input, &mut walk, id, contact);
@@ -249,6 +252,8 @@ pub fn plan(input: &Input) -> Plan {
 #[derive(Default)]
 struct Walk<'a> {
     plan: Plan,
+    /// Google contacts the stored links name.
+    linked: BTreeSet<&'a str>,
     /// Contacts the CRM side accounted for (present or gone).
     handled: BTreeSet<u64>,
     /// Google contacts a CRM contact of this plan is (or becomes) linked to.
@@ -326,13 +331,12 @@ fn plan_google_departures(input: &Input, walk: &mut Walk) {
 
 /// Copies we made of contacts that are linked to another Google contact: removed.
 fn plan_copies(input: &Input, walk: &mut Walk) {
-    let linked: BTreeSet<&str> = input.links.values().map(|l| l.resource_name.as_str()).collect();
     for (rn, person) in &input.google.persons {
         let Some(id) = mapping::crm_id_of(person) else {
             continue;
         };
         let linked_elsewhere = input.links.get(&id.0).is_some_and(|l| &l.resource_name != rn);
-        if linked_elsewhere && !linked.contains(rn.as_str()) && !walk.claimed.contains(rn.as_str()) {
+        if linked_elsewhere && !walk.linked.contains(rn.as_str()) && !walk.claimed.contains(rn.as_str()) {
             walk.plan.ops.push(Op::DropCopy {
                 resource_name: rn.clone(),
             });
@@ -342,10 +346,9 @@ fn plan_copies(input: &Input, walk: &mut Walk) {
 
 /// Google contacts in the group that no CRM contact is linked to: imported.
 fn plan_imports(input: &Input, walk: &mut Walk) {
-    let linked: BTreeSet<&str> = input.links.values().map(|l| l.resource_name.as_str()).collect();
     let mut linked_keys: Option<BTreeSet<String>> = None;
     for (rn, person) in &input.google.persons {
-        let unlinked = !linked.contains(rn.as_str()) && !walk.claimed.contains(rn.as_str());
+        let unlinked = !walk.linked.contains(rn.as_str()) && !walk.claimed.contains(rn.as_str());
         if !unlinked || person.is_deleted() || !person.is_member_of(input.group) {
             continue;
         }
