@@ -26,6 +26,7 @@ use serde_json::{json, Map, Value};
 use crate::domain::{Binding, BindingOptions, ConflictPolicy, DeleteMode, Direction, GroupChoice, Link};
 use crate::google::person::{Membership, Person};
 use crate::google::{GoogleAccounts, GoogleConfig, MemorySecretStore, RetryPolicy, Sleeper, StoredTokens};
+use crate::integration::people::PersonContact;
 use crate::integration::Integration;
 use crate::mapping::{self, key, FieldMapping};
 use crate::settings::parse_options;
@@ -1115,10 +1116,10 @@ pub fn planner(data: &[u8]) {
     crm.gone.retain(|id, _| !present.contains(id));
     let google = GoogleView {
         full: b.bool(),
-        persons: (0..b.count())
+        contacts: (0..b.count())
             .map(|_| {
-                let p = person(&mut b, NAMES);
-                (p.resource_name.clone(), p)
+                let p = PersonContact::shown(person(&mut b, NAMES));
+                (p.id().to_string(), p)
             })
             .collect(),
         deleted: (0..b.count()).map(|_| b.pick(NAMES).to_string()).collect(),

@@ -99,4 +99,15 @@ mod layers {
             .collect();
         assert!(cycles.is_empty(), "module cycles: {cycles:#?}");
     }
+
+    /// The sync speaks of remote contacts through `sync::remote`; the People API (`google`) is
+    /// one provider, adapted in `integration`.
+    #[test]
+    fn the_sync_names_no_provider_module() {
+        let graph = uses();
+        let named = graph.get("sync").expect("the sync module");
+        for provider in ["google", "integration"] {
+            assert!(!named.contains(provider), "sync names {provider}: {named:?}");
+        }
+    }
 }

@@ -5,7 +5,8 @@ use std::sync::atomic::Ordering;
 use abi::{Job, PluginError, PluginErrorKind};
 use serde::{Deserialize, Serialize};
 
-use super::sides::{HostCrm, PeopleSide};
+use super::people::PeopleSide;
+use super::sides::HostCrm;
 use super::{store_error, Integration};
 use crate::store::{accounts, bindings, outbox};
 use crate::sync::sides::SideError;

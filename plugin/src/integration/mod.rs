@@ -5,6 +5,7 @@
 mod host_glue;
 mod jobs;
 mod notices;
+pub mod people;
 pub mod sides;
 
 use std::collections::{HashMap, HashSet};

@@ -224,9 +224,9 @@ pub fn member_elsewhere(
 
 // ----- what we know of Google's side -----
 
-/// One Google contact of the account, as last listed or written.
+/// One Google contact of the account, as last listed or written: the index that matching reads.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Remote {
+pub struct Indexed {
     pub resource_name: String,
     pub etag: String,
     pub crm_marker: Option<u64>,
@@ -235,7 +235,7 @@ pub struct Remote {
     pub groups: Vec<String>,
 }
 
-pub fn put_remote(conn: &Connection, account: &str, r: &Remote) -> Result<(), StoreError> {
+pub fn put_remote(conn: &Connection, account: &str, r: &Indexed) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "INSERT INTO remote (account, resource_name, etag, crm_marker, email_key, phone_key, groups)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
@@ -275,9 +275,9 @@ pub fn remote_count(conn: &Connection, account: &str) -> Result<u64, StoreError>
     )
 }
 
-fn remote_row(r: &rusqlite::Row) -> rusqlite::Result<(Remote, String)> {
+fn remote_row(r: &rusqlite::Row) -> rusqlite::Result<(Indexed, String)> {
     Ok((
-        Remote {
+        Indexed {
             resource_name: r.get(0)?,
             etag: r.get(1)?,
             crm_marker: r.get::<_, Option<i64>>(2)?.map(|v| v as u64),
@@ -295,7 +295,7 @@ pub fn remote_by(
     account: &str,
     column: MatchKey,
     key: &str,
-) -> Result<Vec<Remote>, StoreError> {
+) -> Result<Vec<Indexed>, StoreError> {
     let sql = format!(
         "SELECT resource_name, etag, crm_marker, email_key, phone_key, groups FROM remote
          WHERE account = ?1 AND {} = ?2",
@@ -313,7 +313,7 @@ pub fn remote_by(
         .collect()
 }
 
-pub fn remote(conn: &Connection, account: &str, resource_name: &str) -> Result<Option<Remote>, StoreError> {
+pub fn remote(conn: &Connection, account: &str, resource_name: &str) -> Result<Option<Indexed>, StoreError> {
     let row = conn
         .query_row(
             "SELECT resource_name, etag, crm_marker, email_key, phone_key, groups FROM remote

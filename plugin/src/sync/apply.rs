@@ -6,18 +6,18 @@
 
 use std::collections::BTreeMap;
 
-use super::observe::remote_of;
-use super::plan::{self, update_time_ms, CrmView, GoogleView, GoogleWrite, Op, Plan};
+use super::observe::indexed;
+use super::plan::{self, CrmView, GoogleView, GoogleWrite, Op, Plan};
+use super::remote::{NewContact, Remote, Update};
 use super::sides::{ItemError, ItemResult};
 use super::{Env, SyncError};
 use crate::domain::{Binding, Counts, Link, Reason, Sent, MY_CONTACTS};
-use crate::google::person::{Membership, Person};
 use crate::mapping::{self, Fields};
 use crate::store::imports::{self, ImportIntent};
 use crate::store::status::{self, HealthState};
 use crate::store::{links, StoreError};
 
-/// Google's batch limits.
+/// Google's batch limits (updates are cut by the provider, which groups them by what they write).
 const CREATE_BATCH: usize = 200;
 const UPDATE_BATCH: usize = 200;
 const DELETE_BATCH: usize = 500;
@@ -192,12 +192,13 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    /// The Google contact to create for a CRM contact, in the group, and the fields it agrees on.
-    fn new_person(&self, contact: &abi::Contact) -> (Person, Fields) {
-        let mapping = &self.binding.options.mapping;
-        let mut person = mapping::contact_to_person(contact, mapping);
-        person.memberships = vec![Membership::of_group(self.group)];
-        (person, mapping::crm_fields(contact, mapping))
+    /// The Google contact to create for a CRM contact: in the group, marked with its id.
+    fn new_contact(&self, contact: &abi::Contact) -> NewContact {
+        NewContact {
+            fields: mapping::crm_fields(contact, &self.binding.options.mapping),
+            crm_id: contact.id.0,
+            group: self.group.to_string(),
+        }
     }
 
     fn create(&mut self, creates: Vec<u64>, crm: &CrmView) -> Result<(), SyncError> {
@@ -212,23 +213,20 @@ impl<'a> Applier<'a> {
             }
         }
         for ids in chunked(creates, CREATE_BATCH) {
-            let chunk: Vec<(u64, Person, Fields)> = ids
+            let chunk: Vec<(u64, NewContact)> = ids
                 .into_iter()
-                .filter_map(|id| {
-                    let (person, base) = self.new_person(crm.present.get(&id)?);
-                    Some((id, person, base))
-                })
+                .filter_map(|id| Some((id, self.new_contact(crm.present.get(&id)?))))
                 .collect();
             // The intent is committed before Google sees the create: after a crash, the next
             // run looks for the contact instead of creating it again.
             self.env.store.tx(|tx| {
-                for (contact_id, _, sent) in &chunk {
-                    links::add_intent(tx, &account, *contact_id, sent, self.env.now)?;
+                for (contact_id, new) in &chunk {
+                    links::add_intent(tx, &account, *contact_id, &new.fields, self.env.now)?;
                 }
                 Ok(())
             })?;
-            let persons = chunk.iter().map(|(_, p, _)| p.clone()).collect();
-            let results = self.env.google.create_many(persons)?;
+            let new = chunk.iter().map(|(_, n)| n.clone()).collect();
+            let results = self.env.google.create_many(new, &self.binding.options.mapping)?;
             self.record_creates(&chunk, results)?;
             self.progress(chunk.len());
         }
@@ -239,26 +237,26 @@ impl<'a> Applier<'a> {
     /// intent and is shown on the contact.
     fn record_creates(
         &mut self,
-        chunk: &[(u64, Person, Fields)],
+        chunk: &[(u64, NewContact)],
         results: Vec<ItemResult>,
     ) -> Result<(), SyncError> {
         let account = self.account();
         let mut failures = Vec::new();
         self.env.store.tx(|tx| {
-            for ((contact_id, _, base), result) in chunk.iter().zip(results) {
+            for ((contact_id, new), result) in chunk.iter().zip(results) {
                 match result {
                     Ok(created) => {
                         let link = Link {
                             contact_id: *contact_id,
-                            resource_name: created.resource_name.clone(),
-                            etag: created.etag.clone(),
-                            base: base.clone(),
+                            resource_name: created.id().to_string(),
+                            etag: created.version().to_string(),
+                            base: new.fields.clone(),
                             written_at: self.env.now,
-                            google_time: update_time_ms(&created).unwrap_or(0),
+                            google_time: created.updated_ms().unwrap_or(0),
                         };
                         links::put(tx, account, &link)?;
                         links::add_member(tx, self.binding.id, *contact_id)?;
-                        links::put_remote(tx, account, &remote_of(&created))?;
+                        links::put_remote(tx, account, &indexed(created.as_ref()))?;
                         status::clear_health(tx, self.binding.id, *contact_id)?;
                     }
                     Err(e) => {
@@ -302,7 +300,7 @@ impl<'a> Applier<'a> {
                     not_found.push((link.contact_id, link.resource_name.clone()));
                     continue;
                 }
-                (Some(Ok(person)), _) => Answer::Written(person),
+                (Some(Ok(remote)), _) => Answer::Written(remote),
                 (Some(Err(e)), _) => Answer::Refused(e),
                 (None, true) => Answer::Missing,
                 (None, false) => Answer::NotWritten,
@@ -347,21 +345,20 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    /// Sends the Google writes, grouped by mask (one mask per batch call); answers by name.
+    /// Sends the Google writes; answers by name.
     fn write_google(&self, syncs: &[SyncOp]) -> Result<BTreeMap<String, ItemResult>, SyncError> {
-        let mut by_mask: BTreeMap<Vec<&'static str>, Vec<Person>> = BTreeMap::new();
-        for (_, google, _, _) in syncs {
-            if let Some(w) = google {
-                by_mask.entry(w.mask.clone()).or_default().push(w.person.clone());
-            }
+        let updates: Vec<Update> = syncs
+            .iter()
+            .filter_map(|(_, google, _, _)| Some(google.as_ref()?.update.clone()))
+            .collect();
+        if updates.is_empty() {
+            return Ok(BTreeMap::new());
         }
-        let mut written = BTreeMap::new();
-        for (mask, persons) in by_mask {
-            for chunk in chunked(persons, UPDATE_BATCH) {
-                written.extend(self.env.google.update_many(chunk, &mask)?);
-            }
-        }
-        Ok(written)
+        let written = self
+            .env
+            .google
+            .update_many(updates, &self.binding.options.mapping)?;
+        Ok(written.into_iter().collect())
     }
 
     /// One pair after its Google write's `answer`: the CRM written and the link to record, or
@@ -383,9 +380,9 @@ impl<'a> Applier<'a> {
                 self.fail(link.contact_id, &stale_or(e));
                 return Ok(None);
             }
-            Answer::Written(person) => {
-                link.etag = person.etag.clone();
-                link.google_time = update_time_ms(person).unwrap_or(0).max(link.google_time);
+            Answer::Written(remote) => {
+                link.etag = remote.version().to_string();
+                link.google_time = remote.updated_ms().unwrap_or(0).max(link.google_time);
                 self.counts.updated_in_google += 1;
                 None
             }
@@ -457,7 +454,7 @@ impl<'a> Applier<'a> {
     fn own_stale_writes(
         &self,
         syncs: &[SyncOp],
-        written: &mut BTreeMap<String, Result<Person, ItemError>>,
+        written: &mut BTreeMap<String, ItemResult>,
     ) -> Result<(), SyncError> {
         let stale: Vec<String> = written
             .iter()
@@ -472,12 +469,12 @@ impl<'a> Applier<'a> {
             .iter()
             .filter_map(|(link, google, _, _)| Some((link.resource_name.as_str(), &google.as_ref()?.sent)))
             .collect();
-        for person in self.env.google.get_many(&stale)? {
-            let Some(sent) = sent.get(person.resource_name.as_str()) else {
+        for remote in self.env.google.get_many(&stale)? {
+            let Some(sent) = sent.get(remote.id()) else {
                 continue;
             };
-            if sent.landed_whole(&mapping::google_fields(&person, mapping)) {
-                written.insert(person.resource_name.clone(), Ok(person));
+            if sent.landed_whole(&remote.fields(mapping)) {
+                written.insert(remote.id().to_string(), Ok(remote));
             }
         }
         Ok(())
@@ -594,8 +591,8 @@ impl<'a> Applier<'a> {
         if google.deleted.contains(resource_name) {
             return true;
         }
-        match google.persons.get(resource_name) {
-            Some(person) => !person.is_member_of(self.group),
+        match google.contacts.get(resource_name) {
+            Some(remote) => !remote.in_group(self.group),
             None => google.full,
         }
     }
@@ -615,7 +612,7 @@ impl<'a> Applier<'a> {
         intent: ImportIntent,
         contact: &abi::Contact,
         earlier: bool,
-    ) -> Result<Option<Person>, SyncError> {
+    ) -> Result<Option<Update>, SyncError> {
         let account = self.account().to_string();
         let created = match self.create_in_crm(&intent, contact, earlier) {
             Ok(Some(created)) => created,
@@ -649,13 +646,14 @@ impl<'a> Applier<'a> {
         if !earlier || made_in_this_run(&created, self.env.now) {
             self.counts.created_in_crm += 1;
         }
-        let mut person = Person {
-            resource_name: link.resource_name,
-            etag: link.etag,
-            ..Person::default()
-        };
-        crate::mapping::set_crm_id(&mut person, abi::ContactId(id));
-        Ok(Some(person))
+        Ok(Some(Update {
+            id: link.resource_name,
+            version: link.etag,
+            current: None,
+            fields: Fields::default(),
+            changed: Vec::new(),
+            mark: Some(id),
+        }))
     }
 
     /// Creates an import's contact in the CRM, once per intent; `None`: left to matching.
@@ -690,13 +688,14 @@ impl<'a> Applier<'a> {
     }
 
     /// Marks imported contacts with their new CRM id, so they are recognised later.
-    fn mark_imported(&mut self, marks: Vec<Person>) -> Result<(), SyncError> {
+    fn mark_imported(&mut self, marks: Vec<Update>) -> Result<(), SyncError> {
         let account = self.account().to_string();
+        let mapping = &self.binding.options.mapping;
         for chunk in chunked(marks, UPDATE_BATCH) {
             let n = chunk.len();
-            for (rn, result) in self.env.google.update_many(chunk, &["clientData"])? {
-                if let Ok(person) = result {
-                    links::put_remote(&self.env.store.conn(), &account, &remote_of(&person))?;
+            for (rn, result) in self.env.google.update_many(chunk, mapping)? {
+                if let Ok(remote) = result {
+                    links::put_remote(&self.env.store.conn(), &account, &indexed(remote.as_ref()))?;
                 } else {
                     log::info!("Could not mark {rn} with its CRM id yet; it stays linked.");
                 }
@@ -786,7 +785,7 @@ enum Answer<'a> {
     NotWritten,
     /// A write was planned but Google answered nothing for it: not written.
     Missing,
-    Written(&'a Person),
+    Written(&'a Remote),
     Refused(&'a ItemError),
 }
 

@@ -11,9 +11,9 @@
 //! - a listed version older than the newest we know of a contact is stale, not an edit made in
 //!   Google ([`fresh`]).
 
-use super::plan::{update_time_ms, GoogleView};
+use super::plan::GoogleView;
+use super::remote::RemoteContact;
 use crate::domain::Link;
-use crate::google::person::Person;
 
 /// How far back a listing taken now shows our writes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +42,8 @@ pub fn settled(lag: Lag, link: &Link, google: &GoogleView) -> bool {
 }
 
 /// Whether a listed version of a linked contact is at least as new as the newest we know.
-pub fn fresh(person: &Person, link: &Link) -> bool {
-    update_time_ms(person).unwrap_or(0) >= link.google_time
+pub fn fresh(remote: &dyn RemoteContact, link: &Link) -> bool {
+    remote.updated_ms().unwrap_or(0) >= link.google_time
 }
 
 #[cfg(test)]

@@ -55,6 +55,7 @@ pub mod evidence;
 pub mod merge;
 pub mod observe;
 pub mod plan;
+pub mod remote;
 pub mod sides;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -64,13 +65,13 @@ use serde::{Deserialize, Serialize};
 use crate::domain::{Binding, Counts, GroupChoice, Link, Sent, MY_CONTACTS};
 use crate::store::{accounts, bindings, links, outbox, status, Store, StoreError};
 use evidence::Lag;
-use sides::{CrmSide, GoogleSide, SideError};
+use sides::{CrmSide, RemoteSide, SideError};
 
 /// What a run needs from the world.
 pub struct Env<'a> {
     pub store: &'a Store,
     pub crm: &'a dyn CrmSide,
-    pub google: &'a dyn GoogleSide,
+    pub google: &'a dyn RemoteSide,
     pub now: i64,
     pub rules: &'a Rules,
 }
@@ -462,9 +463,9 @@ fn read_by_name(
         .filter(|l| !env.lag().shows(l.written_at))
         .filter(|l| {
             google
-                .persons
+                .contacts
                 .get(&l.resource_name)
-                .is_some_and(|p| !p.is_member_of(group))
+                .is_some_and(|p| !p.in_group(group))
         })
         .map(|l| l.resource_name.clone())
         .collect();
@@ -475,7 +476,7 @@ fn read_by_name(
         let absent: Vec<String> = stored
             .member_links()
             .filter(|l| {
-                !google.persons.contains_key(&l.resource_name) && !google.deleted.contains(&l.resource_name)
+                !google.contacts.contains_key(&l.resource_name) && !google.deleted.contains(&l.resource_name)
             })
             .map(|l| l.resource_name.clone())
             .collect();
@@ -561,15 +562,15 @@ fn end_exclusions_of_strays(
         .iter()
         .filter_map(|(id, rn)| {
             let since = *exclusions.since.get(id)?;
-            let person = google.persons.get(rn)?;
-            let updated = plan::update_time_ms(person).unwrap_or(0);
+            let person = google.contacts.get(rn)?;
+            let updated = person.updated_ms().unwrap_or(0);
             if updated <= since {
                 return None;
             }
             Some(Link {
                 contact_id: *id,
                 resource_name: rn.clone(),
-                etag: person.etag.clone(),
+                etag: person.version().to_string(),
                 base: plan::rejoin_base(Some(person), *id, &exclusions.bases),
                 written_at: env.now,
                 google_time: updated,

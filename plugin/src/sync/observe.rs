@@ -3,19 +3,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::plan::{CrmView, Gone, GoogleView};
+use super::remote::{Remote, RemoteContact};
 use super::sides::SideError;
 use super::{Env, SyncError};
 use crate::domain::{Binding, Link};
-use crate::google::person::Person;
 use crate::mapping::{self, normalize};
-use crate::store::links::{self, MatchKey, Remote};
+use crate::store::links::{self, Indexed, MatchKey};
 use crate::store::{imports, outbox, StoreError};
 
 /// CRM contacts are listed in pages of this size.
 const CRM_PAGE: u32 = 500;
-
-/// `connections.list` shows at most this many e-mail addresses and phone numbers per person.
-const LISTED_ITEMS_CAP: usize = 100;
 
 /// Lists Google (everything, or the changes since the account's token) and refreshes what the
 /// mapping file knows of the account's contacts. Returns the view and the token to store once
@@ -36,61 +33,33 @@ pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleVi
         }
         other => other?,
     };
-    for mut person in pages.into_iter().flatten() {
-        if person.is_deleted() {
+    for remote in pages.into_iter().flatten() {
+        if remote.deleted() {
             // A contact renamed and then deleted is reported under its last name only: the
             // names it had before (the one we link, perhaps) are gone with it (simulation seed
             // 56: such a contact stayed linked to its former name for good).
-            if let Some(meta) = &person.metadata {
-                view.deleted.extend(meta.previous_resource_names.iter().cloned());
-            }
-            view.deleted.insert(person.resource_name.clone());
+            view.deleted.extend(remote.former_ids().iter().cloned());
+            view.deleted.insert(remote.id().to_string());
         } else {
-            compact(&mut person);
-            view.persons.insert(person.resource_name.clone(), person);
+            view.contacts.insert(remote.id().to_string(), remote);
         }
     }
     // Listings lag behind writes: one taken right after we deleted a contact may still show it,
     // and it would come back as a new contact to import (simulation seed 2558).
     let ours = links::recent_deletions(&env.store.conn(), account, env.lag().visible_before)?;
-    view.persons.retain(|rn, _| !ours.contains(rn));
+    view.contacts.retain(|rn, _| !ours.contains(rn));
     delete_renamed_deletions(env, account, &mut view, &ours)?;
     follow_renames(env, account, &view)?;
     reread_truncated(env, &mut view)?;
     log::debug!(
         "listed {account}: full {}, {} contacts, {} deleted: {:?}",
         view.full,
-        view.persons.len(),
+        view.contacts.len(),
         view.deleted.len(),
-        view.persons.keys().collect::<Vec<_>>()
+        view.contacts.keys().collect::<Vec<_>>()
     );
     remember(env, account, &view)?;
     Ok((view, next))
-}
-
-/// Gives back the spare room serde leaves in a listed person's lists. A list grows to room for
-/// four items on its first one, and most of a contact's lists hold one (a name, an email, a
-/// membership): for a listing of 25,000 contacts kept for the whole run that room was about
-/// 2.6 KB a person, 65 MB in all (the dedupe scenario of the bench, heaptrack).
-fn compact(person: &mut Person) {
-    person.names.shrink_to_fit();
-    person.email_addresses.shrink_to_fit();
-    person.phone_numbers.shrink_to_fit();
-    person.genders.shrink_to_fit();
-    person.birthdays.shrink_to_fit();
-    person.biographies.shrink_to_fit();
-    person.organizations.shrink_to_fit();
-    person.addresses.shrink_to_fit();
-    person.urls.shrink_to_fit();
-    person.im_clients.shrink_to_fit();
-    person.client_data.shrink_to_fit();
-    person.user_defined.shrink_to_fit();
-    person.memberships.shrink_to_fit();
-    if let Some(metadata) = person.metadata.as_mut() {
-        metadata.sources.shrink_to_fit();
-        metadata.previous_resource_names.shrink_to_fit();
-        metadata.linked_people_resource_names.shrink_to_fit();
-    }
 }
 
 /// Google gives a contact a new resource name when a verified e-mail, phone or profile gets
@@ -100,19 +69,14 @@ fn compact(person: &mut Person) {
 /// the CRM id of a link whose name is not listed is taken as renamed once a read by name shows
 /// that the old name no longer resolves (if it still does, the listed one is a second copy).
 fn follow_renames(env: &Env, account: &str, view: &GoogleView) -> Result<(), SyncError> {
-    if view.persons.is_empty() {
+    if view.contacts.is_empty() {
         return Ok(()); // a quiet delta: nothing to follow (and no table to read)
     }
     let renames = renames(env, account, view)?;
     // Every former name is dead, linked or not: an unlinked one left in the index of Google's
     // contacts is found by matching, and an excluded contact put back into the group and then
     // renamed was looked for under it and stayed excluded (simulation seed 660).
-    let former: Vec<&String> = view
-        .persons
-        .values()
-        .filter_map(|p| p.metadata.as_ref())
-        .flat_map(|m| m.previous_resource_names.iter())
-        .collect();
+    let former: Vec<&String> = view.contacts.values().flat_map(|r| r.former_ids()).collect();
     if renames.is_empty() && former.is_empty() {
         return Ok(());
     }
@@ -137,22 +101,21 @@ fn renames(env: &Env, account: &str, view: &GoogleView) -> Result<Vec<(String, S
     let importing = imports::names(&env.store.conn(), account)?;
     let mut renames: Vec<(String, String)> = Vec::new();
     let mut candidates: Vec<(String, String)> = Vec::new();
-    for (rn, person) in view
-        .persons
+    for (rn, remote) in view
+        .contacts
         .iter()
         .filter(|(rn, _)| !linked.contains(rn.as_str()))
     {
-        let former = person.metadata.as_ref().and_then(|m| {
-            m.previous_resource_names
-                .iter()
-                .find(|p| linked.contains(p.as_str()) || importing.contains(p.as_str()))
-        });
+        let former = remote
+            .former_ids()
+            .iter()
+            .find(|p| linked.contains(p.as_str()) || importing.contains(p.as_str()));
         if let Some(old) = former {
             renames.push((old.clone(), rn.clone()));
             continue;
         }
-        let link = mapping::crm_id_of(person).and_then(|id| links_now.get(&id.0));
-        if let Some(link) = link.filter(|l| !view.persons.contains_key(&l.resource_name)) {
+        let link = remote.crm_id().and_then(|id| links_now.get(&id));
+        if let Some(link) = link.filter(|l| !view.contacts.contains_key(&l.resource_name)) {
             candidates.push((link.resource_name.clone(), rn.clone()));
         }
     }
@@ -162,7 +125,7 @@ fn renames(env: &Env, account: &str, view: &GoogleView) -> Result<Vec<(String, S
             .google
             .get_many(&old)?
             .into_iter()
-            .map(|p| p.resource_name)
+            .map(|r| r.id().to_string())
             .collect();
         renames.extend(candidates.into_iter().filter(|(o, _)| !resolving.contains(o)));
     }
@@ -178,13 +141,9 @@ fn delete_renamed_deletions(
     ours: &BTreeSet<String>,
 ) -> Result<(), SyncError> {
     let missed: Vec<String> = view
-        .persons
+        .contacts
         .iter()
-        .filter(|(_, p)| {
-            p.metadata
-                .as_ref()
-                .is_some_and(|m| m.previous_resource_names.iter().any(|old| ours.contains(old)))
-        })
+        .filter(|(_, r)| r.former_ids().iter().any(|old| ours.contains(old)))
         .map(|(rn, _)| rn.clone())
         .collect();
     if missed.is_empty() {
@@ -198,7 +157,7 @@ fn delete_renamed_deletions(
         }
         Ok(())
     })?;
-    view.persons.retain(|rn, _| !missed.contains(rn));
+    view.contacts.retain(|rn, _| !missed.contains(rn));
     Ok(())
 }
 
@@ -207,83 +166,45 @@ fn delete_renamed_deletions(
 /// cap is read by name, or merging the cut list would delete the rest on both sides.
 fn reread_truncated(env: &Env, view: &mut GoogleView) -> Result<(), SyncError> {
     let cut: Vec<String> = view
-        .persons
+        .contacts
         .iter()
-        .filter(|(_, p)| {
-            p.email_addresses.len() >= LISTED_ITEMS_CAP || p.phone_numbers.len() >= LISTED_ITEMS_CAP
-        })
+        .filter(|(_, r)| r.cut_by_listing())
         .map(|(rn, _)| rn.clone())
         .collect();
     if cut.is_empty() {
         return Ok(());
     }
-    let mut read: BTreeMap<String, Person> = env
+    let mut read: BTreeMap<String, Remote> = env
         .google
         .get_many(&cut)?
         .into_iter()
-        .map(|p| (p.resource_name.clone(), p))
+        .map(|r| (r.id().to_string(), r))
         .collect();
     for rn in cut {
         match read.remove(&rn) {
-            Some(mut person) => {
-                compact(&mut person);
+            Some(remote) => {
                 view.fetched.insert(rn.clone());
-                view.persons.insert(rn, person);
+                view.contacts.insert(rn, remote);
             }
             // Gone or renamed since it was listed: its cut copy must not be merged.
             None => {
-                view.persons.remove(&rn);
+                view.contacts.remove(&rn);
             }
         }
     }
     Ok(())
 }
 
-/// The match keys of a Google contact, as stored in the mapping file.
-pub fn remote_of(person: &Person) -> Remote {
-    let primary_or_first = |items: Vec<(bool, String)>| {
-        items
-            .iter()
-            .find(|(p, _)| *p)
-            .or(items.first())
-            .map(|(_, v)| v.clone())
-            .filter(|v| !v.is_empty())
-    };
-    Remote {
-        resource_name: person.resource_name.clone(),
-        etag: person.etag.clone(),
-        crm_marker: mapping::crm_id_of(person).map(|id| id.0),
-        email_key: primary_or_first(
-            person
-                .email_addresses
-                .iter()
-                .map(|e| {
-                    (
-                        crate::google::person::FieldMetadata::is_primary(&e.metadata),
-                        normalize::email_key(&e.value),
-                    )
-                })
-                .collect(),
-        ),
-        phone_key: primary_or_first(
-            person
-                .phone_numbers
-                .iter()
-                .map(|p| {
-                    let value = p.canonical_form.as_deref().unwrap_or(&p.value);
-                    (
-                        crate::google::person::FieldMetadata::is_primary(&p.metadata),
-                        normalize::phone_key(value),
-                    )
-                })
-                .collect(),
-        ),
-        groups: person
-            .memberships
-            .iter()
-            .filter_map(|m| m.contact_group_membership.as_ref())
-            .map(|g| g.contact_group_resource_name.clone())
-            .collect(),
+/// The match keys of a remote contact, as stored in the mapping file's index.
+pub fn indexed(remote: &dyn RemoteContact) -> Indexed {
+    let key = |v: Option<String>, normal: fn(&str) -> String| v.map(|v| normal(&v)).filter(|k| !k.is_empty());
+    Indexed {
+        resource_name: remote.id().to_string(),
+        etag: remote.version().to_string(),
+        crm_marker: remote.crm_id(),
+        email_key: key(remote.primary_email(), normalize::email_key),
+        phone_key: key(remote.primary_phone(), normalize::phone_key),
+        groups: remote.groups(),
     }
 }
 
@@ -292,8 +213,8 @@ fn remember(env: &Env, account: &str, view: &GoogleView) -> Result<(), StoreErro
         if view.full {
             links::clear_remote(tx, account)?;
         }
-        for person in view.persons.values() {
-            links::put_remote(tx, account, &remote_of(person))?;
+        for remote in view.contacts.values() {
+            links::put_remote(tx, account, &indexed(remote.as_ref()))?;
         }
         for rn in &view.deleted {
             links::remove_remote(tx, account, rn)?;
@@ -346,7 +267,7 @@ pub fn crm(env: &Env, binding: &Binding) -> Result<(CrmView, i64), SyncError> {
 }
 
 /// Finds an existing Google contact for each unlinked CRM contact: our CRM id in its client
-/// data, then the primary email, then the phone. Fetches matched persons the view lacks.
+/// data, then the primary email, then the phone. Fetches matched contacts the view lacks.
 pub fn matches(
     env: &Env,
     account: &str,
@@ -402,11 +323,11 @@ pub fn matches(
     Ok(found)
 }
 
-/// Adds to the view the persons it lacks among `wanted`, fetched by resource name.
+/// Adds to the view the contacts it lacks among `wanted`, fetched by resource name.
 pub fn fetch_missing(env: &Env, google: &mut GoogleView, wanted: Vec<String>) -> Result<(), SyncError> {
     let missing: Vec<String> = wanted
         .into_iter()
-        .filter(|rn| !google.persons.contains_key(rn))
+        .filter(|rn| !google.contacts.contains_key(rn))
         .collect();
     fetch(env, google, missing)
 }
@@ -425,10 +346,9 @@ fn fetch(env: &Env, google: &mut GoogleView, names: Vec<String>) -> Result<(), S
     if names.is_empty() {
         return Ok(());
     }
-    for mut person in env.google.get_many(&names)? {
-        compact(&mut person);
-        google.fetched.insert(person.resource_name.clone());
-        google.persons.insert(person.resource_name.clone(), person);
+    for remote in env.google.get_many(&names)? {
+        google.fetched.insert(remote.id().to_string());
+        google.contacts.insert(remote.id().to_string(), remote);
     }
     Ok(())
 }
@@ -455,7 +375,7 @@ pub fn crm_for_google_changes(
         .values()
         .filter(|l| members.contains(&l.contact_id) && google.gone(&l.resource_name))
         .map(|l| &l.resource_name);
-    let changed = google.persons.keys().chain(google.deleted.iter()).chain(absent);
+    let changed = google.contacts.keys().chain(google.deleted.iter()).chain(absent);
     for id in changed.filter_map(|rn| by_resource.get(rn.as_str()).copied()) {
         if !members.contains(&id) || crm.present.contains_key(&id) || crm.gone.contains_key(&id) {
             continue;
@@ -491,9 +411,9 @@ pub fn crm_for_rejoins(
         .values()
         .map(|l| (l.resource_name.as_str(), l.contact_id))
         .collect();
-    let candidate = google.persons.iter().any(|(rn, p)| {
-        !p.is_deleted()
-            && p.is_member_of(group)
+    let candidate = google.contacts.iter().any(|(rn, p)| {
+        !p.deleted()
+            && p.in_group(group)
             && by_resource
                 .get(rn.as_str())
                 .is_none_or(|id| excluded.contains_key(id))
@@ -535,14 +455,14 @@ pub fn strays(
     }
     let linked: BTreeSet<&str> = links.values().map(|l| l.resource_name.as_str()).collect();
     let mut out = Vec::new();
-    for (rn, person) in &google.persons {
-        if person.is_deleted() || !person.is_member_of(group) || linked.contains(rn.as_str()) {
+    for (rn, remote) in &google.contacts {
+        if remote.deleted() || !remote.in_group(group) || linked.contains(rn.as_str()) {
             continue;
         }
-        let (id, by_marker) = match mapping::crm_id_of(person) {
-            Some(id) => (id.0, true),
+        let (id, by_marker) = match remote.crm_id() {
+            Some(id) => (id, true),
             None => {
-                let fields = mapping::google_fields(person, &binding.options.mapping);
+                let fields = remote.fields(&binding.options.mapping);
                 let keys = crate::sync::plan::match_keys(&fields);
                 let Some(id) = keys.iter().find_map(|k| departed.get(k).copied()) else {
                     continue;
@@ -588,15 +508,15 @@ pub fn landed_creates(
     let mut linked: BTreeSet<String> = links_now.values().map(|l| l.resource_name.clone()).collect();
     let mut adopted: BTreeSet<u64> = BTreeSet::new();
     env.store.tx(|tx| {
-        for (rn, person) in &google.persons {
-            let Some(id) = mapping::crm_id_of(person).map(|id| id.0) else {
+        for (rn, remote) in &google.contacts {
+            let Some(id) = remote.crm_id() else {
                 continue;
             };
             let Some(&sent_at) = intents.get(&id) else {
                 continue;
             };
             let taken = links_now.contains_key(&id) || adopted.contains(&id) || linked.contains(rn);
-            if taken || !person.is_member_of(group) {
+            if taken || !remote.in_group(group) {
                 continue;
             }
             adopted.insert(id);
@@ -605,7 +525,7 @@ pub fn landed_creates(
             let link = Link {
                 contact_id: id,
                 resource_name: rn.clone(),
-                etag: person.etag.clone(),
+                etag: remote.version().to_string(),
                 base: links::intent_base(tx, account, id)?,
                 written_at: sent_at,
                 google_time: 0,

@@ -9,9 +9,9 @@ use abi::Contact;
 
 use super::evidence::{self, fresh, Lag};
 use super::merge::{merge, Winner};
+use super::remote::{Remote, Update};
 use crate::domain::{Binding, ConflictPolicy, DeleteMode, Direction, Link, Reason, Sent};
-use crate::google::person::Person;
-use crate::mapping::{self, changed_person_fields, FieldValue, Fields};
+use crate::mapping::{self, FieldValue, Fields};
 
 /// Why a contact no longer belongs to the binding on the CRM side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,11 +37,11 @@ pub struct CrmView {
 pub struct GoogleView {
     /// Every contact of the account was listed.
     pub full: bool,
-    /// Persons seen in this run, by resource name.
-    pub persons: BTreeMap<String, Person>,
+    /// Contacts seen in this run, by resource name.
+    pub contacts: BTreeMap<String, Remote>,
     /// Resource names Google reported deleted.
     pub deleted: BTreeSet<String>,
-    /// Persons read by name in this run: such reads are current, unlike listings, so what they
+    /// Contacts read by name in this run: such reads are current, unlike listings, so what they
     /// show is trusted even right after our own write.
     pub fetched: BTreeSet<String>,
     /// A write of this run found a linked name Google no longer resolves: only a full listing
@@ -53,7 +53,7 @@ impl GoogleView {
     /// Whether this view shows the contact gone: a tombstone, or absent from a full listing
     /// (and from the reads by name that follow one).
     pub fn gone(&self, resource_name: &str) -> bool {
-        self.deleted.contains(resource_name) || (self.full && !self.persons.contains_key(resource_name))
+        self.deleted.contains(resource_name) || (self.full && !self.contacts.contains_key(resource_name))
     }
 }
 
@@ -69,7 +69,7 @@ pub struct Input<'a> {
     pub shared: &'a BTreeSet<u64>,
     pub crm: &'a CrmView,
     pub google: &'a GoogleView,
-    /// Unlinked CRM contacts matched to an existing Google contact (in `google.persons`).
+    /// Unlinked CRM contacts matched to an existing Google contact (in `google.contacts`).
     pub matches: &'a BTreeMap<u64, String>,
     /// Unlinked CRM contacts whose earlier create may still appear in Google: left alone.
     pub waiting: &'a BTreeSet<u64>,
@@ -91,9 +91,7 @@ pub struct Input<'a> {
 /// A write to Google's copy of a linked contact.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GoogleWrite {
-    pub person: Person,
-    /// People API field names for `updatePersonFields`.
-    pub mask: Vec<&'static str>,
+    pub update: Update,
     /// Recorded before the write is sent, unless `joining`.
     pub sent: Sent,
     /// The write joins the contact to a Google contact other than its link's (matched, created
@@ -104,9 +102,9 @@ pub struct GoogleWrite {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
-    /// Create the contact in Google, in the group, carrying our CRM id. The Person is built from
-    /// the CRM view when its batch is sent, not here: a first sync of 25,000 contacts would
-    /// otherwise hold 25,000 Persons and their field sets at once (about 80 MB).
+    /// Create the contact in Google, in the group, carrying our CRM id. What it sends is built
+    /// from the CRM view when its batch is sent, not here: a first sync of 25,000 contacts would
+    /// otherwise hold 25,000 contacts and their field sets at once (about 80 MB).
     Create {
         contact_id: u64,
     },
@@ -177,7 +175,7 @@ impl Op {
                 "sync {} ({}): google {:?}, crm {}, add to group {add_to_group}",
                 link.contact_id,
                 link.resource_name,
-                google.as_ref().map(|g| &g.mask),
+                google.as_ref().map(|g| &g.update.changed),
                 crm.is_some()
             ),
             Op::Import { resource_name, .. } => format!("import {resource_name}"),
@@ -331,11 +329,11 @@ fn plan_google_departures(input: &Input, walk: &mut Walk) {
 
 /// Copies we made of contacts that are linked to another Google contact: removed.
 fn plan_copies(input: &Input, walk: &mut Walk) {
-    for (rn, person) in &input.google.persons {
-        let Some(id) = mapping::crm_id_of(person) else {
+    for (rn, remote) in &input.google.contacts {
+        let Some(id) = remote.crm_id() else {
             continue;
         };
-        let linked_elsewhere = input.links.get(&id.0).is_some_and(|l| &l.resource_name != rn);
+        let linked_elsewhere = input.links.get(&id).is_some_and(|l| &l.resource_name != rn);
         if linked_elsewhere && !walk.linked.contains(rn.as_str()) && !walk.claimed.contains(rn.as_str()) {
             walk.plan.ops.push(Op::DropCopy {
                 resource_name: rn.clone(),
@@ -347,9 +345,9 @@ fn plan_copies(input: &Input, walk: &mut Walk) {
 /// Google contacts in the group that no CRM contact is linked to: imported.
 fn plan_imports(input: &Input, walk: &mut Walk) {
     let mut linked_keys: Option<BTreeSet<String>> = None;
-    for (rn, person) in &input.google.persons {
+    for (rn, remote) in &input.google.contacts {
         let unlinked = !walk.linked.contains(rn.as_str()) && !walk.claimed.contains(rn.as_str());
-        if !unlinked || person.is_deleted() || !person.is_member_of(input.group) {
+        if !unlinked || remote.deleted() || !remote.in_group(input.group) {
             continue;
         }
         // One with the e-mail or phone of a linked contact is that contact created again
@@ -359,14 +357,14 @@ fn plan_imports(input: &Input, walk: &mut Walk) {
         // One with the e-mail or phone a contact that left had is that contact put back
         // (joined above when it is in the filter) or kept out (a stray when it is not):
         // importing it would make a second CRM contact (simulation seeds 458, 594).
-        let own = match_keys(&mapping::google_fields(person, &input.binding.options.mapping));
+        let own = match_keys(&remote.fields(&input.binding.options.mapping));
         if own
             .iter()
             .any(|k| keys.contains(k) || input.departed.contains_key(k))
         {
             continue;
         }
-        if let Some(op) = plan_import(input, rn, person) {
+        if let Some(op) = plan_import(input, rn, remote) {
             walk.plan.ops.push(op);
         }
     }
@@ -377,9 +375,9 @@ fn plan_imports(input: &Input, walk: &mut Walk) {
 fn excluded(input: &Input, link: &Link) -> Op {
     let seen = input
         .google
-        .persons
+        .contacts
         .get(&link.resource_name)
-        .and_then(update_time_ms)
+        .and_then(|p| p.updated_ms())
         .unwrap_or(0);
     Op::Unlink {
         contact_id: link.contact_id,
@@ -401,8 +399,8 @@ fn google_left(input: &Input, link: &Link) -> bool {
         return true;
     }
     let settled = settled(input, link);
-    let left = match input.google.persons.get(&link.resource_name) {
-        Some(person) => fresh(person, link) && settled && !person.is_member_of(input.group),
+    let left = match input.google.contacts.get(&link.resource_name) {
+        Some(remote) => fresh(remote.as_ref(), link) && settled && !remote.in_group(input.group),
         // A full listing that no longer shows the contact: deleted.
         None => input.google.full && settled,
     };
@@ -413,11 +411,7 @@ fn google_left(input: &Input, link: &Link) -> bool {
             link.resource_name,
             input.group,
             input.google.full,
-            input
-                .google
-                .persons
-                .get(&link.resource_name)
-                .map(|p| &p.memberships)
+            input.google.contacts.get(&link.resource_name).map(|p| p.groups())
         );
     }
     left
@@ -442,18 +436,18 @@ fn unsynced(contact_id: u64, resource_name: &str) -> Link {
 
 /// The link of an excluded contact whose Google contact is back in the group.
 fn rejoined(input: &Input, contact_id: u64, resource_name: &str) -> Link {
-    let person = input.google.persons.get(resource_name);
+    let remote = input.google.contacts.get(resource_name);
     Link {
-        base: rejoin_base(person, contact_id, input.excluded_bases),
+        base: rejoin_base(remote, contact_id, input.excluded_bases),
         ..unsynced(contact_id, resource_name)
     }
 }
 
-/// The base an excluded contact rejoins `person` with. Its own Google contact (carrying our CRM
+/// The base an excluded contact rejoins `remote` with. Its own Google contact (carrying our CRM
 /// id) rejoins with the base last synced, so that what each side changed meanwhile is an edit,
 /// as if it had never been out; a contact the user created again has no synced base.
-pub(crate) fn rejoin_base(person: Option<&Person>, contact_id: u64, bases: &BTreeMap<u64, Fields>) -> Fields {
-    let own = person.is_some_and(|p| mapping::crm_id_of(p) == Some(abi::ContactId(contact_id)));
+pub(crate) fn rejoin_base(remote: Option<&Remote>, contact_id: u64, bases: &BTreeMap<u64, Fields>) -> Fields {
+    let own = remote.is_some_and(|p| p.crm_id() == Some(contact_id));
     own.then(|| bases.get(&contact_id).cloned())
         .flatten()
         .unwrap_or_default()
@@ -469,8 +463,8 @@ fn created_again<'a>(input: &'a Input, id: u64) -> Option<&'a str> {
         return None;
     }
     let rn = input.matches.get(&id)?;
-    let person = input.google.persons.get(rn)?;
-    (!person.is_deleted() && person.is_member_of(input.group)).then_some(rn.as_str())
+    let remote = input.google.contacts.get(rn)?;
+    (!remote.deleted() && remote.in_group(input.group)).then_some(rn.as_str())
 }
 
 /// The Google contact of an excluded CRM contact (its own, or one matched by CRM id, e-mail or
@@ -482,19 +476,19 @@ fn put_back<'a>(input: &'a Input, id: u64, since: i64) -> Option<&'a str> {
         .get(&id)
         .map(|l| &l.resource_name)
         .or(input.matches.get(&id))?;
-    let Some(person) = input.google.persons.get(rn) else {
+    let Some(remote) = input.google.contacts.get(rn) else {
         log::debug!("{id} stays excluded: {rn} is not in this listing");
         return None;
     };
-    let back = !person.is_deleted()
+    let back = !remote.deleted()
         && !input.google.deleted.contains(rn)
-        && person.is_member_of(input.group)
-        && update_time_ms(person).unwrap_or(0) > since;
+        && remote.in_group(input.group)
+        && remote.updated_ms().unwrap_or(0) > since;
     if !back {
         log::debug!(
             "{id} stays excluded: {rn} member {}, updated {:?}, excluded at {since}",
-            person.is_member_of(input.group),
-            update_time_ms(person)
+            remote.in_group(input.group),
+            remote.updated_ms()
         );
     }
     back.then_some(rn.as_str())
@@ -502,20 +496,18 @@ fn put_back<'a>(input: &'a Input, id: u64, since: i64) -> Option<&'a str> {
 
 /// Whether a Google contact found by our CRM id has been taken out of the group in Google.
 fn removed_by_user(input: &Input, id: u64, rn: &str) -> bool {
-    let Some(person) = input.google.persons.get(rn) else {
+    let Some(remote) = input.google.contacts.get(rn) else {
         return false;
     };
-    input.group != crate::domain::MY_CONTACTS
-        && mapping::crm_id_of(person) == Some(abi::ContactId(id))
-        && !person.is_member_of(input.group)
+    input.group != crate::domain::MY_CONTACTS && remote.crm_id() == Some(id) && !remote.in_group(input.group)
 }
 
-fn winner(input: &Input, contact: &Contact, person: Option<&Person>) -> Winner {
+fn winner(input: &Input, contact: &Contact, remote: Option<&Remote>) -> Winner {
     match input.binding.options.policy {
         ConflictPolicy::CrmWins => Winner::Crm,
         ConflictPolicy::GoogleWins => Winner::Google,
         ConflictPolicy::LatestWins => {
-            let google_time = person.and_then(update_time_ms).unwrap_or(i64::MIN);
+            let google_time = remote.and_then(|p| p.updated_ms()).unwrap_or(i64::MIN);
             if google_time > contact.updated_at_ms {
                 Winner::Google
             } else {
@@ -525,55 +517,48 @@ fn winner(input: &Input, contact: &Contact, person: Option<&Person>) -> Winner {
     }
 }
 
-/// When Google last changed the contact, from its CONTACT source.
-pub fn update_time_ms(person: &Person) -> Option<i64> {
-    let sources = &person.metadata.as_ref()?.sources;
-    let source = sources.iter().find(|s| s.kind == "CONTACT").or(sources.first())?;
-    let text = source.update_time.as_deref()?;
-    chrono::DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|t| t.timestamp_millis())
-}
-
 /// Plans one linked pair. `rejoin`: a contact the user put back into the group or created
 /// again in Google, which gets our CRM id even when no field changes: it is how the contact is
 /// found again later (and how a user of the API sees that it was joined).
 fn plan_linked(input: &Input, plan: &mut Plan, link: &Link, contact: &Contact, rejoin: bool) {
     let options = &input.binding.options;
     let mapping = &options.mapping;
-    let person = input
+    let remote = input
         .google
-        .persons
+        .contacts
         .get(&link.resource_name)
-        .filter(|p| fresh(p, link));
-    if left_in_google(input, link, person) {
+        .filter(|p| fresh(p.as_ref(), link));
+    if left_in_google(input, link, remote) {
         // Deleted in Google or taken out of the group there: the link goes, the CRM contact stays.
         plan.ops.push(excluded(input, link));
         return;
     }
     let crm = mapping::crm_fields(contact, mapping);
-    let google = person
-        .map(|p| mapping::google_fields(p, mapping))
+    let google = remote
+        .map(|p| p.fields(mapping))
         .unwrap_or_else(|| link.base.clone());
     let agreed = agreed_base(input, link, &google);
-    let merged = merged(input, plan, &agreed, contact, person, &crm, &google);
-    let unmarked = person.is_some_and(|p| mapping::crm_id_of(p) != Some(abi::ContactId(link.contact_id)));
+    let merged = merged(input, plan, &agreed, contact, remote, &crm, &google);
+    let unmarked = remote.is_some_and(|p| p.crm_id() != Some(link.contact_id));
     let google_write = (options.direction.to_google() && (merged != google || (rejoin && unmarked)))
-        .then(|| google_write(input, link, person, &google, &merged, &agreed));
+        .then(|| google_write(input, link, remote, &google, &merged, &agreed));
     let crm_write = (options.direction.to_crm() && merged != crm)
         .then(|| Box::new(mapping::fields_to_contact(&merged, contact, mapping)));
-    let etag = person
-        .map(|p| p.etag.clone())
+    let etag = remote
+        .map(|p| p.version().to_string())
         .filter(|e| !e.is_empty())
         .unwrap_or_else(|| link.etag.clone());
     // A listing right after our own removal may still show the contact in the group: only a
     // settled "in the group" spares the add (adding a member again is harmless; simulation
     // seed 6959 left a contact out for good).
-    let in_group = person.map(|p| p.is_member_of(input.group));
+    let in_group = remote.map(|p| p.in_group(input.group));
     let add_to_group = options.direction.to_google()
         && !input.members.contains(&link.contact_id)
         && !(in_group == Some(true) && settled(input, link));
-    let google_time = person.and_then(update_time_ms).unwrap_or(0).max(link.google_time);
+    let google_time = remote
+        .and_then(|p| p.updated_ms())
+        .unwrap_or(0)
+        .max(link.google_time);
     let new_link = Link {
         etag,
         base: merged,
@@ -600,13 +585,13 @@ fn merged(
     plan: &mut Plan,
     base: &Fields,
     contact: &Contact,
-    person: Option<&Person>,
+    remote: Option<&Remote>,
     crm: &Fields,
     google: &Fields,
 ) -> Fields {
     match input.binding.options.direction {
         Direction::TwoWay => {
-            let m = merge(base, crm, google, winner(input, contact, person));
+            let m = merge(base, crm, google, winner(input, contact, remote));
             plan.conflicts += m.conflicts.len() as u64;
             m.fields
         }
@@ -636,19 +621,18 @@ fn own_link(input: &Input, link: &Link) -> bool {
         .is_some_and(|l| l.resource_name == link.resource_name)
 }
 
-/// Whether this run shows a linked contact (`person`, its listed version if not stale) deleted
+/// Whether this run shows a linked contact (`remote`, its listed version if not stale) deleted
 /// in Google or, once settled, taken out of the group by the user.
-fn left_in_google(input: &Input, link: &Link, person: Option<&Person>) -> bool {
+fn left_in_google(input: &Input, link: &Link, remote: Option<&Remote>) -> bool {
     // A full listing that no longer shows a member (nor a read by name, which ran for it) shows
     // it deleted, as for members the CRM did not show this run (simulation seed 23: a contact
     // deleted in Google while a full listing began stayed linked to nothing for good).
     let member = input.members.contains(&link.contact_id);
     let settled = settled(input, link);
     let vanished =
-        input.google.full && !input.google.persons.contains_key(&link.resource_name) && member && settled;
-    let deleted =
-        person.is_some_and(|p| p.is_deleted()) || input.google.deleted.contains(&link.resource_name);
-    let taken_out = person.is_some_and(|p| !p.is_member_of(input.group)) && settled && member;
+        input.google.full && !input.google.contacts.contains_key(&link.resource_name) && member && settled;
+    let deleted = remote.is_some_and(|p| p.deleted()) || input.google.deleted.contains(&link.resource_name);
+    let taken_out = remote.is_some_and(|p| !p.in_group(input.group)) && settled && member;
     vanished || deleted || taken_out
 }
 
@@ -656,26 +640,11 @@ fn left_in_google(input: &Input, link: &Link, person: Option<&Person>) -> bool {
 fn google_write(
     input: &Input,
     link: &Link,
-    person: Option<&Person>,
+    remote: Option<&Remote>,
     google: &Fields,
     merged: &Fields,
     agreed: &Fields,
 ) -> Box<GoogleWrite> {
-    let mapping = &input.binding.options.mapping;
-    let current = person.cloned().unwrap_or_default();
-    let mut out = mapping::fields_to_person(merged, &current, mapping);
-    // `current` is empty when Google's copy was not seen in this run: address it all the same.
-    out.resource_name = link.resource_name.clone();
-    out.etag = if current.etag.is_empty() {
-        link.etag.clone()
-    } else {
-        current.etag.clone()
-    };
-    let mut mask = changed_person_fields(google, merged);
-    if mapping::crm_id_of(&current) != Some(abi::ContactId(link.contact_id)) {
-        mapping::set_crm_id(&mut out, abi::ContactId(link.contact_id));
-        mask.push("clientData");
-    }
     let keys: BTreeSet<String> = merged
         .0
         .keys()
@@ -683,6 +652,19 @@ fn google_write(
         .filter(|k| merged.0.get(*k) != google.0.get(*k))
         .cloned()
         .collect();
+    // Not seen in this run, Google's copy is addressed by the link all the same.
+    let version = remote
+        .map(|p| p.version())
+        .filter(|v| !v.is_empty())
+        .unwrap_or(&link.etag);
+    let update = Update {
+        id: link.resource_name.clone(),
+        version: version.to_string(),
+        current: remote.cloned(),
+        fields: merged.clone(),
+        changed: keys.iter().cloned().collect(),
+        mark: (remote.and_then(|p| p.crm_id()) != Some(link.contact_id)).then_some(link.contact_id),
+    };
     let replaced = keys
         .iter()
         .filter_map(|k| Some((k.clone(), google.0.get(k)?.clone())))
@@ -694,8 +676,7 @@ fn google_write(
         base: Some(agreed.clone()),
     };
     Box::new(GoogleWrite {
-        person: out,
-        mask,
+        update,
         sent,
         joining: !own_link(input, link),
     })
@@ -749,11 +730,11 @@ fn recreated_in_group(input: &Input, link: &Link) -> bool {
         return false;
     }
     let linked: BTreeSet<&str> = input.links.values().map(|l| l.resource_name.as_str()).collect();
-    input.google.persons.iter().any(|(rn, person)| {
+    input.google.contacts.iter().any(|(rn, remote)| {
         !linked.contains(rn.as_str())
-            && !person.is_deleted()
-            && person.is_member_of(input.group)
-            && match_keys(&mapping::google_fields(person, &input.binding.options.mapping))
+            && !remote.deleted()
+            && remote.in_group(input.group)
+            && match_keys(&remote.fields(&input.binding.options.mapping))
                 .iter()
                 .any(|k| keys.contains(k))
     })
@@ -834,17 +815,17 @@ fn match_keys_of_links(input: &Input) -> BTreeSet<String> {
     input.links.values().flat_map(|l| match_keys(&l.base)).collect()
 }
 
-fn plan_import(input: &Input, rn: &str, person: &Person) -> Option<Op> {
+fn plan_import(input: &Input, rn: &str, remote: &Remote) -> Option<Op> {
     // A contact carrying our CRM id was made from a CRM contact: if that contact is not in the
     // filter as the user sees it (deleted, hidden, moved out), it is not brought back as a copy.
-    if mapping::crm_id_of(person).is_some() {
+    if remote.crm_id().is_some() {
         return None;
     }
-    let base = mapping::google_fields(person, &input.binding.options.mapping);
+    let base = remote.fields(&input.binding.options.mapping);
     let contact = mapping::fields_to_contact(&base, &Contact::default(), &input.binding.options.mapping);
     Some(Op::Import {
         resource_name: rn.to_string(),
-        etag: person.etag.clone(),
+        etag: remote.version().to_string(),
         contact: Box::new(contact),
         base,
     })

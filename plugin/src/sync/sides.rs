@@ -1,9 +1,11 @@
 //! The two sides the sync works between, as the engine sees them. The plugin implements them
-//! over the host's services and the People client; tests implement them in memory.
+//! over the host's services and the People client (`integration`); tests implement them in
+//! memory.
 
 use abi::{Contact, HostError};
 
-use crate::google::person::Person;
+use super::remote::{NewContact, Remote, Update};
+use crate::mapping::FieldMapping;
 
 /// An error from either side, as the sync needs to tell them apart.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -19,7 +21,7 @@ pub enum SideError {
     Failed(String),
 }
 
-/// Why Google refused one contact of a batch.
+/// Why the provider refused one contact of a batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ItemError {
     pub reason: String,
@@ -29,8 +31,8 @@ pub struct ItemError {
     pub gone: bool,
 }
 
-/// The result of one contact of a batch write.
-pub type ItemResult = Result<Person, ItemError>;
+/// The result of one contact of a batch write: the contact as written.
+pub type ItemResult = Result<Remote, ItemError>;
 
 /// What `members:modify` could not do.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,23 +41,26 @@ pub struct GroupChange {
     pub last_group: Vec<String>,
 }
 
-/// The account's contacts in Google.
-pub trait GoogleSide {
+/// The account's contacts in the contact provider (Google). Batches are cut to the provider's
+/// limits by the caller, except updates, which the provider also groups by what they write.
+pub trait RemoteSide {
     /// Lists every contact (`sync_token` `None`) or the changes since the token, page by page;
     /// returns the token for next time.
     fn list(
         &self,
         sync_token: Option<&str>,
-        on_page: &mut dyn FnMut(Vec<Person>),
+        on_page: &mut dyn FnMut(Vec<Remote>),
     ) -> Result<String, SideError>;
-    fn get_many(&self, resource_names: &[String]) -> Result<Vec<Person>, SideError>;
-    /// Creates contacts; one result per person, in order.
-    fn create_many(&self, persons: Vec<Person>) -> Result<Vec<ItemResult>, SideError>;
-    /// Updates contacts (each with its etag) on the masked fields; results by resource name.
+    /// Reads contacts by id (current, unlike listings); those it no longer finds are left out.
+    fn get_many(&self, ids: &[String]) -> Result<Vec<Remote>, SideError>;
+    /// Creates contacts; one result per contact, in order.
+    fn create_many(&self, new: Vec<NewContact>, mapping: &FieldMapping)
+        -> Result<Vec<ItemResult>, SideError>;
+    /// Updates contacts (each refused if its version is stale); results by id.
     fn update_many(
         &self,
-        persons: Vec<Person>,
-        mask: &[&str],
+        updates: Vec<Update>,
+        mapping: &FieldMapping,
     ) -> Result<Vec<(String, ItemResult)>, SideError>;
     fn delete_many(&self, resource_names: &[String]) -> Result<(), SideError>;
     fn modify_group(&self, group: &str, add: &[String], remove: &[String]) -> Result<GroupChange, SideError>;

@@ -3,14 +3,15 @@
 //! simulation seed, the test names it.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use abi::abi_stable::std_types::RVec;
 use abi::{Contact, ContactId, PersonName, TypedValue};
 
 use super::{plan, CrmView, Gone, GoogleView, Input, Lag, Op, Plan};
 use crate::domain::{Binding, BindingOptions, ConflictPolicy, DeleteMode, Direction, Link, Reason, Sent};
-use crate::google::person::{Membership, Person, PersonMetadata, Source};
 use crate::mapping::{self, Fields};
+use crate::sync::remote::{MemoryContact, Remote};
 
 const GROUP: &str = "contactGroups/g";
 /// Long before `NOW - visibility`: what was written then shows in every listing.
@@ -41,49 +42,39 @@ fn fields(c: &Contact) -> Fields {
     mapping::crm_fields(c, &Default::default())
 }
 
-fn rfc3339(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .expect("a valid time")
-        .to_rfc3339()
+/// Google's copy of `c`, updated at `at`, carrying `c`'s CRM id when `marked`.
+fn person(c: &Contact, rn: &str, in_group: bool, at: i64, marked: bool) -> Remote {
+    Arc::new(memory(c, rn, in_group, at, marked))
 }
 
-/// Google's copy of `c`, updated at `at`, carrying `c`'s CRM id when `marked`.
-fn person(c: &Contact, rn: &str, in_group: bool, at: i64, marked: bool) -> Person {
-    let mut p = mapping::fields_to_person(&fields(c), &Person::default(), &Default::default());
-    p.resource_name = rn.to_string();
-    p.etag = format!("etag-{at}");
-    p.memberships = vec![Membership::of_group("contactGroups/myContacts")];
+/// [`person`], before it is shared.
+fn memory(c: &Contact, rn: &str, in_group: bool, at: i64, marked: bool) -> MemoryContact {
+    let mut groups = vec!["contactGroups/myContacts".to_string()];
     if in_group {
-        p.memberships.push(Membership::of_group(GROUP));
+        groups.push(GROUP.into());
     }
-    p.metadata = Some(PersonMetadata {
-        sources: vec![Source {
-            kind: "CONTACT".into(),
-            update_time: Some(rfc3339(at)),
-            ..Source::default()
-        }],
-        ..PersonMetadata::default()
-    });
-    if marked {
-        mapping::set_crm_id(&mut p, c.id);
+    MemoryContact {
+        id: rn.to_string(),
+        version: format!("etag-{at}"),
+        updated_ms: Some(at),
+        groups,
+        crm_id: marked.then_some(c.id.0),
+        fields: fields(c),
+        ..MemoryContact::default()
     }
-    p
 }
 
 /// Google's copy of contact `id` with `notes` (see [`person`]).
-fn copy_of(id: u64, notes: &str, rn: &str, in_group: bool, at: i64, marked: bool) -> Person {
+fn copy_of(id: u64, notes: &str, rn: &str, in_group: bool, at: i64, marked: bool) -> Remote {
     person(&contact(id, &email(id), notes, 0), rn, in_group, at, marked)
 }
 
-fn tombstone(rn: &str) -> Person {
-    Person {
-        resource_name: rn.to_string(),
-        metadata: Some(PersonMetadata {
-            deleted: true,
-            ..PersonMetadata::default()
-        }),
-        ..Person::default()
-    }
+fn tombstone(rn: &str) -> Remote {
+    Arc::new(MemoryContact {
+        id: rn.to_string(),
+        deleted: true,
+        ..MemoryContact::default()
+    })
 }
 
 fn rn(id: u64) -> String {
@@ -147,7 +138,7 @@ impl World {
 
     /// Contact `id`, linked, a member, the same on both sides since `LONG_AGO`; the CRM shows
     /// it and Google lists it.
-    fn synced(&mut self, id: u64) -> (Contact, Person) {
+    fn synced(&mut self, id: u64) -> (Contact, Remote) {
         let c = contact(id, &email(id), "agreed", LONG_AGO);
         let p = person(&c, &rn(id), true, LONG_AGO, true);
         self.links.insert(
@@ -155,7 +146,7 @@ impl World {
             Link {
                 contact_id: id,
                 resource_name: rn(id),
-                etag: p.etag.clone(),
+                etag: p.version().to_string(),
                 base: fields(&c),
                 written_at: LONG_AGO,
                 google_time: LONG_AGO,
@@ -171,8 +162,8 @@ impl World {
         self.crm.present.insert(c.id.0, c);
     }
 
-    fn google_lists(&mut self, p: Person) {
-        self.google.persons.insert(p.resource_name.clone(), p);
+    fn google_lists(&mut self, p: Remote) {
+        self.google.contacts.insert(p.id().to_string(), p);
     }
 
     fn plan(&self) -> Plan {
@@ -214,10 +205,7 @@ fn only_sync(plan: &Plan) -> (Option<String>, Option<String>, bool, &Link) {
     else {
         unreachable!()
     };
-    let google_notes = google
-        .as_ref()
-        .map(|g| mapping::google_fields(&g.person, &Default::default()))
-        .map(|f| notes_of(&f));
+    let google_notes = google.as_ref().map(|g| notes_of(&g.update.fields));
     let crm_notes = crm.as_ref().map(|c| c.notes.to_string());
     (google_notes, crm_notes, *add_to_group, link)
 }
@@ -548,7 +536,7 @@ fn a_contact_created_again_in_google_while_it_left_the_filter_is_forgotten_not_e
     w.crm.present.clear();
     w.crm.gone.insert(1, Gone::Left);
     w.google.deleted.insert(rn(1));
-    w.google.persons.insert(rn(1), tombstone(&rn(1)));
+    w.google.contacts.insert(rn(1), tombstone(&rn(1)));
     w.google_lists(person(&c, "people/again", true, LONG_AGO + 10, false));
     assert_eq!(unlinks(&w.plan()), vec![(1, false)]);
 }
@@ -560,7 +548,7 @@ fn a_contact_deleted_in_google_is_unlinked_and_excluded_and_the_crm_keeps_it() {
     let mut w = World::new();
     w.synced(1);
     w.google.deleted.insert(rn(1));
-    w.google.persons.insert(rn(1), tombstone(&rn(1)));
+    w.google.contacts.insert(rn(1), tombstone(&rn(1)));
     let plan = w.plan();
     assert_eq!(unlinks(&plan), vec![(1, true)]);
     never_touches_the_crm(&plan);
@@ -600,7 +588,7 @@ fn a_member_absent_from_a_full_listing_is_deleted_only_once_our_last_write_shows
         let mut w = World::new();
         w.synced(1);
         w.links.get_mut(&1).unwrap().written_at = written_at;
-        w.google.persons.clear();
+        w.google.contacts.clear();
         w.google.full = true;
         assert_eq!(
             unlinks(&w.plan()) == vec![(1, true)],
@@ -678,7 +666,7 @@ fn a_contact_created_again_in_google_joins_its_crm_contact_and_is_marked() {
     let mut w = World::new();
     let (c, _) = w.synced(1);
     w.google.deleted.insert(rn(1));
-    w.google.persons.insert(rn(1), tombstone(&rn(1)));
+    w.google.contacts.insert(rn(1), tombstone(&rn(1)));
     w.google_lists(person(&c, "people/again", true, LONG_AGO + 10, false));
     w.matches.insert(1, "people/again".into());
     let plan = w.plan();
@@ -690,7 +678,12 @@ fn a_contact_created_again_in_google_joins_its_crm_contact_and_is_marked() {
     else {
         panic!("{plan:#?}")
     };
-    assert_eq!(mapping::crm_id_of(&write.person), Some(ContactId(1)));
+    let marked = write.update.current.as_ref().and_then(|c| c.crm_id());
+    assert_eq!(
+        write.update.mark.or(marked),
+        Some(1),
+        "the join marks it with our CRM id"
+    );
     assert!(
         write.joining,
         "a join's write is not recorded as the old link's write in flight"
@@ -721,7 +714,7 @@ fn removals_count_every_contact_taken_out_of_google_or_the_group() {
     w.crm.present.remove(&2);
     w.crm.gone.insert(2, Gone::Left);
     w.google.deleted.insert(rn(3));
-    w.google.persons.insert(rn(3), tombstone(&rn(3)));
+    w.google.contacts.insert(rn(3), tombstone(&rn(3)));
     assert_eq!(w.plan().removals(), 3);
 }
 
@@ -733,7 +726,7 @@ fn nothing_in_google_ever_makes_an_operation_on_a_crm_contact_other_than_an_upda
         w.synced(id);
     }
     w.google.deleted.insert(rn(1));
-    w.google.persons.insert(rn(1), tombstone(&rn(1)));
+    w.google.contacts.insert(rn(1), tombstone(&rn(1)));
     w.google_lists(copy_of(2, "agreed", &rn(2), false, LONG_AGO + 1, true));
     w.google_lists(copy_of(3, "edited", &rn(3), true, LONG_AGO + 1, true));
     w.google_lists(copy_of(9, "", &rn(9), true, LONG_AGO, false));
@@ -814,9 +807,9 @@ fn a_write_in_flight_keeps_the_landed_change_of_the_write_before_it() {
             base: Some(fields(&with_position("agreed", "VP"))),
         },
     );
-    let mut landed = person(&with_position("second", "VP"), &rn(1), true, LONG_AGO + 10, true);
-    landed.etag = "after-both".into();
-    w.google_lists(landed);
+    let mut landed = memory(&with_position("second", "VP"), &rn(1), true, LONG_AGO + 10, true);
+    landed.version = "after-both".into();
+    w.google_lists(Arc::new(landed));
     // The user then cleared the position in the CRM.
     w.crm_shows(Contact {
         updated_at_ms: LONG_AGO + 5,
@@ -846,7 +839,7 @@ fn a_write_in_flight_to_a_deleted_google_contact_says_nothing_about_the_one_crea
         },
     );
     w.google.deleted.insert(rn(1));
-    w.google.persons.insert(rn(1), tombstone(&rn(1)));
+    w.google.contacts.insert(rn(1), tombstone(&rn(1)));
     w.google_lists(copy_of(1, "", "people/again", true, LONG_AGO + 10, false));
     w.matches.insert(1, "people/again".into());
     let plan = w.plan();

@@ -1,0 +1,441 @@
+//! The People API as the sync's remote side: the one provider adapter. A listed [`Person`] is
+//! wrapped as a [`RemoteContact`]; the sync's creates and updates are turned into Persons here,
+//! so `sync/` never sees a People API type.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::google::person::{
+    FieldMetadata, Membership, Person, MAPPED_PERSON_FIELDS, UPDATABLE_PERSON_FIELDS,
+};
+use crate::google::{GoogleError, PeopleClient};
+use crate::mapping::{self, person_field_of, FieldMapping, Fields};
+use crate::sync::remote::{NewContact, Remote, RemoteContact, Update};
+use crate::sync::sides::{GroupChange, ItemError, ItemResult, RemoteSide, SideError};
+
+/// Google's limit on contacts per `batchUpdateContacts` call.
+const UPDATE_BATCH: usize = 200;
+
+/// `connections.list` shows at most this many e-mail addresses and phone numbers per person.
+const LISTED_ITEMS_CAP: usize = 100;
+
+pub struct PeopleSide(pub PeopleClient);
+
+/// A Person, as the sync reads it.
+#[derive(Debug)]
+pub struct PersonContact(Person);
+
+impl PersonContact {
+    /// Wraps a person Google showed, giving back the room its lists do not use.
+    pub fn shown(mut person: Person) -> Remote {
+        compact(&mut person);
+        Arc::new(PersonContact(person))
+    }
+}
+
+impl RemoteContact for PersonContact {
+    fn id(&self) -> &str {
+        &self.0.resource_name
+    }
+    fn version(&self) -> &str {
+        &self.0.etag
+    }
+    fn updated_ms(&self) -> Option<i64> {
+        update_time_ms(&self.0)
+    }
+    fn deleted(&self) -> bool {
+        self.0.is_deleted()
+    }
+    fn former_ids(&self) -> &[String] {
+        self.0
+            .metadata
+            .as_ref()
+            .map_or(&[], |m| m.previous_resource_names.as_slice())
+    }
+    fn groups(&self) -> Vec<String> {
+        self.0
+            .memberships
+            .iter()
+            .filter_map(|m| m.contact_group_membership.as_ref())
+            .map(|g| g.contact_group_resource_name.clone())
+            .collect()
+    }
+    fn in_group(&self, group: &str) -> bool {
+        self.0.is_member_of(group)
+    }
+    fn crm_id(&self) -> Option<u64> {
+        mapping::crm_id_of(&self.0).map(|id| id.0)
+    }
+    fn fields(&self, mapping: &FieldMapping) -> Fields {
+        mapping::google_fields(&self.0, mapping)
+    }
+    fn primary_email(&self) -> Option<String> {
+        primary_or_first(
+            self.0
+                .email_addresses
+                .iter()
+                .map(|e| (&e.metadata, e.value.as_str())),
+        )
+    }
+    fn primary_phone(&self) -> Option<String> {
+        primary_or_first(
+            self.0
+                .phone_numbers
+                .iter()
+                .map(|p| (&p.metadata, p.canonical_form.as_deref().unwrap_or(&p.value))),
+        )
+    }
+    fn cut_by_listing(&self) -> bool {
+        self.0.email_addresses.len() >= LISTED_ITEMS_CAP || self.0.phone_numbers.len() >= LISTED_ITEMS_CAP
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+}
+
+fn primary_or_first<'a>(items: impl Iterator<Item = (&'a Option<FieldMetadata>, &'a str)>) -> Option<String> {
+    let items: Vec<(bool, &str)> = items.map(|(m, v)| (FieldMetadata::is_primary(m), v)).collect();
+    items
+        .iter()
+        .find(|(p, _)| *p)
+        .or(items.first())
+        .map(|(_, v)| v.to_string())
+}
+
+/// When Google last changed the contact itself (its `CONTACT` source).
+fn update_time_ms(person: &Person) -> Option<i64> {
+    let sources = &person.metadata.as_ref()?.sources;
+    let source = sources.iter().find(|s| s.kind == "CONTACT").or(sources.first())?;
+    let text = source.update_time.as_deref()?;
+    chrono::DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|t| t.timestamp_millis())
+}
+
+/// Gives back the spare room serde leaves in a listed person's lists. A list grows to room for
+/// four items on its first one, and most of a contact's lists hold one (a name, an email, a
+/// membership): for a listing of 25,000 contacts kept for the whole run that room was about
+/// 2.6 KB a person, 65 MB in all (the dedupe scenario of the bench, heaptrack).
+fn compact(person: &mut Person) {
+    person.names.shrink_to_fit();
+    person.email_addresses.shrink_to_fit();
+    person.phone_numbers.shrink_to_fit();
+    person.genders.shrink_to_fit();
+    person.birthdays.shrink_to_fit();
+    person.biographies.shrink_to_fit();
+    person.organizations.shrink_to_fit();
+    person.addresses.shrink_to_fit();
+    person.urls.shrink_to_fit();
+    person.im_clients.shrink_to_fit();
+    person.client_data.shrink_to_fit();
+    person.user_defined.shrink_to_fit();
+    person.memberships.shrink_to_fit();
+    if let Some(metadata) = person.metadata.as_mut() {
+        metadata.sources.shrink_to_fit();
+        metadata.previous_resource_names.shrink_to_fit();
+        metadata.linked_people_resource_names.shrink_to_fit();
+    }
+}
+
+/// The Person a create sends: the mapped fields, our mark, the group.
+fn new_person(new: &NewContact, mapping: &FieldMapping) -> Person {
+    let mut person = mapping::fields_to_person(&new.fields, &Person::default(), mapping);
+    if new.crm_id != 0 {
+        mapping::set_crm_id(&mut person, abi::ContactId(new.crm_id));
+    }
+    person.memberships = vec![Membership::of_group(new.group.as_str())];
+    person
+}
+
+/// The Person an update sends and its `updatePersonFields`: the changed People fields (Google
+/// replaces each masked field whole, so the Person carries all of each, and keeps what Google
+/// holds of the items the mapping does not cover), then `clientData` when it sets our mark.
+fn updated_person(update: &Update, mapping: &FieldMapping) -> (Person, Vec<&'static str>) {
+    let current = update
+        .current
+        .as_ref()
+        .and_then(|c| c.as_any().downcast_ref::<PersonContact>())
+        .map(|c| c.0.clone())
+        .unwrap_or_default();
+    // Nothing mapped changes (only our mark): the person goes as Google showed it.
+    let mut person = if update.changed.is_empty() {
+        current
+    } else {
+        mapping::fields_to_person(&update.fields, &current, mapping)
+    };
+    person.resource_name = update.id.clone();
+    person.etag = update.version.clone();
+    let changed: Vec<&str> = update.changed.iter().filter_map(|k| person_field_of(k)).collect();
+    let mut mask: Vec<&'static str> = UPDATABLE_PERSON_FIELDS
+        .iter()
+        .copied()
+        .filter(|f| changed.contains(f))
+        .collect();
+    if let Some(id) = update.mark {
+        mapping::set_crm_id(&mut person, abi::ContactId(id));
+        mask.push("clientData");
+    }
+    (person, mask)
+}
+
+pub fn side_error(e: GoogleError) -> SideError {
+    match e {
+        GoogleError::SyncTokenExpired => SideError::ExpiredSyncToken,
+        e if e.needs_reconnect() => SideError::ReconnectNeeded(e.to_string()),
+        e => SideError::Failed(e.to_string()),
+    }
+}
+
+fn item_error(e: crate::google::ItemError) -> ItemError {
+    ItemError {
+        stale: e.is_etag_conflict(),
+        gone: e.http_status == 404,
+        reason: e.message,
+    }
+}
+
+fn no_contact() -> ItemError {
+    ItemError {
+        reason: "Google returned no contact".into(),
+        stale: false,
+        gone: false,
+    }
+}
+
+fn item_result(outcome: Result<Option<Person>, crate::google::ItemError>) -> ItemResult {
+    match outcome {
+        Ok(Some(person)) => Ok(PersonContact::shown(person)),
+        Ok(None) => Err(no_contact()),
+        Err(e) => Err(item_error(e)),
+    }
+}
+
+impl PeopleSide {
+    /// One `batchUpdateContacts` call: Persons that share one mask.
+    fn update_batch(&self, persons: &[Person], mask: &str) -> Result<Vec<(String, ItemResult)>, SideError> {
+        let items = self
+            .0
+            .batch_update(persons, mask, MAPPED_PERSON_FIELDS)
+            .into_result()
+            .map_err(side_error)?;
+        Ok(items
+            .into_iter()
+            .map(|item| {
+                let rn = persons
+                    .get(item.index)
+                    .map(|p| p.resource_name.clone())
+                    .unwrap_or(item.resource_name);
+                (rn, item_result(item.outcome))
+            })
+            .collect())
+    }
+}
+
+impl RemoteSide for PeopleSide {
+    fn list(
+        &self,
+        sync_token: Option<&str>,
+        on_page: &mut dyn FnMut(Vec<Remote>),
+    ) -> Result<String, SideError> {
+        let summary = self
+            .0
+            .for_each_connections_page(MAPPED_PERSON_FIELDS, sync_token, |page| {
+                on_page(page.into_iter().map(PersonContact::shown).collect());
+                Ok::<(), GoogleError>(())
+            })
+            .map_err(side_error)?;
+        summary
+            .next_sync_token
+            .ok_or_else(|| SideError::Failed("Google's contact listing ended without a sync token.".into()))
+    }
+
+    fn get_many(&self, ids: &[String]) -> Result<Vec<Remote>, SideError> {
+        let items = self.0.batch_get(ids, MAPPED_PERSON_FIELDS).map_err(side_error)?;
+        Ok(items
+            .into_iter()
+            .filter_map(|i| i.outcome.ok().flatten())
+            .map(PersonContact::shown)
+            .collect())
+    }
+
+    fn create_many(
+        &self,
+        new: Vec<NewContact>,
+        mapping: &FieldMapping,
+    ) -> Result<Vec<ItemResult>, SideError> {
+        let persons: Vec<Person> = new.iter().map(|n| new_person(n, mapping)).collect();
+        let items = self
+            .0
+            .batch_create(&persons, MAPPED_PERSON_FIELDS)
+            .into_result()
+            .map_err(side_error)?;
+        let mut results: Vec<ItemResult> = (0..persons.len())
+            .map(|_| {
+                Err(ItemError {
+                    reason: "no answer".into(),
+                    stale: false,
+                    gone: false,
+                })
+            })
+            .collect();
+        for item in items {
+            if let Some(slot) = results.get_mut(item.index) {
+                *slot = item_result(item.outcome);
+            }
+        }
+        Ok(results)
+    }
+
+    /// Groups the updates by mask (one mask per batch call), in batches of Google's limit.
+    fn update_many(
+        &self,
+        updates: Vec<Update>,
+        mapping: &FieldMapping,
+    ) -> Result<Vec<(String, ItemResult)>, SideError> {
+        let mut by_mask: BTreeMap<Vec<&'static str>, Vec<Person>> = BTreeMap::new();
+        for update in &updates {
+            let (person, mask) = updated_person(update, mapping);
+            by_mask.entry(mask).or_default().push(person);
+        }
+        let mut written = Vec::new();
+        for (mask, persons) in by_mask {
+            let mask = mask.join(",");
+            for chunk in persons.chunks(UPDATE_BATCH) {
+                written.extend(self.update_batch(chunk, &mask)?);
+            }
+        }
+        Ok(written)
+    }
+
+    fn delete_many(&self, resource_names: &[String]) -> Result<(), SideError> {
+        let items = self
+            .0
+            .batch_delete(resource_names)
+            .into_result()
+            .map_err(side_error)?;
+        // A contact already gone is as good as deleted.
+        match items
+            .into_iter()
+            .find_map(|i| i.outcome.err().filter(|e| !e.is_not_found()))
+        {
+            Some(e) => Err(SideError::Failed(e.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    fn modify_group(&self, group: &str, add: &[String], remove: &[String]) -> Result<GroupChange, SideError> {
+        let m = self
+            .0
+            .modify_group_members(group, add, remove)
+            .map_err(side_error)?;
+        Ok(GroupChange {
+            not_found: m.not_found,
+            last_group: m.cannot_remove_last_group,
+        })
+    }
+
+    fn ensure_group(&self, name: &str) -> Result<String, SideError> {
+        if let Some(group) = self.0.find_contact_group(name).map_err(side_error)? {
+            return Ok(group.resource_name);
+        }
+        Ok(self
+            .0
+            .create_contact_group(name)
+            .map_err(side_error)?
+            .resource_name)
+    }
+
+    fn rename_group(&self, group: &str, name: &str) -> Result<(), SideError> {
+        self.0
+            .rename_contact_group(group, name)
+            .map(|_| ())
+            .map_err(side_error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::google::person::{EmailAddress, UserDefined};
+    use crate::mapping::key;
+
+    fn email(value: &str, primary: bool) -> EmailAddress {
+        EmailAddress {
+            value: value.into(),
+            metadata: primary.then(|| FieldMetadata {
+                primary: Some(true),
+                ..FieldMetadata::default()
+            }),
+            ..EmailAddress::default()
+        }
+    }
+
+    fn listed() -> Remote {
+        PersonContact::shown(Person {
+            resource_name: "people/c1".into(),
+            etag: "e1".into(),
+            email_addresses: vec![email("a@example.com", false), email("b@example.com", true)],
+            user_defined: vec![UserDefined {
+                key: "not mapped".into(),
+                value: "kept".into(),
+                ..UserDefined::default()
+            }],
+            ..Person::default()
+        })
+    }
+
+    fn update(changed: &[&str], mark: Option<u64>) -> Update {
+        let current = listed();
+        let mut fields = current.fields(&FieldMapping::default());
+        fields.set_one(key::NOTES, crate::mapping::Item::new("").with("value", "new"));
+        Update {
+            id: "people/c1".into(),
+            version: "e1".into(),
+            current: Some(current),
+            fields,
+            changed: changed.iter().map(|k| k.to_string()).collect(),
+            mark,
+        }
+    }
+
+    #[test]
+    fn an_update_masks_the_changed_people_fields_in_googles_order_then_our_mark() {
+        let (_, mask) = updated_person(
+            &update(&[key::POSITION, key::NOTES, key::COMPANY], Some(7)),
+            &Default::default(),
+        );
+        assert_eq!(mask, vec!["biographies", "organizations", "clientData"]);
+        let (person, mask) = updated_person(&update(&[], Some(7)), &Default::default());
+        assert_eq!(mask, vec!["clientData"]);
+        assert_eq!(mapping::crm_id_of(&person), Some(abi::ContactId(7)));
+    }
+
+    #[test]
+    fn an_update_keeps_what_google_holds_beyond_the_mapping_and_names_the_planned_version() {
+        let (person, _) = updated_person(&update(&[key::NOTES], None), &Default::default());
+        assert_eq!(
+            (person.resource_name.as_str(), person.etag.as_str()),
+            ("people/c1", "e1")
+        );
+        assert_eq!(person.user_defined.len(), 1, "{person:?}");
+        assert_eq!(person.user_defined[0].value, "kept");
+        assert_eq!(person.biographies[0].value, "new");
+        assert_eq!(person.email_addresses.len(), 2);
+    }
+
+    #[test]
+    fn a_listed_person_reads_its_primary_address_and_is_cut_at_googles_listing_cap() {
+        let remote = listed();
+        assert_eq!(remote.primary_email().as_deref(), Some("b@example.com"));
+        assert!(!remote.cut_by_listing());
+        let many = PersonContact::shown(Person {
+            email_addresses: (0..LISTED_ITEMS_CAP)
+                .map(|i| email(&format!("{i}@x.org"), false))
+                .collect(),
+            ..Person::default()
+        });
+        assert!(many.cut_by_listing());
+        assert_eq!(many.primary_email().as_deref(), Some("0@x.org"));
+    }
+}
