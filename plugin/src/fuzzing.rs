@@ -1153,6 +1153,10 @@ pub fn planner(data: &[u8]) {
         sent: &BTreeMap::new(),
         departed: &excluded_keys,
         lag: crate::sync::evidence::Lag { visible_before: 0 },
+        account: crate::sync::plan::AccountSize {
+            held: u64::from(b.byte() % 8),
+            limit: u64::from(b.byte() % 8),
+        },
     };
     let plan = plan(&input);
     let _ = plan.removals();

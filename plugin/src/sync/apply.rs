@@ -11,7 +11,7 @@ use super::plan::{self, CrmView, GoogleView, GoogleWrite, Op, Plan};
 use super::remote::{NewContact, Remote, Update};
 use super::sides::{ItemError, ItemResult};
 use super::{Env, SyncError};
-use crate::domain::{Binding, Counts, Link, Reason, Sent, MY_CONTACTS};
+use crate::domain::{Binding, Counts, Link, Sent, MY_CONTACTS};
 use crate::mapping::{self, Fields};
 use crate::store::imports::{self, ImportIntent};
 use crate::store::status::{self, HealthState};
@@ -69,6 +69,7 @@ impl<'a> Applier<'a> {
         let mut deletes = Vec::new();
         let mut unlinks = Vec::new();
         let mut copies = Vec::new();
+        let mut refusals = Vec::new();
         for op in plan.ops {
             log::debug!("binding {}: {}", self.binding.id, op.summary());
             match op {
@@ -101,7 +102,11 @@ impl<'a> Applier<'a> {
                     ..
                 } => unlinks.push((contact_id, exclude.then_some((google_time, base)))),
                 Op::DropCopy { resource_name } => copies.push(resource_name),
+                Op::Refuse { contact_id, reason } => refusals.push((contact_id, reason)),
             }
+        }
+        for (contact_id, reason) in refusals {
+            self.fail(contact_id, &reason.text());
         }
         self.unlink(unlinks)?;
         self.create(creates, crm)?;
@@ -203,15 +208,6 @@ impl<'a> Applier<'a> {
 
     fn create(&mut self, creates: Vec<u64>, crm: &CrmView) -> Result<(), SyncError> {
         let account = self.account().to_string();
-        let existing = links::remote_count(&self.env.store.conn(), &account)?;
-        let limit = self.env.rules.max_contacts;
-        let room = limit.saturating_sub(existing) as usize;
-        let mut creates = creates;
-        if creates.len() > room {
-            for contact_id in creates.split_off(room) {
-                self.fail(contact_id, &Reason::AccountFull { limit }.text());
-            }
-        }
         for ids in chunked(creates, CREATE_BATCH) {
             let chunk: Vec<(u64, NewContact)> = ids
                 .into_iter()

@@ -360,6 +360,10 @@ fn run_binding(
         sent: &stored.sent,
         departed: &departed,
         lag: env.lag(),
+        account: plan::AccountSize {
+            held: links::remote_count(&env.store.conn(), &binding.account)?,
+            limit: env.rules.max_contacts,
+        },
     });
     put_strays_out(
         env,

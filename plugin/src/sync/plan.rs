@@ -86,6 +86,28 @@ pub struct Input<'a> {
     pub departed: &'a BTreeMap<String, u64>,
     /// Which of our writes a listing taken now shows.
     pub lag: Lag,
+    /// How many contacts the Google account holds and may hold.
+    pub account: AccountSize,
+}
+
+/// The contacts of a Google account: those it holds (as the mapping file last saw them) and its
+/// limit (Google's is 25,000).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AccountSize {
+    pub held: u64,
+    pub limit: u64,
+}
+
+impl AccountSize {
+    /// No limit in sight: for tests of other rules.
+    pub const ROOMY: AccountSize = AccountSize {
+        held: 0,
+        limit: u64::MAX,
+    };
+
+    pub fn room(self) -> u64 {
+        self.limit.saturating_sub(self.held)
+    }
 }
 
 /// A write to Google's copy of a linked contact.
@@ -147,6 +169,12 @@ pub enum Op {
         /// the base it rejoins with when the user puts it back into the group.
         base: Fields,
     },
+    /// Leave the contact as it is and show why on it (the Google account is full): tried
+    /// again when the contact changes.
+    Refuse {
+        contact_id: u64,
+        reason: Reason,
+    },
 }
 
 impl Op {
@@ -156,7 +184,8 @@ impl Op {
             Op::Create { contact_id }
             | Op::RemoveFromGroup { contact_id, .. }
             | Op::Delete { contact_id, .. }
-            | Op::Unlink { contact_id, .. } => Some(*contact_id),
+            | Op::Unlink { contact_id, .. }
+            | Op::Refuse { contact_id, .. } => Some(*contact_id),
             Op::Sync { link, .. } => Some(link.contact_id),
             Op::Import { .. } | Op::DropCopy { .. } => None,
         }
@@ -185,6 +214,7 @@ impl Op {
             Op::Unlink {
                 contact_id, exclude, ..
             } => format!("unlink {contact_id} (exclude: {exclude})"),
+            Op::Refuse { contact_id, reason } => format!("leave {contact_id}: {}", reason.text()),
         }
     }
 }
@@ -243,7 +273,27 @@ pub fn plan(input: &Input) -> Plan {
     if input.binding.options.direction.to_crm() {
         plan_imports(input, &mut walk);
     }
+    fit_account(input, &mut walk.plan);
     walk.plan
+}
+
+/// Creates beyond the room the Google account has left are refused, in plan order: the contacts
+/// created first are the ones the CRM listed first.
+fn fit_account(input: &Input, plan: &mut Plan) {
+    let mut room = input.account.room();
+    for op in &mut plan.ops {
+        let Op::Create { contact_id } = *op else {
+            continue;
+        };
+        if room == 0 {
+            let reason = Reason::AccountFull {
+                limit: input.account.limit,
+            };
+            *op = Op::Refuse { contact_id, reason };
+        } else {
+            room -= 1;
+        }
+    }
 }
 
 /// The planner's progress through one binding.

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use abi::abi_stable::std_types::RVec;
 use abi::{Contact, ContactId, PersonName, TypedValue};
 
-use super::{plan, CrmView, Gone, GoogleView, Input, Lag, Op, Plan};
+use super::{plan, AccountSize, CrmView, Gone, GoogleView, Input, Lag, Op, Plan};
 use crate::domain::{Binding, BindingOptions, ConflictPolicy, DeleteMode, Direction, Link, Reason, Sent};
 use crate::mapping::{self, Fields};
 use crate::sync::remote::{MemoryContact, Remote};
@@ -99,6 +99,7 @@ struct World {
     excluded_bases: BTreeMap<u64, Fields>,
     sent: BTreeMap<u64, Sent>,
     departed: BTreeMap<String, u64>,
+    account: AccountSize,
 }
 
 impl World {
@@ -127,6 +128,7 @@ impl World {
             excluded_bases: BTreeMap::new(),
             sent: BTreeMap::new(),
             departed: BTreeMap::new(),
+            account: AccountSize::ROOMY,
         }
     }
 
@@ -184,6 +186,7 @@ impl World {
             lag: Lag {
                 visible_before: VISIBLE_BEFORE,
             },
+            account: self.account,
         })
     }
 }
@@ -374,6 +377,30 @@ fn a_new_crm_contact_of_the_filter_is_created_in_google() {
     let mut w = World::new();
     w.crm_shows(contact(2, &email(2), "", LONG_AGO));
     assert_eq!(w.plan().ops, vec![Op::Create { contact_id: 2 }]);
+}
+
+#[test]
+fn creates_beyond_the_room_the_google_account_has_left_are_refused_in_the_crms_order() {
+    let mut w = World::new();
+    for id in [4, 2, 3] {
+        w.crm_shows(contact(id, &email(id), "", LONG_AGO));
+    }
+    // Held of 10 → the contacts created; the others are refused, in the CRM's order.
+    let rows: [(u64, &[u64]); 4] = [(7, &[2, 3, 4]), (9, &[2]), (10, &[]), (12, &[])];
+    for (held, created) in rows {
+        w.account = AccountSize { held, limit: 10 };
+        let expected: Vec<Op> = [2, 3, 4]
+            .into_iter()
+            .map(|contact_id| match created.contains(&contact_id) {
+                true => Op::Create { contact_id },
+                false => Op::Refuse {
+                    contact_id,
+                    reason: Reason::AccountFull { limit: 10 },
+                },
+            })
+            .collect();
+        assert_eq!(w.plan().ops, expected, "{held} held of 10");
+    }
 }
 
 #[test]
