@@ -1110,10 +1110,12 @@ pub fn planner(data: &[u8]) {
         gone: (0..b.count())
             .map(|_| (u64::from(b.byte() % 6), *b.pick(&[Gone::Deleted, Gone::Left])))
             .collect(),
+        outside: ids(&mut b),
     };
-    // The CRM shows a contact present or gone, never both.
+    // The CRM shows a contact present or gone (or outside the filter), never both.
     let present: BTreeSet<u64> = crm.present.keys().copied().collect();
     crm.gone.retain(|id, _| !present.contains(id));
+    crm.outside.retain(|id| !present.contains(id));
     let google = GoogleView {
         full: b.bool(),
         contacts: (0..b.count())
@@ -1150,6 +1152,7 @@ pub fn planner(data: &[u8]) {
         waiting: &waiting,
         excluded: &excluded,
         excluded_bases: &BTreeMap::new(),
+        excluded_keys: &excluded_keys,
         sent: &BTreeMap::new(),
         departed: &excluded_keys,
         lag: crate::sync::evidence::Lag { visible_before: 0 },
@@ -1157,6 +1160,7 @@ pub fn planner(data: &[u8]) {
             held: u64::from(b.byte() % 8),
             limit: u64::from(b.byte() % 8),
         },
+        now: b.i64(),
     };
     let plan = plan(&input);
     let _ = plan.removals();

@@ -59,6 +59,7 @@ impl<'a> Applier<'a> {
     /// where this one stopped), a failure of one contact is recorded and the rest goes on.
     pub fn apply(&mut self, plan: Plan, crm: &CrmView) -> Result<(), SyncError> {
         self.counts.conflicts += plan.conflicts;
+        self.rejoin(&plan.rejoins)?;
         self.total = plan.ops.len() as u64;
         // Progress counts this plan's operations only, not the imports finished before it.
         self.done = 0;
@@ -89,6 +90,10 @@ impl<'a> Applier<'a> {
                 Op::RemoveFromGroup {
                     contact_id,
                     resource_name,
+                }
+                | Op::PutStrayOut {
+                    contact_id,
+                    resource_name,
                 } => removals.push((contact_id, resource_name)),
                 Op::Delete {
                     contact_id,
@@ -115,6 +120,27 @@ impl<'a> Applier<'a> {
         self.remove_from_group(removals)?;
         self.delete(deletes)?;
         self.drop_copies(copies)?;
+        Ok(())
+    }
+
+    /// Ends the exclusions of strays put back into the group: each is linked and a member
+    /// again, and its exclusion's keys are departures (see [`plan::Rejoin`]).
+    fn rejoin(&self, rejoins: &[plan::Rejoin]) -> Result<(), SyncError> {
+        if rejoins.is_empty() {
+            return Ok(());
+        }
+        let (account, binding) = (self.account(), self.binding.id);
+        self.env.store.tx(|tx| {
+            for plan::Rejoin { link, departing } in rejoins {
+                links::put(tx, account, link)?;
+                // A member is never excluded: this ends the exclusion too.
+                links::add_member(tx, binding, link.contact_id)?;
+                if !departing.is_empty() {
+                    links::depart(tx, binding, link.contact_id, departing, self.env.now)?;
+                }
+            }
+            Ok(())
+        })?;
         Ok(())
     }
 

@@ -341,10 +341,19 @@ fn run_binding(
     applier.finish_imports(google)?;
     observe::landed_creates(env, binding, &group, google)?;
     let stored = Stored::read(env, binding)?;
-    let (crm, cursor) = observe_crm(env, binding, &group, &stored, google)?;
+    let (mut crm, cursor) = observe_crm(env, binding, &group, &stored, google)?;
     let matches = observe::matches(env, &binding.account, &crm, &stored.links, google)?;
     read_by_name(env, binding, &group, &crm, &stored, google)?;
     let departed = departures(env, binding, &stored, &crm)?;
+    let scope = plan::strays::Scope {
+        group: &group,
+        mapping: &binding.options.mapping,
+        links: &stored.links,
+        departed: &departed,
+        present: &crm.present,
+    };
+    let outside = observe::outside(env, binding, &scope, google)?;
+    crm.outside = outside;
     let mut the_plan = plan::plan(&plan::Input {
         binding,
         group: &group,
@@ -357,6 +366,7 @@ fn run_binding(
         waiting,
         excluded: &stored.exclusions.since,
         excluded_bases: &stored.exclusions.bases,
+        excluded_keys: &stored.exclusions.keys,
         sent: &stored.sent,
         departed: &departed,
         lag: env.lag(),
@@ -364,17 +374,8 @@ fn run_binding(
             held: links::remote_count(&env.store.conn(), &binding.account)?,
             limit: env.rules.max_contacts,
         },
+        now: env.now,
     });
-    put_strays_out(
-        env,
-        binding,
-        &group,
-        &stored,
-        &departed,
-        &crm,
-        google,
-        &mut the_plan,
-    )?;
     let held = hold_mass_removal(env, binding, &stored.members, &mut the_plan)?;
     let skipped = record_skipped(env, binding, &the_plan)?;
     applier.apply(the_plan, &crm)?;
@@ -405,32 +406,6 @@ fn observe_crm(
     let since = &stored.exclusions.since;
     observe::crm_for_rejoins(env, binding, &mut crm, &stored.links, since, google, group)?;
     Ok((crm, cursor))
-}
-
-/// Google contacts in the group whose CRM contact is not in the filter as the user sees it
-/// ("strays") are taken out, like a contact leaving the filter, whatever the direction.
-#[allow(clippy::too_many_arguments)]
-fn put_strays_out(
-    env: &Env,
-    binding: &Binding,
-    group: &str,
-    stored: &Stored,
-    departed: &BTreeMap<String, u64>,
-    crm: &plan::CrmView,
-    google: &plan::GoogleView,
-    the_plan: &mut plan::Plan,
-) -> Result<(), SyncError> {
-    let strays = observe::strays(env, binding, group, &stored.links, departed, crm, google)?;
-    end_exclusions_of_strays(env, binding, &strays, &stored.exclusions, google)?;
-    the_plan.ops.extend(
-        strays
-            .into_iter()
-            .map(|(contact_id, resource_name)| plan::Op::RemoveFromGroup {
-                contact_id,
-                resource_name,
-            }),
-    );
-    Ok(())
 }
 
 /// Reads by name the linked contacts whose state a listing cannot tell; such reads are current.
@@ -539,68 +514,6 @@ fn finish_binding(
     Ok(())
 }
 
-/// A stray that the user put (back) into the group after its contact was excluded is the user
-/// asking to sync that contact: its exclusion ends. Its CRM contact is out of the filter now,
-/// so it is linked as any contact that left the filter is (out of the group, link kept): if it
-/// comes back, it joins that Google contact and is added to the group again, with the base of
-/// [`plan::rejoin_base`]. (Simulation seed 9232:
-/// created again in Google while out of the filter, it stayed excluded for good once back;
-/// seed 2526: linked to nothing, its own contact found out of the group was taken for one the
-/// user took out, and excluded again.)
-///
-/// Until Google confirms it out of the group it is a member leaving the filter, like any other:
-/// a removal answered "not found" (Google renamed it meanwhile) keeps it a member, and it is
-/// taken out under the name a later listing shows. Its exclusion's match keys become a
-/// departure: a contact the user created again carries no CRM id and its link no synced base,
-/// so those keys are all that tells its Google contact, listed under a new name (full listings
-/// show no former names), from a new one to import. (Simulation seed 28704: renamed before
-/// the removal landed, it stayed in the group, or a full listing imported it a second time.)
-fn end_exclusions_of_strays(
-    env: &Env,
-    binding: &Binding,
-    strays: &[(u64, String)],
-    exclusions: &links::Exclusions,
-    google: &plan::GoogleView,
-) -> Result<(), StoreError> {
-    let put_back: Vec<Link> = strays
-        .iter()
-        .filter_map(|(id, rn)| {
-            let since = *exclusions.since.get(id)?;
-            let person = google.contacts.get(rn)?;
-            let updated = person.updated_ms().unwrap_or(0);
-            if updated <= since {
-                return None;
-            }
-            Some(Link {
-                contact_id: *id,
-                resource_name: rn.clone(),
-                etag: person.version().to_string(),
-                base: plan::rejoin_base(Some(person), *id, &exclusions.bases),
-                written_at: env.now,
-                google_time: updated,
-            })
-        })
-        .collect();
-    env.store.tx(|tx| {
-        for link in &put_back {
-            let id = link.contact_id;
-            let keys: Vec<String> = exclusions
-                .keys
-                .iter()
-                .filter(|&(_, &of)| of == id)
-                .map(|(k, _)| k.clone())
-                .collect();
-            links::put(tx, &binding.account, link)?;
-            // A member is never excluded: this ends the exclusion too.
-            links::add_member(tx, binding.id, id)?;
-            if !keys.is_empty() {
-                links::depart(tx, binding.id, id, &keys, env.now)?;
-            }
-        }
-        Ok(())
-    })
-}
-
 fn retry_later(env: &Env, contacts: &[u64]) -> Result<(), StoreError> {
     if contacts.is_empty() {
         return Ok(());
@@ -707,7 +620,10 @@ fn hold_mass_removal(
     the_plan.ops.retain(|op| {
         !matches!(
             op,
-            plan::Op::RemoveFromGroup { .. } | plan::Op::Delete { .. } | plan::Op::Unlink { .. }
+            plan::Op::RemoveFromGroup { .. }
+                | plan::Op::PutStrayOut { .. }
+                | plan::Op::Delete { .. }
+                | plan::Op::Unlink { .. }
         )
     });
     Ok(true)

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::plan::{CrmView, Gone, GoogleView};
+use super::plan::{strays, CrmView, Gone, GoogleView};
 use super::remote::{Remote, RemoteContact};
 use super::sides::SideError;
 use super::{Env, SyncError};
@@ -434,50 +434,24 @@ pub fn crm_for_rejoins(
     Ok(())
 }
 
-/// Google contacts in the group carrying the CRM id of a contact that is neither linked nor in
-/// the filter as the binding's user sees it (moved out, hidden, deleted): put back into the
-/// group in Google, or renamed there, before the plugin could see it, they leave the group as
-/// the CRM contact left the filter (simulation seeds 219 and 287: they stayed in the group).
-/// The same holds for one carrying no CRM id but the e-mail or phone that a contact which left
-/// had when last synced (`departed`: excluded ones, and those the CRM shows gone in this run):
-/// the user created it again in Google (simulation seeds 594, 677, 1336).
-pub fn strays(
+/// The contacts the CRM shows outside the filter as the binding's user sees it (moved out,
+/// hidden, deleted), among those a Google contact in the group belongs to
+/// ([`plan::strays::candidates`]): the evidence that makes those Google contacts strays.
+pub fn outside(
     env: &Env,
     binding: &Binding,
-    group: &str,
-    links: &BTreeMap<u64, Link>,
-    departed: &BTreeMap<String, u64>,
-    crm: &CrmView,
+    scope: &strays::Scope,
     google: &GoogleView,
-) -> Result<Vec<(u64, String)>, SyncError> {
-    if group == crate::domain::MY_CONTACTS {
-        return Ok(Vec::new());
-    }
-    let linked: BTreeSet<&str> = links.values().map(|l| l.resource_name.as_str()).collect();
-    let mut out = Vec::new();
-    for (rn, remote) in &google.contacts {
-        if remote.deleted() || !remote.in_group(group) || linked.contains(rn.as_str()) {
-            continue;
-        }
-        let (id, by_marker) = match remote.crm_id() {
-            Some(id) => (id, true),
-            None => {
-                let fields = remote.fields(&binding.options.mapping);
-                let keys = crate::sync::plan::match_keys(&fields);
-                let Some(id) = keys.iter().find_map(|k| departed.get(k).copied()) else {
-                    continue;
-                };
-                (id, false)
-            }
-        };
-        // A linked contact's second copy carrying its CRM id is dropped elsewhere.
-        if crm.present.contains_key(&id) || (by_marker && links.contains_key(&id)) {
+) -> Result<BTreeSet<u64>, SyncError> {
+    let mut out = BTreeSet::new();
+    for (id, _) in strays::candidates(scope, google) {
+        if out.contains(&id) {
             continue;
         }
         let in_filter = env.crm.get(binding.crm_user, id)?.is_some()
             && env.crm.includes(binding.filter_id, binding.crm_user, id)?;
         if !in_filter {
-            out.push((id, rn.clone()));
+            out.insert(id);
         }
     }
     Ok(out)

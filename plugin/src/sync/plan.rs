@@ -30,6 +30,9 @@ pub struct CrmView {
     /// Contacts in the filter that the binding's user may see.
     pub present: BTreeMap<u64, Contact>,
     pub gone: BTreeMap<u64, Gone>,
+    /// Contacts the CRM shows outside the filter as the binding's user sees it, asked about
+    /// because a Google contact in the group belongs to them ([`strays`]).
+    pub outside: BTreeSet<u64>,
 }
 
 /// The Google side as observed for the account.
@@ -79,6 +82,8 @@ pub struct Input<'a> {
     /// The last synced fields of excluded contacts: the base their own Google contact rejoins
     /// with when put back into the group.
     pub excluded_bases: &'a BTreeMap<u64, Fields>,
+    /// The match keys (as last synced) of excluded contacts. Key → contact id.
+    pub excluded_keys: &'a BTreeMap<String, u64>,
     /// Writes to linked Google contacts whose answer no link has recorded yet.
     pub sent: &'a BTreeMap<u64, Sent>,
     /// The match keys (as last synced) of the contacts that left the binding: excluded by
@@ -88,6 +93,8 @@ pub struct Input<'a> {
     pub lag: Lag,
     /// How many contacts the Google account holds and may hold.
     pub account: AccountSize,
+    /// When the run began (ms): what a link recorded by this plan says it was written at.
+    pub now: i64,
 }
 
 /// The contacts of a Google account: those it holds (as the mapping file last saw them) and its
@@ -124,6 +131,12 @@ pub struct GoogleWrite {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Op {
+    /// Take a stray out of the group: a Google contact no link names that belongs to `contact_id`,
+    /// which is outside the filter ([`strays`]).
+    PutStrayOut {
+        contact_id: u64,
+        resource_name: String,
+    },
     /// Create the contact in Google, in the group, carrying our CRM id. What it sends is built
     /// from the CRM view when its batch is sent, not here: a first sync of 25,000 contacts would
     /// otherwise hold 25,000 contacts and their field sets at once (about 80 MB).
@@ -187,7 +200,7 @@ impl Op {
             | Op::Unlink { contact_id, .. }
             | Op::Refuse { contact_id, .. } => Some(*contact_id),
             Op::Sync { link, .. } => Some(link.contact_id),
-            Op::Import { .. } | Op::DropCopy { .. } => None,
+            Op::Import { .. } | Op::DropCopy { .. } | Op::PutStrayOut { .. } => None,
         }
     }
 
@@ -211,6 +224,10 @@ impl Op {
             Op::RemoveFromGroup { contact_id, .. } => format!("remove {contact_id} from the group"),
             Op::Delete { contact_id, .. } => format!("delete {contact_id} in Google"),
             Op::DropCopy { resource_name } => format!("delete our copy {resource_name}"),
+            Op::PutStrayOut {
+                contact_id,
+                resource_name,
+            } => format!("take {resource_name} (of {contact_id}) out of the group"),
             Op::Unlink {
                 contact_id, exclude, ..
             } => format!("unlink {contact_id} (exclude: {exclude})"),
@@ -225,6 +242,29 @@ pub struct Plan {
     pub conflicts: u64,
     /// Contacts left alone this run, with the reason (shown as their health).
     pub skipped: Vec<(u64, Reason)>,
+    /// Exclusions that end before anything is applied (held removals included).
+    pub rejoins: Vec<Rejoin>,
+}
+
+/// A stray the user put (back) into the group after its contact was excluded: the user asking
+/// to sync that contact, so its exclusion ends. Its CRM contact is out of the filter, so it is
+/// linked as any contact that left the filter is (a member until Google confirms it out of the
+/// group, link kept): if it comes back, it joins that Google contact and is added to the group
+/// again, with the base of [`rejoin_base`]. (Simulation seed 9232: created again in Google while
+/// out of the filter, it stayed excluded for good once back; seed 2526: linked to nothing, its
+/// own contact found out of the group was taken for one the user took out, and excluded again.)
+///
+/// A removal answered "not found" (Google renamed it meanwhile) keeps it a member, and it is
+/// taken out under the name a later listing shows. Its exclusion's match keys become a
+/// departure (`departing`): a contact the user created again carries no CRM id and its link no
+/// synced base, so those keys are all that tells its Google contact, listed under a new name
+/// (full listings show no former names), from a new one to import. (Simulation seed 28704:
+/// renamed before the removal landed, it stayed in the group, or a full listing imported it a
+/// second time.)
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejoin {
+    pub link: Link,
+    pub departing: Vec<String>,
 }
 
 impl Plan {
@@ -235,7 +275,10 @@ impl Plan {
             .filter(|op| {
                 matches!(
                     op,
-                    Op::RemoveFromGroup { .. } | Op::Delete { .. } | Op::Unlink { .. }
+                    Op::RemoveFromGroup { .. }
+                        | Op::PutStrayOut { .. }
+                        | Op::Delete { .. }
+                        | Op::Unlink { .. }
                 )
             })
             .count()
@@ -273,6 +316,7 @@ pub fn plan(input: &Input) -> Plan {
     if input.binding.options.direction.to_crm() {
         plan_imports(input, &mut walk);
     }
+    strays::plan_strays(input, &mut walk);
     fit_account(input, &mut walk.plan);
     walk.plan
 }
@@ -881,5 +925,6 @@ fn plan_import(input: &Input, rn: &str, remote: &Remote) -> Option<Op> {
     })
 }
 
+pub mod strays;
 #[cfg(test)]
 mod tests;

@@ -88,6 +88,7 @@ fn email(id: u64) -> String {
 /// What the planner is given, as owned values.
 struct World {
     binding: Binding,
+    group: &'static str,
     links: BTreeMap<u64, Link>,
     members: BTreeSet<u64>,
     shared: BTreeSet<u64>,
@@ -97,6 +98,7 @@ struct World {
     waiting: BTreeSet<u64>,
     excluded: BTreeMap<u64, i64>,
     excluded_bases: BTreeMap<u64, Fields>,
+    excluded_keys: BTreeMap<String, u64>,
     sent: BTreeMap<u64, Sent>,
     departed: BTreeMap<String, u64>,
     account: AccountSize,
@@ -105,6 +107,7 @@ struct World {
 impl World {
     fn new() -> World {
         World {
+            group: GROUP,
             binding: Binding {
                 id: 1,
                 filter_id: 1,
@@ -126,6 +129,7 @@ impl World {
             waiting: BTreeSet::new(),
             excluded: BTreeMap::new(),
             excluded_bases: BTreeMap::new(),
+            excluded_keys: BTreeMap::new(),
             sent: BTreeMap::new(),
             departed: BTreeMap::new(),
             account: AccountSize::ROOMY,
@@ -171,7 +175,7 @@ impl World {
     fn plan(&self) -> Plan {
         plan(&Input {
             binding: &self.binding,
-            group: GROUP,
+            group: self.group,
             links: &self.links,
             members: &self.members,
             shared: &self.shared,
@@ -181,12 +185,14 @@ impl World {
             waiting: &self.waiting,
             excluded: &self.excluded,
             excluded_bases: &self.excluded_bases,
+            excluded_keys: &self.excluded_keys,
             sent: &self.sent,
             departed: &self.departed,
             lag: Lag {
                 visible_before: VISIBLE_BEFORE,
             },
             account: self.account,
+            now: JUST_NOW + 1,
         })
     }
 }
@@ -911,4 +917,96 @@ fn only_a_write_to_the_linked_google_contact_is_recorded_as_in_flight() {
         })
         .collect();
     assert_eq!(joining, BTreeMap::from([(1, false), (2, true)]));
+}
+
+// ----- strays -------------------------------------------------------------------------------
+
+fn strays_of(plan: &Plan) -> Vec<(u64, &str)> {
+    plan.ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::PutStrayOut {
+                contact_id,
+                resource_name,
+            } => Some((*contact_id, resource_name.as_str())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_google_contact_in_the_group_marked_with_a_contact_the_crm_shows_outside_the_filter_is_put_out() {
+    // Simulation seeds 219 and 287: put back into the group in Google before the plugin saw it.
+    let mut w = World::new();
+    w.google_lists(copy_of(5, "", "people/back", true, LONG_AGO, true));
+    assert!(strays_of(&w.plan()).is_empty(), "not shown outside: no stray");
+    w.crm.outside.insert(5);
+    let plan = w.plan();
+    assert_eq!(strays_of(&plan), vec![(5, "people/back")]);
+    assert!(plan.rejoins.is_empty(), "it was never excluded");
+    assert_eq!(plan.removals(), 1, "counted towards the mass-removal hold");
+}
+
+#[test]
+fn a_google_contact_with_the_email_of_a_departed_contact_is_put_out_not_imported() {
+    // Simulation seeds 594, 677, 1336: created again in Google by the user.
+    let mut w = World::new();
+    w.google_lists(copy_of(5, "", "people/again", true, LONG_AGO, false));
+    let keys = super::match_keys(&fields(&contact(5, &email(5), "", 0)));
+    w.departed.extend(keys.into_iter().map(|k| (k, 5)));
+    w.crm.outside.insert(5);
+    let plan = w.plan();
+    assert_eq!(strays_of(&plan), vec![(5, "people/again")], "{plan:#?}");
+    assert!(!plan.ops.iter().any(|op| matches!(op, Op::Import { .. })));
+}
+
+#[test]
+fn strays_are_neither_linked_contacts_nor_contacts_of_the_filter_nor_in_my_contacts() {
+    type Setup = fn(&mut World);
+    let rows: [(&str, Setup); 3] = [
+        ("linked", |w| {
+            w.synced(5);
+        }),
+        ("in the filter", |w| {
+            w.crm_shows(contact(5, &email(5), "", LONG_AGO))
+        }),
+        ("group is My Contacts", |w| w.group = crate::domain::MY_CONTACTS),
+    ];
+    for (case, setup) in rows {
+        let mut w = World::new();
+        w.google_lists(copy_of(5, "", "people/c5", true, LONG_AGO, true));
+        w.crm.outside.insert(5);
+        setup(&mut w);
+        let plan = w.plan();
+        assert!(strays_of(&plan).is_empty(), "{case}: {plan:#?}");
+    }
+}
+
+#[test]
+fn a_stray_put_back_after_its_exclusion_ends_it_with_its_last_base_and_departs_its_keys() {
+    // Simulation seeds 9232 and 28704.
+    let mut w = World::new();
+    let c = contact(5, &email(5), "last synced", LONG_AGO);
+    w.excluded.insert(5, LONG_AGO);
+    w.excluded_bases.insert(5, fields(&c));
+    let keys = super::match_keys(&fields(&c));
+    w.excluded_keys.extend(keys.iter().map(|k| (k.clone(), 5)));
+    w.google_lists(copy_of(5, "", "people/back", true, LONG_AGO + 1, true));
+    w.crm.outside.insert(5);
+    let plan = w.plan();
+    assert_eq!(strays_of(&plan), vec![(5, "people/back")]);
+    let [rejoin] = &plan.rejoins[..] else {
+        panic!("one exclusion ends: {plan:#?}")
+    };
+    assert_eq!(rejoin.link.resource_name, "people/back");
+    assert_eq!(
+        rejoin.link.base,
+        fields(&c),
+        "its own contact rejoins with the base last synced"
+    );
+    assert_eq!(rejoin.link.google_time, LONG_AGO + 1);
+    assert_eq!(rejoin.departing, keys);
+    // Not changed in Google since the exclusion: not put back, the exclusion stays.
+    w.excluded.insert(5, LONG_AGO + 1);
+    assert!(w.plan().rejoins.is_empty());
 }
