@@ -35,15 +35,36 @@
 //!
 //! # Transition
 //!
-//! `plan::plan` takes the observed state of both sides, the links and the binding's options
-//! and returns a [`plan::Plan`]: data, which can be logged, counted (mass removals are held
-//! until confirmed) and applied. `apply::Applier` executes it and records each answer.
+//! Observation only gathers evidence: Google's listing and reads by name, the CRM's view of
+//! the filter (and whether contacts that Google contacts in the group belong to are outside
+//! it). The decisions are pure functions of that evidence, the stored state, the binding's
+//! options and the time, in `plan/`:
+//! - [`plan::landed`]: creates of ours that landed unanswered are linked, before the rest of
+//!   the run looks at the binding;
+//! - [`plan::plan`] returns a [`plan::Plan`]: data (operations, the exclusions that end, the
+//!   contacts left alone and why), which can be logged, counted (mass removals are held until
+//!   confirmed) and applied. It plans every contact of the binding, the strays
+//!   ([`plan::strays`]) and the refusals of a full Google account included.
+//!
+//! `apply::Applier` executes a plan and records each answer. Answers are evidence too, and
+//! three are judged as they come: a write refused as stale is read back by name and taken as
+//! landed if Google holds exactly what it sent; a 404 keeps the link and asks for a full
+//! listing (Google renames contacts); a CRM contact changed since it was read is not written
+//! over (the edit's own run merges it).
+//!
+//! # Remote contacts
+//!
+//! The sync speaks of the provider's contacts through [`remote::RemoteContact`] (id, version,
+//! mapped fields, groups, update time, our CRM id mark) and writes them through
+//! [`sides::RemoteSide`]; the People API is one adapter (`integration::people`), and the
+//! planner's unit tests run on [`remote::MemoryContact`].
 //!
 //! # Invariants
 //!
 //! Checked by the planner's unit tests and fuzz target (1) and on the mapping file after every
 //! simulation seed (2–5):
-//! 1. A plan has at most one operation per CRM contact.
+//! 1. A plan has at most one operation per CRM contact (the Google contacts no link names,
+//!    copies and strays, have their own).
 //! 2. Every member of a binding is linked.
 //! 3. No contact is both a member of a binding and excluded from it.
 //! 4. A create intent exists only for an unlinked contact, and a write in flight (`sent`)

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::plan::{strays, CrmView, Gone, GoogleView};
+use super::plan::{landed, strays, CrmView, Gone, GoogleView};
 use super::remote::{Remote, RemoteContact};
 use super::sides::SideError;
 use super::{Env, SyncError};
@@ -436,7 +436,7 @@ pub fn crm_for_rejoins(
 
 /// The contacts the CRM shows outside the filter as the binding's user sees it (moved out,
 /// hidden, deleted), among those a Google contact in the group belongs to
-/// ([`plan::strays::candidates`]): the evidence that makes those Google contacts strays.
+/// ([`strays::candidates`]): the evidence that makes those Google contacts strays.
 pub fn outside(
     env: &Env,
     binding: &Binding,
@@ -457,11 +457,8 @@ pub fn outside(
     Ok(out)
 }
 
-/// Links the Google contacts that our own creates made although their answer was lost: listed
-/// in the binding's group, carrying the CRM id of a contact with an open create intent. Without
-/// this, a create that lands after its contact left the filter would stay in the group unlinked
-/// (found by simulation seed 236). The base is what the create sent, which both sides agreed
-/// on when it landed: an edit made since on either side is that side's edit (seed 15384).
+/// Links the Google contacts that our own creates made although their answer was lost
+/// ([`landed`]), each with what its create sent as base.
 pub fn landed_creates(
     env: &Env,
     binding: &Binding,
@@ -479,33 +476,25 @@ pub fn landed_creates(
         intents.keys().collect::<Vec<_>>()
     );
     let links_now = links::all(&env.store.conn(), account)?;
-    let mut linked: BTreeSet<String> = links_now.values().map(|l| l.resource_name.clone()).collect();
-    let mut adopted: BTreeSet<u64> = BTreeSet::new();
+    let landed = landed::landed_creates(&intents, &links_now, google, group);
     env.store.tx(|tx| {
-        for (rn, remote) in &google.contacts {
-            let Some(id) = remote.crm_id() else {
-                continue;
-            };
-            let Some(&sent_at) = intents.get(&id) else {
-                continue;
-            };
-            let taken = links_now.contains_key(&id) || adopted.contains(&id) || linked.contains(rn);
-            if taken || !remote.in_group(group) {
-                continue;
-            }
-            adopted.insert(id);
-            linked.insert(rn.clone());
-            log::debug!("binding {}: our lost create of {id} landed as {rn}", binding.id);
+        for l in &landed {
+            log::debug!(
+                "binding {}: our lost create of {} landed as {}",
+                binding.id,
+                l.contact_id,
+                l.resource_name
+            );
             let link = Link {
-                contact_id: id,
-                resource_name: rn.clone(),
-                etag: remote.version().to_string(),
-                base: links::intent_base(tx, account, id)?,
-                written_at: sent_at,
+                contact_id: l.contact_id,
+                resource_name: l.resource_name.clone(),
+                etag: l.etag.clone(),
+                base: links::intent_base(tx, account, l.contact_id)?,
+                written_at: l.sent_at,
                 google_time: 0,
             };
             links::put(tx, account, &link)?;
-            links::add_member(tx, binding.id, id)?;
+            links::add_member(tx, binding.id, l.contact_id)?;
         }
         Ok(())
     })

@@ -250,7 +250,7 @@ pub struct Plan {
 /// to sync that contact, so its exclusion ends. Its CRM contact is out of the filter, so it is
 /// linked as any contact that left the filter is (a member until Google confirms it out of the
 /// group, link kept): if it comes back, it joins that Google contact and is added to the group
-/// again, with the base of [`rejoin_base`]. (Simulation seed 9232: created again in Google while
+/// again, with the base of `rejoin_base`. (Simulation seed 9232: created again in Google while
 /// out of the filter, it stayed excluded for good once back; seed 2526: linked to nothing, its
 /// own contact found out of the group was taken for one the user took out, and excluded again.)
 ///
@@ -925,6 +925,7 @@ fn plan_import(input: &Input, rn: &str, remote: &Remote) -> Option<Op> {
     })
 }
 
+pub mod landed;
 pub mod strays;
 #[cfg(test)]
 mod tests;

@@ -8,7 +8,7 @@
 //! phone a contact that left had when last synced (`departed`: the user created it again in
 //! Google; seeds 594, 677, 1336). Observation asks the CRM about the candidates
 //! ([`candidates`]) and records those it shows outside the filter in `CrmView::outside`; the
-//! planner puts those out ([`plan_strays`]).
+//! planner puts those out (`plan_strays`).
 
 use std::collections::{BTreeMap, BTreeSet};
 
