@@ -299,15 +299,16 @@ pub fn plan(input: &Input) -> Plan {
         walk.handled.insert(id);
         if let Some(link) = input.links.get(&id) {
             walk.claimed.insert(link.resource_name.as_str());
-            plan_gone(input, &mut walk.plan, link, *gone);
+            plan_gone(input, &mut walk, link, *gone);
         }
     }
     // Members not listed by a full CRM listing have left the filter.
     if input.crm.full {
-        for &id in input.members.iter().filter(|id| !walk.handled.contains(id)) {
+        let unlisted: Vec<u64> = input.members.difference(&walk.handled).copied().collect();
+        for id in unlisted {
             if let Some(link) = input.links.get(&id) {
                 walk.claimed.insert(link.resource_name.as_str());
-                plan_gone(input, &mut walk.plan, link, Gone::Left);
+                plan_gone(input, &mut walk, link, Gone::Left);
             }
         }
     }
@@ -352,6 +353,8 @@ struct Walk<'a> {
     claimed: BTreeSet<&'a str>,
     /// Contacts joined to a Google contact created again after theirs was deleted.
     relinked: BTreeSet<u64>,
+    /// The match keys of the unlinked Google contacts in the group, once asked for.
+    keys_in_group: Option<BTreeSet<String>>,
 }
 
 /// A contact present in the CRM: kept out, joined again, synced, matched, waiting or created.
@@ -818,20 +821,25 @@ fn landed_base(sent: &Sent, base: &Fields, google: &Fields) -> Fields {
 
 /// Whether this run shows, in the group, an unlinked Google contact with the e-mail or phone a
 /// linked contact was last synced with: the user created it again after deleting it.
-fn recreated_in_group(input: &Input, link: &Link) -> bool {
-    let keys: BTreeSet<String> = match_keys(&link.base).into_iter().collect();
+fn recreated_in_group(input: &Input, walk: &mut Walk, link: &Link) -> bool {
+    let keys = match_keys(&link.base);
     if keys.is_empty() {
         return false;
     }
-    let linked: BTreeSet<&str> = input.links.values().map(|l| l.resource_name.as_str()).collect();
-    input.google.contacts.iter().any(|(rn, remote)| {
-        !linked.contains(rn.as_str())
-            && !remote.deleted()
-            && remote.in_group(input.group)
-            && match_keys(&remote.fields(&input.binding.options.mapping))
-                .iter()
-                .any(|k| keys.contains(k))
-    })
+    // Built once per plan: a mass removal asks for every contact.
+    let in_group = walk.keys_in_group.get_or_insert_with(|| {
+        let linked: BTreeSet<&str> = input.links.values().map(|l| l.resource_name.as_str()).collect();
+        input
+            .google
+            .contacts
+            .iter()
+            .filter(|(rn, remote)| {
+                !linked.contains(rn.as_str()) && !remote.deleted() && remote.in_group(input.group)
+            })
+            .flat_map(|(_, remote)| match_keys(&remote.fields(&input.binding.options.mapping)))
+            .collect()
+    });
+    keys.iter().any(|k| in_group.contains(k))
 }
 
 /// Forgets a link without excluding the contact: the CRM keeps it, and it syncs again if it
@@ -846,12 +854,15 @@ fn forget(link: &Link) -> Op {
     }
 }
 
-fn plan_gone(input: &Input, plan: &mut Plan, link: &Link, gone: Gone) {
+fn plan_gone(input: &Input, walk: &mut Walk, link: &Link, gone: Gone) {
     let (id, rn) = (link.contact_id, link.resource_name.clone());
     let options = &input.binding.options;
     let member = input.members.contains(&id);
-    if member && google_left(input, link) {
-        if recreated_in_group(input, link) {
+    let left = member && google_left(input, link);
+    let recreated = left && recreated_in_group(input, walk, link);
+    let plan = &mut walk.plan;
+    if left {
+        if recreated {
             // Deleted and created again in the group in Google: the user's last word there is
             // "sync it", so it leaves like any contact leaving the filter (its copy in the group
             // is a stray now) and joins it again if it comes back (simulation seed 9232).
