@@ -99,6 +99,7 @@ mod tests {
 
     #[test]
     fn a_contact_of_the_group_marked_with_an_open_intent_is_linked_once_with_its_send_time() {
+        // Simulation seed 236: a create that landed unanswered stayed in the group unlinked.
         let google = GoogleView {
             contacts: [listed("people/a", 3, true), listed("people/b", 3, true)].into(),
             ..GoogleView::default()
