@@ -1173,6 +1173,21 @@ pub fn planner(data: &[u8]) {
             plan.ops
         );
     }
+    // An exclusion ends only for a stray put out in the same plan.
+    for rejoin in &plan.rejoins {
+        let id = rejoin.link.contact_id;
+        assert!(
+            excluded.contains_key(&id),
+            "rejoined {id}, which was not excluded"
+        );
+        assert!(
+            plan.ops
+                .iter()
+                .any(|op| matches!(op, Op::PutStrayOut { contact_id, .. } if *contact_id == id)),
+            "rejoined {id} without putting its stray out: {:#?}",
+            plan
+        );
+    }
     let direction = binding.options.direction;
     for op in &plan.ops {
         match op {
