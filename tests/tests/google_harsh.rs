@@ -5,6 +5,7 @@
 use abi::{Contact, ContactId, ContactsPermission, SettingsPage, TypedValue};
 use abi_stable::std_types::RVec;
 use host_sim::crm::Visibility;
+use host_sim::fake_google::{Fault, FaultRule};
 use serde_json::{json, Value};
 use tests::{contact, GoogleWorld, PLUGIN};
 
@@ -112,6 +113,24 @@ impl Setup {
 
     fn next_tick(&self) {
         self.g.tick(FIVE_MINUTES + 60_000);
+    }
+
+    /// Both clocks move `ms` (the CRM's, with its tick, and Google's, with its propagation).
+    fn later(&self, ms: i64) {
+        self.g
+            .control
+            .advance_clock(std::time::Duration::from_millis(ms as u64));
+        self.g.tick(ms);
+    }
+
+    fn set_segment(&self, id: ContactId, segment: &str) {
+        self.edit_crm(id, |c| {
+            c.custom_fields = RVec::from(vec![abi::CustomField {
+                key: "segment".into(),
+                label: "Segment".into(),
+                value: segment.into(),
+            }])
+        });
     }
 
     fn sync_now(&self) {
@@ -321,6 +340,39 @@ fn a_google_contact_with_150_emails_added_to_the_group_is_imported_with_all_of_t
     s.assert_settled();
 }
 
+/// Two "vip" contacts synced, with a Google that shows writes in listings `lag_ms` late and a
+/// plugin told they show within `visibility_ms`; then long enough for every write to show.
+fn synced_with_lag(lag_ms: u64, visibility_ms: u64) -> (Setup, Vec<ContactId>) {
+    let g = GoogleWorld::start(
+        |c| c.propagation_delay_ms = lag_ms,
+        |c| {
+            c.plugin_config
+                .insert("sync.visibility_ms".into(), visibility_ms.to_string());
+        },
+    );
+    let user = g.user("Ann", ContactsPermission::Edit);
+    let ids: Vec<ContactId> = two_contacts()
+        .into_iter()
+        .map(|c| {
+            g.sim()
+                .create_contact(user.id, c, Visibility::Everyone)
+                .expect("created")
+                .id
+        })
+        .collect();
+    let filter = g.filter(user.id, "VIP clients", "vip");
+    g.connect(user.id, ALICE);
+    g.settle();
+    let s = Setup { g, user, filter };
+    s.g.enabled(s.user.id, s.filter.id, ALICE, &[]);
+    s.g.settle();
+    for _ in 0..4 {
+        s.later(FIVE_MINUTES + 60_000);
+    }
+    s.assert_whole(2);
+    (s, ids)
+}
+
 fn two_contacts() -> Vec<Contact> {
     vec![
         contact("Rita", "Renamed", "rita@example.org", "vip"),
@@ -405,13 +457,7 @@ fn a_contact_renamed_in_google_then_moved_out_of_the_filter_leaves_the_group_and
     let old = s.resource_name(ids[0]);
     let new = s.g.control.rename_contact(ALICE, &old).expect("rename");
     // Its CRM side leaves the filter before any listing showed the new name.
-    s.edit_crm(ids[0], |c| {
-        c.custom_fields = RVec::from(vec![abi::CustomField {
-            key: "segment".into(),
-            label: "Segment".into(),
-            value: "other".into(),
-        }])
-    });
+    s.set_segment(ids[0], "other");
     s.g.settle();
     s.next_tick();
     s.next_tick();
@@ -466,40 +512,8 @@ fn a_contact_renamed_in_google_then_deleted_in_the_crm_is_deleted_in_google_unde
 #[test]
 fn a_rename_google_lists_minutes_late_is_followed_once_listed_with_both_edits() {
     const LAG_MS: u64 = 8 * 60_000;
-    let g = GoogleWorld::start(
-        |c| c.propagation_delay_ms = LAG_MS,
-        // The plugin is told how late Google may show writes.
-        |c| {
-            c.plugin_config
-                .insert("sync.visibility_ms".into(), (2 * LAG_MS).to_string());
-        },
-    );
-    let user = g.user("Ann", ContactsPermission::Edit);
-    let ids: Vec<ContactId> = two_contacts()
-        .into_iter()
-        .map(|c| {
-            g.sim()
-                .create_contact(user.id, c, Visibility::Everyone)
-                .expect("created")
-                .id
-        })
-        .collect();
-    let filter = g.filter(user.id, "VIP clients", "vip");
-    g.connect(user.id, ALICE);
-    g.settle();
-    let s = Setup { g, user, filter };
-    s.g.enabled(s.user.id, s.filter.id, ALICE, &[]);
-    s.g.settle();
-    // Both clocks move: the CRM's ticks and Google's propagation.
-    let later = |s: &Setup| {
-        s.g.control
-            .advance_clock(std::time::Duration::from_millis(FIVE_MINUTES as u64 + 60_000));
-        s.next_tick();
-    };
-    for _ in 0..4 {
-        later(&s);
-    }
-    s.assert_whole(2);
+    let (s, ids) = synced_with_lag(LAG_MS, 2 * LAG_MS);
+    let later = |s: &Setup| s.later(FIVE_MINUTES + 60_000);
 
     let old = s.resource_name(ids[0]);
     let new = s.g.control.rename_contact(ALICE, &old).expect("rename");
@@ -644,4 +658,51 @@ fn an_import_the_crm_refused_ends_when_the_contact_is_deleted_in_google() {
         "a CRM contact for a contact deleted in Google"
     );
     assert_eq!(s.crm_count(), 2);
+}
+
+#[test]
+fn a_group_add_google_answers_late_in_a_long_run_is_not_taken_for_the_user_taking_the_contact_out() {
+    // Simulation seed 5767: a write's record carried the time its run began, minutes before
+    // Google applied it, so a listing too early to show it was trusted, and our own add, unseen,
+    // read as the user taking the contact out of the group: it was excluded for good.
+    const LAG_MS: u64 = 8 * 60_000;
+    let (s, ids) = synced_with_lag(LAG_MS, 10 * 60_000);
+    s.set_segment(ids[0], "other");
+    s.g.settle();
+    for _ in 0..3 {
+        s.later(FIVE_MINUTES + 60_000);
+    }
+    assert_eq!(s.g.members(ALICE, &s.group()).len(), 1, "out of the group");
+
+    // Back into the filter with an edit: the run writes the contact, then adds it to the group.
+    // Google holds the add's first attempt while five minutes pass on both clocks.
+    const ADD: &str = "people.contactGroups.members.modify";
+    let adds = s.g.control.stats().count(ADD);
+    s.g.control
+        .add_fault(FaultRule::script(Some(ADD), vec![Fault::Hang { ms: 3000 }]))
+        .expect("fault");
+    s.edit_crm(ids[0], |c| c.notes = "back".into());
+    s.set_segment(ids[0], "vip");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while s.g.control.stats().count(ADD) == adds {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run never added the contact"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    s.g.control
+        .advance_clock(std::time::Duration::from_millis(FIVE_MINUTES as u64));
+    s.g.sim().advance(FIVE_MINUTES);
+    s.g.settle();
+
+    // A listing late enough to show the write the run began with, too early for its add.
+    s.later(6 * 60_000 + 30_000);
+    assert!(!s.view().contains("excluded"), "{}", s.view());
+    for _ in 0..3 {
+        s.later(FIVE_MINUTES + 60_000);
+    }
+    assert_eq!(s.person_of(ids[0])["biographies"][0]["value"], "back");
+    s.assert_whole(2);
+    s.assert_settled();
 }

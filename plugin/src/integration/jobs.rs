@@ -168,11 +168,13 @@ impl Integration {
         let people = google.people(email).map_err(|e| failed(e.to_string()))?;
         let crm = HostCrm(&self.host);
         let side = PeopleSide(people);
+        let clock = || self.host.now().0;
         let env = Env {
             store: &self.store,
             crm: &crm,
             google: &side,
-            now: self.host.now().0,
+            now: clock(),
+            clock: &clock,
             rules: &self.rules,
         };
         match sync::run_account(&env, email, listing) {

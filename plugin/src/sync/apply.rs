@@ -148,9 +148,10 @@ impl<'a> Applier<'a> {
         let account = self.account().to_string();
         for chunk in chunked(copies, DELETE_BATCH) {
             self.env.google.delete_many(&chunk)?;
+            let deleted_at = self.env.written_now();
             self.env.store.tx(|tx| {
                 for rn in &chunk {
-                    links::record_deletion(tx, &account, rn, self.env.now)?;
+                    links::record_deletion(tx, &account, rn, deleted_at)?;
                 }
                 Ok(())
             })?;
@@ -248,11 +249,33 @@ impl<'a> Applier<'a> {
                 Ok(())
             })?;
             let new = chunk.iter().map(|(_, n)| n.clone()).collect();
-            let results = self.env.google.create_many(new, &self.binding.options.mapping)?;
+            let results = match self.env.google.create_many(new, &self.binding.options.mapping) {
+                Ok(results) => results,
+                Err(e) => return Err(self.creates_unanswered(&chunk, e)),
+            };
             self.record_creates(&chunk, results)?;
             self.progress(chunk.len());
         }
         Ok(())
+    }
+
+    /// A create call that failed may have landed on any attempt: its intents restart their wait
+    /// from now, or a listing too early to show the contacts would let them be created again.
+    fn creates_unanswered(&self, chunk: &[(u64, NewContact)], e: super::sides::SideError) -> SyncError {
+        let (account, at) = (self.account(), self.env.written_now());
+        let restarted = self.env.store.tx(|tx| {
+            for (contact_id, new) in chunk {
+                links::add_intent(tx, account, *contact_id, &new.fields, at)?;
+            }
+            Ok(())
+        });
+        if let Err(store) = restarted {
+            log::warn!(
+                "Binding {}: the wait of unanswered creates was not restarted: {store}",
+                self.binding.id
+            );
+        }
+        e.into()
     }
 
     /// Links each created contact with what its create sent as base; a refused create ends its
@@ -264,6 +287,7 @@ impl<'a> Applier<'a> {
     ) -> Result<(), SyncError> {
         let account = self.account();
         let mut failures = Vec::new();
+        let written_at = self.env.written_now();
         self.env.store.tx(|tx| {
             for ((contact_id, new), result) in chunk.iter().zip(results) {
                 match result {
@@ -273,7 +297,7 @@ impl<'a> Applier<'a> {
                             resource_name: created.id().to_string(),
                             etag: created.version().to_string(),
                             base: new.fields.clone(),
-                            written_at: self.env.now,
+                            written_at,
                             google_time: created.updated_ms().unwrap_or(0),
                         };
                         links::put(tx, account, &link)?;
@@ -313,6 +337,7 @@ impl<'a> Applier<'a> {
             .map(|(link, _, _, _)| link.resource_name.clone())
             .collect();
         self.add_to_group(&to_add)?;
+        let written_at = self.env.written_now();
         // Then the CRM, then one record per pair.
         let mut outcomes: Vec<Link> = Vec::new();
         let mut not_found: Vec<(u64, String)> = Vec::new();
@@ -327,7 +352,8 @@ impl<'a> Applier<'a> {
                 (None, true) => Answer::Missing,
                 (None, false) => Answer::NotWritten,
             };
-            if let Some(link) = self.settle_pair(link, answer, crm.as_deref(), google.is_some() || add)? {
+            let touched = (google.is_some() || add).then_some(written_at);
+            if let Some(link) = self.settle_pair(link, answer, crm.as_deref(), touched)? {
                 outcomes.push(link);
             }
         }
@@ -384,14 +410,14 @@ impl<'a> Applier<'a> {
     }
 
     /// One pair after its Google write's `answer`: the CRM written and the link to record, or
-    /// `None` when the pair failed or waits. `touched`: we wrote the Google contact or its
-    /// membership.
+    /// `None` when the pair failed or waits. `touched`: when we wrote the Google contact or its
+    /// membership, if we did.
     fn settle_pair(
         &mut self,
         mut link: Link,
         answer: Answer,
         crm: Option<&abi::Contact>,
-        touched: bool,
+        touched: Option<i64>,
     ) -> Result<Option<Link>, SyncError> {
         let for_now = match answer {
             Answer::Refused(e) if e.stale => Some(stale_or(e)),
@@ -416,8 +442,8 @@ impl<'a> Applier<'a> {
             self.join_failed(&link)?;
             return Ok(None);
         }
-        if touched {
-            link.written_at = self.env.now;
+        if let Some(at) = touched {
+            link.written_at = at;
         }
         if let Some(contact) = crm {
             if !self.update_crm(link.contact_id, contact) {
@@ -657,7 +683,7 @@ impl<'a> Applier<'a> {
             resource_name: intent.resource_name.clone(),
             etag: intent.etag.clone(),
             base: intent.base,
-            written_at: self.env.now,
+            written_at: self.env.written_now(),
             google_time: 0,
         };
         self.env.store.tx(|tx| {
@@ -761,10 +787,11 @@ impl<'a> Applier<'a> {
                 !missing
             });
         }
+        let removed_at = self.env.written_now();
         self.env.store.tx(|tx| {
             for (contact_id, _) in &removals {
                 links::remove_member(tx, self.binding.id, *contact_id)?;
-                links::touch(tx, self.account(), *contact_id, self.env.now)?;
+                links::touch(tx, self.account(), *contact_id, removed_at)?;
                 status::clear_health(tx, self.binding.id, *contact_id)?;
             }
             Ok(())
@@ -779,10 +806,11 @@ impl<'a> Applier<'a> {
         for chunk in chunked(deletes, DELETE_BATCH) {
             let rns: Vec<String> = chunk.iter().map(|(_, rn)| rn.clone()).collect();
             self.env.google.delete_many(&rns)?;
+            let deleted_at = self.env.written_now();
             self.env.store.tx(|tx| {
                 for (contact_id, rn) in &chunk {
                     links::remove(tx, &account, *contact_id)?;
-                    links::record_deletion(tx, &account, rn, self.env.now)?;
+                    links::record_deletion(tx, &account, rn, deleted_at)?;
                     status::clear_health(tx, self.binding.id, *contact_id)?;
                 }
                 Ok(())

@@ -93,7 +93,10 @@ pub struct Env<'a> {
     pub store: &'a Store,
     pub crm: &'a dyn CrmSide,
     pub google: &'a dyn RemoteSide,
+    /// When the run began: what it observed is at least this recent.
     pub now: i64,
+    /// The host's clock, read when a write is answered.
+    pub clock: &'a dyn Fn() -> i64,
     pub rules: &'a Rules,
 }
 
@@ -101,6 +104,16 @@ impl Env<'_> {
     /// How far back a listing taken now shows our writes.
     pub fn lag(&self) -> Lag {
         Lag::new(self.now, self.rules.visibility_ms)
+    }
+
+    /// The time to record with a write of ours that Google just answered (or a write that may
+    /// have landed): the latest instant it can have been applied, from which a listing needs
+    /// `visibility_ms` to show it. Not the run's start: a long run (quota waits, retries, a
+    /// large account) answers writes minutes after it began, and a listing taken the
+    /// visibility delay after the run began may not show them yet (simulation seed 5767: our
+    /// own group add, unseen, was taken for the user taking the contact out of the group).
+    pub fn written_now(&self) -> i64 {
+        (self.clock)().max(self.now)
     }
 }
 

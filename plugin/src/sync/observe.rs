@@ -150,10 +150,11 @@ fn delete_renamed_deletions(
         return Ok(());
     }
     env.google.delete_many(&missed)?;
+    let deleted_at = env.written_now();
     env.store.tx(|tx| {
         for rn in &missed {
             log::info!("{account}: deleted {rn}, the new name of a contact we deleted");
-            links::record_deletion(tx, account, rn, env.now)?;
+            links::record_deletion(tx, account, rn, deleted_at)?;
         }
         Ok(())
     })?;
