@@ -20,7 +20,11 @@ struct Setup {
 
 /// Alice connected, a filter on segment "vip" holding `contacts`, sync enabled and run once.
 fn synced(contacts: Vec<Contact>) -> (Setup, Vec<ContactId>) {
-    let g = GoogleWorld::start(|_| {}, |_| {});
+    synced_in(GoogleWorld::start(|_| {}, |_| {}), contacts)
+}
+
+/// [`synced`], in world `g`.
+fn synced_in(g: GoogleWorld, contacts: Vec<Contact>) -> (Setup, Vec<ContactId>) {
     let user = g.user("Ann", ContactsPermission::Edit);
     let ids = contacts
         .into_iter()
@@ -350,22 +354,7 @@ fn synced_with_lag(lag_ms: u64, visibility_ms: u64) -> (Setup, Vec<ContactId>) {
                 .insert("sync.visibility_ms".into(), visibility_ms.to_string());
         },
     );
-    let user = g.user("Ann", ContactsPermission::Edit);
-    let ids: Vec<ContactId> = two_contacts()
-        .into_iter()
-        .map(|c| {
-            g.sim()
-                .create_contact(user.id, c, Visibility::Everyone)
-                .expect("created")
-                .id
-        })
-        .collect();
-    let filter = g.filter(user.id, "VIP clients", "vip");
-    g.connect(user.id, ALICE);
-    g.settle();
-    let s = Setup { g, user, filter };
-    s.g.enabled(s.user.id, s.filter.id, ALICE, &[]);
-    s.g.settle();
+    let (s, ids) = synced_in(g, two_contacts());
     for _ in 0..4 {
         s.later(FIVE_MINUTES + 60_000);
     }
