@@ -2,10 +2,10 @@
 //! Google account on the fake consent page, enable sync, watch the first run finish, change a
 //! contact in Google and pull it in with "Sync now".
 //!
-//! Chromium is driven over the DevTools protocol by `tests::browser`, so the test needs no
-//! browser-driver crate and never downloads a browser. Without
-//! `/usr/bin/chromium` (or `$CHROMIUM`) the test is skipped — except under `CI=true`, where a
-//! missing browser is a failure. Screenshots of each step go to `target/browser-screenshots/`.
+//! Chromium is driven over the DevTools protocol by `tests::browser` (the `headless_chrome`
+//! crate, built so that it never downloads a browser). Without `/usr/bin/chromium` (or
+//! `$CHROMIUM`) the test is skipped — except under `CI=true`, where a missing browser is a
+//! failure. Screenshots of each step go to `target/browser-screenshots/`.
 
 use abi::{ContactsPermission, FEATURE_GOOGLE_CONTACTS};
 use serde_json::json;
