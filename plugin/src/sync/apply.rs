@@ -63,63 +63,20 @@ impl<'a> Applier<'a> {
         self.total = plan.ops.len() as u64;
         // Progress counts this plan's operations only, not the imports finished before it.
         self.done = 0;
-        let mut creates = Vec::new();
-        let mut syncs = Vec::new();
-        let mut imports = Vec::new();
-        let mut removals = Vec::new();
-        let mut deletes = Vec::new();
-        let mut unlinks = Vec::new();
-        let mut copies = Vec::new();
-        let mut refusals = Vec::new();
-        for op in plan.ops {
+        for op in &plan.ops {
             log::debug!("binding {}: {}", self.binding.id, op.summary());
-            match op {
-                Op::Create { contact_id } => creates.push(contact_id),
-                Op::Sync {
-                    link,
-                    google,
-                    crm,
-                    add_to_group,
-                } => syncs.push((link, google, crm, add_to_group)),
-                Op::Import {
-                    resource_name,
-                    etag,
-                    contact,
-                    base,
-                } => imports.push((resource_name, etag, *contact, base)),
-                Op::RemoveFromGroup {
-                    contact_id,
-                    resource_name,
-                }
-                | Op::PutStrayOut {
-                    contact_id,
-                    resource_name,
-                } => removals.push((contact_id, resource_name)),
-                Op::Delete {
-                    contact_id,
-                    resource_name,
-                } => deletes.push((contact_id, resource_name)),
-                Op::Unlink {
-                    contact_id,
-                    exclude,
-                    google_time,
-                    base,
-                    ..
-                } => unlinks.push((contact_id, exclude.then_some((google_time, base)))),
-                Op::DropCopy { resource_name } => copies.push(resource_name),
-                Op::Refuse { contact_id, reason } => refusals.push((contact_id, reason)),
-            }
         }
-        for (contact_id, reason) in refusals {
+        let by_kind = ByKind::of(plan.ops);
+        for (contact_id, reason) in by_kind.refusals {
             self.fail(contact_id, &reason.text());
         }
-        self.unlink(unlinks)?;
-        self.create(creates, crm)?;
-        self.sync(syncs)?;
-        self.import(imports)?;
-        self.remove_from_group(removals)?;
-        self.delete(deletes)?;
-        self.drop_copies(copies)?;
+        self.unlink(by_kind.unlinks)?;
+        self.create(by_kind.creates, crm)?;
+        self.sync(by_kind.syncs)?;
+        self.import(by_kind.imports)?;
+        self.remove_from_group(by_kind.removals)?;
+        self.delete(by_kind.deletes)?;
+        self.drop_copies(by_kind.copies)?;
         Ok(())
     }
 
@@ -819,6 +776,66 @@ impl<'a> Applier<'a> {
             self.progress(chunk.len());
         }
         Ok(())
+    }
+}
+
+/// A plan's operations by kind, in plan order: each kind is applied in its own batches.
+#[derive(Default)]
+struct ByKind {
+    creates: Vec<u64>,
+    syncs: Vec<SyncOp>,
+    imports: Vec<(String, String, abi::Contact, Fields)>,
+    removals: Vec<(u64, String)>,
+    deletes: Vec<(u64, String)>,
+    unlinks: Vec<(u64, Option<Exclusion>)>,
+    copies: Vec<String>,
+    refusals: Vec<(u64, crate::domain::Reason)>,
+}
+
+impl ByKind {
+    fn of(ops: Vec<Op>) -> ByKind {
+        let mut k = ByKind::default();
+        for op in ops {
+            match op {
+                Op::Create { contact_id } => k.creates.push(contact_id),
+                Op::Sync {
+                    link,
+                    google,
+                    crm,
+                    add_to_group,
+                } => k.syncs.push((link, google, crm, add_to_group)),
+                Op::Import {
+                    resource_name,
+                    etag,
+                    contact,
+                    base,
+                } => k.imports.push((resource_name, etag, *contact, base)),
+                Op::RemoveFromGroup {
+                    contact_id,
+                    resource_name,
+                }
+                | Op::PutStrayOut {
+                    contact_id,
+                    resource_name,
+                } => k.removals.push((contact_id, resource_name)),
+                Op::Delete {
+                    contact_id,
+                    resource_name,
+                } => k.deletes.push((contact_id, resource_name)),
+                Op::Unlink {
+                    contact_id,
+                    exclude,
+                    google_time,
+                    base,
+                    ..
+                } => k
+                    .unlinks
+                    .push((contact_id, exclude.then_some((google_time, base)))),
+                Op::DropCopy { resource_name } => k.copies.push(resource_name),
+                Op::Refuse { contact_id, reason } => k.refusals.push((contact_id, reason)),
+            }
+        }
+        k
     }
 }
 

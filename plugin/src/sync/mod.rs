@@ -379,15 +379,7 @@ fn run_binding(
     let matches = observe::matches(env, &binding.account, &crm, &stored.links, google)?;
     read_by_name(env, binding, &group, &crm, &stored, google)?;
     let departed = departures(env, binding, &stored, &crm)?;
-    let scope = plan::strays::Scope {
-        group: &group,
-        mapping: &binding.options.mapping,
-        links: &stored.links,
-        departed: &departed,
-        present: &crm.present,
-    };
-    let outside = observe::outside(env, binding, &scope, google)?;
-    crm.outside = outside;
+    crm.outside = outside(env, binding, &group, &stored, &departed, &crm, google)?;
     let mut the_plan = plan::plan(&plan::Input {
         binding,
         group: &group,
@@ -423,6 +415,27 @@ fn run_binding(
     google.fetched.clear();
     finish_binding(env, binding, cursor, listed, held, skipped)?;
     Ok(applier.counts)
+}
+
+/// The contacts the CRM shows outside the filter among those a Google contact in the group may
+/// belong to (see [`plan::strays`]).
+fn outside(
+    env: &Env,
+    binding: &Binding,
+    group: &str,
+    stored: &Stored,
+    departed: &BTreeMap<String, u64>,
+    crm: &plan::CrmView,
+    google: &plan::GoogleView,
+) -> Result<BTreeSet<u64>, SyncError> {
+    let scope = plan::strays::Scope {
+        group,
+        mapping: &binding.options.mapping,
+        links: &stored.links,
+        departed,
+        present: &crm.present,
+    };
+    observe::outside(env, binding, &scope, google)
 }
 
 /// The CRM side of a binding's run: the outbox's contacts (or the whole filter), and the linked
