@@ -815,13 +815,13 @@ impl PeopleClient {
                     detail,
                 } => (retry_after, rate_limited, detail, false),
             };
-            if attempt >= max_attempts && refused {
-                // Fresh tokens kept being refused for the whole retry budget.
-                return Err(GoogleError::ReconnectNeeded {
-                    email: self.account.email.clone(),
-                });
-            }
             if attempt >= max_attempts {
+                if refused {
+                    // Fresh tokens kept being refused for the whole retry budget.
+                    return Err(GoogleError::ReconnectNeeded {
+                        email: self.account.email.clone(),
+                    });
+                }
                 log::warn!(
                     "google: {} for {} gave up after {attempt} attempts: {detail}",
                     call.what,

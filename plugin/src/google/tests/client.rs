@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::stub::{google_error, ok, Reply, Stub};
-use super::{config_for, connected, harness_with, store_tokens, ACCESS, EMAIL, NOW};
+use super::{config_for, connected, harness_with, store_tokens, Harness, ACCESS, EMAIL, NOW};
 use crate::google::person::{Name, Person};
 use crate::google::{GoogleError, RetryPolicy};
 
@@ -35,6 +35,11 @@ fn script(replies: Vec<Box<dyn Fn() -> Reply + Send + Sync>>) -> Stub {
 
 fn one_page() -> Box<dyn Fn() -> Reply + Send + Sync> {
     Box::new(|| page(&["people/c1"], None, Some("SYNC-1")))
+}
+
+/// Lists Alice's contacts (names only) through the harness's client.
+fn list_names(h: &Harness) -> Result<crate::google::Connections, GoogleError> {
+    h.google.people(EMAIL).unwrap().list_connections("names", None)
 }
 
 #[test]
@@ -181,12 +186,7 @@ fn retries_429_honouring_retry_after() {
         one_page(),
     ]);
     let h = connected(&stub);
-    let result = h
-        .google
-        .people(EMAIL)
-        .unwrap()
-        .list_connections("names", None)
-        .unwrap();
+    let result = list_names(&h).unwrap();
     assert_eq!(result.next_sync_token.as_deref(), Some("SYNC-1"));
     assert_eq!(stub.seen().len(), 2);
     let sleeps = h.sleeper.sleeps();
@@ -235,11 +235,7 @@ fn survives_a_burst_of_503_with_growing_backoff() {
         one_page(),
     ]);
     let h = connected(&stub);
-    h.google
-        .people(EMAIL)
-        .unwrap()
-        .list_connections("names", None)
-        .unwrap();
+    list_names(&h).unwrap();
     assert_eq!(stub.seen().len(), 5);
     let sleeps = h.sleeper.sleeps();
     assert_eq!(sleeps.len(), 4);
@@ -254,12 +250,7 @@ fn survives_a_burst_of_503_with_growing_backoff() {
 fn gives_up_after_bounded_attempts_with_typed_errors() {
     let stub = Stub::start(|_| google_error(503, "UNAVAILABLE", "down", None));
     let h = connected(&stub);
-    let error = h
-        .google
-        .people(EMAIL)
-        .unwrap()
-        .list_connections("names", None)
-        .unwrap_err();
+    let error = list_names(&h).unwrap_err();
     assert!(
         matches!(error, GoogleError::Unavailable { attempts: 6, .. }),
         "{error:?}"
@@ -276,12 +267,7 @@ fn gives_up_after_bounded_attempts_with_typed_errors() {
         )
     });
     let h = connected(&stub);
-    let error = h
-        .google
-        .people(EMAIL)
-        .unwrap()
-        .list_connections("names", None)
-        .unwrap_err();
+    let error = list_names(&h).unwrap_err();
     assert!(
         matches!(&error, GoogleError::RateLimited { attempts: 6, email, .. } if email == EMAIL),
         "{error:?}"
@@ -363,12 +349,7 @@ fn a_hang_is_cut_by_the_timeout_and_retried() {
     let h = harness_with(config);
     store_tokens(&*h.store, NOW + 3_600_000);
     let started = Instant::now();
-    let result = h
-        .google
-        .people(EMAIL)
-        .unwrap()
-        .list_connections("names", None)
-        .unwrap();
+    let result = list_names(&h).unwrap();
     assert_eq!(result.people.len(), 1);
     assert!(
         started.elapsed() < Duration::from_secs(3),
@@ -412,11 +393,7 @@ fn unauthorized_refreshes_once_and_retries() {
         _ => unauthenticated(),
     });
     let h = connected(&stub);
-    h.google
-        .people(EMAIL)
-        .unwrap()
-        .list_connections("names", None)
-        .unwrap();
+    list_names(&h).unwrap();
     assert_eq!(stub.seen_at("/token").len(), 1);
     assert_eq!(stub.seen_at("/v1/").len(), 2);
     let stored = crate::google::StoredTokens::load(&*h.store, EMAIL)
@@ -446,11 +423,7 @@ fn a_fresh_token_refused_once_is_refreshed_again_not_a_reconnect() {
         _ => unauthenticated(),
     });
     let h = connected(&stub);
-    h.google
-        .people(EMAIL)
-        .unwrap()
-        .list_connections("names", None)
-        .unwrap();
+    list_names(&h).unwrap();
     assert_eq!(stub.seen_at("/token").len(), 2);
 }
 
@@ -461,12 +434,7 @@ fn unauthorized_after_refresh_asks_to_reconnect() {
         _ => unauthenticated(),
     });
     let h = connected(&stub);
-    let error = h
-        .google
-        .people(EMAIL)
-        .unwrap()
-        .list_connections("names", None)
-        .unwrap_err();
+    let error = list_names(&h).unwrap_err();
     assert!(
         matches!(&error, GoogleError::ReconnectNeeded { email } if email == EMAIL),
         "{error:?}"
@@ -494,12 +462,7 @@ fn expiring_token_is_refreshed_ahead_and_invalid_grant_means_reconnect() {
     let h = harness_with(config_for(&stub));
     // Expires in one minute: inside the refresh-ahead window.
     store_tokens(&*h.store, NOW + 60_000);
-    let error = h
-        .google
-        .people(EMAIL)
-        .unwrap()
-        .list_connections("names", None)
-        .unwrap_err();
+    let error = list_names(&h).unwrap_err();
     assert!(
         matches!(&error, GoogleError::ReconnectNeeded { email } if email == EMAIL),
         "{error:?}"
