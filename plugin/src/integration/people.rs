@@ -6,11 +6,9 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::google::person::{
-    FieldMetadata, Membership, Person, MAPPED_PERSON_FIELDS, UPDATABLE_PERSON_FIELDS,
-};
+use crate::google::person::{FieldMetadata, Membership, Person, MAPPED_PERSON_FIELDS};
 use crate::google::{GoogleError, PeopleClient};
-use crate::mapping::{self, person_field_of, FieldMapping, Fields};
+use crate::mapping::{self, FieldMapping, Fields};
 use crate::sync::remote::{NewContact, Remote, RemoteContact, Update};
 use crate::sync::sides::{GroupChange, ItemError, ItemResult, RemoteSide, SideError};
 
@@ -166,12 +164,7 @@ fn updated_person(update: &Update, mapping: &FieldMapping) -> (Person, Vec<&'sta
     };
     person.resource_name = update.id.clone();
     person.etag = update.version.clone();
-    let changed: Vec<&str> = update.changed.iter().filter_map(|k| person_field_of(k)).collect();
-    let mut mask: Vec<&'static str> = UPDATABLE_PERSON_FIELDS
-        .iter()
-        .copied()
-        .filter(|f| changed.contains(f))
-        .collect();
+    let mut mask = mapping::person_fields_of(update.changed.iter().map(String::as_str));
     if let Some(id) = update.mark {
         mapping::set_crm_id(&mut person, abi::ContactId(id));
         mask.push("clientData");

@@ -189,6 +189,12 @@ impl Fields {
         self.0.get(key)
     }
 
+    /// The primary item of a field (the first if none is marked).
+    pub fn primary(&self, key: &str) -> Option<&Item> {
+        let items = self.items(key);
+        items.iter().find(|i| i.is_primary()).or(items.first())
+    }
+
     /// The item of a single-valued field.
     pub fn one(&self, key: &str) -> Option<&Item> {
         self.get(key).and_then(|v| v.items().first())
@@ -268,13 +274,17 @@ pub fn person_field_of(field_key: &str) -> Option<&'static str> {
 /// does, writing every mapped key and keeping Google's data of unmapped ones. The result is
 /// deduplicated and in a fixed order; empty means "no update needed".
 pub fn changed_person_fields(old: &Fields, new: &Fields) -> Vec<&'static str> {
-    let changed: Vec<&'static str> = old
+    let changed = old
         .0
         .keys()
         .chain(new.0.keys())
-        .filter(|k| old.get(k) != new.get(k))
-        .filter_map(|k| person_field_of(k))
-        .collect();
+        .filter(|k| old.get(k) != new.get(k));
+    person_fields_of(changed.map(String::as_str))
+}
+
+/// The People API fields that hold `field_keys`, deduplicated and in a fixed order.
+pub fn person_fields_of<'a>(field_keys: impl IntoIterator<Item = &'a str>) -> Vec<&'static str> {
+    let changed: Vec<&'static str> = field_keys.into_iter().filter_map(person_field_of).collect();
     crate::google::person::UPDATABLE_PERSON_FIELDS
         .iter()
         .copied()

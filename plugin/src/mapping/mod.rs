@@ -33,7 +33,9 @@ use serde::{Deserialize, Serialize};
 use crate::google::person::{ClientData, Person};
 
 pub use crm::{crm_fields, fields_to_contact};
-pub use fields::{changed_person_fields, key, person_field_of, FieldKey, FieldValue, Fields, Item};
+pub use fields::{
+    changed_person_fields, key, person_field_of, person_fields_of, FieldKey, FieldValue, Fields, Item,
+};
 pub use from_google::google_fields;
 pub use to_google::fields_to_person;
 

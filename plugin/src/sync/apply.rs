@@ -191,7 +191,6 @@ impl<'a> Applier<'a> {
     }
 
     fn create(&mut self, creates: Vec<u64>, crm: &CrmView) -> Result<(), SyncError> {
-        let account = self.account().to_string();
         for ids in chunked(creates, CREATE_BATCH) {
             let chunk: Vec<(u64, NewContact)> = ids
                 .into_iter()
@@ -199,12 +198,7 @@ impl<'a> Applier<'a> {
                 .collect();
             // The intent is committed before Google sees the create: after a crash, the next
             // run looks for the contact instead of creating it again.
-            self.env.store.tx(|tx| {
-                for (contact_id, new) in &chunk {
-                    links::add_intent(tx, &account, *contact_id, &new.fields, self.env.now)?;
-                }
-                Ok(())
-            })?;
+            self.intend_creates(&chunk, self.env.now)?;
             let new = chunk.iter().map(|(_, n)| n.clone()).collect();
             let results = match self.env.google.create_many(new, &self.binding.options.mapping) {
                 Ok(results) => results,
@@ -216,17 +210,21 @@ impl<'a> Applier<'a> {
         Ok(())
     }
 
-    /// A create call that failed may have landed on any attempt: its intents restart their wait
-    /// from now, or a listing too early to show the contacts would let them be created again.
-    fn creates_unanswered(&self, chunk: &[(u64, NewContact)], e: super::sides::SideError) -> SyncError {
-        let (account, at) = (self.account(), self.env.written_now());
-        let restarted = self.env.store.tx(|tx| {
+    /// Records (or restarts) the create intents of `chunk`, sent at `at`.
+    fn intend_creates(&self, chunk: &[(u64, NewContact)], at: i64) -> Result<(), StoreError> {
+        let account = self.account();
+        self.env.store.tx(|tx| {
             for (contact_id, new) in chunk {
                 links::add_intent(tx, account, *contact_id, &new.fields, at)?;
             }
             Ok(())
-        });
-        if let Err(store) = restarted {
+        })
+    }
+
+    /// A create call that failed may have landed on any attempt: its intents restart their wait
+    /// from now, or a listing too early to show the contacts would let them be created again.
+    fn creates_unanswered(&self, chunk: &[(u64, NewContact)], e: super::sides::SideError) -> SyncError {
+        if let Err(store) = self.intend_creates(chunk, self.env.written_now()) {
             log::warn!(
                 "Binding {}: the wait of unanswered creates was not restarted: {store}",
                 self.binding.id

@@ -664,15 +664,7 @@ fn hold_mass_removal(
         binding.id,
         members.len()
     );
-    the_plan.ops.retain(|op| {
-        !matches!(
-            op,
-            plan::Op::RemoveFromGroup { .. }
-                | plan::Op::PutStrayOut { .. }
-                | plan::Op::Delete { .. }
-                | plan::Op::Unlink { .. }
-        )
-    });
+    the_plan.ops.retain(|op| !op.is_removal());
     Ok(true)
 }
 

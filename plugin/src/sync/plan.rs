@@ -234,6 +234,15 @@ impl Op {
             Op::Refuse { contact_id, reason } => format!("leave {contact_id}: {}", reason.text()),
         }
     }
+
+    /// Whether the operation takes a contact out of Google or out of the group (what the
+    /// mass-removal hold counts and holds).
+    pub fn is_removal(&self) -> bool {
+        matches!(
+            self,
+            Op::RemoveFromGroup { .. } | Op::PutStrayOut { .. } | Op::Delete { .. } | Op::Unlink { .. }
+        )
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -270,18 +279,7 @@ pub struct Rejoin {
 impl Plan {
     /// How many of the binding's contacts this plan takes out of Google or out of the group.
     pub fn removals(&self) -> usize {
-        self.ops
-            .iter()
-            .filter(|op| {
-                matches!(
-                    op,
-                    Op::RemoveFromGroup { .. }
-                        | Op::PutStrayOut { .. }
-                        | Op::Delete { .. }
-                        | Op::Unlink { .. }
-                )
-            })
-            .count()
+        self.ops.iter().filter(|op| op.is_removal()).count()
     }
 }
 
@@ -827,8 +825,8 @@ fn recreated_in_group(input: &Input, walk: &mut Walk, link: &Link) -> bool {
         return false;
     }
     // Built once per plan: a mass removal asks for every contact.
+    let linked = &walk.linked;
     let in_group = walk.keys_in_group.get_or_insert_with(|| {
-        let linked: BTreeSet<&str> = input.links.values().map(|l| l.resource_name.as_str()).collect();
         input
             .google
             .contacts
@@ -905,14 +903,7 @@ fn plan_gone(input: &Input, walk: &mut Walk, link: &Link, gone: Gone) {
 pub(crate) fn match_keys(fields: &Fields) -> Vec<String> {
     [mapping::key::EMAILS, mapping::key::PHONES]
         .iter()
-        .filter_map(|k| {
-            let items = fields.items(k);
-            items
-                .iter()
-                .find(|i| i.is_primary())
-                .or(items.first())
-                .map(|i| format!("{k}:{}", i.key))
-        })
+        .filter_map(|k| Some(format!("{k}:{}", fields.primary(k)?.key)))
         .collect()
 }
 

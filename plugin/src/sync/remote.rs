@@ -126,10 +126,10 @@ impl RemoteContact for MemoryContact {
         )
     }
     fn primary_email(&self) -> Option<String> {
-        primary_key(&self.fields, crate::mapping::key::EMAILS)
+        Some(self.fields.primary(crate::mapping::key::EMAILS)?.key.clone())
     }
     fn primary_phone(&self) -> Option<String> {
-        primary_key(&self.fields, crate::mapping::key::PHONES)
+        Some(self.fields.primary(crate::mapping::key::PHONES)?.key.clone())
     }
     fn cut_by_listing(&self) -> bool {
         false
@@ -137,13 +137,4 @@ impl RemoteContact for MemoryContact {
     fn as_any(&self) -> &dyn Any {
         self
     }
-}
-
-fn primary_key(fields: &Fields, key: &str) -> Option<String> {
-    let items = fields.items(key);
-    items
-        .iter()
-        .find(|i| i.is_primary())
-        .or(items.first())
-        .map(|i| i.key.clone())
 }
