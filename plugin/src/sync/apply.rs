@@ -352,7 +352,7 @@ impl<'a> Applier<'a> {
     fn write_google(&self, syncs: &[SyncOp]) -> Result<BTreeMap<String, ItemResult>, SyncError> {
         let updates: Vec<Update> = syncs
             .iter()
-            .filter_map(|(_, google, _, _)| Some(google.as_ref()?.update.clone()))
+            .filter_map(|(_, google, _, _)| Some(google.as_ref()?.update()))
             .collect();
         if updates.is_empty() {
             return Ok(BTreeMap::new());

@@ -120,13 +120,34 @@ impl AccountSize {
 /// A write to Google's copy of a linked contact.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GoogleWrite {
-    pub update: Update,
-    /// Recorded before the write is sent, unless `joining`.
+    /// The Google contact written, and the version the write was planned from.
+    pub id: String,
+    pub version: String,
+    /// The contact as this run saw it, if it did.
+    pub current: Option<Remote>,
+    /// Sets our CRM id mark to this contact id.
+    pub mark: Option<u64>,
+    /// What the write sends (the fields, on the keys they change); recorded before the write is
+    /// sent, unless `joining`.
     pub sent: Sent,
     /// The write joins the contact to a Google contact other than its link's (matched, created
     /// again, put back): a record of it would say nothing about what the link agreed on, so it
     /// is not kept (the contact stays unlinked until the join's answer is recorded).
     pub joining: bool,
+}
+
+impl GoogleWrite {
+    /// The write as the provider is asked to make it.
+    pub fn update(&self) -> Update {
+        Update {
+            id: self.id.clone(),
+            version: self.version.clone(),
+            current: self.current.clone(),
+            fields: self.sent.fields.clone(),
+            changed: self.sent.keys.clone(),
+            mark: self.mark,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -217,7 +238,7 @@ impl Op {
                 "sync {} ({}): google {:?}, crm {}, add to group {add_to_group}",
                 link.contact_id,
                 link.resource_name,
-                google.as_ref().map(|g| &g.update.changed),
+                google.as_ref().map(|g| &g.sent.keys),
                 crm.is_some()
             ),
             Op::Import { resource_name, .. } => format!("import {resource_name}"),
@@ -752,14 +773,6 @@ fn google_write(
         .map(|p| p.version())
         .filter(|v| !v.is_empty())
         .unwrap_or(&link.etag);
-    let update = Update {
-        id: link.resource_name.clone(),
-        version: version.to_string(),
-        current: remote.cloned(),
-        fields: merged.clone(),
-        changed: keys.iter().cloned().collect(),
-        mark: (remote.and_then(|p| p.crm_id()) != Some(link.contact_id)).then_some(link.contact_id),
-    };
     let replaced = keys
         .iter()
         .filter_map(|k| Some((k.clone(), google.0.get(k)?.clone())))
@@ -771,7 +784,10 @@ fn google_write(
         base: Some(agreed.clone()),
     };
     Box::new(GoogleWrite {
-        update,
+        id: link.resource_name.clone(),
+        version: version.to_string(),
+        current: remote.cloned(),
+        mark: (remote.and_then(|p| p.crm_id()) != Some(link.contact_id)).then_some(link.contact_id),
         sent,
         joining: !own_link(input, link),
     })

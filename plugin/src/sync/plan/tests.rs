@@ -214,7 +214,7 @@ fn only_sync(plan: &Plan) -> (Option<String>, Option<String>, bool, &Link) {
     else {
         unreachable!()
     };
-    let google_notes = google.as_ref().map(|g| notes_of(&g.update.fields));
+    let google_notes = google.as_ref().map(|g| notes_of(&g.sent.fields));
     let crm_notes = crm.as_ref().map(|c| c.notes.to_string());
     (google_notes, crm_notes, *add_to_group, link)
 }
@@ -711,9 +711,9 @@ fn a_contact_created_again_in_google_joins_its_crm_contact_and_is_marked() {
     else {
         panic!("{plan:#?}")
     };
-    let marked = write.update.current.as_ref().and_then(|c| c.crm_id());
+    let marked = write.current.as_ref().and_then(|c| c.crm_id());
     assert_eq!(
-        write.update.mark.or(marked),
+        write.mark.or(marked),
         Some(1),
         "the join marks it with our CRM id"
     );
