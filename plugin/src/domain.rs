@@ -7,6 +7,9 @@ use serde::{Deserialize, Serialize};
 use crate::locale::{Arg, Reader};
 use crate::mapping::{FieldMapping, Fields};
 
+mod state;
+pub use state::{ContactState, Departure, Exclusion, InFlight, LinkState, Place, Standing};
+
 /// Which way changes flow.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -108,7 +111,7 @@ pub struct Binding {
 }
 
 /// A CRM contact known to be a Google contact of the account.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Link {
     pub contact_id: u64,
     pub resource_name: String,

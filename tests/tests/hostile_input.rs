@@ -10,18 +10,17 @@ use serde_json::json;
 use tests::{contact, GoogleWorld, PLUGIN};
 
 const ALICE: &str = "alice@example.com";
-const SQL_1: &str = "'; DROP TABLE links; --";
+const SQL_1: &str = "'; DROP TABLE contact_states; --";
 const SQL_2: &str = "Robert'); DELETE FROM outbox;--";
 const TABLES: &[&str] = &[
     "accounts",
     "bindings",
-    "links",
-    "members",
+    "contact_states",
     "remote",
-    "intents",
     "health",
     "runs",
-    "exclusions",
+    "deletions",
+    "import_intents",
 ];
 
 /// The contacts of the hostile-contact test: (what it is, the contact). Each has a unique email

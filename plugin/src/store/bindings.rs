@@ -69,6 +69,10 @@ pub fn enable(
     options: &BindingOptions,
     outbox_cursor: i64,
 ) -> Result<Binding, StoreError> {
+    if let Some(before) = by_filter(conn, filter_id)?.filter(|b| b.account != account) {
+        // Where its contacts stood was about the other account's Google contacts.
+        super::links::forget_binding(conn, before.id, &before.account)?;
+    }
     conn.execute(
         "INSERT INTO bindings (filter_id, crm_user, account, options, enabled, needs_full, outbox_cursor, next_run_at)
          VALUES (?1, ?2, ?3, ?4, 1, 1, ?5, 0)

@@ -1,117 +1,77 @@
-//! Links (CRM contact ⇄ Google contact, with the synced base), group members per binding,
-//! what we know of the account's Google contacts, and create intents.
+//! The sync state of each CRM contact on each Google account: one row of `contact_states`
+//! holding a [`ContactState`] (its link or create in flight, and where it stands in each binding
+//! of the account), plus the linked Google contact's name in a column of its own, unique per
+//! account, so that no two contacts are ever linked to one Google contact.
+//!
+//! Reads project the part they need in SQL (`json_extract`), so listing an account's links
+//! does not decode every binding's standing, nor a binding's members every base. Writes read
+//! the row, change the state and write it back, inside the caller's transaction.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{from_json, to_json, StoreError};
-use crate::domain::{Link, Sent};
+use crate::domain::{ContactState, Departure, Exclusion, InFlight, Link, LinkState, Place, Sent, Standing};
 use crate::mapping::Fields;
 
-// ----- links -----
+// ----- one row -----
 
-pub fn all(conn: &Connection, account: &str) -> Result<BTreeMap<u64, Link>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT contact_id, resource_name, etag, base, written_at, google_time FROM links WHERE account = ?1 ORDER BY contact_id",
-    )?;
-    let rows = stmt.query_map([account], |r| {
-        Ok((
-            r.get::<_, i64>(0)? as u64,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-            r.get::<_, i64>(4)?,
-            r.get::<_, i64>(5)?,
-        ))
-    })?;
-    let mut links = BTreeMap::new();
-    for row in rows {
-        let (contact_id, resource_name, etag, base, written_at, google_time) = row?;
-        let base = from_json(&base)?;
-        links.insert(
-            contact_id,
-            Link {
-                contact_id,
-                resource_name,
-                etag,
-                base,
-                written_at,
-                google_time,
-            },
-        );
-    }
-    Ok(links)
+fn state_of(conn: &Connection, account: &str, contact_id: u64) -> Result<ContactState, StoreError> {
+    let text: Option<String> = conn
+        .prepare_cached("SELECT state FROM contact_states WHERE account = ?1 AND contact_id = ?2")?
+        .query_row(params![account, contact_id as i64], |r| r.get(0))
+        .optional()?;
+    text.map_or(Ok(ContactState::default()), |t| from_json(&t))
 }
 
-/// The resource name a contact is linked to, if it is linked.
-pub fn resource_name_of(
-    conn: &Connection,
-    account: &str,
-    contact_id: u64,
-) -> Result<Option<String>, StoreError> {
-    Ok(conn
-        .query_row(
-            "SELECT resource_name FROM links WHERE account = ?1 AND contact_id = ?2",
-            params![account, contact_id as i64],
-            |r| r.get(0),
-        )
-        .optional()?)
-}
-
-pub fn put(conn: &Connection, account: &str, link: &Link) -> Result<(), StoreError> {
-    // A resource can be linked to one contact only: a stale link to it goes first.
-    conn.execute(
-        "DELETE FROM links WHERE account = ?1 AND resource_name = ?2 AND contact_id <> ?3",
-        params![account, link.resource_name, link.contact_id as i64],
-    )?;
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO links (account, contact_id, resource_name, etag, base, written_at, google_time)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (account, contact_id) DO UPDATE SET resource_name = ?3, etag = ?4, base = ?5,
-             written_at = ?6, google_time = ?7",
-    )?;
-    stmt.execute(params![
-        account,
-        link.contact_id as i64,
-        link.resource_name,
-        link.etag,
-        to_json(&link.base),
-        link.written_at,
-        link.google_time
-    ])?;
-    for sql in [
-        "DELETE FROM intents WHERE account = ?1 AND contact_id = ?2",
-        "DELETE FROM sent WHERE account = ?1 AND contact_id = ?2",
-    ] {
-        conn.prepare_cached(sql)?
-            .execute(params![account, link.contact_id as i64])?;
+fn save(conn: &Connection, account: &str, contact_id: u64, state: &ContactState) -> Result<(), StoreError> {
+    if state.is_empty() {
+        conn.prepare_cached("DELETE FROM contact_states WHERE account = ?1 AND contact_id = ?2")?
+            .execute(params![account, contact_id as i64])?;
+        return Ok(());
     }
+    let resource_name = state.linked().map(|l| l.resource_name.as_str());
+    conn.prepare_cached(
+        "INSERT INTO contact_states (account, contact_id, resource_name, state) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (account, contact_id) DO UPDATE SET resource_name = ?3, state = ?4",
+    )?
+    .execute(params![account, contact_id as i64, resource_name, to_json(state)])?;
     Ok(())
 }
 
-// ----- writes in flight -----
-
-/// Records what a write to a linked Google contact sends, before it is sent; the link's next
-/// [`put`] ends it.
-pub fn record_sent(
+/// Reads the contact's state, lets `f` change it and writes it back.
+fn change(
     conn: &Connection,
     account: &str,
     contact_id: u64,
-    sent: &Sent,
-    at: i64,
+    f: impl FnOnce(&mut ContactState),
 ) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT OR REPLACE INTO sent (account, contact_id, sent, at) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    stmt.execute(params![account, contact_id as i64, to_json(sent), at])?;
-    Ok(())
+    let mut state = state_of(conn, account, contact_id)?;
+    f(&mut state);
+    save(conn, account, contact_id, &state)
 }
 
-/// The account's writes whose answer no link has recorded: contact id → what was sent.
-pub fn sent(conn: &Connection, account: &str) -> Result<BTreeMap<u64, Sent>, StoreError> {
-    let mut stmt = conn.prepare("SELECT contact_id, sent FROM sent WHERE account = ?1")?;
-    let rows = stmt.query_map([account], |r| {
+/// The contact linked to `resource_name`, if any.
+fn linked_to(conn: &Connection, account: &str, resource_name: &str) -> Result<Option<u64>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT contact_id FROM contact_states WHERE account = ?1 AND resource_name = ?2")?
+        .query_row(params![account, resource_name], |r| r.get::<_, i64>(0))
+        .optional()?
+        .map(|id| id as u64))
+}
+
+/// Rows of `account` where the JSON at `path` is present: contact id → that JSON, decoded.
+fn project<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    account: &str,
+    path: &str,
+) -> Result<BTreeMap<u64, T>, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT contact_id, json_extract(state, ?2) FROM contact_states
+         WHERE account = ?1 AND json_extract(state, ?2) IS NOT NULL",
+    )?;
+    let rows = stmt.query_map(params![account, path], |r| {
         Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
     })?;
     let mut all = BTreeMap::new();
@@ -122,87 +82,168 @@ pub fn sent(conn: &Connection, account: &str) -> Result<BTreeMap<u64, Sent>, Sto
     Ok(all)
 }
 
+// ----- links -----
+
+pub fn all(conn: &Connection, account: &str) -> Result<BTreeMap<u64, Link>, StoreError> {
+    project(conn, account, "$.link.link")
+}
+
+/// The resource name a contact is linked to, if it is linked.
+pub fn resource_name_of(
+    conn: &Connection,
+    account: &str,
+    contact_id: u64,
+) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT resource_name FROM contact_states WHERE account = ?1 AND contact_id = ?2")?
+        .query_row(params![account, contact_id as i64], |r| {
+            r.get::<_, Option<String>>(0)
+        })
+        .optional()?
+        .flatten())
+}
+
+/// Links the contact, which ends its create or write in flight. A Google contact is linked to
+/// one contact only: a stale link to it goes first.
+pub fn put(conn: &Connection, account: &str, link: &Link) -> Result<(), StoreError> {
+    if let Some(other) = linked_to(conn, account, &link.resource_name)? {
+        if other != link.contact_id {
+            change(conn, account, other, ContactState::unlink)?;
+        }
+    }
+    change(conn, account, link.contact_id, |s| {
+        s.link = LinkState::Linked {
+            link: link.clone(),
+            in_flight: None,
+        }
+    })
+}
+
+// ----- writes in flight -----
+
+/// Records what a write to a linked Google contact sends, before it is sent; the link's next
+/// [`put`] ends it. A contact no longer linked has nothing to write to, and records nothing.
+pub fn record_sent(
+    conn: &Connection,
+    account: &str,
+    contact_id: u64,
+    sent: &Sent,
+    at: i64,
+) -> Result<(), StoreError> {
+    change(conn, account, contact_id, |s| {
+        if let LinkState::Linked { in_flight, .. } = &mut s.link {
+            *in_flight = Some(InFlight {
+                sent: sent.clone(),
+                at,
+            });
+        }
+    })
+}
+
+/// The account's writes whose answer no link has recorded: contact id → what was sent.
+pub fn sent(conn: &Connection, account: &str) -> Result<BTreeMap<u64, Sent>, StoreError> {
+    project(conn, account, "$.link.in_flight.sent")
+}
+
 /// Follows a contact Google gave a new resource name: its link (if any) now names `new`, and
 /// what we knew under the old name goes. A link already on `new` is left alone, and the one on
 /// `old` then goes: the old name no longer resolves, so every write through it would fail.
 /// An import in flight follows too.
 pub fn follow_rename(conn: &Connection, account: &str, old: &str, new: &str) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE OR IGNORE links SET resource_name = ?3 WHERE account = ?1 AND resource_name = ?2",
-        params![account, old, new],
-    )?;
-    conn.execute(
-        "DELETE FROM links WHERE account = ?1 AND resource_name = ?2",
-        params![account, old],
-    )?;
+    if let Some(contact_id) = linked_to(conn, account, old)? {
+        let taken = linked_to(conn, account, new)?.is_some();
+        change(conn, account, contact_id, |s| match &mut s.link {
+            LinkState::Linked { link, .. } if !taken => link.resource_name = new.to_string(),
+            _ => s.unlink(),
+        })?;
+    }
     super::imports::follow_rename(conn, account, old, new)?;
-    remove_remote(conn, account, old)
+    super::index::remove(conn, account, old)
 }
 
 /// Records that we just wrote the contact's Google side (a membership change, say), so listings
 /// older than this write are not taken as Google's word.
 pub fn touch(conn: &Connection, account: &str, contact_id: u64, at: i64) -> Result<(), StoreError> {
-    conn.execute(
-        "UPDATE links SET written_at = ?3 WHERE account = ?1 AND contact_id = ?2",
-        params![account, contact_id as i64, at],
-    )?;
-    Ok(())
+    change(conn, account, contact_id, |s| {
+        if let LinkState::Linked { link, .. } = &mut s.link {
+            link.written_at = at;
+        }
+    })
 }
 
+/// Forgets the link, a write in flight to it and the contact's memberships in the account's
+/// bindings (a member is linked).
 pub fn remove(conn: &Connection, account: &str, contact_id: u64) -> Result<(), StoreError> {
-    conn.execute(
-        "DELETE FROM links WHERE account = ?1 AND contact_id = ?2",
-        params![account, contact_id as i64],
-    )?;
-    conn.execute(
-        "DELETE FROM sent WHERE account = ?1 AND contact_id = ?2",
-        params![account, contact_id as i64],
-    )?;
-    conn.execute(
-        "DELETE FROM members WHERE contact_id = ?2 AND binding_id IN (SELECT id FROM bindings WHERE account = ?1)",
-        params![account, contact_id as i64],
-    )?;
-    Ok(())
+    change(conn, account, contact_id, ContactState::unlink)
 }
 
 pub fn count(conn: &Connection, account: &str) -> Result<u64, StoreError> {
-    Ok(
-        conn.query_row("SELECT COUNT(*) FROM links WHERE account = ?1", [account], |r| {
-            r.get::<_, i64>(0)
-        })? as u64,
-    )
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM contact_states WHERE account = ?1 AND resource_name IS NOT NULL",
+        [account],
+        |r| r.get::<_, i64>(0),
+    )? as u64)
 }
 
-// ----- members of a binding's group -----
+// ----- standing in a binding -----
+
+fn account_of(conn: &Connection, binding_id: i64) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .prepare_cached("SELECT account FROM bindings WHERE id = ?1")?
+        .query_row([binding_id], |r| r.get(0))
+        .optional()?)
+}
+
+/// The binding's standings: contact id → where it stands (none for a binding that is gone).
+fn standings(conn: &Connection, binding_id: i64) -> Result<BTreeMap<u64, Standing>, StoreError> {
+    match account_of(conn, binding_id)? {
+        Some(account) => project(conn, &account, &format!("$.bindings.\"{binding_id}\"")),
+        None => Ok(BTreeMap::new()),
+    }
+}
+
+fn change_standing(
+    conn: &Connection,
+    binding_id: i64,
+    contact_id: u64,
+    f: impl FnOnce(&mut ContactState),
+) -> Result<(), StoreError> {
+    let account = account_of(conn, binding_id)?
+        .ok_or_else(|| StoreError::Corrupt(format!("binding {binding_id} is not in the mapping file")))?;
+    change(conn, &account, contact_id, f)
+}
 
 pub fn members(conn: &Connection, binding_id: i64) -> Result<BTreeSet<u64>, StoreError> {
-    let mut stmt = conn.prepare("SELECT contact_id FROM members WHERE binding_id = ?1")?;
-    let rows = stmt.query_map([binding_id], |r| r.get::<_, i64>(0))?;
-    Ok(rows.map(|r| r.map(|v| v as u64)).collect::<Result<_, _>>()?)
+    Ok(standings(conn, binding_id)?
+        .into_iter()
+        .filter(|(_, s)| s.place == Some(Place::Member))
+        .map(|(id, _)| id)
+        .collect())
 }
 
-/// A member of a binding is synced with its group, so it is no longer excluded from it: the two
-/// states are one contact's alternatives, kept apart here rather than by every writer (a contact
-/// joined again by a create or an import kept its exclusion, and its health said "excluded"
-/// while it was in sync: simulation seed 660).
+/// A member of a binding is synced with its group, so it is no longer excluded from it: the
+/// two are one contact's alternative places in the binding (a contact joined again by a
+/// create or an import kept its exclusion, and its health said "excluded" while it was in
+/// sync: simulation seed 660).
 pub fn add_member(conn: &Connection, binding_id: i64, contact_id: u64) -> Result<(), StoreError> {
-    let mut stmt =
-        conn.prepare_cached("INSERT OR IGNORE INTO members (binding_id, contact_id) VALUES (?1, ?2)")?;
-    stmt.execute(params![binding_id, contact_id as i64])?;
-    unexclude(conn, binding_id, contact_id)
+    change_standing(conn, binding_id, contact_id, |s| {
+        s.set_place(binding_id, Some(Place::Member))
+    })
 }
 
 pub fn remove_member(conn: &Connection, binding_id: i64, contact_id: u64) -> Result<(), StoreError> {
-    conn.execute(
-        "DELETE FROM members WHERE binding_id = ?1 AND contact_id = ?2",
-        params![binding_id, contact_id as i64],
-    )?;
-    Ok(())
+    change_standing(conn, binding_id, contact_id, |s| {
+        if s.is_member(binding_id) {
+            s.set_place(binding_id, None);
+        }
+    })
 }
 
 /// Forgets every member of a binding (its group changed).
 pub fn clear_members(conn: &Connection, binding_id: i64) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM members WHERE binding_id = ?1", [binding_id])?;
+    for contact_id in members(conn, binding_id)? {
+        remove_member(conn, binding_id, contact_id)?;
+    }
     Ok(())
 }
 
@@ -213,176 +254,29 @@ pub fn member_elsewhere(
     account: &str,
     contact_id: u64,
 ) -> Result<bool, StoreError> {
-    let n: i64 = conn.query_row(
-        "SELECT COUNT(*) FROM members m JOIN bindings b ON b.id = m.binding_id
-         WHERE m.contact_id = ?3 AND m.binding_id <> ?1 AND b.account = ?2 AND b.enabled = 1",
-        params![binding_id, account, contact_id as i64],
-        |r| r.get(0),
-    )?;
-    Ok(n > 0)
-}
-
-// ----- what we know of Google's side -----
-
-/// One Google contact of the account, as last listed or written: the index that matching reads.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Indexed {
-    pub resource_name: String,
-    pub etag: String,
-    pub crm_marker: Option<u64>,
-    pub email_key: Option<String>,
-    pub phone_key: Option<String>,
-    pub groups: Vec<String>,
-}
-
-pub fn put_remote(conn: &Connection, account: &str, r: &Indexed) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO remote (account, resource_name, etag, crm_marker, email_key, phone_key, groups)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (account, resource_name) DO UPDATE SET etag = ?3, crm_marker = ?4, email_key = ?5,
-             phone_key = ?6, groups = ?7",
-    )?;
-    stmt.execute(params![
-        account,
-        r.resource_name,
-        r.etag,
-        r.crm_marker.map(|m| m as i64),
-        r.email_key,
-        r.phone_key,
-        to_json(&r.groups)
-    ])?;
-    Ok(())
-}
-
-pub fn remove_remote(conn: &Connection, account: &str, resource_name: &str) -> Result<(), StoreError> {
-    conn.execute(
-        "DELETE FROM remote WHERE account = ?1 AND resource_name = ?2",
-        params![account, resource_name],
-    )?;
-    Ok(())
-}
-
-pub fn clear_remote(conn: &Connection, account: &str) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM remote WHERE account = ?1", [account])?;
-    Ok(())
-}
-
-pub fn remote_count(conn: &Connection, account: &str) -> Result<u64, StoreError> {
-    Ok(
-        conn.query_row("SELECT COUNT(*) FROM remote WHERE account = ?1", [account], |r| {
-            r.get::<_, i64>(0)
-        })? as u64,
-    )
-}
-
-fn remote_row(r: &rusqlite::Row) -> rusqlite::Result<(Indexed, String)> {
-    Ok((
-        Indexed {
-            resource_name: r.get(0)?,
-            etag: r.get(1)?,
-            crm_marker: r.get::<_, Option<i64>>(2)?.map(|v| v as u64),
-            email_key: r.get(3)?,
-            phone_key: r.get(4)?,
-            groups: Vec::new(),
-        },
-        r.get(5)?,
-    ))
-}
-
-/// Google contacts carrying `key` in `column` (`crm_marker`, `email_key` or `phone_key`).
-pub fn remote_by(
-    conn: &Connection,
-    account: &str,
-    column: MatchKey,
-    key: &str,
-) -> Result<Vec<Indexed>, StoreError> {
-    let sql = format!(
-        "SELECT resource_name, etag, crm_marker, email_key, phone_key, groups FROM remote
-         WHERE account = ?1 AND {} = ?2",
-        column.column()
-    );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt
-        .query_map(params![account, key], remote_row)?
-        .collect::<Result<Vec<_>, _>>()?;
-    rows.into_iter()
-        .map(|(mut r, groups)| {
-            r.groups = from_json(&groups)?;
-            Ok(r)
-        })
-        .collect()
-}
-
-pub fn remote(conn: &Connection, account: &str, resource_name: &str) -> Result<Option<Indexed>, StoreError> {
-    let row = conn
-        .query_row(
-            "SELECT resource_name, etag, crm_marker, email_key, phone_key, groups FROM remote
-             WHERE account = ?1 AND resource_name = ?2",
-            params![account, resource_name],
-            remote_row,
-        )
-        .optional()?;
-    row.map(|(mut r, groups)| {
-        r.groups = from_json(&groups)?;
-        Ok(r)
-    })
-    .transpose()
-}
-
-#[derive(Debug, Clone, Copy)]
-pub enum MatchKey {
-    Marker,
-    Email,
-    Phone,
-}
-
-impl MatchKey {
-    fn column(self) -> &'static str {
-        match self {
-            MatchKey::Marker => "crm_marker",
-            MatchKey::Email => "email_key",
-            MatchKey::Phone => "phone_key",
+    let state = state_of(conn, account, contact_id)?;
+    let mut enabled = conn.prepare_cached("SELECT enabled FROM bindings WHERE id = ?1")?;
+    for (other, standing) in &state.bindings {
+        if *other == binding_id || standing.place != Some(Place::Member) {
+            continue;
+        }
+        let on: Option<bool> = enabled.query_row([other], |r| r.get(0)).optional()?;
+        if on == Some(true) {
+            return Ok(true);
         }
     }
+    Ok(false)
 }
 
-// ----- our deletions -----
-
-/// Records that we deleted `resource_name` in Google at `at`: what we knew of it goes, and the
-/// deletion is remembered for listings that still show it.
-pub fn record_deletion(
-    conn: &Connection,
-    account: &str,
-    resource_name: &str,
-    at: i64,
-) -> Result<(), StoreError> {
-    remove_remote(conn, account, resource_name)?;
-    let mut stmt = conn.prepare_cached(
-        "INSERT INTO deletions (account, resource_name, at) VALUES (?1, ?2, ?3)
-         ON CONFLICT (account, resource_name) DO UPDATE SET at = ?3",
-    )?;
-    stmt.execute(params![account, resource_name, at])?;
+/// Forgets where every contact of `account` stood in the binding: it moves to another account.
+pub fn forget_binding(conn: &Connection, binding_id: i64, account: &str) -> Result<(), StoreError> {
+    let path = format!("$.bindings.\"{binding_id}\"");
+    for contact_id in project::<Standing>(conn, account, &path)?.into_keys() {
+        change(conn, account, contact_id, |s| {
+            s.bindings.remove(&binding_id);
+        })?;
+    }
     Ok(())
-}
-
-/// The contacts we deleted that the listing being read may not reflect yet: every record
-/// since the previous listing. Records older than `since` are dropped once returned: the
-/// listing that reads them shows those deletions (and a rename Google made just before one).
-pub fn recent_deletions(
-    conn: &Connection,
-    account: &str,
-    since: i64,
-) -> Result<BTreeSet<String>, StoreError> {
-    let names: BTreeSet<String> = {
-        let mut stmt = conn.prepare("SELECT resource_name FROM deletions WHERE account = ?1")?;
-        let rows = stmt.query_map([account], |r| r.get::<_, String>(0))?;
-        rows.collect::<Result<_, _>>()?
-    };
-    conn.execute(
-        "DELETE FROM deletions WHERE account = ?1 AND at < ?2",
-        params![account, since],
-    )?;
-    Ok(names)
 }
 
 // ----- create intents -----
@@ -392,7 +286,8 @@ pub fn recent_deletions(
 /// for the created contact instead of creating a second one, and links it with `sent` as base.
 /// A create sent again (the earlier one never showed) restarts the wait: this one may land too,
 /// and Google may take as long to show it (simulation seed 5943: an intent kept its first time,
-/// so the run after a second lost answer created the contact a third time).
+/// so the run after a second lost answer created the contact a third time). A linked contact
+/// is never created, and keeps its link.
 pub fn add_intent(
     conn: &Connection,
     account: &str,
@@ -400,31 +295,30 @@ pub fn add_intent(
     sent: &Fields,
     at: i64,
 ) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT OR REPLACE INTO intents (account, contact_id, at, base) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    stmt.execute(params![account, contact_id as i64, at, to_json(sent)])?;
-    Ok(())
+    change(conn, account, contact_id, |s| {
+        if s.linked().is_none() {
+            s.link = LinkState::Creating {
+                at,
+                sent: sent.clone(),
+            };
+        }
+    })
 }
 
 /// The fields an open create intent sent (empty for intents recorded before schema 9).
 pub fn intent_base(conn: &Connection, account: &str, contact_id: u64) -> Result<Fields, StoreError> {
-    let text: Option<String> = conn
-        .query_row(
-            "SELECT base FROM intents WHERE account = ?1 AND contact_id = ?2",
-            params![account, contact_id as i64],
-            |r| r.get(0),
-        )
-        .optional()?;
-    match text.filter(|t| !t.is_empty()) {
-        Some(text) => from_json(&text),
-        None => Ok(Fields::default()),
-    }
+    Ok(match state_of(conn, account, contact_id)?.link {
+        LinkState::Creating { sent, .. } => sent,
+        _ => Fields::default(),
+    })
 }
 
 /// Open intents: contact id → when the create was sent.
 pub fn intents(conn: &Connection, account: &str) -> Result<BTreeMap<u64, i64>, StoreError> {
-    let mut stmt = conn.prepare("SELECT contact_id, at FROM intents WHERE account = ?1")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT contact_id, json_extract(state, '$.link.at') FROM contact_states
+         WHERE account = ?1 AND json_extract(state, '$.link.kind') = 'creating'",
+    )?;
     let rows = stmt.query_map([account], |r| {
         Ok((r.get::<_, i64>(0)? as u64, r.get::<_, i64>(1)?))
     })?;
@@ -432,11 +326,11 @@ pub fn intents(conn: &Connection, account: &str) -> Result<BTreeMap<u64, i64>, S
 }
 
 pub fn drop_intent(conn: &Connection, account: &str, contact_id: u64) -> Result<(), StoreError> {
-    conn.execute(
-        "DELETE FROM intents WHERE account = ?1 AND contact_id = ?2",
-        params![account, contact_id as i64],
-    )?;
-    Ok(())
+    change(conn, account, contact_id, |s| {
+        if matches!(s.link, LinkState::Creating { .. }) {
+            s.link = LinkState::Unlinked;
+        }
+    })
 }
 
 // ----- exclusions -----
@@ -454,19 +348,15 @@ pub fn exclude(
     keys: &[String],
     base: &Fields,
 ) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT OR REPLACE INTO exclusions (binding_id, contact_id, at, google_time, match_keys, base)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-    )?;
-    stmt.execute(params![
-        binding_id,
-        contact_id as i64,
+    let exclusion = Exclusion {
         at,
         google_time,
-        keys.join("\n"),
-        to_json(base)
-    ])?;
-    Ok(())
+        keys: keys.to_vec(),
+        base: Some(base.clone()),
+    };
+    change_standing(conn, binding_id, contact_id, |s| {
+        s.set_place(binding_id, Some(Place::Excluded(exclusion)))
+    })
 }
 
 /// The binding's excluded contacts, as [`exclude`] recorded them.
@@ -479,30 +369,34 @@ pub struct Exclusions {
     /// Contact id → last synced fields, the base its own Google contact rejoins with
     /// (exclusions made before schema 9 have none).
     pub bases: BTreeMap<u64, Fields>,
+    /// Contact id → when it was excluded (our clock).
+    pub at: BTreeMap<u64, i64>,
 }
 
-/// The binding's exclusions, in one query.
+/// The binding's exclusions.
 pub fn exclusions(conn: &Connection, binding_id: i64) -> Result<Exclusions, StoreError> {
-    let mut stmt = conn
-        .prepare("SELECT contact_id, google_time, match_keys, base FROM exclusions WHERE binding_id = ?1")?;
-    let rows = stmt.query_map([binding_id], |r| {
-        Ok((
-            r.get::<_, i64>(0)? as u64,
-            r.get::<_, i64>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-        ))
-    })?;
     let mut all = Exclusions::default();
-    for row in rows {
-        let (id, since, keys, base) = row?;
-        all.since.insert(id, since);
-        all.keys.extend(keys.lines().map(|k| (k.to_string(), id)));
-        if !base.is_empty() {
-            all.bases.insert(id, from_json(&base)?);
+    for (id, standing) in standings(conn, binding_id)? {
+        let Some(Place::Excluded(e)) = standing.place else {
+            continue;
+        };
+        all.since.insert(id, e.google_time);
+        all.at.insert(id, e.at);
+        all.keys.extend(e.keys.into_iter().map(|k| (k, id)));
+        if let Some(base) = e.base {
+            all.bases.insert(id, base);
         }
     }
     Ok(all)
+}
+
+/// The user put the contact back into the binding's group in Google: it syncs again.
+pub fn unexclude(conn: &Connection, binding_id: i64, contact_id: u64) -> Result<(), StoreError> {
+    change_standing(conn, binding_id, contact_id, |s| {
+        if matches!(s.place(binding_id), Some(Place::Excluded(_))) {
+            s.set_place(binding_id, None);
+        }
+    })
 }
 
 // ----- departures -----
@@ -516,24 +410,23 @@ pub fn depart(
     keys: &[String],
     at: i64,
 ) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare_cached(
-        "INSERT OR REPLACE INTO departures (binding_id, contact_id, match_keys, at) VALUES (?1, ?2, ?3, ?4)",
-    )?;
-    stmt.execute(params![binding_id, contact_id as i64, keys.join("\n"), at])?;
-    Ok(())
+    let departure = Departure {
+        keys: keys.to_vec(),
+        at,
+    };
+    change_standing(conn, binding_id, contact_id, |s| {
+        s.set_departed(binding_id, Some(departure))
+    })
 }
 
 /// The match keys of the contacts that left the binding on the CRM side and are not forgotten
 /// yet (see [`forget_departures`]): key → contact id.
 pub fn departed_keys(conn: &Connection, binding_id: i64) -> Result<BTreeMap<String, u64>, StoreError> {
-    let mut stmt = conn.prepare("SELECT contact_id, match_keys FROM departures WHERE binding_id = ?1")?;
-    let rows = stmt.query_map([binding_id], |r| {
-        Ok((r.get::<_, i64>(0)? as u64, r.get::<_, String>(1)?))
-    })?;
     let mut keys = BTreeMap::new();
-    for row in rows {
-        let (id, joined) = row?;
-        keys.extend(joined.lines().map(|k| (k.to_string(), id)));
+    for (id, standing) in standings(conn, binding_id)? {
+        if let Some(departure) = standing.departed {
+            keys.extend(departure.keys.into_iter().map(|k| (k, id)));
+        }
     }
     Ok(keys)
 }
@@ -544,17 +437,11 @@ pub fn departed_keys(conn: &Connection, binding_id: i64) -> Result<BTreeMap<Stri
 /// simulation seed 14628 imported a contact created again in Google just before its CRM
 /// contact was deleted.)
 pub fn forget_departures(conn: &Connection, binding_id: i64, before: i64) -> Result<(), StoreError> {
-    conn.execute(
-        "DELETE FROM departures WHERE binding_id = ?1 AND at < ?2",
-        params![binding_id, before],
-    )?;
-    Ok(())
-}
-
-/// The user put the contact back into the binding's group in Google: it syncs again.
-pub fn unexclude(conn: &Connection, binding_id: i64, contact_id: u64) -> Result<(), StoreError> {
-    let mut stmt = conn.prepare_cached("DELETE FROM exclusions WHERE binding_id = ?1 AND contact_id = ?2")?;
-    stmt.execute(params![binding_id, contact_id as i64])?;
+    for (id, standing) in standings(conn, binding_id)? {
+        if standing.departed.is_some_and(|d| d.at < before) {
+            change_standing(conn, binding_id, id, |s| s.set_departed(binding_id, None))?;
+        }
+    }
     Ok(())
 }
 
@@ -572,6 +459,86 @@ mod tests {
             written_at: 0,
             google_time: 0,
         }
+    }
+
+    fn binding(conn: &Connection, filter: u64, account: &str) -> i64 {
+        let options = crate::domain::BindingOptions::default();
+        crate::store::bindings::enable(conn, filter, 1, account, &options, 0)
+            .unwrap()
+            .id
+    }
+
+    #[test]
+    fn linking_a_google_contact_linked_to_another_contact_unlinks_that_one_and_its_memberships() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = store.conn();
+        let b = binding(&conn, 10, "a");
+        put(&conn, "a", &link(1, "people/x")).unwrap();
+        add_member(&conn, b, 1).unwrap();
+        put(&conn, "a", &link(2, "people/x")).unwrap();
+        assert_eq!(all(&conn, "a").unwrap().into_keys().collect::<Vec<_>>(), vec![2]);
+        assert!(members(&conn, b).unwrap().is_empty(), "a member is linked");
+    }
+
+    #[test]
+    fn a_member_is_never_excluded_and_an_exclusion_outlives_the_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = store.conn();
+        let b = binding(&conn, 10, "a");
+        put(&conn, "a", &link(1, "people/x")).unwrap();
+        add_member(&conn, b, 1).unwrap();
+        remove(&conn, "a", 1).unwrap();
+        exclude(&conn, b, 1, 5, 4, &["ann@x".into()], &Fields::default()).unwrap();
+        assert!(members(&conn, b).unwrap().is_empty());
+        assert_eq!(exclusions(&conn, b).unwrap().since.get(&1), Some(&4));
+        put(&conn, "a", &link(1, "people/x")).unwrap();
+        add_member(&conn, b, 1).unwrap();
+        assert!(exclusions(&conn, b).unwrap().since.is_empty());
+        assert_eq!(
+            members(&conn, b).unwrap().into_iter().collect::<Vec<_>>(),
+            vec![1]
+        );
+    }
+
+    #[test]
+    fn a_create_in_flight_ends_when_the_contact_is_linked_and_a_write_in_flight_with_the_next_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = store.conn();
+        add_intent(&conn, "a", 1, &Fields::default(), 7).unwrap();
+        assert_eq!(intents(&conn, "a").unwrap().get(&1), Some(&7));
+        put(&conn, "a", &link(1, "people/x")).unwrap();
+        assert!(intents(&conn, "a").unwrap().is_empty());
+        record_sent(&conn, "a", 1, &Sent::default(), 8).unwrap();
+        assert_eq!(sent(&conn, "a").unwrap().len(), 1);
+        put(&conn, "a", &link(1, "people/x")).unwrap();
+        assert!(sent(&conn, "a").unwrap().is_empty());
+        remove(&conn, "a", 1).unwrap();
+        let rows: i64 = conn
+            .query_row("SELECT COUNT(*) FROM contact_states", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(rows, 0, "a contact with nothing known has no row");
+    }
+
+    #[test]
+    fn a_filter_moved_to_another_account_forgets_where_its_contacts_stood_on_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let conn = store.conn();
+        let b = binding(&conn, 10, "a");
+        put(&conn, "a", &link(1, "people/x")).unwrap();
+        add_member(&conn, b, 1).unwrap();
+        depart(&conn, b, 2, &["bob@x".into()], 3).unwrap();
+        assert_eq!(binding(&conn, 10, "other"), b);
+        assert!(members(&conn, b).unwrap().is_empty());
+        assert!(departed_keys(&conn, b).unwrap().is_empty());
+        assert_eq!(
+            all(&conn, "a").unwrap().len(),
+            1,
+            "the link is the account's, and stays"
+        );
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod bindings;
 pub mod imports;
+pub mod index;
 pub mod links;
 pub mod outbox;
 mod schema;

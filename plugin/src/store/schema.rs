@@ -4,9 +4,18 @@ use rusqlite::Connection;
 
 use super::StoreError;
 
-const MIGRATIONS: &[&str] = &[
+mod one_state;
+
+/// A migration: SQL, or code for what SQL cannot say simply.
+enum Step {
+    Sql(&'static str),
+    Code(fn(&Connection) -> Result<(), StoreError>),
+}
+
+const MIGRATIONS: &[Step] = &[
     // 1: accounts, bindings, links, the outbox.
-    "CREATE TABLE accounts (
+    Step::Sql(
+        "CREATE TABLE accounts (
         email TEXT PRIMARY KEY,
         crm_user INTEGER NOT NULL,
         status TEXT NOT NULL DEFAULT 'ok',
@@ -45,8 +54,10 @@ const MIGRATIONS: &[&str] = &[
         kind TEXT NOT NULL,
         at INTEGER NOT NULL
     );",
+    ),
     // 2: what we know of Google's side, write intents, status for users.
-    "CREATE TABLE remote (
+    Step::Sql(
+        "CREATE TABLE remote (
         account TEXT NOT NULL,
         resource_name TEXT NOT NULL,
         etag TEXT NOT NULL,
@@ -87,8 +98,10 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE bindings ADD COLUMN running INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE accounts ADD COLUMN full_listing_due INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE bindings ADD COLUMN group_name TEXT;",
+    ),
     // 3: contacts deleted in Google or taken out of the group there stay out of the binding.
-    "CREATE TABLE exclusions (
+    Step::Sql(
+        "CREATE TABLE exclusions (
         binding_id INTEGER NOT NULL,
         contact_id INTEGER NOT NULL,
         at INTEGER NOT NULL,
@@ -96,24 +109,30 @@ const MIGRATIONS: &[&str] = &[
     );
     ALTER TABLE links ADD COLUMN written_at INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE links ADD COLUMN google_time INTEGER NOT NULL DEFAULT 0;",
+    ),
     // 4: the outbox moved to its own file (see store::outbox).
-    "DROP TABLE outbox;",
+    Step::Sql("DROP TABLE outbox;"),
     // 5: Google contacts we deleted, so a listing that still shows them is not taken as news.
-    "CREATE TABLE deletions (
+    Step::Sql(
+        "CREATE TABLE deletions (
         account TEXT NOT NULL,
         resource_name TEXT NOT NULL,
         at INTEGER NOT NULL,
         PRIMARY KEY (account, resource_name)
     );",
+    ),
     // 6: an exclusion ends when the user puts the contact back into the group in Google, which
     // a version of it newer than the one that showed it out proves (Google's own clock).
     // Exclusions older than this column take the time they were made as that version's time:
     // with 0, the first listing after the upgrade would end every one of them.
-    "ALTER TABLE exclusions ADD COLUMN google_time INTEGER NOT NULL DEFAULT 0;
+    Step::Sql(
+        "ALTER TABLE exclusions ADD COLUMN google_time INTEGER NOT NULL DEFAULT 0;
     UPDATE exclusions SET google_time = at;",
+    ),
     // 7: imports from Google in flight: the key of the CRM's idempotent create and what to link
     // once the CRM answers, so a crash between the CRM's create and the link leaves no duplicate.
-    "CREATE TABLE import_intents (
+    Step::Sql(
+        "CREATE TABLE import_intents (
         account TEXT NOT NULL,
         resource_name TEXT NOT NULL,
         binding_id INTEGER NOT NULL,
@@ -124,13 +143,15 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (account, resource_name)
     );
     CREATE INDEX import_intents_binding ON import_intents (binding_id);",
+    ),
     // 8: an exclusion remembers the primary e-mail and phone of the contact's last synced state
     // (one key a line): a contact the user creates again in Google is known by them even when
     // its CRM contact has left the filter meanwhile (simulation seeds 458 and 594: it was
     // imported as a second CRM contact). Older exclusions have none. Departures do the same for
     // contacts that left the binding on the CRM side (deleted, moved out, hidden), for as long
     // as Google may take to show a contact created before they left (simulation seed 1336).
-    "ALTER TABLE exclusions ADD COLUMN match_keys TEXT NOT NULL DEFAULT '';
+    Step::Sql(
+        "ALTER TABLE exclusions ADD COLUMN match_keys TEXT NOT NULL DEFAULT '';
     CREATE TABLE departures (
         binding_id INTEGER NOT NULL,
         contact_id INTEGER NOT NULL,
@@ -138,6 +159,7 @@ const MIGRATIONS: &[&str] = &[
         at INTEGER NOT NULL,
         PRIMARY KEY (binding_id, contact_id)
     );",
+    ),
     // 9: a create intent keeps the fields it sent: when the create's answer is lost and the
     // contact is found later, what we sent is what both sides agreed on (simulation seed 15384:
     // with an empty base, an e-mail removed in Google meanwhile came back from the CRM).
@@ -148,7 +170,8 @@ const MIGRATIONS: &[&str] = &[
     // removed in Google came back from the CRM when a run had seen the contact out).
     // Writes to linked Google contacts are recorded before they are sent, for the same reason
     // as create intents (see `domain::Sent`); the link's next record ends them.
-    "ALTER TABLE intents ADD COLUMN base TEXT NOT NULL DEFAULT '';
+    Step::Sql(
+        "ALTER TABLE intents ADD COLUMN base TEXT NOT NULL DEFAULT '';
     ALTER TABLE exclusions ADD COLUMN base TEXT NOT NULL DEFAULT '';
     CREATE TABLE sent (
         account TEXT NOT NULL,
@@ -157,6 +180,11 @@ const MIGRATIONS: &[&str] = &[
         at INTEGER NOT NULL,
         PRIMARY KEY (account, contact_id)
     );",
+    ),
+    // 10: one state per contact and account (see `domain::ContactState` and `store::links`): the
+    // link or create in flight, the write in flight, and where the contact stands in each of
+    // the account's bindings (member, excluded, departed), which lived in six tables.
+    Step::Code(one_state::migrate),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -174,14 +202,28 @@ pub(crate) fn migrate_to(conn: &Connection, target: i64) -> Result<(), StoreErro
             known: SCHEMA_VERSION,
         });
     }
-    for (index, sql) in MIGRATIONS
+    for (index, step) in MIGRATIONS
         .iter()
         .enumerate()
         .skip(current as usize)
         .take((target - current).max(0) as usize)
     {
         let version = index as i64 + 1;
-        conn.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {version}; COMMIT;"))?;
+        match step {
+            Step::Sql(sql) => {
+                conn.execute_batch(&format!("BEGIN; {sql}; PRAGMA user_version = {version}; COMMIT;"))?
+            }
+            Step::Code(migrate) => {
+                conn.execute_batch("BEGIN")?;
+                let done = migrate(conn).and_then(|()| {
+                    Ok(conn.execute_batch(&format!("PRAGMA user_version = {version}; COMMIT;"))?)
+                });
+                if done.is_err() {
+                    conn.execute_batch("ROLLBACK")?;
+                }
+                done?
+            }
+        }
     }
     Ok(())
 }
@@ -215,39 +257,129 @@ mod tests {
             )
             .unwrap();
         assert_eq!(due, 1);
-        conn.execute(
-            "INSERT INTO intents (account, contact_id, at) VALUES ('a', 1, 1)",
-            [],
+        let states: i64 = conn
+            .query_row("SELECT COUNT(*) FROM contact_states", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(states, 0);
+    }
+
+    /// One account, binding 1 on it (filter 10), at schema `version`.
+    fn file_at(version: i64) -> (tempfile::TempDir, Connection) {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join(crate::store::FILE_NAME)).unwrap();
+        migrate_to(&conn, version).unwrap();
+        conn.execute_batch(
+            "INSERT INTO accounts (email, crm_user, created_at) VALUES ('a@x', 7, 1);
+             INSERT INTO bindings (id, filter_id, crm_user, account, options, enabled)
+             VALUES (1, 10, 7, 'a@x', '{}', 1);",
         )
         .unwrap();
+        (dir, conn)
     }
 
     #[test]
     fn an_exclusion_made_before_version_6_survives_the_upgrade() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join(crate::store::FILE_NAME);
-        {
-            let conn = Connection::open(&path).unwrap();
-            migrate_to(&conn, 5).unwrap();
-            conn.execute(
-                "INSERT INTO exclusions (binding_id, contact_id, at) VALUES (1, 7, 1000)",
-                [],
-            )
-            .unwrap();
-        }
+        let (dir, conn) = file_at(5);
+        conn.execute(
+            "INSERT INTO exclusions (binding_id, contact_id, at) VALUES (1, 7, 1000)",
+            [],
+        )
+        .unwrap();
+        drop(conn);
         let store = crate::store::Store::open(dir.path()).unwrap();
-        let google_time: i64 = store
-            .conn()
+        let exclusions = crate::store::links::exclusions(&store.conn(), 1).unwrap();
+        assert_eq!(
+            exclusions.since.get(&7),
+            Some(&1000),
+            "a listing right after the upgrade would end it"
+        );
+    }
+
+    /// Version 10 moved six tables into one state per contact: each old row keeps its meaning,
+    /// and rows that broke the old invariants keep what can be kept.
+    #[test]
+    fn the_six_tables_of_version_9_become_one_state_per_contact_with_nothing_lost() {
+        use crate::domain::{LinkState, Place};
+        use crate::store::links;
+        let (dir, conn) = file_at(9);
+        conn.execute_batch(
+            r#"INSERT INTO links (account, contact_id, resource_name, etag, base, written_at, google_time)
+               VALUES ('a@x', 1, 'people/c1', 'e1', '{}', 5, 6),
+                      ('a@x', 2, 'people/c2', 'e2', '{}', 0, 0);
+               INSERT INTO intents (account, contact_id, at, base) VALUES
+                   ('a@x', 3, 30, '{}'), ('a@x', 4, 40, ''), ('a@x', 1, 50, '{}');
+               INSERT INTO sent (account, contact_id, sent, at) VALUES
+                   ('a@x', 2, '{"fields":{},"keys":["email"]}', 70),
+                   ('a@x', 9, '{"fields":{},"keys":["email"]}', 70);
+               INSERT INTO members (binding_id, contact_id) VALUES (1, 1), (1, 2), (99, 2);
+               INSERT INTO exclusions (binding_id, contact_id, at, google_time, match_keys, base)
+                   VALUES (1, 5, 80, 81, 'eve@x' || char(10) || '+15550100', ''),
+                          (1, 2, 82, 83, '', '{}');
+               INSERT INTO departures (binding_id, contact_id, match_keys, at)
+                   VALUES (1, 1, 'ann@x', 90), (1, 6, 'dan@x', 91);"#,
+        )
+        .unwrap();
+        drop(conn);
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        let conn = store.conn();
+        let all = links::all(&conn, "a@x").unwrap();
+        assert_eq!(all.keys().copied().collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!((all[&1].written_at, all[&1].google_time), (5, 6));
+        assert_eq!(
+            links::intents(&conn, "a@x")
+                .unwrap()
+                .into_iter()
+                .collect::<Vec<_>>(),
+            vec![(3, 30), (4, 40)],
+            "the intent beside a link goes"
+        );
+        assert_eq!(
+            links::sent(&conn, "a@x")
+                .unwrap()
+                .keys()
+                .copied()
+                .collect::<Vec<_>>(),
+            vec![2],
+            "a write in flight with no link goes"
+        );
+        assert_eq!(
+            links::members(&conn, 1).unwrap().into_iter().collect::<Vec<_>>(),
+            vec![1, 2],
+            "a member also excluded stays a member; a gone binding's rows go"
+        );
+        let exclusions = links::exclusions(&conn, 1).unwrap();
+        assert_eq!(exclusions.since.into_iter().collect::<Vec<_>>(), vec![(5, 81)]);
+        assert_eq!(exclusions.keys.get("+15550100"), Some(&5));
+        assert!(exclusions.bases.is_empty());
+        let departed = links::departed_keys(&conn, 1).unwrap();
+        assert_eq!(departed.get("ann@x"), Some(&1));
+        assert_eq!(departed.get("dan@x"), Some(&6));
+        let text: String = conn
             .query_row(
-                "SELECT google_time FROM exclusions WHERE contact_id = 7",
+                "SELECT state FROM contact_states WHERE account = 'a@x' AND contact_id = 2",
                 [],
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(
-            google_time, 1000,
-            "a listing right after the upgrade would end it"
-        );
+        let state: crate::domain::ContactState = serde_json::from_str(&text).unwrap();
+        assert!(matches!(
+            state.link,
+            LinkState::Linked {
+                in_flight: Some(_),
+                ..
+            }
+        ));
+        assert_eq!(state.place(1), Some(&Place::Member));
+        for gone in ["links", "intents", "sent", "members", "exclusions", "departures"] {
+            let n: i64 = conn
+                .query_row(
+                    "SELECT COUNT(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                    [gone],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(n, 0, "{gone} is gone");
+        }
     }
 
     /// A file the plugin wrote at schema 5 (see `plugin/tests/fixtures/README.md`) opens with
@@ -256,7 +388,7 @@ mod tests {
     #[test]
     fn a_mapping_file_written_at_version_5_keeps_its_links_and_exclusions_after_the_upgrade() {
         use crate::domain::Reason;
-        use crate::store::{accounts, bindings, links, status};
+        use crate::store::{accounts, bindings, index, links, status};
         let fixture =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/mapping-v5.sqlite3");
         let dir = tempfile::tempdir().unwrap();
@@ -289,7 +421,7 @@ mod tests {
             .values()
             .all(|l| !l.base.0.is_empty() && l.written_at > 0 && l.google_time > 0));
         assert_eq!(links::members(&conn, binding.id).unwrap().len(), 20);
-        assert_eq!(links::remote_count(&conn, account).unwrap(), 20);
+        assert_eq!(index::count(&conn, account).unwrap(), 20);
 
         let exclusions = links::exclusions(&conn, binding.id).unwrap();
         assert_eq!(exclusions.since.get(&11), Some(&1796214115132));
@@ -304,7 +436,7 @@ mod tests {
             .expect("contact 11's health");
         assert_eq!(excluded.state, status::HealthState::Excluded);
         assert_eq!(Reason::parse(&excluded.reason), Reason::LeftInGoogle);
-        let deleted = links::recent_deletions(&conn, account, 0).unwrap();
+        let deleted = index::recent_deletions(&conn, account, 0).unwrap();
         assert_eq!(deleted.len(), 1, "{deleted:?}");
         assert!(links::intents(&conn, account).unwrap().is_empty());
         assert!(links::sent(&conn, account).unwrap().is_empty());

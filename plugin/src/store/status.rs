@@ -167,15 +167,30 @@ pub fn clear_health(conn: &Connection, binding_id: i64, contact_id: u64) -> Resu
 /// came from an attempt to join it again that did not happen (simulation seed 18683: put back
 /// and deleted again in Google, its marking answered 404 and it showed "failing" for good).
 pub fn health(conn: &Connection, binding_id: i64, limit: u32) -> Result<Vec<Health>, StoreError> {
-    let mut stmt = conn.prepare(
-        "SELECT e.contact_id, 'excluded', ?3, e.at FROM exclusions e WHERE e.binding_id = ?1
-         UNION ALL
-         SELECT contact_id, state, reason, at FROM health h
-         WHERE h.binding_id = ?1 AND NOT EXISTS
-             (SELECT 1 FROM exclusions e WHERE e.binding_id = ?1 AND e.contact_id = h.contact_id)
-         ORDER BY state DESC, contact_id LIMIT ?2",
-    )?;
-    let rows = stmt.query_map(params![binding_id, limit, Reason::LeftInGoogle.text()], |r| {
+    let excluded = super::links::exclusions(conn, binding_id)?.at;
+    let mut all: Vec<Health> = excluded
+        .iter()
+        .map(|(&contact_id, &at)| Health {
+            contact_id,
+            state: HealthState::Excluded,
+            reason: Reason::LeftInGoogle.text().to_string(),
+            at,
+        })
+        .collect();
+    for row in stored_health(conn, binding_id)? {
+        if !excluded.contains_key(&row.contact_id) {
+            all.push(row);
+        }
+    }
+    // Failing first, then by contact.
+    all.sort_by(|a, b| (b.state.as_str(), a.contact_id).cmp(&(a.state.as_str(), b.contact_id)));
+    all.truncate(limit as usize);
+    Ok(all)
+}
+
+fn stored_health(conn: &Connection, binding_id: i64) -> Result<Vec<Health>, StoreError> {
+    let mut stmt = conn.prepare("SELECT contact_id, state, reason, at FROM health WHERE binding_id = ?1")?;
+    let rows = stmt.query_map([binding_id], |r| {
         let state: String = r.get(1)?;
         Ok(Health {
             contact_id: r.get::<_, i64>(0)? as u64,
@@ -192,12 +207,11 @@ pub fn health(conn: &Connection, binding_id: i64, limit: u32) -> Result<Vec<Heal
 }
 
 pub fn failing_count(conn: &Connection, binding_id: i64) -> Result<u64, StoreError> {
-    Ok(conn.query_row(
-        "SELECT COUNT(*) FROM health h WHERE h.binding_id = ?1 AND h.state = 'failing' AND NOT EXISTS
-             (SELECT 1 FROM exclusions e WHERE e.binding_id = ?1 AND e.contact_id = h.contact_id)",
-        [binding_id],
-        |r| r.get::<_, i64>(0),
-    )? as u64)
+    let excluded = super::links::exclusions(conn, binding_id)?.at;
+    Ok(stored_health(conn, binding_id)?
+        .iter()
+        .filter(|h| h.state == HealthState::Failing && !excluded.contains_key(&h.contact_id))
+        .count() as u64)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::domain::{Binding, Counts, Link, Sent, MY_CONTACTS};
 use crate::mapping::{self, Fields};
 use crate::store::imports::{self, ImportIntent};
 use crate::store::status::{self, HealthState};
-use crate::store::{links, StoreError};
+use crate::store::{index, links, StoreError};
 
 /// Google's batch limits (updates are cut by the provider, which groups them by what they write).
 const CREATE_BATCH: usize = 200;
@@ -108,7 +108,7 @@ impl<'a> Applier<'a> {
             let deleted_at = self.env.written_now();
             self.env.store.tx(|tx| {
                 for rn in &chunk {
-                    links::record_deletion(tx, &account, rn, deleted_at)?;
+                    index::record_deletion(tx, &account, rn, deleted_at)?;
                 }
                 Ok(())
             })?;
@@ -257,7 +257,7 @@ impl<'a> Applier<'a> {
                         };
                         links::put(tx, account, &link)?;
                         links::add_member(tx, self.binding.id, *contact_id)?;
-                        links::put_remote(tx, account, &indexed(created.as_ref()))?;
+                        index::put(tx, account, &indexed(created.as_ref()))?;
                         status::clear_health(tx, self.binding.id, *contact_id)?;
                     }
                     Err(e) => {
@@ -698,7 +698,7 @@ impl<'a> Applier<'a> {
             let n = chunk.len();
             for (rn, result) in self.env.google.update_many(chunk, mapping)? {
                 if let Ok(remote) = result {
-                    links::put_remote(&self.env.store.conn(), &account, &indexed(remote.as_ref()))?;
+                    index::put(&self.env.store.conn(), &account, &indexed(remote.as_ref()))?;
                 } else {
                     log::info!("Could not mark {rn} with its CRM id yet; it stays linked.");
                 }
@@ -765,7 +765,7 @@ impl<'a> Applier<'a> {
             self.env.store.tx(|tx| {
                 for (contact_id, rn) in &chunk {
                     links::remove(tx, &account, *contact_id)?;
-                    links::record_deletion(tx, &account, rn, deleted_at)?;
+                    index::record_deletion(tx, &account, rn, deleted_at)?;
                     status::clear_health(tx, self.binding.id, *contact_id)?;
                 }
                 Ok(())

@@ -6,24 +6,33 @@
 //!
 //! # States
 //!
-//! Each (binding, CRM contact) is in one of these states, recorded in the mapping file
-//! (`store::links`):
-//! - **unknown**: no row; a contact of the filter in this state is created in Google, or joined
-//!   to a Google contact that matches it (our CRM id, then its primary e-mail, then phone).
-//! - **being created**: a create intent (`intents`, with the fields sent) and no link: the
-//!   create was sent and its answer is not recorded. It waits until Google shows it (then it is
-//!   linked with the sent fields as base) or until a listing late enough proves it never landed.
-//! - **linked**: a link (`links`: Google contact, etag, the fields both sides last agreed on,
-//!   when we last wrote it, Google's newest known update time), a member of the binding's group
-//!   (`members`) or, having left the filter, not; with a write in flight to that Google contact
-//!   (`sent`: what it sent, Google's values it replaced, the base it was merged against) until
-//!   the link records its answer.
-//! - **excluded**: Google deleted it or the user took it out of the group (`exclusions`, with
-//!   Google's time of it, its match keys and last base); the CRM keeps it, the binding leaves it
-//!   alone until the user puts its Google contact back into the group.
-//! - **departed**: it left the binding on the CRM side (`departures`, by match key) within the
-//!   time Google may lag: a Google contact with its e-mail or phone is that contact, not one to
-//!   import.
+//! Each CRM contact has one state per Google account, one row of the mapping file
+//! (`domain::ContactState`, in `store::links`): its link state, and where it stands in each of
+//! the account's bindings. The variants carry exactly their data, so exclusive states cannot
+//! both be recorded.
+//! - Link state ([`crate::domain::LinkState`]):
+//!   - **unlinked** (or no row): a contact of a filter in this state is created in Google, or
+//!     joined to a Google contact that matches it (our CRM id, then its primary e-mail, then
+//!     phone);
+//!   - **being created** (`Creating`: when, and the fields sent): the create was sent and its
+//!     answer is not recorded. It waits until Google shows it (then it is linked with the sent
+//!     fields as base) or until a listing late enough proves it never landed;
+//!   - **linked** (`Linked`: Google contact, etag, the fields both sides last agreed on, when
+//!     we last wrote it, Google's newest known update time), with the write in flight to it
+//!     (`in_flight`: what it sent, Google's values it replaced, the base it was merged
+//!     against) until the link records its answer.
+//! - Standing in a binding ([`crate::domain::Standing`]): a place, **member** of the binding's
+//!   group or **excluded** from it (Google deleted it or the user took it out of the group;
+//!   with Google's time of it, its match keys and last base: the CRM keeps it, the binding
+//!   leaves it alone until the user puts its Google contact back into the group), or neither
+//!   (it left the filter); and, beside the place, **departed**: it left the binding on the CRM
+//!   side within the time Google may lag (by match key: a Google contact with its e-mail or
+//!   phone is that contact, not one to import).
+//!
+//! What the user sees of a contact (failing, skipped, and why) is its health, a report of the
+//! last attempt (`store::status`); no decision reads it. What we know of the account's Google
+//! contacts (the index matching reads, our deletions a listing may still show) is about Google
+//! contacts, not CRM contacts (`store::index`).
 //!
 //! # Evidence
 //!
@@ -61,15 +70,16 @@
 //!
 //! # Invariants
 //!
-//! Checked by the planner's unit tests and fuzz target (1) and on the mapping file after every
-//! simulation seed (2–5):
 //! 1. A plan has at most one operation per CRM contact (the Google contacts no link names,
-//!    copies and strays, have their own).
-//! 2. Every member of a binding is linked.
-//! 3. No contact is both a member of a binding and excluded from it.
-//! 4. A create intent exists only for an unlinked contact, and a write in flight (`sent`)
-//!    only for a linked one.
-//! 5. No two links of an account name the same Google contact.
+//!    copies and strays, have their own). Asserted by the planner's unit tests and fuzz target.
+//! 2. Every member of a binding is linked, and a contact stands only in bindings of its row's
+//!    account. Checked on the mapping file after every simulation seed.
+//! 3. No contact is both a member of a binding and excluded from it. Holds by construction
+//!    (one `Place` per binding).
+//! 4. A create is in flight only for an unlinked contact, and a write in flight only to a
+//!    linked one. Holds by construction (`Creating` and `Linked { in_flight }`).
+//! 5. No two links of an account name the same Google contact. Held by the mapping file (a
+//!    unique column) and checked after every simulation seed.
 
 pub mod apply;
 pub mod evidence;
@@ -84,7 +94,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Binding, Counts, GroupChoice, Link, Sent, MY_CONTACTS};
-use crate::store::{accounts, bindings, links, outbox, status, Store, StoreError};
+use crate::store::{accounts, bindings, index, links, outbox, status, Store, StoreError};
 use evidence::Lag;
 use sides::{CrmSide, RemoteSide, SideError};
 
@@ -200,11 +210,7 @@ pub fn run_account(env: &Env, account: &str, listing: Listing) -> Result<Vec<(i6
     } else {
         (plan::GoogleView::default(), None)
     };
-    let waiting: BTreeSet<u64> = intents
-        .iter()
-        .filter(|(_, &at)| !env.lag().shows(at))
-        .map(|(&id, _)| id)
-        .collect();
+    let waiting = waiting_creates(env, &intents);
     let (results, all_applied) = run_bindings(env, &all, &mut google, &waiting, list)?;
     // The token moves past this listing only if every binding applied it: a run stopped by a
     // failed call would otherwise never see the listed changes again (simulation seed 2997: a
@@ -214,6 +220,15 @@ pub fn run_account(env: &Env, account: &str, listing: Listing) -> Result<Vec<(i6
     }
     finish_account(env, account, &google)?;
     Ok(results)
+}
+
+/// Unlinked contacts whose create (sent at the time given) Google may not show yet.
+fn waiting_creates(env: &Env, intents: &BTreeMap<u64, i64>) -> BTreeSet<u64> {
+    intents
+        .iter()
+        .filter(|(_, &at)| !env.lag().shows(at))
+        .map(|(&id, _)| id)
+        .collect()
 }
 
 /// Runs each binding on the account's listing, recording each run; whether all applied it.
@@ -373,16 +388,58 @@ fn run_binding(
     let group = ensure_group(env, binding)?;
     let mut applier = apply::Applier::new(env, binding, &group);
     applier.finish_imports(google)?;
-    observe::landed_creates(env, binding, &group, google)?;
+    let planned = observe_and_plan(env, binding, &group, google, waiting)?;
+    applier.apply(planned.plan, &planned.crm)?;
+    // A contact whose write failed is looked at again next run, even if nothing changes it
+    // meanwhile: an incremental run would otherwise never see it (found by simulation seed 2051,
+    // an update whose answer was lost for a contact outside the group).
+    retry_later(env, &applier.retry)?;
+    google.unresolved |= applier.unresolved;
+    // Reads by name are current only until this binding's own writes: the next binding of the
+    // account must not take them for Google's state after those writes.
+    google.fetched.clear();
+    finish_binding(
+        env,
+        binding,
+        planned.cursor,
+        listed,
+        planned.held,
+        planned.skipped,
+    )?;
+    Ok(applier.counts)
+}
+
+/// A binding's plan, with what it was made from.
+pub(crate) struct Planned {
+    pub plan: plan::Plan,
+    pub crm: plan::CrmView,
+    /// The outbox row the CRM view has read up to.
+    pub cursor: i64,
+    /// Removals are held until the user confirms them.
+    pub held: bool,
+    /// Contacts were left alone (with a reason).
+    pub skipped: bool,
+}
+
+/// Observes both sides for the binding and plans its run; evidence is recorded in the mapping
+/// file, nothing is written to either side.
+fn observe_and_plan(
+    env: &Env,
+    binding: &Binding,
+    group: &str,
+    google: &mut plan::GoogleView,
+    waiting: &BTreeSet<u64>,
+) -> Result<Planned, SyncError> {
+    observe::landed_creates(env, binding, group, google)?;
     let stored = Stored::read(env, binding)?;
-    let (mut crm, cursor) = observe_crm(env, binding, &group, &stored, google)?;
+    let (mut crm, cursor) = observe_crm(env, binding, group, &stored, google)?;
     let matches = observe::matches(env, &binding.account, &crm, &stored.links, google)?;
-    read_by_name(env, binding, &group, &crm, &stored, google)?;
+    read_by_name(env, binding, group, &crm, &stored, google)?;
     let departed = departures(env, binding, &stored, &crm)?;
-    crm.outside = outside(env, binding, &group, &stored, &departed, &crm, google)?;
+    crm.outside = outside(env, binding, group, &stored, &departed, &crm, google)?;
     let mut the_plan = plan::plan(&plan::Input {
         binding,
-        group: &group,
+        group,
         links: &stored.links,
         members: &stored.members,
         shared: &stored.shared,
@@ -397,24 +454,20 @@ fn run_binding(
         departed: &departed,
         lag: env.lag(),
         account: plan::AccountSize {
-            held: links::remote_count(&env.store.conn(), &binding.account)?,
+            held: index::count(&env.store.conn(), &binding.account)?,
             limit: env.rules.max_contacts,
         },
         now: env.now,
     });
     let held = hold_mass_removal(env, binding, &stored.members, &mut the_plan)?;
     let skipped = record_skipped(env, binding, &the_plan)?;
-    applier.apply(the_plan, &crm)?;
-    // A contact whose write failed is looked at again next run, even if nothing changes it
-    // meanwhile: an incremental run would otherwise never see it (found by simulation seed 2051,
-    // an update whose answer was lost for a contact outside the group).
-    retry_later(env, &applier.retry)?;
-    google.unresolved |= applier.unresolved;
-    // Reads by name are current only until this binding's own writes: the next binding of the
-    // account must not take them for Google's state after those writes.
-    google.fetched.clear();
-    finish_binding(env, binding, cursor, listed, held, skipped)?;
-    Ok(applier.counts)
+    Ok(Planned {
+        plan: the_plan,
+        crm,
+        cursor,
+        held,
+        skipped,
+    })
 }
 
 /// The contacts the CRM shows outside the filter among those a Google contact in the group may

@@ -8,7 +8,8 @@ use super::sides::SideError;
 use super::{Env, SyncError};
 use crate::domain::{Binding, Link};
 use crate::mapping::{self, normalize};
-use crate::store::links::{self, Indexed, MatchKey};
+use crate::store::index::{self, Indexed, MatchKey};
+use crate::store::links;
 use crate::store::{imports, outbox, StoreError};
 
 /// CRM contacts are listed in pages of this size.
@@ -46,7 +47,7 @@ pub fn google(env: &Env, account: &str, token: Option<&str>) -> Result<(GoogleVi
     }
     // Listings lag behind writes: one taken right after we deleted a contact may still show it,
     // and it would come back as a new contact to import (simulation seed 2558).
-    let ours = links::recent_deletions(&env.store.conn(), account, env.lag().visible_before)?;
+    let ours = index::recent_deletions(&env.store.conn(), account, env.lag().visible_before)?;
     view.contacts.retain(|rn, _| !ours.contains(rn));
     delete_renamed_deletions(env, account, &mut view, &ours)?;
     follow_renames(env, account, &view)?;
@@ -86,7 +87,7 @@ fn follow_renames(env: &Env, account: &str, view: &GoogleView) -> Result<(), Syn
             links::follow_rename(tx, account, old, new)?;
         }
         for old in &former {
-            links::remove_remote(tx, account, old)?;
+            index::remove(tx, account, old)?;
         }
         Ok(())
     })?;
@@ -154,7 +155,7 @@ fn delete_renamed_deletions(
     env.store.tx(|tx| {
         for rn in &missed {
             log::info!("{account}: deleted {rn}, the new name of a contact we deleted");
-            links::record_deletion(tx, account, rn, deleted_at)?;
+            index::record_deletion(tx, account, rn, deleted_at)?;
         }
         Ok(())
     })?;
@@ -212,13 +213,13 @@ pub fn indexed(remote: &dyn RemoteContact) -> Indexed {
 fn remember(env: &Env, account: &str, view: &GoogleView) -> Result<(), StoreError> {
     env.store.tx(|tx| {
         if view.full {
-            links::clear_remote(tx, account)?;
+            index::clear(tx, account)?;
         }
         for remote in view.contacts.values() {
-            links::put_remote(tx, account, &indexed(remote.as_ref()))?;
+            index::put(tx, account, &indexed(remote.as_ref()))?;
         }
         for rn in &view.deleted {
-            links::remove_remote(tx, account, rn)?;
+            index::remove(tx, account, rn)?;
         }
         Ok(())
     })
@@ -304,7 +305,7 @@ pub fn matches(
             let Some(key) = key.filter(|k| !k.is_empty()) else {
                 continue;
             };
-            let candidates = links::remote_by(&conn, account, kind, &key)?;
+            let candidates = index::by(&conn, account, kind, &key)?;
             let free = candidates.into_iter().find(|r| {
                 !linked.contains(r.resource_name.as_str())
                     && !taken.contains(&r.resource_name)
