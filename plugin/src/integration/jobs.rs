@@ -131,7 +131,12 @@ impl Integration {
                     running.remove(email);
                     drop(running);
                     // A run may start or end what a notice is about (reconnect, hold, limit).
-                    self.review_notices();
+                    // The review reads every binding, so runs queue one instead of each doing
+                    // it: a round of a thousand accounts' runs then reviews once or twice, not
+                    // a thousand times (quadratic in bindings: 6 minutes of CPU at 1,000).
+                    if let Err(e) = self.queue_notices() {
+                        log::warn!("Notices were not queued for review: {e}");
+                    }
                     return result;
                 }
             }
