@@ -8,13 +8,14 @@ use serde::{Deserialize, Serialize};
 use super::people::PeopleSide;
 use super::sides::HostCrm;
 use super::{store_error, Integration};
+use crate::domain::BindingOptions;
 use crate::store::{accounts, bindings, outbox};
 use crate::sync::sides::SideError;
 use crate::sync::{self, Env, Listing, SyncError};
 
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
-enum Work {
+pub(crate) enum Work {
     /// Sync the accounts whose bindings have CRM changes waiting in the outbox.
     Outbox,
     /// Sync one Google account.
@@ -22,6 +23,14 @@ enum Work {
     /// Raise and withdraw notices to match the state (conditions that last become notices
     /// with time alone, so a tick asks for a review when no run would do one).
     Notices,
+    /// Plan what a run of the filter's binding would do, and write nothing (see
+    /// `sync::preview`); with the account and options to enable it with if it is not enabled.
+    Preview {
+        user: u64,
+        filter: u64,
+        account: String,
+        options: BindingOptions,
+    },
 }
 
 impl Integration {
@@ -102,6 +111,15 @@ impl Integration {
                 // A state change from now on needs a new review; this one reads what is there.
                 self.notices_job_queued.store(false, Ordering::SeqCst);
                 self.review_notices();
+                Ok(())
+            }
+            Work::Preview {
+                user,
+                filter,
+                account,
+                options,
+            } => {
+                self.run_preview(user, filter, &account, &options);
                 Ok(())
             }
         }
@@ -186,6 +204,20 @@ impl Integration {
             Ok(results) => {
                 let total = sync::total(&results);
                 log::info!("Synced {email}: {total:?}");
+                for (binding, counts) in results {
+                    if let Some(kept) = self.previews.ran(binding, counts) {
+                        log::info!(
+                            "Binding {binding}: the run after its preview {} (preview {:?}, run {:?})",
+                            if kept.promised == kept.done {
+                                "did what it showed"
+                            } else {
+                                "differed"
+                            },
+                            kept.promised,
+                            kept.done
+                        );
+                    }
+                }
                 Ok(())
             }
             Err(SyncError::Side(SideError::ReconnectNeeded(_)))

@@ -6,6 +6,7 @@ mod host_glue;
 mod jobs;
 mod notices;
 pub mod people;
+pub(crate) mod previews;
 pub mod sides;
 
 use std::collections::{HashMap, HashSet};
@@ -38,6 +39,7 @@ pub struct Integration {
     /// (user, filter) pairs where the user clicked the activation link.
     pub(crate) activated: Mutex<HashSet<(u64, u64)>>,
     notices: notices::NoticeBoard,
+    pub(crate) previews: previews::Previews,
 }
 
 pub(crate) fn store_error(e: StoreError) -> PluginError {
@@ -76,6 +78,7 @@ impl Integration {
             queued: Mutex::new(HashSet::new()),
             activated: Mutex::new(HashSet::new()),
             notices,
+            previews: previews::Previews::default(),
         })
     }
 

@@ -328,9 +328,17 @@ impl RemoteSide for PeopleSide {
         })
     }
 
+    fn find_group(&self, name: &str) -> Result<Option<String>, SideError> {
+        Ok(self
+            .0
+            .find_contact_group(name)
+            .map_err(side_error)?
+            .map(|g| g.resource_name))
+    }
+
     fn ensure_group(&self, name: &str) -> Result<String, SideError> {
-        if let Some(group) = self.0.find_contact_group(name).map_err(side_error)? {
-            return Ok(group.resource_name);
+        if let Some(group) = self.find_group(name)? {
+            return Ok(group);
         }
         Ok(self
             .0

@@ -15,7 +15,7 @@ use crate::locale::{Arg, Reader};
 use crate::store::{accounts, bindings, outbox};
 use crate::sync::Held;
 
-fn outcome(message: impl Into<String>, tone: Tone) -> ActionOutcome {
+pub(super) fn outcome(message: impl Into<String>, tone: Tone) -> ActionOutcome {
     ActionOutcome {
         message: s(message),
         tone,
@@ -23,7 +23,7 @@ fn outcome(message: impl Into<String>, tone: Tone) -> ActionOutcome {
     }
 }
 
-fn refused(message: impl Into<String>) -> Result<ActionOutcome, PluginError> {
+pub(super) fn refused(message: impl Into<String>) -> Result<ActionOutcome, PluginError> {
     Ok(outcome(message, Tone::Error))
 }
 
@@ -55,6 +55,9 @@ fn dispatch(
         "activate" => activate(integration, ctx, r, action),
         "enable" => enable(integration, ctx, r, action),
         "update_options" => update_options(integration, ctx, r, action),
+        "preview" | "preview_page" | "enable_previewed" | "discard_preview" => {
+            super::preview::act(integration, ctx, r, action)
+        }
         "disable" => with_binding(integration, ctx, r, action, |b| {
             bindings::disable(&integration.store.conn(), b.id).map_err(store_error)?;
             Ok(outcome(r.t("outcome-disabled"), Tone::Success))
@@ -90,7 +93,7 @@ fn dispatch(
 }
 
 /// The filter an action is about: its `filter` field, or the page's filter.
-fn filter_of(ctx: &SettingsContext, r: &Reader, action: &SettingsAction) -> Result<u64, String> {
+pub(super) fn filter_of(ctx: &SettingsContext, r: &Reader, action: &SettingsAction) -> Result<u64, String> {
     if let Some(text) = action.field("filter") {
         return text.trim().parse::<u64>().map_err(|_| {
             r.t_with(
@@ -230,46 +233,91 @@ fn activate(
     Ok(outcome(r.t("choose-options"), Tone::Normal))
 }
 
-fn enable(
+/// What an enable form asks for, checked: the filter, the user's account, the options (view-only
+/// users sync from the CRM to Google only) and the message to answer with.
+pub(super) struct Enabling {
+    pub filter: u64,
+    pub account: String,
+    pub options: BindingOptions,
+    pub message: &'static str,
+}
+
+pub(super) fn enabling(
     integration: &Integration,
     ctx: &SettingsContext,
     r: &Reader,
     action: &SettingsAction,
-) -> Result<ActionOutcome, PluginError> {
+) -> Result<Result<Enabling, String>, PluginError> {
     let filter = match filter_of(ctx, r, action) {
         Ok(f) => f,
-        Err(m) => return refused(m),
+        Err(m) => return Ok(Err(m)),
     };
     let allowed = match allowed(integration, ctx, filter) {
         Ok(a) => a,
-        Err(refusal) => return refused(refusal.message(r)),
+        Err(refusal) => return Ok(Err(refusal.message(r))),
     };
-    let email = action.field("account").unwrap_or("").trim().to_lowercase();
-    let conn = integration.store.conn();
-    let account = accounts::get(&conn, &email).map_err(store_error)?;
-    if account.as_ref().is_none_or(|a| a.crm_user != ctx.user.0) {
-        return refused(r.t("choose-account"));
+    let account = action.field("account").unwrap_or("").trim().to_lowercase();
+    let known = accounts::get(&integration.store.conn(), &account).map_err(store_error)?;
+    if known.as_ref().is_none_or(|a| a.crm_user != ctx.user.0) {
+        return Ok(Err(r.t("choose-account")));
     }
     let mut options = match parse_options(action, &BindingOptions::default()) {
         Ok(o) => o,
-        Err(e) => return refused(e.message(r)),
+        Err(e) => return Ok(Err(e.message(r))),
     };
     let mut message = "enabled";
     if allowed.view_only && options.direction != Direction::CrmToGoogle {
         options.direction = Direction::CrmToGoogle;
         message = "enabled-view-only";
     }
+    Ok(Ok(Enabling {
+        filter,
+        account,
+        options,
+        message,
+    }))
+}
+
+fn enable(
+    integration: &Integration,
+    ctx: &SettingsContext,
+    r: &Reader,
+    action: &SettingsAction,
+) -> Result<ActionOutcome, PluginError> {
+    let asked = match enabling(integration, ctx, r, action)? {
+        Ok(e) => e,
+        Err(m) => return refused(m),
+    };
+    if action.field("preview") == Some("true") {
+        return super::preview::start(integration, ctx, r, &asked);
+    }
+    enable_binding(integration, ctx, &asked)?;
+    Ok(outcome(r.t(asked.message), Tone::Success))
+}
+
+/// Enables the binding as asked and starts its first run.
+pub(super) fn enable_binding(
+    integration: &Integration,
+    ctx: &SettingsContext,
+    asked: &Enabling,
+) -> Result<crate::domain::Binding, PluginError> {
     let cursor = outbox::last_id(&integration.store.hook_conn()).map_err(store_error)?;
-    let binding =
-        bindings::enable(&conn, filter, ctx.user.0, &email, &options, cursor).map_err(store_error)?;
-    drop(conn);
+    let binding = bindings::enable(
+        &integration.store.conn(),
+        asked.filter,
+        ctx.user.0,
+        &asked.account,
+        &asked.options,
+        cursor,
+    )
+    .map_err(store_error)?;
     integration
         .activated
         .lock()
         .unwrap_or_else(|p| p.into_inner())
-        .remove(&(ctx.user.0, filter));
+        .remove(&(ctx.user.0, asked.filter));
     integration.queue_account(&binding.account)?;
-    Ok(outcome(r.t(message), Tone::Success))
+    Ok(binding)
 }
 
 fn update_options(

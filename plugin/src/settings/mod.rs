@@ -4,6 +4,7 @@ mod access;
 mod actions;
 mod google_errors;
 mod options;
+mod preview;
 mod view;
 mod widgets;
 

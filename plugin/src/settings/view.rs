@@ -113,7 +113,24 @@ fn integration_page(
     ])
 }
 
+/// A filter's page: its sync (the enable form or the enabled binding's panel) and, when the
+/// user has one, the preview, after the status of an enabled binding and first otherwise.
 fn filter_page(
+    integration: &Integration,
+    ctx: &SettingsContext,
+    r: &Reader,
+    filter: u64,
+) -> Result<(Vec<Section>, bool), PluginError> {
+    let (mut sections, running) = sync_sections(integration, ctx, r, filter)?;
+    let Some((preview, computing)) = super::preview::section_of(integration, r, ctx.user.0, filter) else {
+        return Ok((sections, running));
+    };
+    let at = usize::from(sections.first().is_some_and(|s| s.id.as_str() == "status"));
+    sections.insert(at, preview);
+    Ok((sections, running || computing))
+}
+
+fn sync_sections(
     integration: &Integration,
     ctx: &SettingsContext,
     r: &Reader,
@@ -190,6 +207,13 @@ fn filter_page(
         "",
     )];
     inputs.extend(option_inputs(r, &BindingOptions::default(), allowed.view_only));
+    inputs.push(input(
+        "preview",
+        &r.t("input-preview-first"),
+        InputKind::Checkbox,
+        "false",
+        &r.t("input-preview-first-help"),
+    ));
     let mut widgets = Vec::new();
     if allowed.view_only {
         widgets.push(text(r.t("view-only-note"), Tone::Normal));
@@ -394,7 +418,15 @@ fn enabled_panel(
             &r.t("confirm-removals-question"),
         ));
     }
+    widgets.extend(super::preview::kept_widget(integration, r, b.id));
     let filter = b.filter_id.to_string();
+    widgets.push(button(
+        "preview",
+        &r.t("preview-button"),
+        action("preview", &[("filter", &filter)]),
+        Tone::Normal,
+        "",
+    ));
     widgets.push(button(
         "sync-now",
         &r.t("sync-now"),
@@ -502,7 +534,11 @@ fn delete_label(d: DeleteMode) -> &'static str {
 }
 
 fn run_label(r: &Reader, run: &status::Run) -> String {
-    let c: &Counts = &run.counts;
+    counts_label(r, &run.counts)
+}
+
+/// A run's counts as one sentence (the last run's, a preview's totals).
+pub(super) fn counts_label(r: &Reader, c: &Counts) -> String {
     r.t_with(
         "run-counts",
         &[

@@ -68,6 +68,28 @@ impl Store {
         })
     }
 
+    /// A copy of the mapping file and the outbox in `dir` (made private), opened: a preview
+    /// runs the sync's observation on it, which records evidence, and throws it away.
+    pub fn snapshot(&self, dir: &Path) -> Result<Store, StoreError> {
+        let open_error = |e: std::io::Error| StoreError::Open {
+            path: dir.to_path_buf(),
+            reason: e.to_string(),
+        };
+        if dir.exists() {
+            std::fs::remove_dir_all(dir).map_err(open_error)?;
+        }
+        std::fs::create_dir_all(dir).map_err(open_error)?;
+        let copy = |conn: &Connection, name: &str| -> Result<(), StoreError> {
+            let path = dir.join(name);
+            create_private(&path)?;
+            conn.execute("VACUUM INTO ?1", [path.to_string_lossy()])?;
+            Ok(())
+        };
+        copy(&self.conn(), FILE_NAME)?;
+        copy(&self.hook_conn(), OUTBOX_FILE_NAME)?;
+        Store::open(dir)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

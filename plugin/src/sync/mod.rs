@@ -86,6 +86,7 @@ pub mod evidence;
 pub mod merge;
 pub mod observe;
 pub mod plan;
+pub mod preview;
 pub mod remote;
 pub mod sides;
 
@@ -413,6 +414,7 @@ fn run_binding(
 pub(crate) struct Planned {
     pub plan: plan::Plan,
     pub crm: plan::CrmView,
+    pub matches: BTreeMap<u64, String>,
     /// The outbox row the CRM view has read up to.
     pub cursor: i64,
     /// Removals are held until the user confirms them.
@@ -464,6 +466,7 @@ fn observe_and_plan(
     Ok(Planned {
         plan: the_plan,
         crm,
+        matches,
         cursor,
         held,
         skipped,

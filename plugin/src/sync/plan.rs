@@ -10,7 +10,7 @@ use abi::Contact;
 use super::evidence::{self, fresh, Lag};
 use super::merge::{merge, Winner};
 use super::remote::{Remote, Update};
-use crate::domain::{Binding, ConflictPolicy, DeleteMode, Direction, Link, Reason, Sent};
+use crate::domain::{Binding, ConflictPolicy, Counts, DeleteMode, Direction, Link, Reason, Sent};
 use crate::mapping::{self, FieldValue, Fields};
 
 /// Why a contact no longer belongs to the binding on the CRM side.
@@ -270,6 +270,8 @@ impl Op {
 pub struct Plan {
     pub ops: Vec<Op>,
     pub conflicts: u64,
+    /// Contact id → keys of the fields whose conflict the policy settled (shown by a preview).
+    pub conflicted: BTreeMap<u64, Vec<String>>,
     /// Contacts left alone this run, with the reason (shown as their health).
     pub skipped: Vec<(u64, Reason)>,
     /// Exclusions that end before anything is applied (held removals included).
@@ -301,6 +303,30 @@ impl Plan {
     /// How many of the binding's contacts this plan takes out of Google or out of the group.
     pub fn removals(&self) -> usize {
         self.ops.iter().filter(|op| op.is_removal()).count()
+    }
+
+    /// The counts a run applying this plan reports when every write succeeds: what a preview
+    /// promises (the applier counts each answer, `apply::Applier`).
+    pub fn expected_counts(&self) -> Counts {
+        let mut counts = Counts {
+            conflicts: self.conflicts,
+            ..Counts::default()
+        };
+        for op in &self.ops {
+            match op {
+                Op::Create { .. } => counts.created_in_google += 1,
+                Op::Sync { google, crm, .. } => {
+                    counts.updated_in_google += u64::from(google.is_some());
+                    counts.updated_in_crm += u64::from(crm.is_some());
+                }
+                Op::Import { .. } => counts.created_in_crm += 1,
+                Op::RemoveFromGroup { .. } | Op::PutStrayOut { .. } => counts.removed_from_group += 1,
+                Op::Delete { .. } | Op::DropCopy { .. } => counts.deleted_in_google += 1,
+                Op::Unlink { .. } => counts.unlinked += 1,
+                Op::Refuse { .. } => counts.errors += 1,
+            }
+        }
+        counts
     }
 }
 
@@ -709,6 +735,9 @@ fn merged(
         Direction::TwoWay => {
             let m = merge(base, crm, google, winner(input, contact, remote));
             plan.conflicts += m.conflicts.len() as u64;
+            if !m.conflicts.is_empty() {
+                plan.conflicted.insert(contact.id.0, m.conflicts.clone());
+            }
             m.fields
         }
         Direction::CrmToGoogle => crm.clone(),

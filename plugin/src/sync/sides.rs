@@ -64,6 +64,8 @@ pub trait RemoteSide {
     ) -> Result<Vec<(String, ItemResult)>, SideError>;
     fn delete_many(&self, resource_names: &[String]) -> Result<(), SideError>;
     fn modify_group(&self, group: &str, add: &[String], remove: &[String]) -> Result<GroupChange, SideError>;
+    /// The resource name of the user group called `name`, if there is one.
+    fn find_group(&self, name: &str) -> Result<Option<String>, SideError>;
     /// The resource name of the user group called `name`, created if missing.
     fn ensure_group(&self, name: &str) -> Result<String, SideError>;
     fn rename_group(&self, group: &str, name: &str) -> Result<(), SideError>;
