@@ -60,7 +60,7 @@ fn row<'a>(results: &'a BTreeMap<String, Vec<Figure>>, scenario: &str, metric: &
         .unwrap_or_else(|| panic!("{scenario}: no {metric}"))
 }
 
-const SCENARIOS: [&str; 9] = [
+const SCENARIOS: [&str; 10] = [
     "first_sync",
     "dedupe",
     "incremental",
@@ -70,6 +70,7 @@ const SCENARIOS: [&str; 9] = [
     "four_accounts",
     "idle_many",
     "burst",
+    "preview",
 ];
 
 #[test]
@@ -102,7 +103,14 @@ fn quick_bench_reports_every_scenario_and_meets_the_call_targets() {
     }
 
     // Call counts and correctness counts, as the bench judges them.
-    for scenario in ["first_sync", "dedupe", "idle", "four_accounts", "idle_many"] {
+    for scenario in [
+        "first_sync",
+        "dedupe",
+        "idle",
+        "four_accounts",
+        "idle_many",
+        "preview",
+    ] {
         for r in results[scenario]
             .iter()
             .filter(|r| r.kind == "calls" || r.kind == "count")
@@ -111,6 +119,12 @@ fn quick_bench_reports_every_scenario_and_meets_the_call_targets() {
         }
     }
     assert_eq!(row(&results, "dedupe", "Contacts created in Google").figure, 0.0);
+    // A preview lists everything and writes nothing.
+    assert_eq!(row(&results, "preview", "of which writes").figure, 0.0);
+    assert_eq!(
+        row(&results, "preview", "Contacts in the preview, none created").figure,
+        1000.0
+    );
     assert_eq!(row(&results, "idle", "Google calls").figure, 3.0);
     // A hundred users at rest: one listing per account in a round of ticks, nothing else.
     assert_eq!(row(&results, "idle_many", "Google calls").figure, 100.0);

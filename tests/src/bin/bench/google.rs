@@ -95,6 +95,46 @@ impl RemoteGoogle {
         &self.base_url
     }
 
+    /// Lists every contact of `account` through the People API as a client would (pages of
+    /// 1,000, the fake's latency and quotas apply): the number of calls it took.
+    pub fn full_listing(&self, account: &str) -> Res<u64> {
+        let issued = self.call(
+            reqwest::Method::POST,
+            "tokens/issue",
+            Some(&serde_json::json!({
+                "account": account,
+                "scopes": ["https://www.googleapis.com/auth/contacts"],
+            })),
+        )?;
+        let token = issued["access_token"]
+            .as_str()
+            .ok_or_else(|| format!("no access token issued: {issued}"))?
+            .to_string();
+        let url = format!("{}/v1/people/me/connections", self.base_url);
+        let (mut calls, mut page_token) = (0, None::<String>);
+        loop {
+            let mut query = vec![
+                ("pageSize", "1000".to_string()),
+                (
+                    "personFields",
+                    "names,emailAddresses,phoneNumbers,memberships,metadata,clientData".into(),
+                ),
+                ("requestSyncToken", "true".into()),
+            ];
+            query.extend(page_token.take().map(|t| ("pageToken", t)));
+            let response = self.http.get(&url).bearer_auth(&token).query(&query).send();
+            let page: Value = response
+                .and_then(|r| r.error_for_status())
+                .and_then(|r| r.json())
+                .map_err(|e| format!("listing {account}: {e}"))?;
+            calls += 1;
+            match page["nextPageToken"].as_str() {
+                Some(next) if !next.is_empty() => page_token = Some(next.to_string()),
+                _ => return Ok(calls),
+            }
+        }
+    }
+
     fn call(&self, method: reqwest::Method, path: &str, body: Option<&Value>) -> Res<Value> {
         let url = format!("{}/control/{path}", self.base_url);
         let mut request = self.http.request(method, &url);

@@ -50,7 +50,7 @@ impl Settings {
 }
 
 /// Section ids, in the report's order.
-const SCENARIOS: [&str; 9] = [
+const SCENARIOS: [&str; 10] = [
     "first_sync",
     "dedupe",
     "incremental",
@@ -60,11 +60,12 @@ const SCENARIOS: [&str; 9] = [
     "four_accounts",
     "idle_many",
     "burst",
+    "preview",
 ];
 
 /// The processes the bench starts, each with the sections it reports (`memory` is the first
 /// sync's memory, so it comes from the first sync's process).
-const PROCESSES: [(&str, &[&str]); 8] = [
+const PROCESSES: [(&str, &[&str]); 9] = [
     ("first_sync", &["first_sync", "memory"]),
     ("dedupe", &["dedupe"]),
     ("incremental", &["incremental"]),
@@ -73,6 +74,7 @@ const PROCESSES: [(&str, &[&str]); 8] = [
     ("four_accounts", &["four_accounts"]),
     ("idle_many", &["idle_many"]),
     ("burst", &["burst"]),
+    ("preview", &["preview"]),
 ];
 
 /// The flag that makes this binary run one scenario process.
@@ -87,7 +89,8 @@ const USAGE: &str =
 
   --quick   1,000 contacts, no latency, 100,000 calls/min quotas, 1,000 hook calls, 100 idle
             users, 1,000 burst edits (explicit options given with it still apply)
-  --only    first_sync, memory, dedupe, incremental, idle, hook, four_accounts, idle_many, burst
+  --only    first_sync, memory, dedupe, incremental, idle, hook, four_accounts, idle_many, burst,
+            preview
             (first_sync and memory share one run)";
 
 fn parse(args: &[String]) -> Result<Settings, String> {
@@ -235,6 +238,7 @@ fn run_process(s: &Settings, id: &str) -> Result<(), String> {
         "four_accounts" => vec![scenarios::four_accounts::run(s, &progress)?],
         "idle_many" => vec![scenarios::idle_many::run(s, &progress)?],
         "burst" => vec![scenarios::burst::run(s, &progress)?],
+        "preview" => vec![scenarios::preview::run(s, &progress)?],
         other => return Err(format!("unknown scenario process \"{other}\"")),
     };
     for section in &sections {

@@ -213,7 +213,7 @@ impl BenchWorld {
             .map_err(|e| format!("saving filter {name}: {e}"))
     }
 
-    fn action(
+    pub fn action(
         &self,
         user: UserId,
         page: SettingsPage,

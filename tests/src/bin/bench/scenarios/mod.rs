@@ -9,6 +9,7 @@ pub mod hook;
 pub mod idle;
 pub mod idle_many;
 pub mod incremental;
+pub mod preview;
 
 use std::collections::BTreeMap;
 use std::time::Instant;
