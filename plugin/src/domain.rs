@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::locale::{Arg, Reader};
 use crate::mapping::{FieldMapping, Fields};
 
+pub mod history;
 mod state;
 pub use state::{ContactState, Departure, Exclusion, InFlight, LinkState, Place, Standing};
 

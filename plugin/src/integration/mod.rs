@@ -40,6 +40,8 @@ pub struct Integration {
     pub(crate) activated: Mutex<HashSet<(u64, u64)>>,
     notices: notices::NoticeBoard,
     pub(crate) previews: previews::Previews,
+    /// How each (user, filter) filters its page's "Recent changes".
+    history_queries: Mutex<HashMap<(u64, u64), crate::store::history::Query>>,
 }
 
 pub(crate) fn store_error(e: StoreError) -> PluginError {
@@ -64,6 +66,12 @@ impl Integration {
         if let Some(n) = config(&host, "sync.max_contacts_per_account").and_then(|v| v.parse().ok()) {
             rules.max_contacts = n;
         }
+        if let Some(days) = config(&host, "history.retention_days").and_then(|v| v.parse().ok()) {
+            rules.history_days = days;
+        }
+        if let Some(rows) = config(&host, "history.max_rows").and_then(|v| v.parse().ok()) {
+            rules.history_rows = rows;
+        }
         log::info!("Google Contacts plugin started; data in {dir}");
         crate::locale::report_host_offers(host.offers());
         let notices = notices::NoticeBoard::open(&host, std::path::Path::new(&dir));
@@ -79,6 +87,7 @@ impl Integration {
             activated: Mutex::new(HashSet::new()),
             notices,
             previews: previews::Previews::default(),
+            history_queries: Mutex::new(HashMap::new()),
         })
     }
 
@@ -149,6 +158,16 @@ impl Integration {
             self.queue_notices()?;
         }
         Ok(())
+    }
+
+    pub(crate) fn history_query(&self, user: u64, filter: u64) -> crate::store::history::Query {
+        let queries = self.history_queries.lock().unwrap_or_else(|p| p.into_inner());
+        queries.get(&(user, filter)).cloned().unwrap_or_default()
+    }
+
+    pub(crate) fn set_history_query(&self, user: u64, filter: u64, query: crate::store::history::Query) {
+        let mut queries = self.history_queries.lock().unwrap_or_else(|p| p.into_inner());
+        queries.insert((user, filter), query);
     }
 
     /// Raises and withdraws notices to match the state; a failure is logged, never the hook's.

@@ -55,6 +55,7 @@ fn dispatch(
         "activate" => activate(integration, ctx, r, action),
         "enable" => enable(integration, ctx, r, action),
         "update_options" => update_options(integration, ctx, r, action),
+        "history_filter" => super::history::act(integration, ctx, r, action),
         "preview" | "preview_page" | "enable_previewed" | "discard_preview" => {
             super::preview::act(integration, ctx, r, action)
         }

@@ -3,6 +3,7 @@
 mod access;
 mod actions;
 mod google_errors;
+mod history;
 mod options;
 mod preview;
 mod view;

@@ -468,6 +468,7 @@ fn enabled_panel(
             &r.t("section-health"),
             vec![table("health", &columns, rows)],
         ),
+        super::history::section_of(integration, r, b.crm_user, b)?,
     ];
     Ok((sections, running))
 }

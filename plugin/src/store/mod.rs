@@ -4,6 +4,7 @@
 
 pub mod accounts;
 pub mod bindings;
+pub mod history;
 pub mod imports;
 pub mod index;
 pub mod links;

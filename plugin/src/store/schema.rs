@@ -189,6 +189,27 @@ const MIGRATIONS: &[Step] = &[
     // last ones; without an index each of those read every binding's runs (a thousand idle
     // bindings spent seconds of CPU per round on it).
     Step::Sql("CREATE INDEX runs_binding ON runs (binding_id, id);"),
+    // 12: the history of what the sync changed on either side (see `store::history`).
+    Step::Sql(
+        "CREATE TABLE history (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            binding_id INTEGER NOT NULL,
+            run_id INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            contact_id INTEGER,
+            google_id TEXT,
+            name TEXT NOT NULL,
+            side TEXT NOT NULL,
+            action TEXT NOT NULL,
+            field TEXT,
+            old TEXT NOT NULL,
+            new TEXT NOT NULL,
+            why TEXT NOT NULL,
+            undone INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX history_binding ON history (binding_id, id);
+        CREATE INDEX history_contact ON history (binding_id, contact_id);",
+    ),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -6,11 +6,13 @@
 
 use std::collections::BTreeMap;
 
+use super::history::Recorder;
 use super::observe::indexed;
 use super::plan::{self, CrmView, GoogleView, GoogleWrite, Op, Plan};
 use super::remote::{NewContact, Remote, Update};
 use super::sides::{ItemError, ItemResult};
 use super::{Env, SyncError};
+use crate::domain::history::Side;
 use crate::domain::{Binding, Counts, Link, Sent, MY_CONTACTS};
 use crate::mapping::{self, Fields};
 use crate::store::imports::{self, ImportIntent};
@@ -33,6 +35,8 @@ pub struct Applier<'a> {
     pub retry: Vec<u64>,
     /// A write found a linked name that Google no longer resolves (renamed or deleted there).
     pub unresolved: bool,
+    /// The changes this run made, as history entries.
+    pub history: Recorder,
     done: u64,
     total: u64,
 }
@@ -46,6 +50,7 @@ impl<'a> Applier<'a> {
             counts: Counts::default(),
             retry: Vec::new(),
             unresolved: false,
+            history: Recorder::default(),
             done: 0,
             total: 0,
         }
@@ -117,6 +122,9 @@ impl<'a> Applier<'a> {
                 chunk.len()
             );
             self.counts.deleted_in_google += chunk.len() as u64;
+            for rn in &chunk {
+                self.history.copy_dropped(rn);
+            }
             self.progress(chunk.len());
         }
         Ok(())
@@ -269,6 +277,11 @@ impl<'a> Applier<'a> {
             Ok(())
         })?;
         self.counts.created_in_google += (chunk.len() - failures.len()) as u64;
+        for (contact_id, _) in chunk {
+            if !failures.iter().any(|(failed, _)| failed == contact_id) {
+                self.history.contact_done(*contact_id);
+            }
+        }
         for (contact_id, reason) in failures {
             self.fail(
                 contact_id,
@@ -309,6 +322,7 @@ impl<'a> Applier<'a> {
             };
             let touched = (google.is_some() || add).then_some(written_at);
             if let Some(link) = self.settle_pair(link, answer, crm.as_deref(), touched)? {
+                self.history.contact_done(link.contact_id);
                 outcomes.push(link);
             }
         }
@@ -387,6 +401,7 @@ impl<'a> Applier<'a> {
                 link.etag = remote.version().to_string();
                 link.google_time = remote.updated_ms().unwrap_or(0).max(link.google_time);
                 self.counts.updated_in_google += 1;
+                self.history.fields_written(link.contact_id, Side::Google);
                 None
             }
             Answer::NotWritten => None,
@@ -433,6 +448,7 @@ impl<'a> Applier<'a> {
             return false;
         }
         self.counts.updated_in_crm += 1;
+        self.history.fields_written(contact_id, Side::Crm);
         true
     }
 
@@ -648,6 +664,7 @@ impl<'a> Applier<'a> {
         })?;
         if !earlier || made_in_this_run(&created, self.env.now) {
             self.counts.created_in_crm += 1;
+            self.history.imported(&link.resource_name, id);
         }
         Ok(Some(Update {
             id: link.resource_name,
@@ -752,6 +769,9 @@ impl<'a> Applier<'a> {
             Ok(())
         })?;
         self.counts.removed_from_group += removals.len() as u64;
+        for (contact_id, _) in &removals {
+            self.history.contact_done(*contact_id);
+        }
         self.progress(removals.len());
         Ok(())
     }
@@ -771,6 +791,9 @@ impl<'a> Applier<'a> {
                 Ok(())
             })?;
             self.counts.deleted_in_google += chunk.len() as u64;
+            for (contact_id, _) in &chunk {
+                self.history.contact_done(*contact_id);
+            }
             self.progress(chunk.len());
         }
         Ok(())

@@ -83,6 +83,7 @@
 
 pub mod apply;
 pub mod evidence;
+pub mod history;
 pub mod merge;
 pub mod observe;
 pub mod plan;
@@ -95,6 +96,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Binding, Counts, GroupChoice, Link, Sent, MY_CONTACTS};
+use crate::store::history as store_history;
 use crate::store::{accounts, bindings, index, links, outbox, status, Store, StoreError};
 use evidence::Lag;
 use sides::{CrmSide, RemoteSide, SideError};
@@ -142,6 +144,10 @@ pub struct Rules {
     pub max_contacts: u64,
     /// A run started by CRM changes waits until none came for this long (bursts become one plan).
     pub debounce_ms: u64,
+    /// The history keeps each binding's changes of this many days…
+    pub history_days: u32,
+    /// …and at most this many of them.
+    pub history_rows: u32,
 }
 
 impl Default for Rules {
@@ -152,6 +158,10 @@ impl Default for Rules {
             hold_min: 20,
             max_contacts: 25_000,
             debounce_ms: 300,
+            // 90 days of a 25,000-contact binding where every contact changes a field about
+            // once a week: about 320,000 rows, some 80 MB (see README).
+            history_days: 90,
+            history_rows: 400_000,
         }
     }
 }
@@ -244,7 +254,7 @@ fn run_bindings(
     let mut all_applied = true;
     for binding in all {
         let run_id = status::start_run(&env.store.conn(), binding.id, env.now)?;
-        let outcome = run_binding(env, binding, google, waiting, listed);
+        let outcome = run_binding(env, binding, run_id, google, waiting, listed);
         all_applied &= outcome.is_ok();
         let (counts, error) = match &outcome {
             Ok(counts) => (*counts, None),
@@ -382,6 +392,7 @@ impl Stored {
 fn run_binding(
     env: &Env,
     binding: &Binding,
+    run: i64,
     google: &mut plan::GoogleView,
     waiting: &BTreeSet<u64>,
     listed: bool,
@@ -390,7 +401,11 @@ fn run_binding(
     let mut applier = apply::Applier::new(env, binding, &group);
     applier.finish_imports(google)?;
     let planned = observe_and_plan(env, binding, &group, google, waiting)?;
-    applier.apply(planned.plan, &planned.crm)?;
+    applier.history = history::Recorder::of(binding, &planned, google);
+    let applied = applier.apply(planned.plan, &planned.crm);
+    // What was written before a failure is history too.
+    record_history(env, binding, run, &applier.history.done)?;
+    applied?;
     // A contact whose write failed is looked at again next run, even if nothing changes it
     // meanwhile: an incremental run would otherwise never see it (found by simulation seed 2051,
     // an update whose answer was lost for a contact outside the group).
@@ -410,11 +425,32 @@ fn run_binding(
     Ok(applier.counts)
 }
 
+/// Records the run's changes, and forgets those older than the history keeps.
+fn record_history(
+    env: &Env,
+    binding: &Binding,
+    run: i64,
+    done: &[crate::domain::history::Entry],
+) -> Result<(), StoreError> {
+    env.store.tx(|tx| {
+        store_history::record(tx, binding.id, run, env.now, done)?;
+        store_history::trim(
+            tx,
+            binding.id,
+            env.now,
+            env.rules.history_days,
+            env.rules.history_rows,
+        )
+    })
+}
+
 /// A binding's plan, with what it was made from.
 pub(crate) struct Planned {
     pub plan: plan::Plan,
     pub crm: plan::CrmView,
     pub matches: BTreeMap<u64, String>,
+    /// The account's links as the plan found them.
+    pub links: BTreeMap<u64, Link>,
     /// The outbox row the CRM view has read up to.
     pub cursor: i64,
     /// Removals are held until the user confirms them.
@@ -467,6 +503,7 @@ fn observe_and_plan(
         plan: the_plan,
         crm,
         matches,
+        links: stored.links,
         cursor,
         held,
         skipped,

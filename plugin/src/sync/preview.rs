@@ -15,6 +15,7 @@ use super::plan::{GoogleView, Op};
 use super::remote::{NewContact, Update};
 use super::sides::{CrmSide, GroupChange, ItemResult, RemoteSide, SideError};
 use super::{ensure_group, links, observe, observe_and_plan, waiting_creates, Env, Held, Planned, SyncError};
+pub use crate::domain::history::Side;
 use crate::domain::{Binding, Counts};
 use crate::mapping::{self, FieldMapping, FieldValue, Fields};
 use crate::store::bindings;
@@ -39,6 +40,10 @@ pub struct Item {
     pub name: String,
     pub what: What,
     pub changes: Vec<Change>,
+    /// The whole contact where the change is to the whole contact: what a create or an import
+    /// writes, what a deleted Google contact held (its last synced fields).
+    #[serde(skip)]
+    pub whole: Option<Fields>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,13 +81,6 @@ pub enum MatchedBy {
     Rejoined,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Side {
-    Google,
-    Crm,
-}
-
 /// One field a write changes: old → new on `side`; `conflict`: both sides changed it and the
 /// policy settled it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -92,6 +90,9 @@ pub struct Change {
     pub old: String,
     pub new: String,
     pub conflict: bool,
+    /// The values themselves (the history records them).
+    #[serde(skip)]
+    pub values: (Option<FieldValue>, Option<FieldValue>),
 }
 
 /// Plans `binding`'s run as it would go now, through sides that write nothing; `listed` is told
@@ -126,13 +127,12 @@ pub fn preview(env: &Env, binding: &Binding, listed: &dyn Fn(u64)) -> Result<Pre
 
 /// The plan told contact by contact.
 fn describe(binding: &Binding, planned: &Planned, google: &GoogleView) -> Preview {
-    let mapping = &binding.options.mapping;
     let told = Told {
-        mapping,
+        mapping: &binding.options.mapping,
         planned,
         google,
     };
-    let mut items: Vec<Item> = planned.plan.ops.iter().filter_map(|op| told.item(op)).collect();
+    let mut items = items(binding, planned, google);
     items.extend(planned.plan.skipped.iter().map(|(id, reason)| Item {
         contact_id: Some(*id),
         google_id: None,
@@ -141,6 +141,7 @@ fn describe(binding: &Binding, planned: &Planned, google: &GoogleView) -> Previe
             reason: reason.text(),
         },
         changes: Vec::new(),
+        whole: None,
     }));
     Preview {
         counts: planned.plan.expected_counts(),
@@ -148,6 +149,17 @@ fn describe(binding: &Binding, planned: &Planned, google: &GoogleView) -> Previe
         items,
         ..Preview::default()
     }
+}
+
+/// What each operation of the plan does, contact by contact (operations with no visible effect
+/// are left out).
+pub(super) fn items(binding: &Binding, planned: &Planned, google: &GoogleView) -> Vec<Item> {
+    let told = Told {
+        mapping: &binding.options.mapping,
+        planned,
+        google,
+    };
+    planned.plan.ops.iter().filter_map(|op| told.item(op)).collect()
 }
 
 struct Told<'a> {
@@ -210,6 +222,7 @@ impl Told<'_> {
                     name: name_of(&mapping::crm_fields(contact, self.mapping)),
                     what: What::ImportIntoCrm,
                     changes: Vec::new(),
+                    whole: Some(mapping::crm_fields(contact, self.mapping)),
                 };
                 return Some(item);
             }
@@ -264,12 +277,18 @@ impl Told<'_> {
             (Some(id), None) => self.crm_name(id),
             (None, None) => String::new(),
         };
+        let whole = match (&what, contact_id) {
+            (What::CreateInGoogle, Some(id)) => Some(self.crm_fields(id)),
+            (What::DeleteInGoogle, Some(id)) => self.planned.links.get(&id).map(|l| l.base.clone()),
+            _ => None,
+        };
         Some(Item {
             contact_id,
             google_id,
             name,
             what,
             changes,
+            whole,
         })
     }
 
@@ -284,6 +303,7 @@ impl Told<'_> {
                 old: shown(old.0.get(k)),
                 new: shown(new.0.get(k)),
                 conflict: conflicted.is_some_and(|c| c.contains(k)),
+                values: (old.0.get(k).cloned(), new.0.get(k).cloned()),
             })
             .collect()
     }
@@ -343,7 +363,7 @@ fn name_of(fields: &Fields) -> String {
 }
 
 /// A field's value as a user reads it: each item's parts, items separated by commas.
-fn shown(value: Option<&FieldValue>) -> String {
+pub(crate) fn shown(value: Option<&FieldValue>) -> String {
     let Some(value) = value else {
         return String::new();
     };

@@ -1,0 +1,127 @@
+//! The history of a run: the plan's changes, told as the preview tells them, become history
+//! entries as the applier sees each write succeed. A change that failed, or that the run never
+//! reached, is not recorded.
+
+use super::plan::{Gone, GoogleView};
+use super::preview::{self, Item, What};
+use super::Planned;
+use crate::domain::history::{Action, Entry, Side, Why};
+use crate::domain::Binding;
+use crate::mapping::Fields;
+
+/// Entries waiting for their write, and those whose write succeeded.
+#[derive(Debug, Default)]
+pub struct Recorder {
+    pending: Vec<Entry>,
+    pub done: Vec<Entry>,
+}
+
+impl Recorder {
+    pub(crate) fn of(binding: &Binding, planned: &Planned, google: &GoogleView) -> Recorder {
+        let pending = preview::items(binding, planned, google)
+            .into_iter()
+            .flat_map(|item| entries(planned, item))
+            .collect();
+        Recorder {
+            pending,
+            done: Vec::new(),
+        }
+    }
+
+    /// The field changes written to `side` for the contact.
+    pub fn fields_written(&mut self, contact_id: u64, side: Side) {
+        self.finish(|e| e.contact_id == Some(contact_id) && e.side == side && e.field.is_some());
+    }
+
+    /// The contact's whole-contact change (created, matched, added to or removed from the
+    /// group, deleted) was written.
+    pub fn contact_done(&mut self, contact_id: u64) {
+        self.finish(|e| e.contact_id == Some(contact_id) && e.field.is_none());
+    }
+
+    /// The Google contact `resource_name` was imported as CRM contact `contact_id`.
+    pub fn imported(&mut self, resource_name: &str, contact_id: u64) {
+        for entry in self.pending.iter_mut().filter(|e| is_import_of(e, resource_name)) {
+            entry.contact_id = Some(contact_id);
+        }
+        self.finish(|e| is_import_of(e, resource_name));
+    }
+
+    /// A duplicate Google contact was deleted.
+    pub fn copy_dropped(&mut self, resource_name: &str) {
+        self.finish(|e| e.contact_id.is_none() && e.google_id.as_deref() == Some(resource_name));
+    }
+
+    fn finish(&mut self, done: impl Fn(&Entry) -> bool) {
+        let (now, later): (Vec<Entry>, Vec<Entry>) =
+            std::mem::take(&mut self.pending).into_iter().partition(done);
+        self.pending = later;
+        self.done.extend(now);
+    }
+}
+
+fn is_import_of(entry: &Entry, resource_name: &str) -> bool {
+    entry.action == Action::Imported && entry.google_id.as_deref() == Some(resource_name)
+}
+
+/// One entry per field change, plus one for a change of the whole contact.
+fn entries(planned: &Planned, item: Item) -> Vec<Entry> {
+    let mut all = Vec::new();
+    for change in &item.changes {
+        let why = match (change.conflict, change.side) {
+            (true, _) => Why::Conflict,
+            (false, Side::Google) => Why::EditedInCrm,
+            (false, Side::Crm) => Why::EditedInGoogle,
+        };
+        let one = |value: &Option<_>| {
+            let mut fields = Fields::default();
+            if let Some(v) = value {
+                fields.0.insert(change.field.clone(), Clone::clone(v));
+            }
+            fields
+        };
+        all.push(Entry {
+            contact_id: item.contact_id,
+            google_id: item.google_id.clone(),
+            name: item.name.clone(),
+            side: change.side,
+            action: Action::Updated,
+            field: Some(change.field.clone()),
+            old: one(&change.values.0),
+            new: one(&change.values.1),
+            why,
+        });
+    }
+    let gone_why = |id: Option<u64>| match id.and_then(|id| planned.crm.gone.get(&id)) {
+        Some(Gone::Deleted) => Why::DeletedInCrm,
+        _ => Why::LeftFilter,
+    };
+    let whole = match &item.what {
+        What::CreateInGoogle => Some((Side::Google, Action::Created, Why::NewInFilter)),
+        What::Match { .. } => Some((Side::Google, Action::Matched, Why::FoundInGoogle)),
+        What::AddToGroup => Some((Side::Google, Action::AddedToGroup, Why::NewInFilter)),
+        What::ImportIntoCrm => Some((Side::Crm, Action::Imported, Why::AddedInGoogle)),
+        What::RemoveFromGroup => Some((Side::Google, Action::RemovedFromGroup, gone_why(item.contact_id))),
+        What::DeleteInGoogle => Some((Side::Google, Action::Deleted, Why::DeletedInCrm)),
+        What::DeleteCopy => Some((Side::Google, Action::Deleted, Why::Duplicate)),
+        What::Update | What::Unlink { .. } | What::Refused { .. } => None,
+    };
+    if let Some((side, action, why)) = whole {
+        let (old, new) = match action {
+            Action::Deleted => (item.whole.unwrap_or_default(), Fields::default()),
+            _ => (Fields::default(), item.whole.unwrap_or_default()),
+        };
+        all.push(Entry {
+            contact_id: item.contact_id,
+            google_id: item.google_id,
+            name: item.name,
+            side,
+            action,
+            field: None,
+            old,
+            new,
+            why,
+        });
+    }
+    all
+}

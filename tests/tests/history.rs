@@ -1,0 +1,258 @@
+//! The history ("Recent changes"), end to end through host-sim and the real library: every kind
+//! of change the sync makes shows with its side, field, old → new value and reason, and the
+//! page filters it by contact, side and run.
+
+use abi::{ContactId, ContactsPermission, SettingsPage, SettingsView, Widget};
+use host_sim::crm::Visibility;
+use serde_json::json;
+use tests::{contact, GoogleWorld};
+
+const ALICE: &str = "alice@example.com";
+const FIVE_MINUTES: i64 = 5 * 60_000;
+
+struct Setup {
+    g: GoogleWorld,
+    user: abi::User,
+    filter: abi::SavedFilter,
+    ids: Vec<ContactId>,
+}
+
+/// Three CRM contacts in a filter; Google already holds the first one's e-mail. Enabled with
+/// `options`, first run done.
+fn synced(options: &[(&str, &str)]) -> Setup {
+    let g = GoogleWorld::start(|_| {}, |_| {});
+    let user = g.user("Ann", ContactsPermission::Edit);
+    let ids = (0..3)
+        .map(|i| {
+            let c = contact(
+                &format!("Given{i}"),
+                &format!("Family{i}"),
+                &format!("person{i}@example.org"),
+                "vip",
+            );
+            g.sim()
+                .create_contact(user.id, c, Visibility::Everyone)
+                .unwrap()
+                .id
+        })
+        .collect();
+    let filter = g.filter(user.id, "VIP clients", "vip");
+    g.connect(user.id, ALICE);
+    g.settle();
+    let person = json!({
+        "names": [{"givenName": "Given0", "familyName": "Family0"}],
+        "emailAddresses": [{"value": "person0@example.org", "type": "work"}],
+    });
+    g.control.create_contact(ALICE, &person).unwrap();
+    g.enabled(user.id, filter.id, ALICE, options);
+    g.settle();
+    Setup { g, user, filter, ids }
+}
+
+impl Setup {
+    fn page(&self) -> SettingsView {
+        self.g
+            .sim()
+            .render_settings(tests::PLUGIN, self.user.id, SettingsPage::Filter(self.filter.id))
+            .expect("the filter page renders")
+    }
+
+    /// The "Recent changes" rows: when, contact, side, field, before, after, why, run.
+    fn history(&self) -> Vec<Vec<String>> {
+        self.page()
+            .sections
+            .iter()
+            .flat_map(|s| s.widgets.iter())
+            .find_map(|w| match w {
+                Widget::Table { id, rows, .. } if id.as_str() == "history" => Some(
+                    rows.iter()
+                        .map(|r| r.iter().map(|c| c.to_string()).collect())
+                        .collect(),
+                ),
+                _ => None,
+            })
+            .expect("the page shows Recent changes")
+    }
+
+    fn has(&self, contact: &str, side: &str, field: &str, before: &str, after: &str, why: &str) -> bool {
+        self.history().iter().any(|r| {
+            r[1].starts_with(contact)
+                && r[2] == side
+                && r[3] == field
+                && r[4] == before
+                && r[5] == after
+                && r[6] == why
+        })
+    }
+
+    fn edit_crm(&self, i: usize, f: impl FnOnce(&mut abi::Contact)) {
+        let mut c = self.g.sim().crm().contact(self.ids[i]).unwrap().contact;
+        f(&mut c);
+        self.g.sim().update_contact(self.user.id, c).unwrap();
+        self.g.settle();
+    }
+
+    fn person(&self, email: &str) -> serde_json::Value {
+        self.g
+            .google_contacts(ALICE)
+            .into_iter()
+            .find(|p| p["emailAddresses"][0]["value"] == email)
+            .unwrap_or_else(|| panic!("no Google contact {email}"))
+    }
+
+    fn edit_google(&self, email: &str, f: impl FnOnce(&mut serde_json::Value)) {
+        let mut person = self.person(email);
+        let rn = person["resourceName"].as_str().unwrap().to_string();
+        f(&mut person);
+        self.g.control.edit_contact(ALICE, &rn, &person).unwrap();
+    }
+
+    fn filter_history(&self, fields: &[(&str, &str)]) {
+        let filter = self.filter.id.0.to_string();
+        let mut all = vec![("filter", filter.as_str())];
+        all.extend_from_slice(fields);
+        self.g.action(
+            self.user.id,
+            SettingsPage::Filter(self.filter.id),
+            "history_filter",
+            &all,
+        );
+    }
+}
+
+#[test]
+fn every_kind_of_change_shows_in_the_history_with_its_reason() {
+    let s = synced(&[]);
+    assert!(s.has("Given1 Family1", "Google", "created", "", "", "in the filter"));
+    assert!(s.has(
+        "Given0 Family0",
+        "Google",
+        "matched to an existing contact",
+        "",
+        "",
+        "found in Google"
+    ));
+
+    s.edit_crm(1, |c| c.notes = "from the CRM".into());
+    assert!(s.has(
+        "Given1 Family1",
+        "Google",
+        "notes",
+        "",
+        "from the CRM",
+        "edited in the CRM"
+    ));
+
+    s.edit_google("person2@example.org", |p| {
+        p["biographies"] = json!([{"value": "from Google", "contentType": "TEXT_PLAIN"}])
+    });
+    s.g.tick(FIVE_MINUTES + 60_000);
+    assert!(s.has(
+        "Given2 Family2",
+        "CRM",
+        "notes",
+        "",
+        "from Google",
+        "edited in Google"
+    ));
+
+    let person = json!({
+        "names": [{"givenName": "New", "familyName": "InGoogle"}],
+        "emailAddresses": [{"value": "new@example.org"}],
+        "memberships": [{"contactGroupMembership": {
+            "contactGroupResourceName": s.g.group(ALICE, "VIP clients").unwrap()
+        }}],
+    });
+    s.g.control.create_contact(ALICE, &person).unwrap();
+    s.g.tick(FIVE_MINUTES + 60_000);
+    assert!(s.has(
+        "New InGoogle",
+        "CRM",
+        "imported",
+        "",
+        "",
+        "added to the group in Google"
+    ));
+
+    // Contact 1 leaves the filter: taken out of the group.
+    s.edit_crm(1, |c| {
+        for f in c.custom_fields.iter_mut().filter(|f| f.key.as_str() == "segment") {
+            f.value = "other".into();
+        }
+    });
+    assert!(s.has(
+        "Given1 Family1",
+        "Google",
+        "removed from the group",
+        "",
+        "",
+        "left the filter, or the user may no longer see it"
+    ));
+
+    // Contact 2 is deleted in the CRM: deleted in Google (the default).
+    s.g.sim().delete_contact(s.ids[2], Some(s.user.id)).unwrap();
+    s.g.settle();
+    assert!(s.has("", "Google", "deleted", "", "", "deleted in the CRM"));
+
+    let all = format!("{:?}", s.history());
+    assert!(!all.to_lowercase().contains("token"), "{all}");
+}
+
+#[test]
+fn a_conflict_shows_the_value_the_policy_kept() {
+    let s = synced(&[("policy", "crm_wins")]);
+    // Google's edit first, unseen; then the CRM's: both changed the notes.
+    s.edit_google("person1@example.org", |p| {
+        p["biographies"] = json!([{"value": "Google's", "contentType": "TEXT_PLAIN"}])
+    });
+    s.g.control.reset_stats();
+    s.edit_crm(1, |c| c.notes = "CRM's".into());
+    s.g.tick(FIVE_MINUTES + 60_000);
+    let rows = s.history();
+    assert!(
+        rows.iter().any(|r| r[1].starts_with("Given1 Family1")
+            && r[2] == "Google"
+            && r[3] == "notes"
+            && r[5] == "CRM's"
+            && r[6] == "changed on both sides; settled by the policy"),
+        "{rows:?}"
+    );
+}
+
+#[test]
+fn recent_changes_filter_by_contact_side_and_run() {
+    let s = synced(&[]);
+    s.edit_crm(1, |c| c.notes = "one".into());
+    let rows = s.history();
+    let run = rows[0][7].clone();
+    s.filter_history(&[
+        ("history_contact", &s.ids[1].0.to_string()),
+        ("history_side", ""),
+        ("history_run", ""),
+    ]);
+    let rows = s.history();
+    assert!(
+        !rows.is_empty() && rows.iter().all(|r| r[1].starts_with("Given1 Family1")),
+        "{rows:?}"
+    );
+    s.filter_history(&[
+        ("history_contact", ""),
+        ("history_side", "crm"),
+        ("history_run", ""),
+    ]);
+    assert!(s.history().is_empty(), "nothing was written to the CRM yet");
+    s.filter_history(&[
+        ("history_contact", ""),
+        ("history_side", ""),
+        ("history_run", &run),
+    ]);
+    let rows = s.history();
+    assert!(!rows.is_empty() && rows.iter().all(|r| r[7] == run), "{rows:?}");
+    let refused = s.g.action(
+        s.user.id,
+        SettingsPage::Filter(s.filter.id),
+        "history_filter",
+        &[("history_contact", "abc")],
+    );
+    assert!(refused.message.contains("are numbers"), "{}", refused.message);
+}
