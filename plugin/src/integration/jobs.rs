@@ -31,6 +31,11 @@ pub(crate) enum Work {
         account: String,
         options: BindingOptions,
     },
+    /// Put back a run's changes, or one change, of a binding (see `sync::undo`).
+    Undo {
+        binding: i64,
+        target: super::undo::Target,
+    },
 }
 
 impl Integration {
@@ -122,6 +127,7 @@ impl Integration {
                 self.run_preview(user, filter, &account, &options);
                 Ok(())
             }
+            Work::Undo { binding, target } => self.run_undo(binding, target),
         }
     }
 

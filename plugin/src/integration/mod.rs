@@ -8,6 +8,7 @@ mod notices;
 pub mod people;
 pub(crate) mod previews;
 pub mod sides;
+pub(crate) mod undo;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::AtomicBool;
@@ -40,6 +41,7 @@ pub struct Integration {
     pub(crate) activated: Mutex<HashSet<(u64, u64)>>,
     notices: notices::NoticeBoard,
     pub(crate) previews: previews::Previews,
+    pub(crate) undos: undo::Undos,
     /// How each (user, filter) filters its page's "Recent changes".
     history_queries: Mutex<HashMap<(u64, u64), crate::store::history::Query>>,
 }
@@ -87,6 +89,7 @@ impl Integration {
             activated: Mutex::new(HashSet::new()),
             notices,
             previews: previews::Previews::default(),
+            undos: undo::Undos::default(),
             history_queries: Mutex::new(HashMap::new()),
         })
     }

@@ -56,6 +56,9 @@ fn dispatch(
         "enable" => enable(integration, ctx, r, action),
         "update_options" => update_options(integration, ctx, r, action),
         "history_filter" => super::history::act(integration, ctx, r, action),
+        "undo_run" | "undo_change" => with_binding(integration, ctx, r, action, |b| {
+            super::history::undo_act(integration, r, b, action)
+        }),
         "preview" | "preview_page" | "enable_previewed" | "discard_preview" => {
             super::preview::act(integration, ctx, r, action)
         }

@@ -1,16 +1,18 @@
 //! "Recent changes" on an enabled filter's page: what the sync changed on either side, newest
 //! first, filtered by contact, side and run.
 
-use abi::{ActionOutcome, InputKind, PluginError, Section, SettingsAction, SettingsContext, Tone};
+use abi::{ActionOutcome, InputKind, PluginError, Section, SettingsAction, SettingsContext, Tone, Widget};
 
 use super::actions::{filter_of, outcome, refused};
-use super::widgets::{form, input, section, select, table};
+use super::widgets::{action, button, form, input, section, select, table, text};
 use crate::domain::history::{Action, Side, Why};
 use crate::domain::Binding;
+use crate::integration::undo;
 use crate::integration::{store_error, Integration};
-use crate::locale::Reader;
+use crate::locale::{Arg, Reader};
 use crate::store::history::{self, Change, Query};
 use crate::sync::preview::shown;
+use crate::sync::undo::Kept;
 
 /// How many changes the page lists.
 const SHOWN: u32 = 100;
@@ -34,6 +36,7 @@ pub fn section_of(
         r.t("col-after"),
         r.t("col-why"),
         r.t("col-run"),
+        r.t("col-change"),
     ];
     let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
     let rows = changes.iter().map(|c| row(r, c, now)).collect();
@@ -66,20 +69,103 @@ pub fn section_of(
         ),
     ];
     let filter = b.filter_id.to_string();
-    Ok(section(
-        "history",
-        &r.t("section-history"),
-        vec![
-            form(
-                "history-filter",
-                "history_filter",
-                &r.t("history-filter-submit"),
-                inputs,
-                &[("filter", &filter)],
-            ),
-            table("history", &columns, rows),
-        ],
-    ))
+    let mut widgets = undo_widgets(integration, r, b.id);
+    widgets.push(form(
+        "history-filter",
+        "history_filter",
+        &r.t("history-filter-submit"),
+        inputs,
+        &[("filter", &filter)],
+    ));
+    widgets.push(table("history", &columns, rows));
+    // The run to undo: the one the user picked, or the newest shown.
+    if let Some(run) = query.run.or(changes.first().map(|c| c.run)) {
+        let run = run.to_string();
+        widgets.push(button(
+            "undo-run",
+            &r.t_with("undo-run", &[("run", Arg::Text(run.clone()))]),
+            action("undo_run", &[("filter", &filter), ("run", &run)]),
+            Tone::Warning,
+            &r.t("undo-run-confirm"),
+        ));
+    }
+    if !changes.is_empty() {
+        widgets.push(form(
+            "undo-change",
+            "undo_change",
+            &r.t("undo-change-submit"),
+            vec![input(
+                "change",
+                &r.t("input-undo-change"),
+                InputKind::Text,
+                "",
+                "",
+            )],
+            &[("filter", &filter)],
+        ));
+    }
+    Ok(section("history", &r.t("section-history"), widgets))
+}
+
+/// What the last undo of the binding did, or that it is under way.
+fn undo_widgets(integration: &Integration, r: &Reader, binding: i64) -> Vec<Widget> {
+    let Some(shown) = integration.undos.shown(binding) else {
+        return Vec::new();
+    };
+    match shown {
+        undo::Shown::Running(_) => vec![text(r.t("undo-running"), Tone::Normal)],
+        undo::Shown::Failed(_, error) => vec![text(
+            r.t_with("undo-failed", &[("error", Arg::Text(error))]),
+            Tone::Error,
+        )],
+        undo::Shown::Done(_, done) => {
+            let summary = r.t_with(
+                "undo-done",
+                &[
+                    ("restored", Arg::from(done.restored.len())),
+                    ("kept", Arg::from(done.kept.len())),
+                ],
+            );
+            let columns = [r.t("col-contact"), r.t("col-field"), r.t("col-why")];
+            let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
+            let rows = done
+                .kept
+                .iter()
+                .map(|(name, what, why)| vec![name.clone(), what.clone(), r.t(kept_key(*why))])
+                .collect();
+            vec![text(summary, Tone::Success), table("undo-kept", &columns, rows)]
+        }
+    }
+}
+
+fn kept_key(kept: Kept) -> &'static str {
+    match kept {
+        Kept::ChangedSince => "kept-changed-since",
+        Kept::Gone => "kept-gone",
+        Kept::ImportStays => "kept-import",
+        Kept::StillInFilter => "kept-in-filter",
+        Kept::Duplicate => "kept-duplicate",
+    }
+}
+
+/// Queues an undo of a run (`undo_run`, field `run`) or of one change (`undo_change`, field
+/// `change`) of the user's enabled binding.
+pub fn undo_act(
+    integration: &Integration,
+    r: &Reader,
+    b: &Binding,
+    action: &SettingsAction,
+) -> Result<ActionOutcome, PluginError> {
+    let number = |name: &str| action.field(name).and_then(|t| t.trim().parse::<i64>().ok());
+    let target = match action.name.as_str() {
+        "undo_run" => number("run").map(|run| undo::Target::Run { run }),
+        _ => number("change").map(|change| undo::Target::Change { change }),
+    };
+    let Some(target) = target else {
+        return refused(r.t("history-not-a-number"));
+    };
+    integration.queue_undo(b.id, target)?;
+    Ok(outcome(r.t("undo-started"), Tone::Normal))
 }
 
 fn row(r: &Reader, c: &Change, now: i64) -> Vec<String> {
@@ -106,6 +192,7 @@ fn row(r: &Reader, c: &Change, now: i64) -> Vec<String> {
         after,
         r.t(why_key(e.why)),
         c.run.to_string(),
+        c.id.to_string(),
     ]
 }
 
@@ -157,6 +244,7 @@ pub fn act(
             contact_id,
             side: action.field("history_side").and_then(Side::parse),
             run: run.map(|v| v as i64),
+            id: None,
         },
         (Err(m), _) | (_, Err(m)) => return refused(m),
     };

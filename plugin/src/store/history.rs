@@ -23,6 +23,8 @@ pub struct Query {
     pub contact_id: Option<u64>,
     pub side: Option<Side>,
     pub run: Option<i64>,
+    /// One change.
+    pub id: Option<i64>,
 }
 
 pub fn record(
@@ -66,7 +68,8 @@ pub fn changes(
         "SELECT id, run_id, at, contact_id, google_id, name, side, action, field, old, new, why, undone
          FROM history WHERE binding_id = ?1
            AND (?2 IS NULL OR contact_id = ?2) AND (?3 IS NULL OR side = ?3) AND (?4 IS NULL OR run_id = ?4)
-         ORDER BY id DESC LIMIT ?5",
+           AND (?5 IS NULL OR id = ?5)
+         ORDER BY id DESC LIMIT ?6",
     )?;
     let rows = stmt.query_map(
         params![
@@ -74,6 +77,7 @@ pub fn changes(
             query.contact_id.map(|id| id as i64),
             query.side.map(Side::as_str),
             query.run,
+            query.id,
             limit
         ],
         |r| {
@@ -124,6 +128,15 @@ pub fn changes(
         });
     }
     Ok(all)
+}
+
+/// One recorded change of the binding.
+pub fn change(conn: &Connection, binding: i64, id: i64) -> Result<Option<Change>, StoreError> {
+    let query = Query {
+        id: Some(id),
+        ..Query::default()
+    };
+    Ok(changes(conn, binding, &query, 1)?.pop())
 }
 
 pub fn mark_undone(conn: &Connection, id: i64) -> Result<(), StoreError> {

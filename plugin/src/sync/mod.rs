@@ -90,6 +90,7 @@ pub mod plan;
 pub mod preview;
 pub mod remote;
 pub mod sides;
+pub mod undo;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -432,6 +433,10 @@ fn record_history(
     run: i64,
     done: &[crate::domain::history::Entry],
 ) -> Result<(), StoreError> {
+    // A run that changed nothing (most runs) writes nothing; the next one that does trims.
+    if done.is_empty() {
+        return Ok(());
+    }
     env.store.tx(|tx| {
         store_history::record(tx, binding.id, run, env.now, done)?;
         store_history::trim(
