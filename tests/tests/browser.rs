@@ -1,6 +1,7 @@
 //! A real headless Chromium clicks through the CRM's pages: activate sync on a filter, connect a
 //! Google account on the fake consent page, enable sync, watch the first run finish, change a
-//! contact in Google and pull it in with "Sync now".
+//! contact in Google and pull it in with "Sync now"; and preview, enable as previewed, see the
+//! recent changes and undo a run.
 //!
 //! Chromium is driven over the DevTools protocol by `tests::browser` (the `headless_chrome`
 //! crate, built so that it never downloads a browser). Without `/usr/bin/chromium` (or
@@ -216,4 +217,119 @@ fn last_run_counts(page_text: &str) -> tests::RunCounts {
         .find(|l| l.contains(" updated in the CRM, "))
         .unwrap_or_else(|| panic!("no run counts on the page:\n{page_text}"));
     tests::RunCounts::read(line.trim().trim_start_matches("Last run").trim())
+}
+
+/// Preview → Enable as previewed → an edit in Google → Recent changes → Undo this run, each
+/// page screenshotted (`preview-*.png`).
+#[test]
+fn a_user_previews_enables_as_previewed_and_undoes_a_run_in_a_real_browser() {
+    let Some(chromium) = require_chromium() else {
+        return;
+    };
+    let stack = WebStack::start(true);
+    let sim = &stack.world.sim;
+    let base = stack.web.base_url();
+    let google = stack.google.base_url();
+    let ann = sim
+        .crm()
+        .add_user("Ann", &[FEATURE_GOOGLE_CONTACTS], ContactsPermission::Edit, &[])
+        .unwrap();
+    let filter = tests::company_filter(
+        sim,
+        ann.id,
+        "Customers",
+        "Acme",
+        &[
+            ("Carol", "Jones", "carol@acme.test"),
+            ("Dave", "Smith", "dave@acme.test"),
+        ],
+    );
+    let filter_url = format!("{base}/ui/users/{}/filters/{}", ann.id.0, filter.id.0);
+    let shots = screenshot_dir();
+    let mut browser = Browser::launch(&chromium).expect("Chromium starts with a DevTools endpoint");
+    let step = |browser: &mut Browser, name: &str| {
+        browser.screenshot(&shots.join(format!("preview-{name}.png")));
+    };
+    browser.goto(&filter_url);
+    browser.click_and_wait("activate");
+    browser.click_and_wait("connect-google");
+    browser.click(&format!("account-{ACCOUNT}"));
+    browser.click_and_wait("allow");
+
+    // Preview first: nothing is written, the page shows what the first run would do.
+    browser.click("preview");
+    browser.click_and_wait("enable-sync-submit");
+    wait_until(&mut browser, &base, &filter_url, "the preview", |b| {
+        b.text().contains("Totals")
+    });
+    step(&mut browser, "01-preview");
+    let text = browser.text();
+    assert!(text.contains("Created in Google"), "{text}");
+    assert!(
+        stack.google.contacts(ACCOUNT).expect("account exists").is_empty(),
+        "a preview wrote to Google"
+    );
+
+    // Enable as previewed: the first run does what the preview showed.
+    browser.click_and_wait("enable-previewed");
+    wait_until(&mut browser, &base, &filter_url, "the first run", |b| {
+        b.text().contains("did what the preview showed")
+    });
+    step(&mut browser, "02-enabled-as-previewed");
+
+    // An edit in Google, pulled in by "Sync now".
+    let carol = stack
+        .google
+        .contacts(ACCOUNT)
+        .expect("account exists")
+        .iter()
+        .find(|p| p.to_string().contains("Carol"))
+        .and_then(|p| p["resourceName"].as_str().map(str::to_string))
+        .expect("Carol in Google");
+    let id = carol.trim_start_matches("people/");
+    let edited = reqwest::blocking::Client::new()
+        .patch(format!("{google}/control/accounts/{ACCOUNT}/contacts/{id}"))
+        .json(&json!({"names": [{"givenName": "Caroline", "familyName": "Jones"}]}))
+        .send()
+        .expect("control API answers");
+    assert!(edited.status().is_success(), "{:?}", edited.text());
+    browser.click_and_wait("sync-now");
+    wait_until(&mut browser, &base, &filter_url, "the edit in the CRM", |b| {
+        b.text().contains("Caroline Jones")
+    });
+
+    // Recent changes show it: the name, in the CRM, edited in Google.
+    step(&mut browser, "03-recent-changes");
+    let history = browser
+        .eval("document.getElementById('history').innerText")
+        .unwrap_or_default();
+    let history = history.as_str().unwrap_or("").to_string();
+    assert!(
+        history.contains("edited in Google") && history.contains("Caroline Jones"),
+        "{history}"
+    );
+
+    // Undo this run: the old name comes back in the CRM, and the next sync takes it to Google.
+    browser
+        .eval("window.confirm = () => true")
+        .unwrap_or_else(|e| panic!("{e}"));
+    browser.click_and_wait("undo-run");
+    wait_until(&mut browser, &base, &filter_url, "the undo", |b| {
+        b.text().contains("Undo done: 1 put back")
+    });
+    step(&mut browser, "04-undone");
+    wait_until(&mut browser, &base, &filter_url, "the old name in Google", |_| {
+        stack
+            .google
+            .contacts(ACCOUNT)
+            .unwrap_or_default()
+            .iter()
+            .any(|p| p["names"][0]["givenName"] == "Carol")
+    });
+    let carol_in_crm = sim
+        .crm()
+        .all_contacts()
+        .into_iter()
+        .any(|r| r.contact.name.given.as_str() == "Carol");
+    assert!(carol_in_crm, "the CRM has Carol again");
 }
