@@ -652,3 +652,96 @@ fn an_import_whose_crm_answer_was_lost_in_a_crm_without_idempotent_creates_makes
     let lost = LostImport::start(GoogleWorld::start(|_| {}, |c| c.abi = HostAbi::V0_1_0), mailed);
     lost.assert_one_contact_after_more_runs("Mailed");
 }
+
+impl Crash {
+    /// The filter page's view model, through the JSON API.
+    fn filter_view(&self) -> Value {
+        let url = format!(
+            "{}/users/{}/plugins/{PLUGIN}/settings?page=filter:{}",
+            self.api, self.user, self.filter
+        );
+        self.http.get(url).send().unwrap().json().unwrap()
+    }
+
+    /// The rows of the filter page's table `id`.
+    fn table(&self, id: &str) -> Vec<Vec<String>> {
+        let view = self.filter_view();
+        let tables = view["sections"].as_array().into_iter().flatten().flat_map(|s| {
+            s["widgets"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|w| w["type"] == "table" && w["id"] == id)
+        });
+        tables
+            .flat_map(|t| t["rows"].as_array().cloned().unwrap_or_default())
+            .map(|r| {
+                r.as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|c| c.as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn killed_during_an_undo_of_deletions_it_makes_no_contact_twice() {
+    let mut crash = Crash::with_contacts(seed(), 300);
+    crash.start();
+    crash.connect_and_enable();
+    crash.converge(|_| true);
+    // The CRM deletes 60 contacts; the run deletes them in Google.
+    for id in 2..62 {
+        let url = format!("{}/contacts/{id}?by={}", crash.api, crash.user);
+        assert!(crash.http.delete(url).send().unwrap().status().is_success());
+    }
+    crash.contacts = 240;
+    crash.converge(|c| c.google.control().contacts(ALICE).unwrap().len() == 240);
+    let run = crash
+        .table("history")
+        .into_iter()
+        .find(|r| r.get(3).is_some_and(|f| f == "deleted"))
+        .and_then(|r| r.get(7).cloned())
+        .expect("the deletions' run in Recent changes");
+
+    let mut instants = Vec::new();
+    for _ in 0..6 {
+        crash.try_action(
+            "undo_run",
+            json!({"filter": crash.filter.to_string(), "run": run}),
+        );
+        instants.push(crash.kill_at_random(400));
+        crash.start();
+    }
+    println!("killed after {instants:?} ms");
+    crash.action(
+        "undo_run",
+        json!({"filter": crash.filter.to_string(), "run": run}),
+    );
+    crash.converge(|c| format!("{}", c.filter_view()).contains("Undo done"));
+
+    // Every deleted contact is in Google at most once, and nothing else changed.
+    let emails: Vec<String> = crash
+        .google
+        .control()
+        .contacts(ALICE)
+        .unwrap()
+        .iter()
+        .filter_map(|p| p["emailAddresses"][0]["value"].as_str().map(str::to_string))
+        .collect();
+    let total = emails.len();
+    let mut unique = emails.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), total, "a contact is in Google twice");
+    assert!((240..=300).contains(&total), "{total} contacts in Google");
+    assert_eq!(
+        crash.crm_contacts().len(),
+        240,
+        "the undo changed the CRM's contacts"
+    );
+    assert_eq!(crash.group_members().len(), 240);
+}
