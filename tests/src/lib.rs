@@ -187,6 +187,25 @@ impl GoogleWorld {
     }
 
     /// The contact "A B <a@example.org>" in segment `vip`, owned by `owner`, visible to everyone.
+    /// `n` contacts "Given{i} Family{i}" <person{i}@example.org> in segment "vip", visible to
+    /// everyone.
+    pub fn vip_people(&self, owner: abi::UserId, n: usize) -> Vec<abi::ContactId> {
+        (0..n)
+            .map(|i| {
+                let c = contact(
+                    &format!("Given{i}"),
+                    &format!("Family{i}"),
+                    &format!("person{i}@example.org"),
+                    "vip",
+                );
+                self.sim()
+                    .create_contact(owner, c, host_sim::crm::Visibility::Everyone)
+                    .expect("the CRM creates the contact")
+                    .id
+            })
+            .collect()
+    }
+
     pub fn add_vip_contact(&self, owner: abi::UserId) -> abi::Contact {
         self.add_contact(owner, contact("A", "B", "a@example.org", "vip"))
     }

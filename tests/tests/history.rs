@@ -3,9 +3,8 @@
 //! page filters it by contact, side and run.
 
 use abi::{ContactId, ContactsPermission, SettingsPage, SettingsView, Widget};
-use host_sim::crm::Visibility;
 use serde_json::json;
-use tests::{contact, GoogleWorld};
+use tests::GoogleWorld;
 
 const ALICE: &str = "alice@example.com";
 const FIVE_MINUTES: i64 = 5 * 60_000;
@@ -22,20 +21,7 @@ struct Setup {
 fn synced(options: &[(&str, &str)]) -> Setup {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let user = g.user("Ann", ContactsPermission::Edit);
-    let ids = (0..3)
-        .map(|i| {
-            let c = contact(
-                &format!("Given{i}"),
-                &format!("Family{i}"),
-                &format!("person{i}@example.org"),
-                "vip",
-            );
-            g.sim()
-                .create_contact(user.id, c, Visibility::Everyone)
-                .unwrap()
-                .id
-        })
-        .collect();
+    let ids = g.vip_people(user.id, 3);
     let filter = g.filter(user.id, "VIP clients", "vip");
     g.connect(user.id, ALICE);
     g.settle();

@@ -21,20 +21,7 @@ struct Setup {
 fn prepared(n: usize) -> Setup {
     let g = GoogleWorld::start(|_| {}, |_| {});
     let user = g.user("Ann", ContactsPermission::Edit);
-    let ids = (0..n)
-        .map(|i| {
-            let c = contact(
-                &format!("Given{i}"),
-                &format!("Family{i}"),
-                &format!("person{i}@example.org"),
-                "vip",
-            );
-            g.sim()
-                .create_contact(user.id, c, Visibility::Everyone)
-                .unwrap()
-                .id
-        })
-        .collect();
+    let ids = g.vip_people(user.id, n);
     let filter = g.filter(user.id, "VIP clients", "vip");
     g.connect(user.id, ALICE);
     g.settle();

@@ -9,7 +9,7 @@ use super::people::PeopleSide;
 use super::sides::HostCrm;
 use super::{store_error, Integration};
 use crate::domain::BindingOptions;
-use crate::store::{accounts, bindings, outbox};
+use crate::store::{accounts, bindings, outbox, Store};
 use crate::sync::sides::SideError;
 use crate::sync::{self, Env, Listing, SyncError};
 
@@ -189,6 +189,30 @@ impl Integration {
             }
             last = now;
         }
+    }
+
+    /// Runs `f` with the sync's world for `email`'s Google account, the CRM and `store` (the
+    /// mapping file, or a preview's copy of it).
+    pub(crate) fn in_env<T>(
+        &self,
+        store: &Store,
+        email: &str,
+        f: impl FnOnce(&Env) -> T,
+    ) -> Result<T, String> {
+        let google = self.google().map_err(|e| e.message.to_string())?;
+        let people = google.people(email).map_err(|e| e.to_string())?;
+        let side = PeopleSide(people);
+        let crm = HostCrm(&self.host);
+        let clock = || self.host.now().0;
+        let env = Env {
+            store,
+            crm: &crm,
+            google: &side,
+            now: clock(),
+            clock: &clock,
+            rules: &self.rules,
+        };
+        Ok(f(&env))
     }
 
     fn run_once(&self, email: &str, listing: Listing) -> Result<(), PluginError> {

@@ -7,13 +7,11 @@ use std::sync::Mutex;
 
 use abi::{PluginError, PluginErrorKind};
 
-use super::people::PeopleSide;
-use super::sides::HostCrm;
 use super::Integration;
 use crate::domain::{Binding, BindingOptions, Counts};
 use crate::store::{bindings, outbox, Store};
+use crate::sync;
 use crate::sync::preview::Preview;
-use crate::sync::{self, Env};
 
 /// How many contacts a page of a preview lists.
 pub const PAGE: usize = 50;
@@ -149,21 +147,11 @@ impl Integration {
         options: &BindingOptions,
     ) -> Result<Preview, String> {
         let binding = previewed_binding(copy, user, filter, account, options).map_err(|e| e.to_string())?;
-        let google = self.google().map_err(|e| e.message.to_string())?;
-        let people = google.people(&binding.account).map_err(|e| e.to_string())?;
-        let side = PeopleSide(people);
-        let crm = HostCrm(&self.host);
-        let clock = || self.host.now().0;
-        let env = Env {
-            store: copy,
-            crm: &crm,
-            google: &side,
-            now: clock(),
-            clock: &clock,
-            rules: &self.rules,
-        };
         let listed = |n| self.previews.listed(user, filter, n);
-        sync::preview::preview(&env, &binding, &listed).map_err(|e| e.to_string())
+        self.in_env(copy, &binding.account, |env| {
+            sync::preview::preview(env, &binding, &listed)
+        })?
+        .map_err(|e| e.to_string())
     }
 
     /// Starts a preview job, unless one is being computed for this filter.

@@ -7,14 +7,11 @@ use std::sync::Mutex;
 use abi::{PluginError, PluginErrorKind};
 use serde::{Deserialize, Serialize};
 
-use super::people::PeopleSide;
-use super::sides::HostCrm;
 use super::{store_error, Integration};
 use crate::domain::{Binding, GroupChoice, MY_CONTACTS};
 use crate::store::bindings;
 use crate::store::history::{self, Query};
 use crate::sync::undo::{self, Undone};
-use crate::sync::Env;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -97,24 +94,12 @@ impl Integration {
             }
             .map_err(|e| e.to_string())?
         };
-        let google = self.google().map_err(|e| e.message.to_string())?;
-        let people = google.people(&b.account).map_err(|e| e.to_string())?;
-        let side = PeopleSide(people);
-        let crm = HostCrm(&self.host);
-        let clock = || self.host.now().0;
-        let env = Env {
-            store: &self.store,
-            crm: &crm,
-            google: &side,
-            now: clock(),
-            clock: &clock,
-            rules: &self.rules,
-        };
         let group = match &b.options.group {
             GroupChoice::MyContacts => MY_CONTACTS.to_string(),
             GroupChoice::Existing(g) if g.starts_with("contactGroups/") => g.clone(),
             _ => b.group.clone().unwrap_or_else(|| MY_CONTACTS.to_string()),
         };
-        undo::undo(&env, b, &group, changes).map_err(|e| e.to_string())
+        self.in_env(&self.store, &b.account, |env| undo::undo(env, b, &group, changes))?
+            .map_err(|e| e.to_string())
     }
 }
