@@ -170,106 +170,29 @@ struct Told<'a> {
 
 impl Told<'_> {
     fn item(&self, op: &Op) -> Option<Item> {
-        let (contact_id, google_id, what, changes) = match op {
-            Op::Create { contact_id } => (Some(*contact_id), None, What::CreateInGoogle, Vec::new()),
+        let Parts(contact_id, google_id, what, changes) = match op {
             Op::Sync {
                 link,
                 google,
                 crm,
                 add_to_group,
-            } => {
-                let mut changes = Vec::new();
-                if let Some(write) = google {
-                    let old = write
-                        .current
-                        .as_ref()
-                        .map(|r| r.fields(self.mapping))
-                        .unwrap_or_default();
-                    changes.extend(self.changes(link.contact_id, Side::Google, &old, &write.sent.fields));
-                }
-                if let Some(contact) = crm {
-                    let old = self.crm_fields(link.contact_id);
-                    let new = mapping::crm_fields(contact, self.mapping);
-                    changes.extend(self.changes(link.contact_id, Side::Crm, &old, &new));
-                }
-                let what = if self.planned.matches.get(&link.contact_id) == Some(&link.resource_name) {
-                    What::Match {
-                        by: self.matched_by(link.contact_id, &link.resource_name),
-                    }
-                } else if !changes.is_empty() {
-                    What::Update
-                } else if *add_to_group {
-                    What::AddToGroup
-                } else {
-                    // Only the link's record changes: nothing a user would see.
-                    return None;
-                };
-                (
-                    Some(link.contact_id),
-                    Some(link.resource_name.clone()),
-                    what,
-                    changes,
-                )
-            }
+            } => self.sync_parts(link, google.as_deref(), crm.as_deref(), *add_to_group)?,
             Op::Import {
                 resource_name,
                 contact,
                 ..
             } => {
-                let item = Item {
+                let fields = mapping::crm_fields(contact, self.mapping);
+                return Some(Item {
                     contact_id: None,
                     google_id: Some(resource_name.clone()),
-                    name: name_of(&mapping::crm_fields(contact, self.mapping)),
+                    name: name_of(&fields),
                     what: What::ImportIntoCrm,
                     changes: Vec::new(),
-                    whole: Some(mapping::crm_fields(contact, self.mapping)),
-                };
-                return Some(item);
+                    whole: Some(fields),
+                });
             }
-            Op::RemoveFromGroup {
-                contact_id,
-                resource_name,
-            }
-            | Op::PutStrayOut {
-                contact_id,
-                resource_name,
-            } => (
-                Some(*contact_id),
-                Some(resource_name.clone()),
-                What::RemoveFromGroup,
-                Vec::new(),
-            ),
-            Op::Delete {
-                contact_id,
-                resource_name,
-            } => (
-                Some(*contact_id),
-                Some(resource_name.clone()),
-                What::DeleteInGoogle,
-                Vec::new(),
-            ),
-            Op::DropCopy { resource_name } => {
-                (None, Some(resource_name.clone()), What::DeleteCopy, Vec::new())
-            }
-            Op::Unlink {
-                contact_id,
-                resource_name,
-                exclude,
-                ..
-            } => (
-                Some(*contact_id),
-                Some(resource_name.clone()),
-                What::Unlink { excluded: *exclude },
-                Vec::new(),
-            ),
-            Op::Refuse { contact_id, reason } => (
-                Some(*contact_id),
-                None,
-                What::Refused {
-                    reason: reason.text(),
-                },
-                Vec::new(),
-            ),
+            other => plain_parts(other),
         };
         let name = match (contact_id, &google_id) {
             (Some(id), _) if self.planned.crm.present.contains_key(&id) => self.crm_name(id),
@@ -290,6 +213,43 @@ impl Told<'_> {
             changes,
             whole,
         })
+    }
+
+    /// A linked pair brought to the merged values: the fields each side changes; `None` when
+    /// only the link's record changes (nothing a user would see).
+    fn sync_parts(
+        &self,
+        link: &crate::domain::Link,
+        google: Option<&super::plan::GoogleWrite>,
+        crm: Option<&Contact>,
+        add_to_group: bool,
+    ) -> Option<Parts> {
+        let id = link.contact_id;
+        let mut changes = Vec::new();
+        if let Some(write) = google {
+            let old = write
+                .current
+                .as_ref()
+                .map(|r| r.fields(self.mapping))
+                .unwrap_or_default();
+            changes.extend(self.changes(id, Side::Google, &old, &write.sent.fields));
+        }
+        if let Some(contact) = crm {
+            let new = mapping::crm_fields(contact, self.mapping);
+            changes.extend(self.changes(id, Side::Crm, &self.crm_fields(id), &new));
+        }
+        let what = if self.planned.matches.get(&id) == Some(&link.resource_name) {
+            What::Match {
+                by: self.matched_by(id, &link.resource_name),
+            }
+        } else if !changes.is_empty() {
+            What::Update
+        } else if add_to_group {
+            What::AddToGroup
+        } else {
+            return None;
+        };
+        Some(Parts(Some(id), Some(link.resource_name.clone()), what, changes))
     }
 
     fn changes(&self, contact_id: u64, side: Side, old: &Fields, new: &Fields) -> Vec<Change> {
@@ -356,6 +316,62 @@ impl Told<'_> {
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| resource_name.to_string())
     }
+}
+
+/// An item's CRM contact, Google contact, what happens and the field changes.
+struct Parts(Option<u64>, Option<String>, What, Vec<Change>);
+
+/// What an operation that changes no field does.
+fn plain_parts(op: &Op) -> Parts {
+    let (contact_id, google_id, what) = match op {
+        Op::Create { contact_id } => (Some(*contact_id), None, What::CreateInGoogle),
+        Op::RemoveFromGroup {
+            contact_id,
+            resource_name,
+        }
+        | Op::PutStrayOut {
+            contact_id,
+            resource_name,
+        } => (
+            Some(*contact_id),
+            Some(resource_name.clone()),
+            What::RemoveFromGroup,
+        ),
+        Op::Delete {
+            contact_id,
+            resource_name,
+        } => (
+            Some(*contact_id),
+            Some(resource_name.clone()),
+            What::DeleteInGoogle,
+        ),
+        Op::DropCopy { resource_name } => (None, Some(resource_name.clone()), What::DeleteCopy),
+        Op::Unlink {
+            contact_id,
+            resource_name,
+            exclude,
+            ..
+        } => (
+            Some(*contact_id),
+            Some(resource_name.clone()),
+            What::Unlink { excluded: *exclude },
+        ),
+        Op::Refuse { contact_id, reason } => (
+            Some(*contact_id),
+            None,
+            What::Refused {
+                reason: reason.text(),
+            },
+        ),
+        // Told with their fields by `Told::item`.
+        Op::Sync { link, .. } => (
+            Some(link.contact_id),
+            Some(link.resource_name.clone()),
+            What::Update,
+        ),
+        Op::Import { resource_name, .. } => (None, Some(resource_name.clone()), What::ImportIntoCrm),
+    };
+    Parts(contact_id, google_id, what, Vec::new())
 }
 
 fn name_of(fields: &Fields) -> String {
