@@ -160,7 +160,7 @@ impl Default for Rules {
             max_contacts: 25_000,
             debounce_ms: 300,
             // 90 days of a 25,000-contact binding where every contact changes a field about
-            // once a week: about 320,000 rows, some 80 MB (see README).
+            // once a week: about 320,000 rows, some 100 MB (see README).
             history_days: 90,
             history_rows: 400_000,
         }
