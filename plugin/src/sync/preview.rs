@@ -40,8 +40,7 @@ pub struct Item {
     pub name: String,
     pub what: What,
     pub changes: Vec<Change>,
-    /// The whole contact where the change is to the whole contact: what a create or an import
-    /// writes, what a deleted Google contact held (its last synced fields).
+    /// What a deleted Google contact held (its last synced fields), for an undo to make it again.
     #[serde(skip)]
     pub whole: Option<Fields>,
 }
@@ -182,14 +181,13 @@ impl Told<'_> {
                 contact,
                 ..
             } => {
-                let fields = mapping::crm_fields(contact, self.mapping);
                 return Some(Item {
                     contact_id: None,
                     google_id: Some(resource_name.clone()),
-                    name: name_of(&fields),
+                    name: name_of(&mapping::crm_fields(contact, self.mapping)),
                     what: What::ImportIntoCrm,
                     changes: Vec::new(),
-                    whole: Some(fields),
+                    whole: None,
                 });
             }
             other => plain_parts(other),
@@ -200,8 +198,9 @@ impl Told<'_> {
             (Some(id), None) => self.crm_name(id),
             (None, None) => String::new(),
         };
+        // Kept only where an undo needs it: a first sync of 25,000 creates holding every
+        // contact's fields twice more (item, history entry) cost 60 MB at its peak.
         let whole = match (&what, contact_id) {
-            (What::CreateInGoogle, Some(id)) => Some(self.crm_fields(id)),
             (What::DeleteInGoogle, Some(id)) => self.planned.links.get(&id).map(|l| l.base.clone()),
             _ => None,
         };
