@@ -4,7 +4,8 @@
 //! the group is put back. Nothing is ever deleted, in the CRM or in Google.
 //!
 //! Each change is marked undone before its write: a crash in between loses that restoration
-//! (the user can see it was not made and edit by hand) but never makes a second copy.
+//! (the user can see it was not made and edit by hand) but never makes a second copy. Deleted
+//! contacts are made again 200 a call, as a run creates them.
 
 use serde::{Deserialize, Serialize};
 
@@ -43,26 +44,42 @@ pub enum Kept {
 /// Undoes `changes` (newest first) of `binding`, whose Google group is `group`.
 pub fn undo(env: &Env, binding: &Binding, group: &str, changes: Vec<Change>) -> Result<Undone, SyncError> {
     let mut undone = Undone::default();
-    for change in changes.into_iter().filter(|c| !c.undone) {
+    let (deleted, others): (Vec<Change>, Vec<Change>) = changes
+        .into_iter()
+        .filter(|c| !c.undone)
+        .partition(|c| c.entry.action == Action::Deleted && c.entry.why != Why::Duplicate);
+    for change in others {
         history::mark_undone(&env.store.conn(), change.id)?;
         let e = &change.entry;
-        let what = e.field.clone().unwrap_or_else(|| e.action.as_str().to_string());
         let kept = match (e.action, e.side) {
             (Action::Updated, Side::Google) => restore_google(env, binding, &change)?,
             (Action::Updated, Side::Crm) => restore_crm(env, binding, &change)?,
-            (Action::Deleted, _) if e.why == Why::Duplicate => Some(Kept::Duplicate),
-            (Action::Deleted, _) => recreate(env, binding, &change)?,
+            (Action::Deleted, _) => Some(Kept::Duplicate),
             (Action::RemovedFromGroup, _) => put_back(env, binding, group, &change)?,
             (Action::Imported, _) => Some(Kept::ImportStays),
             (Action::Created | Action::Matched | Action::AddedToGroup, _) => Some(Kept::StillInFilter),
         };
-        match kept {
-            None => undone.restored.push((e.name.clone(), what)),
-            Some(why) => undone.kept.push((e.name.clone(), what, why)),
-        }
+        undone.tell(&change, kept);
+    }
+    for chunk in deleted.chunks(CREATE_BATCH) {
+        recreate(env, binding, chunk, &mut undone)?;
     }
     Ok(undone)
 }
+
+impl Undone {
+    fn tell(&mut self, change: &Change, kept: Option<Kept>) {
+        let e = &change.entry;
+        let what = e.field.clone().unwrap_or_else(|| e.action.as_str().to_string());
+        match kept {
+            None => self.restored.push((e.name.clone(), what)),
+            Some(why) => self.kept.push((e.name.clone(), what, why)),
+        }
+    }
+}
+
+/// Google's limit of contacts per create call.
+const CREATE_BATCH: usize = 200;
 
 /// The one field of a change, as it was before and after.
 fn field_of(change: &Change) -> Option<(&str, &Fields, &Fields)> {
@@ -125,24 +142,36 @@ fn restore_crm(env: &Env, binding: &Binding, change: &Change) -> Result<Option<K
     Ok(None)
 }
 
-/// Creates a Google contact the run deleted again, from what it held. Its CRM contact was
-/// deleted (that is why the run deleted it), so it goes to My Contacts, not to the group, with
-/// the CRM id as its mark: if the CRM contact comes back, it is found by it.
-fn recreate(env: &Env, binding: &Binding, change: &Change) -> Result<Option<Kept>, SyncError> {
-    let e = &change.entry;
-    if e.old.0.is_empty() {
-        return Ok(Some(Kept::Gone));
+/// Creates Google contacts the run deleted again, from what they held, in one call. Their CRM
+/// contacts were deleted (that is why the run deleted them), so they go to My Contacts, not to
+/// the group, with the CRM id as their mark: if a CRM contact comes back, it is found by it.
+fn recreate(env: &Env, binding: &Binding, chunk: &[Change], undone: &mut Undone) -> Result<(), SyncError> {
+    let (held, empty): (Vec<&Change>, Vec<&Change>) = chunk.iter().partition(|c| !c.entry.old.0.is_empty());
+    env.store.tx(|tx| {
+        for change in chunk {
+            history::mark_undone(tx, change.id)?;
+        }
+        Ok(())
+    })?;
+    for change in empty {
+        undone.tell(change, Some(Kept::Gone));
     }
-    let new = NewContact {
-        fields: e.old.clone(),
-        crm_id: e.contact_id.unwrap_or(0),
-        group: MY_CONTACTS.to_string(),
-    };
-    let made = env.google.create_many(vec![new], &binding.options.mapping)?;
-    Ok(match made.into_iter().next() {
-        Some(Ok(_)) => None,
-        _ => Some(Kept::Gone),
-    })
+    let new: Vec<NewContact> = held
+        .iter()
+        .map(|c| NewContact {
+            fields: c.entry.old.clone(),
+            crm_id: c.entry.contact_id.unwrap_or(0),
+            group: MY_CONTACTS.to_string(),
+        })
+        .collect();
+    if new.is_empty() {
+        return Ok(());
+    }
+    let made = env.google.create_many(new, &binding.options.mapping)?;
+    for (change, result) in held.into_iter().zip(made) {
+        undone.tell(change, result.err().map(|_| Kept::Gone));
+    }
+    Ok(())
 }
 
 /// Puts a contact the run took out of the group back into it, a member again.
