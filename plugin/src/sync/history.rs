@@ -2,6 +2,8 @@
 //! entries as the applier sees each write succeed. A change that failed, or that the run never
 //! reached, is not recorded.
 
+use std::collections::BTreeMap;
+
 use super::plan::{Gone, GoogleView};
 use super::preview::{self, Item, What};
 use super::Planned;
@@ -9,19 +11,42 @@ use crate::domain::history::{Action, Entry, Side, Why};
 use crate::domain::Binding;
 use crate::mapping::Fields;
 
-/// Entries waiting for their write, and those whose write succeeded.
+/// Entries waiting for their write, and those whose write succeeded. Waiting entries are kept
+/// by what the applier names when a write succeeds (a CRM contact, or for imports and
+/// duplicates a Google contact): a first sync tells of 25,000 successes, each finding its
+/// entries at once.
 #[derive(Debug, Default)]
 pub struct Recorder {
-    pending: Vec<Entry>,
+    pending: BTreeMap<Key, Vec<Entry>>,
     pub done: Vec<Entry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Key {
+    Contact(u64),
+    /// Entries with no CRM contact yet: imports, deleted duplicates.
+    Google(String),
+}
+
+impl Key {
+    fn of(entry: &Entry) -> Key {
+        match (entry.contact_id, &entry.google_id) {
+            (Some(id), _) => Key::Contact(id),
+            (None, Some(rn)) => Key::Google(rn.clone()),
+            (None, None) => Key::Google(String::new()),
+        }
+    }
 }
 
 impl Recorder {
     pub(crate) fn of(binding: &Binding, planned: &Planned, google: &GoogleView) -> Recorder {
-        let pending = preview::items(binding, planned, google)
+        let mut pending: BTreeMap<Key, Vec<Entry>> = BTreeMap::new();
+        for entry in preview::items(binding, planned, google)
             .into_iter()
             .flat_map(|item| entries(planned, item))
-            .collect();
+        {
+            pending.entry(Key::of(&entry)).or_default().push(entry);
+        }
         Recorder {
             pending,
             done: Vec::new(),
@@ -30,38 +55,41 @@ impl Recorder {
 
     /// The field changes written to `side` for the contact.
     pub fn fields_written(&mut self, contact_id: u64, side: Side) {
-        self.finish(|e| e.contact_id == Some(contact_id) && e.side == side && e.field.is_some());
+        self.finish(Key::Contact(contact_id), |e| e.side == side && e.field.is_some());
     }
 
     /// The contact's whole-contact change (created, matched, added to or removed from the
     /// group, deleted) was written.
     pub fn contact_done(&mut self, contact_id: u64) {
-        self.finish(|e| e.contact_id == Some(contact_id) && e.field.is_none());
+        self.finish(Key::Contact(contact_id), |e| e.field.is_none());
     }
 
     /// The Google contact `resource_name` was imported as CRM contact `contact_id`.
     pub fn imported(&mut self, resource_name: &str, contact_id: u64) {
-        for entry in self.pending.iter_mut().filter(|e| is_import_of(e, resource_name)) {
-            entry.contact_id = Some(contact_id);
+        let key = Key::Google(resource_name.to_string());
+        for entry in self.pending.get_mut(&key).into_iter().flatten() {
+            if entry.action == Action::Imported {
+                entry.contact_id = Some(contact_id);
+            }
         }
-        self.finish(|e| is_import_of(e, resource_name));
+        self.finish(key, |e| e.action == Action::Imported);
     }
 
     /// A duplicate Google contact was deleted.
     pub fn copy_dropped(&mut self, resource_name: &str) {
-        self.finish(|e| e.contact_id.is_none() && e.google_id.as_deref() == Some(resource_name));
+        self.finish(Key::Google(resource_name.to_string()), |_| true);
     }
 
-    fn finish(&mut self, done: impl Fn(&Entry) -> bool) {
-        let (now, later): (Vec<Entry>, Vec<Entry>) =
-            std::mem::take(&mut self.pending).into_iter().partition(done);
-        self.pending = later;
+    fn finish(&mut self, key: Key, done: impl Fn(&Entry) -> bool) {
+        let Some(waiting) = self.pending.remove(&key) else {
+            return;
+        };
+        let (now, later): (Vec<Entry>, Vec<Entry>) = waiting.into_iter().partition(done);
         self.done.extend(now);
+        if !later.is_empty() {
+            self.pending.insert(key, later);
+        }
     }
-}
-
-fn is_import_of(entry: &Entry, resource_name: &str) -> bool {
-    entry.action == Action::Imported && entry.google_id.as_deref() == Some(resource_name)
 }
 
 /// One entry per field change, plus one for a change of the whole contact.
