@@ -12,23 +12,6 @@ pub enum Side {
     Crm,
 }
 
-impl Side {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Google => "google",
-            Side::Crm => "crm",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Side> {
-        match text {
-            "google" => Some(Side::Google),
-            "crm" => Some(Side::Crm),
-            _ => None,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
@@ -88,6 +71,11 @@ macro_rules! names {
         }
     };
 }
+
+names!(Side {
+    Google = "google",
+    Crm = "crm",
+});
 
 names!(Action {
     Created = "created",

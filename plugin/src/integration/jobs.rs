@@ -197,10 +197,12 @@ impl Integration {
         &self,
         store: &Store,
         email: &str,
-        f: impl FnOnce(&Env) -> T,
-    ) -> Result<T, String> {
-        let google = self.google().map_err(|e| e.message.to_string())?;
-        let people = google.people(email).map_err(|e| e.to_string())?;
+        f: impl FnOnce(&Env, &PeopleSide) -> T,
+    ) -> Result<T, PluginError> {
+        let google = self.google()?;
+        let people = google
+            .people(email)
+            .map_err(|e| PluginError::new(PluginErrorKind::Failed, e.to_string()))?;
         let side = PeopleSide(people);
         let crm = HostCrm(&self.host);
         let clock = || self.host.now().0;
@@ -212,25 +214,15 @@ impl Integration {
             clock: &clock,
             rules: &self.rules,
         };
-        Ok(f(&env))
+        Ok(f(&env, &side))
     }
 
     fn run_once(&self, email: &str, listing: Listing) -> Result<(), PluginError> {
         let failed = |e: String| PluginError::new(PluginErrorKind::Failed, e);
-        let google = self.google()?;
-        let people = google.people(email).map_err(|e| failed(e.to_string()))?;
-        let crm = HostCrm(&self.host);
-        let side = PeopleSide(people);
-        let clock = || self.host.now().0;
-        let env = Env {
-            store: &self.store,
-            crm: &crm,
-            google: &side,
-            now: clock(),
-            clock: &clock,
-            rules: &self.rules,
-        };
-        match sync::run_account(&env, email, listing) {
+        let (outcome, signed_in) = self.in_env(&self.store, email, |env, side| {
+            (sync::run_account(env, email, listing), side.0.sign_in_id())
+        })?;
+        match outcome {
             Ok(results) => {
                 let total = sync::total(&results);
                 log::info!("Synced {email}: {total:?}");
@@ -251,7 +243,7 @@ impl Integration {
                 Ok(())
             }
             Err(SyncError::Side(SideError::ReconnectNeeded(_)))
-                if google.sign_in_id(email) != side.0.sign_in_id() =>
+                if self.google().is_ok_and(|g| g.sign_in_id(email) != signed_in) =>
             {
                 // The user reconnected while this run used the old sign-in (found by simulation
                 // seed 225): the next run uses the new one.

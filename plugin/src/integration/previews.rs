@@ -148,9 +148,10 @@ impl Integration {
     ) -> Result<Preview, String> {
         let binding = previewed_binding(copy, user, filter, account, options).map_err(|e| e.to_string())?;
         let listed = |n| self.previews.listed(user, filter, n);
-        self.in_env(copy, &binding.account, |env| {
+        self.in_env(copy, &binding.account, |env, _| {
             sync::preview::preview(env, &binding, &listed)
-        })?
+        })
+        .map_err(|e| e.message.to_string())?
         .map_err(|e| e.to_string())
     }
 

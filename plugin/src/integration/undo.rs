@@ -99,7 +99,10 @@ impl Integration {
             GroupChoice::Existing(g) if g.starts_with("contactGroups/") => g.clone(),
             _ => b.group.clone().unwrap_or_else(|| MY_CONTACTS.to_string()),
         };
-        self.in_env(&self.store, &b.account, |env| undo::undo(env, b, &group, changes))?
-            .map_err(|e| e.to_string())
+        self.in_env(&self.store, &b.account, |env, _| {
+            undo::undo(env, b, &group, changes)
+        })
+        .map_err(|e| e.message.to_string())?
+        .map_err(|e| e.to_string())
     }
 }

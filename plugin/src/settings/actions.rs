@@ -216,19 +216,28 @@ fn allowed(
     access::may_sync(&integration.host, ctx.user, FilterId(filter))
 }
 
+/// The action's filter, if the user may sync it, and how; otherwise the message saying why not.
+pub(super) fn permitted_filter(
+    integration: &Integration,
+    ctx: &SettingsContext,
+    r: &Reader,
+    action: &SettingsAction,
+) -> Result<(u64, access::Allowed), String> {
+    let filter = filter_of(ctx, r, action)?;
+    let allowed = allowed(integration, ctx, filter).map_err(|refusal| refusal.message(r))?;
+    Ok((filter, allowed))
+}
+
 fn activate(
     integration: &Integration,
     ctx: &SettingsContext,
     r: &Reader,
     action: &SettingsAction,
 ) -> Result<ActionOutcome, PluginError> {
-    let filter = match filter_of(ctx, r, action) {
-        Ok(f) => f,
+    let filter = match permitted_filter(integration, ctx, r, action) {
+        Ok((filter, _)) => filter,
         Err(m) => return refused(m),
     };
-    if let Err(refusal) = allowed(integration, ctx, filter) {
-        return refused(refusal.message(r));
-    }
     integration
         .activated
         .lock()
@@ -252,13 +261,9 @@ pub(super) fn enabling(
     r: &Reader,
     action: &SettingsAction,
 ) -> Result<Result<Enabling, String>, PluginError> {
-    let filter = match filter_of(ctx, r, action) {
-        Ok(f) => f,
+    let (filter, allowed) = match permitted_filter(integration, ctx, r, action) {
+        Ok(permitted) => permitted,
         Err(m) => return Ok(Err(m)),
-    };
-    let allowed = match allowed(integration, ctx, filter) {
-        Ok(a) => a,
-        Err(refusal) => return Ok(Err(refusal.message(r))),
     };
     let account = action.field("account").unwrap_or("").trim().to_lowercase();
     let known = accounts::get(&integration.store.conn(), &account).map_err(store_error)?;

@@ -4,8 +4,8 @@
 
 use abi::{ActionOutcome, PluginError, SettingsAction, SettingsContext, Tone, Widget};
 
-use super::access::{self, Refusal};
-use super::actions::{enable_binding, enabling, filter_of, outcome, refused, Enabling};
+use super::access::Refusal;
+use super::actions::{enable_binding, enabling, outcome, permitted_filter, refused, Enabling};
 use super::view::counts_label;
 use super::widgets::{action, button, facts, section, table, text};
 use crate::integration::previews::{Ready, Shown, PAGE};
@@ -20,13 +20,10 @@ pub fn act(
     r: &Reader,
     action: &SettingsAction,
 ) -> Result<ActionOutcome, PluginError> {
-    let filter = match filter_of(ctx, r, action) {
-        Ok(f) => f,
+    let filter = match permitted_filter(integration, ctx, r, action) {
+        Ok((filter, _)) => filter,
         Err(m) => return refused(m),
     };
-    if let Err(refusal) = access::may_sync(&integration.host, ctx.user, abi::FilterId(filter)) {
-        return refused(refusal.message(r));
-    }
     let user = ctx.user.0;
     match action.name.as_str() {
         "preview" => match enabled_binding(integration, user, filter)? {
