@@ -463,13 +463,32 @@ impl LastRun {
     }
 }
 
+/// The rows of the table `id` on a settings page; `None` when the page has no such table.
+pub fn table_rows(view: &abi::SettingsView, id: &str) -> Option<Vec<Vec<String>>> {
+    view.sections
+        .iter()
+        .flat_map(|s| s.widgets.iter())
+        .find_map(|w| match w {
+            abi::Widget::Table { id: table, rows, .. } if table.as_str() == id => Some(
+                rows.iter()
+                    .map(|r| r.iter().map(|c| c.to_string()).collect())
+                    .collect(),
+            ),
+            _ => None,
+        })
+}
+
 impl GoogleWorld {
+    /// `filter`'s page as `user` sees it.
+    pub fn filter_page(&self, user: abi::UserId, filter: abi::FilterId) -> abi::SettingsView {
+        self.sim()
+            .render_settings(PLUGIN, user, abi::SettingsPage::Filter(filter))
+            .expect("the filter page renders")
+    }
+
     /// The last finished run of `filter`'s binding, as `user` sees it on the filter page.
     pub fn last_run(&self, user: abi::UserId, filter: abi::FilterId) -> LastRun {
-        let view = self
-            .sim()
-            .render_settings(PLUGIN, user, abi::SettingsPage::Filter(filter))
-            .expect("the filter page renders");
+        let view = self.filter_page(user, filter);
         LastRun::from_view(&view).unwrap_or_else(|| panic!("no finished run yet: {view:?}"))
     }
 

@@ -21,25 +21,10 @@ fn a_user_connects_google_and_syncs_a_filter_in_a_real_browser() {
         return;
     };
     let stack = WebStack::start(true);
-    let sim = &stack.world.sim;
     let base = stack.web.base_url();
     let google = stack.google.base_url();
 
-    let ann = sim
-        .crm()
-        .add_user("Ann", &[FEATURE_GOOGLE_CONTACTS], ContactsPermission::Edit, &[])
-        .unwrap();
-    let filter = tests::company_filter(
-        sim,
-        ann.id,
-        "Customers",
-        "Acme",
-        &[
-            ("Carol", "Jones", "carol@acme.test"),
-            ("Dave", "Smith", "dave@acme.test"),
-        ],
-    );
-    let filter_url = format!("{base}/ui/users/{}/filters/{}", ann.id.0, filter.id.0);
+    let (ann, filter_url) = ann_with_customers(&stack);
 
     let shots = screenshot_dir();
     let mut browser = Browser::launch(&chromium).expect("Chromium starts with a DevTools endpoint");
@@ -227,17 +212,10 @@ fn last_run_counts(page_text: &str) -> tests::RunCounts {
     tests::RunCounts::read(line.trim().trim_start_matches("Last run").trim())
 }
 
-/// Preview → Enable as previewed → an edit in Google → Recent changes → Undo this run, each
-/// page screenshotted (`preview-*.png`).
-#[test]
-fn a_user_previews_enables_as_previewed_and_undoes_a_run_in_a_real_browser() {
-    let Some(chromium) = require_chromium() else {
-        return;
-    };
-    let stack = WebStack::start(true);
+/// Ann, on a plan with Google Contacts sync, and her filter "Customers" of Carol Jones and Dave
+/// Smith at Acme; the filter page's URL.
+fn ann_with_customers(stack: &WebStack) -> (abi::User, String) {
     let sim = &stack.world.sim;
-    let base = stack.web.base_url();
-    let google = stack.google.base_url();
     let ann = sim
         .crm()
         .add_user("Ann", &[FEATURE_GOOGLE_CONTACTS], ContactsPermission::Edit, &[])
@@ -252,7 +230,27 @@ fn a_user_previews_enables_as_previewed_and_undoes_a_run_in_a_real_browser() {
             ("Dave", "Smith", "dave@acme.test"),
         ],
     );
-    let filter_url = format!("{base}/ui/users/{}/filters/{}", ann.id.0, filter.id.0);
+    let url = format!(
+        "{}/ui/users/{}/filters/{}",
+        stack.web.base_url(),
+        ann.id.0,
+        filter.id.0
+    );
+    (ann, url)
+}
+
+/// Preview → Enable as previewed → an edit in Google → Recent changes → Undo this run, each
+/// page screenshotted (`preview-*.png`).
+#[test]
+fn a_user_previews_enables_as_previewed_and_undoes_a_run_in_a_real_browser() {
+    let Some(chromium) = require_chromium() else {
+        return;
+    };
+    let stack = WebStack::start(true);
+    let sim = &stack.world.sim;
+    let base = stack.web.base_url();
+    let google = stack.google.base_url();
+    let (_, filter_url) = ann_with_customers(&stack);
     let shots = screenshot_dir();
     let mut browser = Browser::launch(&chromium).expect("Chromium starts with a DevTools endpoint");
     let step = |browser: &mut Browser, name: &str| {

@@ -2,7 +2,7 @@
 //! of change the sync makes shows with its side, field, old → new value and reason, and the
 //! page filters it by contact, side and run.
 
-use abi::{ContactId, ContactsPermission, SettingsPage, SettingsView, Widget};
+use abi::{ContactId, ContactsPermission, SettingsPage, SettingsView};
 use serde_json::json;
 use tests::GoogleWorld;
 
@@ -37,27 +37,12 @@ fn synced(options: &[(&str, &str)]) -> Setup {
 
 impl Setup {
     fn page(&self) -> SettingsView {
-        self.g
-            .sim()
-            .render_settings(tests::PLUGIN, self.user.id, SettingsPage::Filter(self.filter.id))
-            .expect("the filter page renders")
+        self.g.filter_page(self.user.id, self.filter.id)
     }
 
     /// The "Recent changes" rows: when, contact, side, field, before, after, why, run.
     fn history(&self) -> Vec<Vec<String>> {
-        self.page()
-            .sections
-            .iter()
-            .flat_map(|s| s.widgets.iter())
-            .find_map(|w| match w {
-                Widget::Table { id, rows, .. } if id.as_str() == "history" => Some(
-                    rows.iter()
-                        .map(|r| r.iter().map(|c| c.to_string()).collect())
-                        .collect(),
-                ),
-                _ => None,
-            })
-            .expect("the page shows Recent changes")
+        tests::table_rows(&self.page(), "history").expect("the page shows Recent changes")
     }
 
     fn has(&self, contact: &str, side: &str, field: &str, before: &str, after: &str, why: &str) -> bool {

@@ -37,10 +37,7 @@ fn prepared(n: usize) -> Setup {
 
 impl Setup {
     fn page(&self) -> SettingsView {
-        self.g
-            .sim()
-            .render_settings(tests::PLUGIN, self.user.id, SettingsPage::Filter(self.filter.id))
-            .expect("the filter page renders")
+        self.g.filter_page(self.user.id, self.filter.id)
     }
 
     fn act(&self, name: &str, fields: &[(&str, &str)]) -> abi::ActionOutcome {
@@ -83,18 +80,7 @@ fn fact(view: &SettingsView, label: &str) -> Option<String> {
 }
 
 fn rows(view: &SettingsView, id: &str) -> Vec<Vec<String>> {
-    view.sections
-        .iter()
-        .flat_map(|s| s.widgets.iter())
-        .find_map(|w| match w {
-            Widget::Table { id: table, rows, .. } if table.as_str() == id => Some(
-                rows.iter()
-                    .map(|r| r.iter().map(|c| c.to_string()).collect())
-                    .collect(),
-            ),
-            _ => None,
-        })
-        .unwrap_or_default()
+    tests::table_rows(view, id).unwrap_or_default()
 }
 
 fn totals(view: &SettingsView) -> RunCounts {

@@ -2,7 +2,7 @@
 //! on the side it changed and then sync like any edit; a field edited after the run keeps its
 //! edit; an import leaves its CRM contact; a deleted Google contact is made again.
 
-use abi::{ContactId, ContactsPermission, SettingsPage, SettingsView, Widget};
+use abi::{ContactId, ContactsPermission, SettingsPage, SettingsView};
 use serde_json::json;
 use tests::GoogleWorld;
 
@@ -29,26 +29,11 @@ fn synced() -> Setup {
 
 impl Setup {
     fn page(&self) -> SettingsView {
-        self.g
-            .sim()
-            .render_settings(tests::PLUGIN, self.user.id, SettingsPage::Filter(self.filter.id))
-            .expect("the filter page renders")
+        self.g.filter_page(self.user.id, self.filter.id)
     }
 
     fn table(&self, id: &str) -> Vec<Vec<String>> {
-        self.page()
-            .sections
-            .iter()
-            .flat_map(|s| s.widgets.iter())
-            .find_map(|w| match w {
-                Widget::Table { id: t, rows, .. } if t.as_str() == id => Some(
-                    rows.iter()
-                        .map(|r| r.iter().map(|c| c.to_string()).collect())
-                        .collect(),
-                ),
-                _ => None,
-            })
-            .unwrap_or_default()
+        tests::table_rows(&self.page(), id).unwrap_or_default()
     }
 
     /// The run of the newest history row matching `contact`, `side` and `field`.
