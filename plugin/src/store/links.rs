@@ -213,12 +213,67 @@ fn change_standing(
     change(conn, &account, contact_id, f)
 }
 
+/// Where the contacts of one binding stand: contact id → standing.
+#[derive(Debug, Default)]
+pub struct Standings(BTreeMap<u64, Standing>);
+
+impl Standings {
+    pub fn members(&self) -> BTreeSet<u64> {
+        self.0
+            .iter()
+            .filter(|(_, s)| s.place == Some(Place::Member))
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// The excluded contacts, as [`exclude`] recorded them.
+    pub fn exclusions(&self) -> Exclusions {
+        let mut all = Exclusions::default();
+        for (&id, standing) in &self.0 {
+            let Some(Place::Excluded(e)) = &standing.place else {
+                continue;
+            };
+            all.since.insert(id, e.google_time);
+            all.at.insert(id, e.at);
+            all.keys.extend(e.keys.iter().map(|k| (k.clone(), id)));
+            if let Some(base) = &e.base {
+                all.bases.insert(id, base.clone());
+            }
+        }
+        all
+    }
+
+    /// The match keys of the contacts that left the binding on the CRM side and are not
+    /// forgotten yet (see [`forget_departures`]): key → contact id.
+    pub fn departed_keys(&self) -> BTreeMap<String, u64> {
+        let departed = self
+            .0
+            .iter()
+            .filter_map(|(&id, s)| s.departed.as_ref().map(|d| (id, d)));
+        departed
+            .flat_map(|(id, d)| d.keys.iter().map(move |k| (k.clone(), id)))
+            .collect()
+    }
+}
+
+/// Every binding's standings on the account, in one read: binding id → its standings.
+pub fn account_standings(conn: &Connection, account: &str) -> Result<BTreeMap<i64, Standings>, StoreError> {
+    let by_contact: BTreeMap<u64, BTreeMap<i64, Standing>> = project(conn, account, "$.bindings")?;
+    let mut by_binding: BTreeMap<i64, Standings> = BTreeMap::new();
+    for (contact_id, standings) in by_contact {
+        for (binding_id, standing) in standings {
+            by_binding
+                .entry(binding_id)
+                .or_default()
+                .0
+                .insert(contact_id, standing);
+        }
+    }
+    Ok(by_binding)
+}
+
 pub fn members(conn: &Connection, binding_id: i64) -> Result<BTreeSet<u64>, StoreError> {
-    Ok(standings(conn, binding_id)?
-        .into_iter()
-        .filter(|(_, s)| s.place == Some(Place::Member))
-        .map(|(id, _)| id)
-        .collect())
+    Ok(Standings(standings(conn, binding_id)?).members())
 }
 
 /// A member of a binding is synced with its group, so it is no longer excluded from it: the
@@ -375,19 +430,7 @@ pub struct Exclusions {
 
 /// The binding's exclusions.
 pub fn exclusions(conn: &Connection, binding_id: i64) -> Result<Exclusions, StoreError> {
-    let mut all = Exclusions::default();
-    for (id, standing) in standings(conn, binding_id)? {
-        let Some(Place::Excluded(e)) = standing.place else {
-            continue;
-        };
-        all.since.insert(id, e.google_time);
-        all.at.insert(id, e.at);
-        all.keys.extend(e.keys.into_iter().map(|k| (k, id)));
-        if let Some(base) = e.base {
-            all.bases.insert(id, base);
-        }
-    }
-    Ok(all)
+    Ok(Standings(standings(conn, binding_id)?).exclusions())
 }
 
 /// The user put the contact back into the binding's group in Google: it syncs again.
@@ -419,16 +462,9 @@ pub fn depart(
     })
 }
 
-/// The match keys of the contacts that left the binding on the CRM side and are not forgotten
-/// yet (see [`forget_departures`]): key → contact id.
+/// The binding's departures (see [`Standings::departed_keys`]).
 pub fn departed_keys(conn: &Connection, binding_id: i64) -> Result<BTreeMap<String, u64>, StoreError> {
-    let mut keys = BTreeMap::new();
-    for (id, standing) in standings(conn, binding_id)? {
-        if let Some(departure) = standing.departed {
-            keys.extend(departure.keys.into_iter().map(|k| (k, id)));
-        }
-    }
-    Ok(keys)
+    Ok(Standings(standings(conn, binding_id)?).departed_keys())
 }
 
 /// Forgets the departures older than `before`: a run whose listing, taken after Google shows

@@ -360,20 +360,22 @@ impl Stored {
     fn read(env: &Env, binding: &Binding) -> Result<Stored, StoreError> {
         let conn = env.store.conn();
         let account = binding.account.as_str();
+        // Every binding's standings in one read: this one's, and the members of the others.
+        let mut standings = links::account_standings(&conn, account)?;
+        let own = standings.remove(&binding.id).unwrap_or_default();
         let mut shared = BTreeSet::new();
-        for other in bindings::of_account(&conn, account)?
-            .iter()
-            .filter(|b| b.id != binding.id)
-        {
-            shared.extend(links::members(&conn, other.id)?);
+        for other in bindings::of_account(&conn, account)? {
+            if let Some(theirs) = standings.get(&other.id) {
+                shared.extend(theirs.members());
+            }
         }
         Ok(Stored {
             links: links::all(&conn, account)?,
-            members: links::members(&conn, binding.id)?,
+            members: own.members(),
             shared,
-            exclusions: links::exclusions(&conn, binding.id)?,
+            exclusions: own.exclusions(),
             sent: links::sent(&conn, account)?,
-            departed_before: links::departed_keys(&conn, binding.id)?,
+            departed_before: own.departed_keys(),
         })
     }
 
