@@ -154,6 +154,12 @@ impl HostOffers {
     pub const LOCALES: HostOffers = HostOffers(1);
     /// [`HostServices::raise_notice`] and [`HostServices::withdraw_notice`] show notices.
     pub const NOTICES: HostOffers = HostOffers(1 << 1);
+    /// Since 0.1.2: the host calls [`Plugin::download`](crate::Plugin::download) for every action
+    /// and hands a file it answers to the user.
+    pub const DOWNLOADS: HostOffers = HostOffers(1 << 2);
+    /// Since 0.1.2: the host shows [`Plugin::render_contact_panel`](crate::Plugin::render_contact_panel)
+    /// on its contact pages.
+    pub const CONTACT_PANELS: HostOffers = HostOffers(1 << 3);
 
     pub const fn contains(self, other: HostOffers) -> bool {
         self.0 & other.0 == other.0

@@ -61,11 +61,19 @@
 //!
 //! Optional services added so far: 0.1.1 — [`HostServices::offers`],
 //! [`HostServices::user_locale`], [`HostServices::raise_notice`],
-//! [`HostServices::withdraw_notice`], [`HostServices::create_contact_once`].
+//! [`HostServices::withdraw_notice`], [`HostServices::create_contact_once`]. 0.1.2 — the hooks
+//! [`Plugin::download`] and [`Plugin::render_contact_panel`], offered by a host through
+//! [`HostOffers::DOWNLOADS`] and [`HostOffers::CONTACT_PANELS`].
+//!
+//! A plugin built against 0.1.1 carries a `HostServices` vtable type with more methods than
+//! 0.1.0's and a `Plugin` vtable with fewer than today's: today's types refuse it, but the 0.1.0
+//! types accept it (an interface may list fewer methods than the library), so host-sim loads it
+//! as a 0.1.0 plugin; it then runs without the 0.1.1 services, as it would in a 0.1.0 CRM.
 #![allow(non_camel_case_types, non_local_definitions)]
 
 mod contact;
 mod crm;
+mod download;
 mod error;
 mod host;
 mod locale;
@@ -75,6 +83,7 @@ mod settings;
 
 pub use contact::*;
 pub use crm::*;
+pub use download::*;
 pub use error::*;
 pub use host::*;
 pub use locale::*;

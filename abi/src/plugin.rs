@@ -3,12 +3,12 @@
 use abi_stable::library::RootModule;
 use abi_stable::sabi_trait;
 use abi_stable::sabi_types::VersionStrings;
-use abi_stable::std_types::{RArc, RBox, RResult, RString};
+use abi_stable::std_types::{RArc, RBox, ROption, RResult, RString};
 use abi_stable::{declare_root_module_statics, package_version_strings, StableAbi};
 
 use crate::{
-    ActionOutcome, ContactChange, HostServices_TO, Job, Millis, PluginError, SavedFilter, SettingsAction,
-    SettingsContext, SettingsView,
+    ActionOutcome, ContactChange, ContactId, Download, HostServices_TO, Job, Millis, PluginError,
+    SavedFilter, SettingsAction, SettingsContext, SettingsView,
 };
 
 /// The host's handle on its services, as the plugin receives it.
@@ -46,6 +46,49 @@ pub trait Plugin: Send + Sync {
     /// The host is stopping: finish or abandon work quickly; no call follows.
     #[sabi(last_prefix_field)]
     fn shutdown(&self) -> RResult<(), PluginError>;
+
+    // ----- Since 0.1.2: new hooks. Each has a default, which is what a host gets from a plugin
+    // built against 0.1.1 or older. Keep new methods together, below this line, each with one.
+
+    /// A file the user asked for with `action` (an export), or `None` when `action` is not a
+    /// download.
+    ///
+    /// For CRM authors: a host that offers downloads ([`HostOffers::DOWNLOADS`]) calls this first
+    /// for every action of a plugin's page, and when it answers a file, hands it to the user's
+    /// browser as an attachment instead of calling
+    /// [`handle_settings_action`](Plugin::handle_settings_action). It runs on the request thread
+    /// like any action, but may take as long as the host's own exports (it reads the plugin's
+    /// data; it never touches the network).
+    ///
+    /// [`HostOffers::DOWNLOADS`]: crate::HostOffers::DOWNLOADS
+    fn download(
+        &self,
+        ctx: &SettingsContext,
+        action: &SettingsAction,
+    ) -> RResult<ROption<Download>, PluginError> {
+        let _ = (ctx, action);
+        RResult::ROk(ROption::RNone)
+    }
+
+    /// The plugin's panel on the CRM page of `contact`, as `ctx.user` sees it (what the sync did
+    /// to that contact), or `None` when it has nothing to show there.
+    ///
+    /// For CRM authors: a host that offers contact panels ([`HostOffers::CONTACT_PANELS`]) calls
+    /// this when it shows a contact the user may see, with `ctx.page` set to
+    /// [`SettingsPage::Integration`](crate::SettingsPage::Integration), and sends the actions of
+    /// the panel's widgets to [`handle_settings_action`](Plugin::handle_settings_action) (and
+    /// [`download`](Plugin::download)) with that same context; the widgets name what they act on
+    /// in their fields.
+    ///
+    /// [`HostOffers::CONTACT_PANELS`]: crate::HostOffers::CONTACT_PANELS
+    fn render_contact_panel(
+        &self,
+        ctx: &SettingsContext,
+        contact: ContactId,
+    ) -> RResult<ROption<SettingsView>, PluginError> {
+        let _ = (ctx, contact);
+        RResult::ROk(ROption::RNone)
+    }
 }
 
 /// The root module a plugin library exports.

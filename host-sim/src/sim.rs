@@ -12,7 +12,7 @@ use abi::{
     SavedFilter, SettingsAction, SettingsContext, SettingsPage, SettingsView, UserId,
 };
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::RResult;
+use abi_stable::std_types::{ROption, RResult};
 
 use crate::clock::Clock;
 use crate::crm::{Crm, CrmError, Visibility};
@@ -54,7 +54,10 @@ impl SimConfig {
             manual_clock: None,
             plugin_config: BTreeMap::new(),
             oauth_callback_url: "http://127.0.0.1/oauth/callback".into(),
-            offers: abi::HostOffers::LOCALES.with(abi::HostOffers::NOTICES),
+            offers: abi::HostOffers::LOCALES
+                .with(abi::HostOffers::NOTICES)
+                .with(abi::HostOffers::DOWNLOADS)
+                .with(abi::HostOffers::CONTACT_PANELS),
             abi: HostAbi::Current,
         }
     }
@@ -426,6 +429,49 @@ impl Sim {
             "handle_settings_action",
             p.instance.handle_settings_action(&ctx, &action),
         )
+    }
+
+    /// The file `action` asks for, when the plugin answers it with one (ABI 0.1.2); host-sim
+    /// asks only when it offers downloads.
+    pub fn download(
+        &self,
+        plugin: &str,
+        user: UserId,
+        page: SettingsPage,
+        action: &SettingsAction,
+    ) -> Result<Option<abi::Download>, PluginError> {
+        if !self.shared.offers.contains(abi::HostOffers::DOWNLOADS) {
+            return Ok(None);
+        }
+        let p = self.require(plugin)?;
+        let ctx = self.settings_context(user, page);
+        self.shared
+            .check(plugin, "download", p.instance.download(&ctx, action))
+            .map(ROption::into_option)
+    }
+
+    /// The plugin's panel on the page of `contact` (ABI 0.1.2), when host-sim offers contact
+    /// panels, the user may see the contact and the plugin has something to show.
+    pub fn render_contact_panel(
+        &self,
+        plugin: &str,
+        user: UserId,
+        contact: ContactId,
+    ) -> Result<Option<SettingsView>, PluginError> {
+        if !self.shared.offers.contains(abi::HostOffers::CONTACT_PANELS)
+            || !self.shared.crm.may_access(user, contact)
+        {
+            return Ok(None);
+        }
+        let p = self.require(plugin)?;
+        let ctx = self.settings_context(user, SettingsPage::Integration);
+        self.shared
+            .check(
+                plugin,
+                "render_contact_panel",
+                p.instance.render_contact_panel(&ctx, contact),
+            )
+            .map(ROption::into_option)
     }
 
     fn require(&self, plugin: &str) -> Result<Arc<LoadedPlugin>, PluginError> {

@@ -7,13 +7,14 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use abi::{
-    ActionOutcome, ContactChange, Host, Job, Millis, Plugin, PluginBox, PluginError, PluginErrorKind,
-    PluginMod, PluginMod_Ref, Plugin_TO, SavedFilter, SettingsAction, SettingsContext, SettingsView,
+    ActionOutcome, ContactChange, ContactId, Download, Host, Job, Millis, Plugin, PluginBox, PluginError,
+    PluginErrorKind, PluginMod, PluginMod_Ref, Plugin_TO, SavedFilter, SettingsAction, SettingsContext,
+    SettingsView,
 };
 use abi_stable::export_root_module;
 use abi_stable::prefix_type::PrefixTypeTrait;
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RResult, RString};
+use abi_stable::std_types::{ROption, RResult, RString};
 
 use crate::integration::Integration;
 
@@ -92,5 +93,23 @@ impl Plugin for Integration {
 
     fn shutdown(&self) -> RResult<(), PluginError> {
         guard("shutdown", || self.shutdown())
+    }
+
+    fn download(
+        &self,
+        ctx: &SettingsContext,
+        action: &SettingsAction,
+    ) -> RResult<ROption<Download>, PluginError> {
+        guard("download", || self.download(ctx, action).map(ROption::from))
+    }
+
+    fn render_contact_panel(
+        &self,
+        ctx: &SettingsContext,
+        contact: ContactId,
+    ) -> RResult<ROption<SettingsView>, PluginError> {
+        guard("render_contact_panel", || {
+            self.render_contact_panel(ctx, contact).map(ROption::from)
+        })
     }
 }

@@ -144,7 +144,8 @@ impl Browser {
                 context_id: None,
                 generate_preview: None,
                 user_gesture: None,
-                await_promise: None,
+                // A promise (an `async` expression) is awaited; any other value comes back as it is.
+                await_promise: Some(true),
                 throw_on_side_effect: None,
                 timeout: None,
                 disable_breaks: None,

@@ -1,6 +1,6 @@
-//! The ABI grows without breaking plugins (abi/src/lib.rs, "What the ABI promises"): a plugin
-//! built against the frozen 0.1.0 ABI (tests/fixtures/old-abi) loads into today's host and
-//! answers its hooks, and today's plugin in a host that offers none of the 0.1.1 services
+//! The ABI grows without breaking plugins (abi/src/lib.rs, "What the ABI promises"): plugins
+//! built against the frozen 0.1.0 and 0.1.1 ABIs (tests/fixtures/old-abi, abi-0.1.1) load into
+//! today's host and answer its hooks, and today's plugin in a host that offers none of the 0.1.1 services
 //! speaks English, shows UTC, raises no notice, says so once in its log, and still syncs.
 
 use abi::{ContactsPermission, HostOffers, SettingsPage, Widget};
@@ -34,14 +34,29 @@ fn texts(view: &abi::SettingsView) -> String {
 
 #[test]
 fn a_plugin_built_against_abi_0_1_0_loads_beside_todays_plugin_and_answers_every_hook() {
-    let old = built_library("fixture_old_abi_plugin");
+    an_older_plugin_loads_beside_todays_and_answers_every_hook("fixture_old_abi_plugin", "0.1.0");
+}
+
+/// A 0.1.1 plugin's `Plugin` vtable ends before the 0.1.2 hooks, so today's types refuse it; the
+/// 0.1.0 types take it (its `HostServices` vtable is longer than theirs, which a prefix type
+/// allows), and the hooks 0.1.2 added answer their defaults.
+#[test]
+fn a_plugin_built_against_abi_0_1_1_loads_beside_todays_plugin_and_answers_every_hook() {
+    an_older_plugin_loads_beside_todays_and_answers_every_hook("fixture_abi_0_1_1_plugin", "0.1.1");
+}
+
+fn an_older_plugin_loads_beside_todays_and_answers_every_hook(library: &str, version: &str) {
+    let old = built_library(library);
     let plugin_dir = plugin_dir_with(&[(&old, "libold.so"), (&plugin_library(), "libnew.so")]);
     let state = tempfile::tempdir().unwrap();
     let mut config = SimConfig::new(plugin_dir.path(), state.path());
     config.manual_clock = Some(abi::Millis(1_795_000_000_000));
     let sim = Sim::start(config).unwrap_or_else(|e| panic!("the old plugin must load: {e}"));
     assert_eq!(sim.plugin_names().len(), 2, "{:?}", sim.plugin_names());
-    assert!(!sim.logbook().grep("started against ABI 0.1.0").is_empty());
+    assert!(!sim
+        .logbook()
+        .grep(&format!("started against ABI {version}"))
+        .is_empty());
 
     let user = sim
         .crm()
@@ -60,12 +75,13 @@ fn a_plugin_built_against_abi_0_1_0_loads_beside_todays_plugin_and_answers_every
         criteria: Default::default(),
     })
     .unwrap();
-    sim.create_contact(
-        user.id,
-        contact("Ann", "Lee", "ann@example.org", "vip"),
-        Visibility::Everyone,
-    )
-    .unwrap();
+    let ann = sim
+        .create_contact(
+            user.id,
+            contact("Ann", "Lee", "ann@example.org", "vip"),
+            Visibility::Everyone,
+        )
+        .unwrap();
     sim.tick(abi::Millis(1_795_000_060_000));
 
     let view = sim
@@ -88,6 +104,16 @@ fn a_plugin_built_against_abi_0_1_0_loads_beside_todays_plugin_and_answers_every
         )
         .expect("the old plugin acts");
     assert_eq!(outcome.message.as_str(), "old plugin did ping");
+    // The hooks added since answer their defaults through the older vtable: no file, no panel.
+    let ping = abi::SettingsAction {
+        name: "ping".into(),
+        fields: Default::default(),
+    };
+    assert_eq!(
+        sim.download(OLD, user.id, SettingsPage::Integration, &ping),
+        Ok(None)
+    );
+    assert_eq!(sim.render_contact_panel(OLD, user.id, ann.id), Ok(None));
     assert!(!sim.logbook().grep("saw filter VIP").is_empty());
     // The action submitted a job through the 0.1.0 services; a worker ran it with its payload.
     assert!(sim.wait_idle(std::time::Duration::from_secs(30)));

@@ -239,8 +239,8 @@ fn ann_with_customers(stack: &WebStack) -> (abi::User, String) {
     (ann, url)
 }
 
-/// Preview → Enable as previewed → an edit in Google → Recent changes → Undo this run, each
-/// page screenshotted (`preview-*.png`).
+/// Preview → Enable as previewed → an edit in Google → Recent changes → Undo this run → the
+/// export → the contact's own history, each page screenshotted (`preview-*.png`).
 #[test]
 fn a_user_previews_enables_as_previewed_and_undoes_a_run_in_a_real_browser() {
     let Some(chromium) = require_chromium() else {
@@ -250,7 +250,7 @@ fn a_user_previews_enables_as_previewed_and_undoes_a_run_in_a_real_browser() {
     let sim = &stack.world.sim;
     let base = stack.web.base_url();
     let google = stack.google.base_url();
-    let (_, filter_url) = ann_with_customers(&stack);
+    let (ann, filter_url) = ann_with_customers(&stack);
     let shots = screenshot_dir();
     let mut browser = Browser::launch(&chromium).expect("Chromium starts with a DevTools endpoint");
     let step = |browser: &mut Browser, name: &str| {
@@ -338,4 +338,38 @@ fn a_user_previews_enables_as_previewed_and_undoes_a_run_in_a_real_browser() {
         .into_iter()
         .any(|r| r.contact.name.given.as_str() == "Carol");
     assert!(carol_in_crm, "the CRM has Carol again");
+
+    // "Export as CSV" posts its form like any button; the CRM answers with the file.
+    browser.goto(&filter_url);
+    let export = browser
+        .eval(
+            "(async () => { const f = document.getElementById('export-history').form; \
+             const r = await fetch(f.action, {method: 'POST', body: new URLSearchParams(new FormData(f))}); \
+             return r.headers.get('content-disposition') + '\\n' + await r.text(); })()",
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    let export = export.as_str().unwrap_or("");
+    assert!(
+        export.starts_with("attachment; filename=\"sync-history-filter-")
+            && export.contains("Caroline Jones"),
+        "{export}"
+    );
+
+    // Carol's own page in the CRM shows what the sync did to her.
+    let carol = sim
+        .crm()
+        .all_contacts()
+        .into_iter()
+        .find(|r| r.contact.name.given.as_str() == "Carol")
+        .expect("Carol in the CRM");
+    browser.goto(&format!(
+        "{base}/ui/users/{}/contacts/{}",
+        ann.id.0, carol.contact.id.0
+    ));
+    step(&mut browser, "05-contact-history");
+    let text = browser.text();
+    assert!(
+        text.contains("Changes made by the sync of “Customers”") && text.contains("Caroline Jones"),
+        "{text}"
+    );
 }

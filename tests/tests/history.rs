@@ -227,3 +227,198 @@ fn recent_changes_filter_by_contact_side_and_run() {
     );
     assert!(refused.message.contains("are numbers"), "{}", refused.message);
 }
+
+/// The CRM's web server over `s`'s host-sim, for what only HTTP shows (an attachment).
+fn web(s: &Setup) -> host_sim::web::WebServer {
+    host_sim::web::bind("127.0.0.1:0")
+        .expect("CRM web server binds")
+        .serve(s.g.sim().clone(), None)
+}
+
+/// POSTs `export_history` through the CRM's JSON API as `user`.
+fn export(
+    web: &host_sim::web::WebServer,
+    user: abi::UserId,
+    page: &str,
+    fields: serde_json::Value,
+) -> reqwest::blocking::Response {
+    let url = format!(
+        "{}/api/users/{}/plugins/{}/actions?page={page}",
+        web.base_url(),
+        user.0,
+        tests::PLUGIN
+    );
+    reqwest::blocking::Client::new()
+        .post(url)
+        .json(&json!({"name": "export_history", "fields": fields}))
+        .send()
+        .expect("the CRM answers")
+}
+
+fn csv_rows(body: &str) -> Vec<Vec<String>> {
+    let body = body
+        .strip_prefix('\u{feff}')
+        .expect("a byte-order mark for spreadsheets");
+    csv::Reader::from_reader(body.as_bytes())
+        .records()
+        .map(|r| r.expect("well-formed CSV").iter().map(str::to_string).collect())
+        .collect()
+}
+
+#[test]
+fn the_history_downloads_as_csv_with_every_change_and_the_pages_filters() {
+    let s = synced(&[]);
+    s.edit_crm(1, |c| c.notes = "=HYPERLINK(\"https://example.org\")".into());
+    let web = web(&s);
+    let filter = s.filter.id.0.to_string();
+    let page = format!("filter:{filter}");
+
+    let answer = export(&web, s.user.id, &page, json!({"filter": filter}));
+    assert_eq!(answer.status(), 200);
+    let header = |name: &str| answer.headers()[name].to_str().unwrap().to_string();
+    assert_eq!(header("content-type"), "text/csv; charset=utf-8");
+    assert_eq!(
+        header("content-disposition"),
+        format!("attachment; filename=\"sync-history-filter-{filter}.csv\"")
+    );
+    let rows = csv_rows(&answer.text().unwrap());
+    // The same changes as the page, one row each; every column of the page.
+    let shown = s.history();
+    assert_eq!(rows.len(), shown.len(), "{rows:?}");
+    assert!(rows.iter().all(|r| r.len() == 9), "{rows:?}");
+    let notes = rows
+        .iter()
+        .find(|r| r[1].starts_with("Given1 Family1") && r[3] == "notes")
+        .unwrap_or_else(|| panic!("the notes change in {rows:?}"));
+    // A value a spreadsheet would run as a formula is written as text.
+    assert_eq!(notes[5], "'=HYPERLINK(\"https://example.org\")");
+    assert_eq!(notes[6], "edited in the CRM");
+    assert!(rows
+        .iter()
+        .any(|r| r[1].starts_with("Given2 Family2") && r[3] == "created"));
+
+    // One contact's changes only, as the page's filter would show them.
+    let contact = s.ids[1].0.to_string();
+    let answer = export(
+        &web,
+        s.user.id,
+        &page,
+        json!({"filter": filter, "history_contact": contact}),
+    );
+    assert!(answer.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains(&format!("-contact-{contact}.csv")));
+    let rows = csv_rows(&answer.text().unwrap());
+    assert!(
+        rows.len() >= 2 && rows.iter().all(|r| r[1].starts_with("Given1 Family1")),
+        "{rows:?}"
+    );
+    assert!(!format!("{rows:?}").to_lowercase().contains("token"));
+}
+
+#[test]
+fn only_the_filters_author_may_download_its_history() {
+    let s = synced(&[]);
+    let bob = s.g.user("Bob", ContactsPermission::Edit);
+    let web = web(&s);
+    let filter = s.filter.id.0.to_string();
+    let answer = export(
+        &web,
+        bob.id,
+        &format!("filter:{filter}"),
+        json!({"filter": filter}),
+    );
+    assert_eq!(answer.status(), 400);
+    let error: serde_json::Value = answer.json().unwrap();
+    assert!(error["error"].as_str().unwrap().contains("author"), "{error}");
+    let answer = export(&web, s.user.id, "integration", json!({"filter": "abc"}));
+    assert_eq!(answer.status(), 400);
+}
+
+#[test]
+fn the_filter_page_offers_the_export_only_where_the_crm_hands_over_files() {
+    let s = synced(&[]);
+    assert!(format!("{:?}", s.page()).contains("Export as CSV"));
+    let g = GoogleWorld::start(|_| {}, |c| c.offers = abi::HostOffers::LOCALES);
+    let user = g.user("Ann", ContactsPermission::Edit);
+    g.vip_people(user.id, 1);
+    let filter = g.filter(user.id, "VIP clients", "vip");
+    g.connect(user.id, ALICE);
+    g.enabled(user.id, filter.id, ALICE, &[]);
+    g.settle();
+    let page = format!("{:?}", g.filter_page(user.id, filter.id));
+    assert!(
+        page.contains("Recent changes") && !page.contains("Export as CSV"),
+        "{page}"
+    );
+    // Nor is there a panel on a contact's page.
+    assert!(g
+        .sim()
+        .render_contact_panel(tests::PLUGIN, user.id, ContactId(1))
+        .unwrap()
+        .is_none());
+}
+
+#[test]
+fn a_contacts_page_shows_what_the_sync_changed_on_it_and_undoes_a_change_from_there() {
+    let s = synced(&[]);
+    s.edit_crm(1, |c| c.notes = "from the CRM".into());
+    let panel = |user: abi::UserId, contact: ContactId| {
+        s.g.sim()
+            .render_contact_panel(tests::PLUGIN, user, contact)
+            .expect("the panel renders")
+    };
+    let table = format!("contact-history-{}", s.filter.id.0);
+    let rows = tests::table_rows(&panel(s.user.id, s.ids[1]).expect("a panel"), &table).expect("its changes");
+    assert!(
+        rows.iter().all(|r| r[1].starts_with("Given1 Family1")),
+        "{rows:?}"
+    );
+    let notes = rows
+        .iter()
+        .find(|r| r[3] == "notes" && r[5] == "from the CRM")
+        .unwrap_or_else(|| panic!("the notes change in {rows:?}"));
+    assert!(rows.iter().any(|r| r[3] == "created"), "{rows:?}");
+
+    // Someone who may not see the contact gets no panel; one who syncs nothing, none either.
+    let viewer = s.g.user("Vic", ContactsPermission::Edit);
+    s.g.sim()
+        .set_access(s.ids[1], s.user.id, host_sim::crm::Visibility::Owner)
+        .unwrap();
+    assert!(panel(viewer.id, s.ids[1]).is_none());
+    s.g.sim()
+        .set_access(s.ids[1], s.user.id, host_sim::crm::Visibility::Everyone)
+        .unwrap();
+    assert!(panel(viewer.id, s.ids[1]).is_none());
+
+    // "Undo this change" on the panel: its action comes with the integration page.
+    let outcome = s.g.action(
+        s.user.id,
+        SettingsPage::Integration,
+        "undo_change",
+        &[("filter", &s.filter.id.0.to_string()), ("change", &notes[8])],
+    );
+    assert!(outcome.message.contains("undo"), "{}", outcome.message);
+    s.g.settle();
+    let person = s.person("person1@example.org");
+    assert_eq!(person["biographies"][0]["value"].as_str().unwrap_or(""), "");
+}
+
+#[test]
+fn the_crms_contact_page_shows_the_plugins_panel() {
+    let s = synced(&[]);
+    let web = web(&s);
+    let url = format!(
+        "{}/ui/users/{}/contacts/{}",
+        web.base_url(),
+        s.user.id.0,
+        s.ids[1].0
+    );
+    let html = reqwest::blocking::get(url).unwrap().text().unwrap();
+    assert!(html.contains("Google Contacts sync: history"), "{html}");
+    assert!(
+        html.contains("page=contact:"),
+        "the panel's actions come back to the contact's page"
+    );
+}

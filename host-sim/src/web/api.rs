@@ -18,7 +18,13 @@ const MAX_WAIT_MS: u64 = 600_000;
 /// An API error: a status and a sentence.
 struct ApiError(u16, String);
 
-type ApiResult = Result<(u16, Value), ApiError>;
+/// What the API answers: JSON, or a file a plugin handed the user (an export).
+enum Answer {
+    Json(u16, Value),
+    File(abi::Download),
+}
+
+type ApiResult = Result<Answer, ApiError>;
 
 fn bad(msg: impl Into<String>) -> ApiError {
     ApiError(400, msg.into())
@@ -40,12 +46,17 @@ impl From<CrmError> for ApiError {
 }
 
 fn ok(v: Value) -> ApiResult {
-    Ok((200, v))
+    Ok(Answer::Json(200, v))
+}
+
+fn created_json(v: Value) -> ApiResult {
+    Ok(Answer::Json(201, v))
 }
 
 pub(crate) fn handle(ctx: &Ctx, req: &Req, segs: &[&str]) -> Resp {
     match route(ctx, req, segs) {
-        Ok((status, v)) => Resp::json(status, &v),
+        Ok(Answer::Json(status, v)) => Resp::json(status, &v),
+        Ok(Answer::File(file)) => Resp::attachment(file),
         Err(ApiError(status, message)) => Resp::json(status, &json!({ "error": message })),
     }
 }
@@ -104,7 +115,7 @@ fn route(ctx: &Ctx, req: &Req, segs: &[&str]) -> ApiResult {
             let uid = user_id(ctx, uid)?;
             sim.crm()
                 .user(uid)
-                .map(|u| (200, j::user(&u)))
+                .map(|u| Answer::Json(200, j::user(&u)))
                 .ok_or_else(|| not_found("No such user."))
         }
         ("GET", ["users", uid, "filters", fid, "contacts"]) => filter_contacts(ctx, req, uid, fid),
@@ -141,10 +152,22 @@ fn route(ctx: &Ctx, req: &Req, segs: &[&str]) -> ApiResult {
         ("POST", ["users", uid, "plugins", plugin, "actions"]) => {
             let (uid, plugin, page) = settings_target(ctx, req, uid, plugin)?;
             let action = j::parse_action(&body(req)?).map_err(bad)?;
+            if let Some(file) = sim.download(&plugin, uid, page, &action).map_err(plugin_error)? {
+                return Ok(Answer::File(file));
+            }
             let outcome = sim
                 .settings_action(&plugin, uid, page, action)
                 .map_err(plugin_error)?;
             ok(j::outcome(&outcome))
+        }
+
+        ("GET", ["users", uid, "plugins", plugin, "contacts", cid]) => {
+            let (uid, plugin, _) = settings_target(ctx, req, uid, plugin)?;
+            let cid = ContactId(id(cid, "contact")?);
+            let panel = sim
+                .render_contact_panel(&plugin, uid, cid)
+                .map_err(plugin_error)?;
+            ok(json!({ "panel": panel.as_ref().map(j::view) }))
         }
 
         ("GET", ["contacts"]) => ok(Value::Array(
@@ -194,13 +217,13 @@ fn route(ctx: &Ctx, req: &Req, segs: &[&str]) -> ApiResult {
                 return Err(bad("\"author\" (a user id) is required."));
             }
             let saved = sim.save_filter(filter_over(base, &b)?)?;
-            Ok((201, filter_json(&saved)))
+            created_json(filter_json(&saved))
         }
         ("GET", ["filters", fid]) => {
             let fid = FilterId(id(fid, "filter")?);
             sim.crm()
                 .filter(fid)
-                .map(|f| (200, filter_json(&f)))
+                .map(|f| Answer::Json(200, filter_json(&f)))
                 .ok_or_else(|| not_found(format!("There is no filter {}.", fid.0)))
         }
         ("PUT", ["filters", fid]) | ("PATCH", ["filters", fid]) => {
@@ -296,7 +319,7 @@ fn create_user(ctx: &Ctx, b: &Value) -> ApiResult {
     if changed {
         ctx.sim.crm().put_user_record(user.clone())?;
     }
-    Ok((201, j::user(&user)))
+    created_json(j::user(&user))
 }
 
 fn create_contact(ctx: &Ctx, b: &Value) -> ApiResult {
@@ -313,7 +336,7 @@ fn create_contact(ctx: &Ctx, b: &Value) -> ApiResult {
         .crm()
         .contact(created.id)
         .ok_or_else(|| not_found("The contact is gone."))?;
-    Ok((201, j::record(&record)))
+    created_json(j::record(&record))
 }
 
 fn get_contact(ctx: &Ctx, req: &Req, cid: &str) -> ApiResult {

@@ -348,6 +348,43 @@ impl Resp {
         }
     }
 
+    /// A file a plugin handed the user, for the browser to save. The plugin's file name and media
+    /// type are anyone's text: what a header cannot hold is dropped, and the name is quoted.
+    pub fn attachment(file: abi::Download) -> Resp {
+        let header_safe = |s: &str| -> String {
+            s.chars()
+                .filter(|c| !c.is_control() && *c != '"' && *c != '\\')
+                .collect()
+        };
+        let name: String = header_safe(&file.file_name)
+            .chars()
+            .filter(|c| !matches!(c, '/' | ';'))
+            .collect();
+        let name = if name.trim().is_empty() {
+            "download".to_string()
+        } else {
+            name
+        };
+        let media_type = header_safe(&file.media_type);
+        let media_type = if media_type.is_empty() {
+            "application/octet-stream".to_string()
+        } else {
+            media_type
+        };
+        Resp {
+            status: 200,
+            headers: vec![
+                ("Content-Type".into(), media_type),
+                (
+                    "Content-Disposition".into(),
+                    format!("attachment; filename=\"{name}\""),
+                ),
+                ("X-Content-Type-Options".into(), "nosniff".into()),
+            ],
+            body: file.body.into_vec(),
+        }
+    }
+
     /// A 303 See Other: after a POST the browser follows with a GET.
     pub fn redirect(location: &str) -> Resp {
         // A header value cannot hold control characters; a URL never needs them.

@@ -124,6 +124,22 @@ pub fn parse_page(s: &str) -> Option<SettingsPage> {
         .map(|id| SettingsPage::Filter(FilterId(id)))
 }
 
+/// Where a plugin's action was sent from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ActionPage {
+    Settings(SettingsPage),
+    /// A plugin's panel on a contact's page.
+    Contact(ContactId),
+}
+
+/// `integration`, `filter:<id>` or `contact:<id>`.
+pub fn parse_action_page(s: &str) -> Option<ActionPage> {
+    match s.strip_prefix("contact:") {
+        Some(id) => parse_id(id).map(|id| ActionPage::Contact(ContactId(id))),
+        None => parse_page(s).map(ActionPage::Settings),
+    }
+}
+
 /// The CRM page that shows a settings page.
 pub fn page_path(user: UserId, page: SettingsPage) -> String {
     match page {
@@ -225,6 +241,34 @@ fn index(ctx: &Ctx, req: &Req) -> Resp {
         refresh_secs: None,
     };
     respond(req, frame, &content)
+}
+
+/// Every loaded plugin's panel on the page of contact `cid` (ABI 0.1.2), for those that have one.
+fn contact_panels(ctx: &Ctx, user: &User, cid: ContactId) -> String {
+    let mut out = String::new();
+    for plugin in ctx.sim.plugin_names() {
+        let action_url = format!(
+            "/ui/users/{}/actions?page=contact:{}&plugin={}",
+            user.id.0,
+            cid.0,
+            url_part(&plugin)
+        );
+        let panel = match ctx.sim.render_contact_panel(&plugin, user.id, cid) {
+            Ok(Some(view)) => html::settings_view(&view, &action_url),
+            Ok(None) => continue,
+            Err(e) => format!(
+                "<p class=\"text tone-error\">The plugin {} could not show this contact's panel: {}</p>",
+                esc(&plugin),
+                esc(&e.message)
+            ),
+        };
+        let _ = write!(
+            out,
+            "<div class=\"plugin\" id=\"contact-plugin-{}\">{panel}</div>",
+            esc(&plugin)
+        );
+    }
+    out
 }
 
 /// Every loaded plugin's panel for `page`, and the shortest refresh any of them asks for.
@@ -520,6 +564,7 @@ fn contact_page(ctx: &Ctx, req: &Req, user: &User, cid: ContactId) -> Resp {
         );
     }
     content.push_str("</dl>");
+    content.push_str(&contact_panels(ctx, user, cid));
     let title = format!("Contact: {}", display_name(&contact));
     let frame = Frame {
         title: &title,
@@ -563,14 +608,21 @@ pub fn choose_plugin(ctx: &Ctx, named: Option<&str>) -> Option<String> {
 
 /// A button press or a submitted form from a settings panel.
 fn post_action(ctx: &Ctx, req: &Req, user: &User) -> Resp {
-    let Some(page) = req.query("page").and_then(parse_page) else {
+    let Some(from) = req.query("page").and_then(parse_action_page) else {
         return error_page(
             400,
             "Bad request",
-            "The action's page is missing or not integration / filter:<id>.",
+            "The action's page is missing or not integration / filter:<id> / contact:<id>.",
         );
     };
-    let back = page_path(user.id, page);
+    let (page, back) = match from {
+        ActionPage::Settings(page) => (page, page_path(user.id, page)),
+        // A contact panel's actions reach the plugin as the integration page's (ABI 0.1.2).
+        ActionPage::Contact(c) => (
+            SettingsPage::Integration,
+            format!("/ui/users/{}/contacts/{}", user.id.0, c.0),
+        ),
+    };
     let Some(plugin) = choose_plugin(ctx, req.query("plugin")) else {
         return redirect_with_flash(&back, Tone::Error, "That plugin is not loaded.");
     };
@@ -597,6 +649,11 @@ fn post_action(ctx: &Ctx, req: &Req, user: &User) -> Resp {
         name: name.into(),
         fields: fields.into(),
     };
+    match ctx.sim.download(&plugin, user.id, page, &action) {
+        Ok(Some(file)) => return Resp::attachment(file),
+        Ok(None) => {}
+        Err(e) => return redirect_with_flash(&back, Tone::Error, &e.message),
+    }
     match ctx.sim.settings_action(&plugin, user.id, page, action) {
         Ok(outcome) => match outcome.redirect_to.into_option() {
             // Off to another site (Google's consent page); remember the way back.

@@ -298,3 +298,7 @@ kept-gone = no longer there
 kept-import = an import: the CRM contact stays (undo never deletes a CRM contact)
 kept-in-filter = the contact is in the filter, so it stays synced
 kept-duplicate = a duplicate; not made again
+history-export = Export as CSV
+section-contact-history = Google Contacts sync: history
+contact-history-in-filter = Changes made by the sync of “{ $filter }”
+contact-history-none = The sync has changed nothing on this contact yet.

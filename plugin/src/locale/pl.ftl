@@ -301,3 +301,7 @@ kept-gone = już nie istnieje
 kept-import = import: kontakt CRM zostaje (cofanie nigdy nie usuwa kontaktów CRM)
 kept-in-filter = kontakt jest w filtrze, więc zostaje synchronizowany
 kept-duplicate = duplikat; nie jest tworzony ponownie
+history-export = Eksportuj do CSV
+section-contact-history = Synchronizacja z Kontaktami Google: historia
+contact-history-in-filter = Zmiany wprowadzone przez synchronizację „{ $filter }”
+contact-history-none = Synchronizacja nie zmieniła jeszcze niczego w tym kontakcie.

@@ -301,3 +301,7 @@ kept-gone = больше нет
 kept-import = импорт: контакт CRM остаётся (отмена никогда не удаляет контакты CRM)
 kept-in-filter = контакт в фильтре и остаётся синхронизированным
 kept-duplicate = дубликат; не создаётся снова
+history-export = Выгрузить в CSV
+section-contact-history = Синхронизация с Google Контактами: история
+contact-history-in-filter = Изменения, сделанные синхронизацией «{ $filter }»
+contact-history-none = Синхронизация пока ничего не меняла в этом контакте.

@@ -27,19 +27,9 @@ pub fn section_of(
     let query = integration.history_query(user, b.filter_id);
     let changes = history::changes(&integration.store.conn(), b.id, &query, SHOWN).map_err(store_error)?;
     let now = integration.host.now().0;
-    let columns = [
-        r.t("col-when"),
-        r.t("col-contact"),
-        r.t("col-side"),
-        r.t("col-field"),
-        r.t("col-before"),
-        r.t("col-after"),
-        r.t("col-why"),
-        r.t("col-run"),
-        r.t("col-change"),
-    ];
+    let columns = columns(r);
     let columns: Vec<&str> = columns.iter().map(String::as_str).collect();
-    let rows = changes.iter().map(|c| row(r, c, now)).collect();
+    let rows = changes.iter().map(|c| cells(r, c, r.when(c.at, now))).collect();
     let side = query.side.map_or("", Side::as_str);
     let inputs = vec![
         input(
@@ -78,6 +68,9 @@ pub fn section_of(
         &[("filter", &filter)],
     ));
     widgets.push(table("history", &columns, rows));
+    if let Some(export) = super::export::button_for(integration, r, b.filter_id, &query) {
+        widgets.push(export);
+    }
     // The run to undo: the one the user picked, or the newest shown.
     if let Some(run) = query.run.or(changes.first().map(|c| c.run)) {
         let run = run.to_string();
@@ -105,6 +98,21 @@ pub fn section_of(
         ));
     }
     Ok(section("history", &r.t("section-history"), widgets))
+}
+
+/// The headings of a list of changes, on the page and in an export.
+pub(super) fn columns(r: &Reader) -> [String; 9] {
+    [
+        r.t("col-when"),
+        r.t("col-contact"),
+        r.t("col-side"),
+        r.t("col-field"),
+        r.t("col-before"),
+        r.t("col-after"),
+        r.t("col-why"),
+        r.t("col-run"),
+        r.t("col-change"),
+    ]
 }
 
 /// What the last undo of the binding did, or that it is under way.
@@ -168,7 +176,8 @@ pub fn undo_act(
     Ok(outcome(r.t("undo-started"), Tone::Normal))
 }
 
-fn row(r: &Reader, c: &Change, now: i64) -> Vec<String> {
+/// The columns of [`columns`] for one change, `when` being its time as the reader should see it.
+pub(super) fn cells(r: &Reader, c: &Change, when: String) -> Vec<String> {
     let e = &c.entry;
     let contact = match (e.contact_id, e.name.is_empty()) {
         (Some(id), false) => format!("{} (#{id})", e.name),
@@ -184,7 +193,7 @@ fn row(r: &Reader, c: &Change, now: i64) -> Vec<String> {
         None => (r.t(action_key(e.action)), String::new(), String::new()),
     };
     vec![
-        r.when(c.at, now),
+        when,
         contact,
         side,
         field,
@@ -233,21 +242,42 @@ pub fn act(
         Ok(f) => f,
         Err(m) => return refused(m),
     };
+    let query = match query_of(r, action) {
+        Ok(q) => q,
+        Err(m) => return refused(m),
+    };
+    integration.set_history_query(ctx.user.0, filter, query);
+    Ok(outcome("", Tone::Normal))
+}
+
+/// The changes an action asks for: its fields `history_contact`, `history_side` and
+/// `history_run`, each optional.
+pub(super) fn query_of(r: &Reader, action: &SettingsAction) -> Result<Query, String> {
     let number = |name: &str| -> Result<Option<u64>, String> {
         match action.field(name).map(str::trim).filter(|t| !t.is_empty()) {
             None => Ok(None),
             Some(text) => text.parse().map(Some).map_err(|_| r.t("history-not-a-number")),
         }
     };
-    let query = match (number("history_contact"), number("history_run")) {
-        (Ok(contact_id), Ok(run)) => Query {
-            contact_id,
-            side: action.field("history_side").and_then(Side::parse),
-            run: run.map(|v| v as i64),
-            id: None,
-        },
-        (Err(m), _) | (_, Err(m)) => return refused(m),
-    };
-    integration.set_history_query(ctx.user.0, filter, query);
-    Ok(outcome("", Tone::Normal))
+    Ok(Query {
+        contact_id: number("history_contact")?,
+        side: action.field("history_side").and_then(Side::parse),
+        run: number("history_run")?.map(|v| v as i64),
+        id: None,
+    })
+}
+
+/// `query` as the fields [`query_of`] reads.
+pub(super) fn query_fields(query: &Query) -> Vec<(&'static str, String)> {
+    let mut fields = Vec::new();
+    if let Some(contact) = query.contact_id {
+        fields.push(("history_contact", contact.to_string()));
+    }
+    if let Some(side) = query.side {
+        fields.push(("history_side", side.as_str().to_string()));
+    }
+    if let Some(run) = query.run {
+        fields.push(("history_run", run.to_string()));
+    }
+    fields
 }

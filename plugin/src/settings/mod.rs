@@ -2,6 +2,8 @@
 
 mod access;
 mod actions;
+mod contact_panel;
+mod export;
 mod google_errors;
 mod history;
 mod options;
@@ -14,7 +16,7 @@ pub use actions::act;
 pub use options::{parse_options, OptionsError};
 pub use view::render;
 
-use abi::{ActionOutcome, PluginError, SettingsAction, SettingsContext, SettingsView};
+use abi::{ActionOutcome, ContactId, Download, PluginError, SettingsAction, SettingsContext, SettingsView};
 
 use crate::integration::Integration;
 
@@ -38,5 +40,23 @@ impl Integration {
             ctx.user.0
         );
         act(self, ctx, action)
+    }
+
+    pub fn download(
+        &self,
+        ctx: &SettingsContext,
+        action: &SettingsAction,
+    ) -> Result<Option<Download>, PluginError> {
+        self.injected_panic("download");
+        export::download(self, ctx, action)
+    }
+
+    pub fn render_contact_panel(
+        &self,
+        ctx: &SettingsContext,
+        contact: ContactId,
+    ) -> Result<Option<SettingsView>, PluginError> {
+        self.injected_panic("render_contact_panel");
+        contact_panel::render(self, ctx, contact)
     }
 }

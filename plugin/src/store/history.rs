@@ -64,6 +64,23 @@ pub fn changes(
     query: &Query,
     limit: u32,
 ) -> Result<Vec<Change>, StoreError> {
+    let mut all = Vec::new();
+    each(conn, binding, query, limit, |c| {
+        all.push(c);
+        Ok(())
+    })?;
+    Ok(all)
+}
+
+/// Hands `f` the binding's changes matching `query`, newest first, at most `limit`, one at a
+/// time: an export of a binding's whole history never holds it all.
+pub fn each(
+    conn: &Connection,
+    binding: i64,
+    query: &Query,
+    limit: u32,
+    mut f: impl FnMut(Change) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, run_id, at, contact_id, google_id, name, side, action, field, old, new, why, undone
          FROM history WHERE binding_id = ?1
@@ -71,63 +88,44 @@ pub fn changes(
            AND (?5 IS NULL OR id = ?5)
          ORDER BY id DESC LIMIT ?6",
     )?;
-    let rows = stmt.query_map(
-        params![
-            binding,
-            query.contact_id.map(|id| id as i64),
-            query.side.map(Side::as_str),
-            query.run,
-            query.id,
-            limit
-        ],
-        |r| {
-            Ok((
-                (r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?),
-                (
-                    r.get::<_, Option<i64>>(3)?,
-                    r.get::<_, Option<String>>(4)?,
-                    r.get::<_, String>(5)?,
-                ),
-                (
-                    r.get::<_, String>(6)?,
-                    r.get::<_, String>(7)?,
-                    r.get::<_, Option<String>>(8)?,
-                ),
-                (
-                    r.get::<_, String>(9)?,
-                    r.get::<_, String>(10)?,
-                    r.get::<_, String>(11)?,
-                ),
-                r.get::<_, bool>(12)?,
-            ))
-        },
-    )?;
-    let mut all = Vec::new();
-    for row in rows {
-        let ((id, run, at), (contact_id, google_id, name), (side, action, field), (old, new, why), undone) =
-            row?;
-        let corrupt =
-            |what: &str, text: &str| StoreError::Corrupt(format!("history row {id}: {what} \"{text}\""));
-        let entry = Entry {
-            contact_id: contact_id.map(|v| v as u64),
-            google_id,
-            name,
-            side: Side::parse(&side).ok_or_else(|| corrupt("side", &side))?,
-            action: Action::parse(&action).ok_or_else(|| corrupt("action", &action))?,
-            field,
-            old: from_json(&old)?,
-            new: from_json(&new)?,
-            why: Why::parse(&why).ok_or_else(|| corrupt("reason", &why))?,
-        };
-        all.push(Change {
-            id,
-            run,
-            at,
-            entry,
-            undone,
-        });
+    let mut rows = stmt.query(params![
+        binding,
+        query.contact_id.map(|id| id as i64),
+        query.side.map(Side::as_str),
+        query.run,
+        query.id,
+        limit
+    ])?;
+    while let Some(row) = rows.next()? {
+        f(change_of(row)?)?;
     }
-    Ok(all)
+    Ok(())
+}
+
+fn change_of(r: &rusqlite::Row) -> Result<Change, StoreError> {
+    let id: i64 = r.get(0)?;
+    let text = |i: usize| r.get::<_, String>(i);
+    let corrupt =
+        |what: &str, text: &str| StoreError::Corrupt(format!("history row {id}: {what} \"{text}\""));
+    let (side, action, why) = (text(6)?, text(7)?, text(11)?);
+    let entry = Entry {
+        contact_id: r.get::<_, Option<i64>>(3)?.map(|v| v as u64),
+        google_id: r.get(4)?,
+        name: text(5)?,
+        side: Side::parse(&side).ok_or_else(|| corrupt("side", &side))?,
+        action: Action::parse(&action).ok_or_else(|| corrupt("action", &action))?,
+        field: r.get(8)?,
+        old: from_json(&text(9)?)?,
+        new: from_json(&text(10)?)?,
+        why: Why::parse(&why).ok_or_else(|| corrupt("reason", &why))?,
+    };
+    Ok(Change {
+        id,
+        run: r.get(1)?,
+        at: r.get(2)?,
+        entry,
+        undone: r.get(12)?,
+    })
 }
 
 /// One recorded change of the binding.
