@@ -116,6 +116,9 @@ pub struct Binding {
 pub struct Link {
     pub contact_id: u64,
     pub resource_name: String,
+    /// Google's etag of the contact as we last saw or wrote it; empty when we changed its group
+    /// membership since (Google gave it a new one and did not say which), which makes the next
+    /// write read the contact first.
     pub etag: String,
     /// The field values both sides last agreed on.
     pub base: Fields,

@@ -19,6 +19,7 @@ fn english_words() -> BTreeSet<String> {
     let mut words = BTreeSet::new();
     for line in catalog.lines().filter(|l| !l.trim_start().starts_with('#')) {
         // The text after the id; variables ({ $name }) and variant keys ([one]) are not text.
+        // Names (Google, CRM, CSV) are the same in every language.
         let text = line.split_once(" = ").map(|(_, t)| t).unwrap_or(line);
         let mut cleaned = String::new();
         let mut depth = 0;
@@ -32,7 +33,7 @@ fn english_words() -> BTreeSet<String> {
         }
         for word in cleaned.split(|c: char| !c.is_ascii_alphabetic()) {
             let word = word.to_lowercase();
-            if word.len() >= 3 && !["google", "crm"].contains(&word.as_str()) {
+            if word.len() >= 3 && !["google", "crm", "csv"].contains(&word.as_str()) {
                 words.insert(word);
             }
         }

@@ -9,7 +9,7 @@ use super::people::PeopleSide;
 use super::sides::HostCrm;
 use super::{store_error, Integration};
 use crate::domain::BindingOptions;
-use crate::store::{accounts, bindings, outbox, Store};
+use crate::store::{accounts, bindings, index, outbox, Store};
 use crate::sync::sides::SideError;
 use crate::sync::{self, Env, Listing, SyncError};
 
@@ -154,6 +154,10 @@ impl Integration {
                 None => {
                     running.remove(email);
                     drop(running);
+                    match index::count(&self.store.conn(), email) {
+                        Ok(contacts) => super::memory::release_after_run(contacts),
+                        Err(e) => log::debug!("{email}: contacts not counted: {e}"),
+                    }
                     // A run may start or end what a notice is about (reconnect, hold, limit).
                     // The review reads every binding, so runs queue one instead of each doing
                     // it: a round of a thousand accounts' runs then reviews once or twice, not
@@ -180,10 +184,10 @@ impl Integration {
     /// whole burst.
     fn let_burst_settle(&self) {
         let quiet = std::time::Duration::from_millis(self.rules.debounce_ms);
-        let mut last = outbox::last_id(&self.store.hook_conn()).unwrap_or(0);
+        let mut last = outbox::last_id(&self.store.outbox_conn()).unwrap_or(0);
         for _ in 0..10 {
             std::thread::sleep(quiet);
-            let now = outbox::last_id(&self.store.hook_conn()).unwrap_or(0);
+            let now = outbox::last_id(&self.store.outbox_conn()).unwrap_or(0);
             if now == last {
                 return;
             }

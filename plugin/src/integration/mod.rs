@@ -4,6 +4,7 @@
 
 mod host_glue;
 mod jobs;
+mod memory;
 mod notices;
 pub mod people;
 pub(crate) mod previews;

@@ -194,6 +194,6 @@ fn previewed_binding(
     if let Some(b) = bindings::by_filter(&conn, filter)?.filter(|b| b.enabled && b.crm_user == user) {
         return Ok(b);
     }
-    let cursor = outbox::last_id(&copy.hook_conn())?;
+    let cursor = outbox::last_id(&copy.outbox_conn())?;
     bindings::enable(&conn, filter, user, account, options, cursor)
 }

@@ -37,12 +37,14 @@ pub enum StoreError {
 }
 
 /// The mapping file, and the outbox file beside it. Background jobs use the mapping file's
-/// connection; the outbox has its own file and connection, so a host-thread hook never waits
-/// behind a long sync transaction.
+/// connection; the outbox has its own file, so a host-thread hook never waits behind a long
+/// sync transaction, and two connections to it: the hook's, and the jobs' (a run reading ten
+/// thousand rows of a burst must not hold the connection the next edit's hook writes with).
 pub struct Store {
     path: PathBuf,
     main: Mutex<Connection>,
     hook: Mutex<Connection>,
+    outbox: Mutex<Connection>,
 }
 
 impl Store {
@@ -66,6 +68,7 @@ impl Store {
             path,
             main: Mutex::new(main),
             hook: Mutex::new(hook),
+            outbox: Mutex::new(connect(&outbox_path)?),
         })
     }
 
@@ -105,12 +108,19 @@ impl Store {
         self.hook.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs `f` in one transaction on the outbox file's connection.
-    pub fn hook_tx<T>(
+    /// The outbox's connection for background jobs, which read and trim it.
+    pub fn outbox_conn(&self) -> MutexGuard<'_, Connection> {
+        self.outbox
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `f` in one transaction on the jobs' connection to the outbox file.
+    pub fn outbox_tx<T>(
         &self,
         f: impl FnOnce(&rusqlite::Transaction) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        in_transaction(&mut self.hook_conn(), f)
+        in_transaction(&mut self.outbox_conn(), f)
     }
 
     /// Runs `f` in one transaction on the background connection.

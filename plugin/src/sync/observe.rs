@@ -228,7 +228,7 @@ fn remember(env: &Env, account: &str, view: &GoogleView) -> Result<(), StoreErro
 /// The CRM side of a binding: every contact of the filter (full), or the contacts the outbox
 /// names since the binding's cursor. Returns the view and the outbox position it covers.
 pub fn crm(env: &Env, binding: &Binding) -> Result<(CrmView, i64), SyncError> {
-    let last = outbox::last_id(&env.store.hook_conn())?;
+    let last = outbox::last_id(&env.store.outbox_conn())?;
     let (filter, user) = (binding.filter_id, binding.crm_user);
     let mut view = CrmView {
         full: binding.needs_full,
@@ -248,7 +248,7 @@ pub fn crm(env: &Env, binding: &Binding) -> Result<(CrmView, i64), SyncError> {
         }
         return Ok((view, last));
     }
-    let rows = outbox::after(&env.store.hook_conn(), binding.outbox_cursor)?;
+    let rows = outbox::after(&env.store.outbox_conn(), binding.outbox_cursor)?;
     let cursor = rows.last().map_or(binding.outbox_cursor, |r| r.id);
     let deleted: BTreeSet<u64> = rows.iter().filter(|r| r.deleted).map(|r| r.contact_id).collect();
     let ids: BTreeSet<u64> = rows.iter().map(|r| r.contact_id).collect();
