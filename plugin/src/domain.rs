@@ -116,9 +116,6 @@ pub struct Binding {
 pub struct Link {
     pub contact_id: u64,
     pub resource_name: String,
-    /// Google's etag of the contact as we last saw or wrote it; empty when we changed its group
-    /// membership since (Google gave it a new one and did not say which), which makes the next
-    /// write read the contact first.
     pub etag: String,
     /// The field values both sides last agreed on.
     pub base: Fields,
@@ -151,6 +148,19 @@ pub struct Sent {
 }
 
 impl Sent {
+    /// What Google held, as far as the write's plan knew, before it: `fields` with the changed
+    /// `keys` at their `replaced` values. Exact whether or not the run read the contact first.
+    pub fn before(&self) -> Fields {
+        let mut before = self.fields.clone();
+        for key in &self.keys {
+            before.0.remove(key);
+        }
+        if let Some(replaced) = &self.replaced {
+            before.0.extend(replaced.0.clone());
+        }
+        before
+    }
+
     /// The keys whose sent value Google now shows: for those, the write landed.
     pub fn landed_keys<'a>(&'a self, google: &'a Fields) -> impl Iterator<Item = &'a String> + 'a {
         self.keys.iter().filter(move |k| self.shows(google, k))

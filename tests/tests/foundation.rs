@@ -210,8 +210,11 @@ fn a_plugin_built_for_another_major_abi_version_is_refused() {
     let err = load_error(&[(&built_library("fixture_wrong_version"), "libfuture.so")]);
     let text = err.to_string();
     assert!(matches!(err, LoadError::VersionMismatch { .. }), "{err:?}");
+    let ours = <abi::PluginMod_Ref as abi_stable::library::RootModule>::VERSION_STRINGS.version;
     assert!(
-        text.contains("libfuture.so was built for ABI version 7.0.0, but this CRM expects 0.1.1"),
+        text.contains(&format!(
+            "libfuture.so was built for ABI version 7.0.0, but this CRM expects {ours}"
+        )),
         "{text}"
     );
 }

@@ -161,14 +161,12 @@ pub fn follow_rename(conn: &Connection, account: &str, old: &str, new: &str) -> 
     super::index::remove(conn, account, old)
 }
 
-/// Records that we just changed the contact's group membership in Google, so listings older
-/// than this write are not taken as Google's word. Google gave the contact a new etag, which a
-/// membership change does not answer: the link's is forgotten (see [`Link::etag`]).
+/// Records that we just wrote the contact's Google side (a membership change, say), so listings
+/// older than this write are not taken as Google's word.
 pub fn touch(conn: &Connection, account: &str, contact_id: u64, at: i64) -> Result<(), StoreError> {
     change(conn, account, contact_id, |s| {
         if let LinkState::Linked { link, .. } = &mut s.link {
             link.written_at = at;
-            link.etag.clear();
         }
     })
 }

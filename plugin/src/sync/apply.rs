@@ -321,11 +321,7 @@ impl<'a> Applier<'a> {
                 (None, false) => Answer::NotWritten,
             };
             let touched = (google.is_some() || add).then_some(written_at);
-            if let Some(mut link) = self.settle_pair(link, answer, crm.as_deref(), touched)? {
-                if add && self.group != MY_CONTACTS {
-                    // The add gave the contact a new etag, which it does not answer.
-                    link.etag.clear();
-                }
+            if let Some(link) = self.settle_pair(link, answer, crm.as_deref(), touched)? {
                 self.history.contact_done(link.contact_id);
                 outcomes.push(link);
             }

@@ -564,23 +564,17 @@ fn read_by_name(
     stored: &Stored,
     google: &mut plan::GoogleView,
 ) -> Result<(), SyncError> {
-    // Linked contacts changed in the CRM but not seen in this listing are merged against their
-    // link and written with its etag: the listing shows no change of theirs in Google, and one
-    // it cannot show yet makes Google refuse the write as stale, which leaves the write in
-    // flight. Only those whose link may not hold Google's state are read first, so the merge
-    // is a true three-way merge with a fresh etag: a write in flight (its answer lost, or
-    // refused as stale), or no etag (we changed its membership since). A burst of B edits
-    // then costs ceil(B/200) writes, not as many reads again.
-    let in_doubt: Vec<String> = crm
+    // Linked contacts changed in the CRM but not seen in this listing: fetch Google's current
+    // copy so the merge is a true three-way merge with a fresh etag.
+    let changed: Vec<String> = crm
         .present
         .iter()
         .filter_map(|(id, c)| {
             let link = stored.links.get(id)?;
-            let unsure = stored.sent.contains_key(id) || link.etag.is_empty();
-            (unsure && mapping_changed(c, link, binding)).then(|| link.resource_name.clone())
+            (mapping_changed(c, link, binding)).then(|| link.resource_name.clone())
         })
         .collect();
-    observe::fetch_missing(env, google, in_doubt)?;
+    observe::fetch_missing(env, google, changed)?;
     // Members leaving on the CRM side: Google's current copy tells whether the user took them
     // out there too, which keeps them out even if they come back into the filter (found by
     // simulation seed 412: an ungroup in Google, unseen, then undone when the contact returned).

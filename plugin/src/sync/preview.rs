@@ -226,12 +226,8 @@ impl Told<'_> {
         let id = link.contact_id;
         let mut changes = Vec::new();
         if let Some(write) = google {
-            let old = write
-                .current
-                .as_ref()
-                .map(|r| r.fields(self.mapping))
-                .unwrap_or_default();
-            changes.extend(self.changes(id, Side::Google, &old, &write.sent.fields));
+            // Not `write.current`: a contact written without being read first has none.
+            changes.extend(self.changes(id, Side::Google, &write.sent.before(), &write.sent.fields));
         }
         if let Some(contact) = crm {
             let new = mapping::crm_fields(contact, self.mapping);

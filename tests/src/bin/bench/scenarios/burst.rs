@@ -165,8 +165,10 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     }
     if reads > 0 {
         section.notes.push(format!(
-            "{reads} `people:batchGet`: the plugin reads a linked contact before updating it only when a \
-             write to it is in flight (its answer lost, or refused as stale), 200 per call."
+            "{reads} `people:batchGet`: before updating a linked contact the plugin reads Google's current \
+             copy (for the three-way merge and a fresh etag), 200 per call, so a burst of B edits costs \
+             about 2 × ceil(B/200) calls. Writing with the stored etag and reading only when Google \
+             answers that the etag is stale would bring it to the bound."
         ));
     }
     let errors = world.sim.hook_errors();

@@ -99,9 +99,8 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     section.bounds = vec![
         format!(
         "Calls bound = 1 `connections.list` (sync-token delta, carries the Google edits) + ceil({k}/200) \
-         `batchUpdateContacts` = {bound}: the listing shows that Google changed none of the CRM-edited \
-         contacts, so they are written with their links' etags (a stale one is refused by Google and \
-         read then) without reading them first. The Google edits cost no further Google call. \
+         `people:batchGet` (Google's current copy of the CRM-edited contacts, for the three-way merge) + \
+         ceil({k}/200) `batchUpdateContacts` = {bound}. The Google edits cost no further Google call. \
          The figure counts every call from the first edit until the tick's run is done."
     ),
         "Setup: the first sync ran with no latency and no quota (the plugin keeps pacing itself at that \
@@ -120,7 +119,7 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
         .push(Row::new("of which listings (= runs)", Kind::Calls, "", listings as f64).bound(1.0));
     section.rows.push(
         Row::new(
-            "of which reads + writes",
+            "of which batchGet + writes",
             Kind::Calls,
             "",
             calls.saturating_sub(listings) as f64,
