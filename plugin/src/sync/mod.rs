@@ -564,17 +564,23 @@ fn read_by_name(
     stored: &Stored,
     google: &mut plan::GoogleView,
 ) -> Result<(), SyncError> {
-    // Linked contacts changed in the CRM but not seen in this listing: fetch Google's current
-    // copy so the merge is a true three-way merge with a fresh etag.
+    // Linked contacts changed in the CRM that this listing does not show as they are now (not
+    // listed, or listed older than our last write): fetch Google's current copy so the merge is
+    // a true three-way merge with a fresh etag, and the write keeps what we do not map (a
+    // write planned on no copy of Google's rebuilt the person's mapped fields from nothing).
     let changed: Vec<String> = crm
         .present
         .iter()
         .filter_map(|(id, c)| {
             let link = stored.links.get(id)?;
-            (mapping_changed(c, link, binding)).then(|| link.resource_name.clone())
+            let shown = google
+                .contacts
+                .get(&link.resource_name)
+                .is_some_and(|p| evidence::fresh(p.as_ref(), link));
+            (!shown && mapping_changed(c, link, binding)).then(|| link.resource_name.clone())
         })
         .collect();
-    observe::fetch_missing(env, google, changed)?;
+    observe::fetch_current(env, google, changed)?;
     // Members leaving on the CRM side: Google's current copy tells whether the user took them
     // out there too, which keeps them out even if they come back into the filter (found by
     // simulation seed 412: an ungroup in Google, unseen, then undone when the contact returned).
