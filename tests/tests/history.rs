@@ -422,3 +422,30 @@ fn the_crms_contact_page_shows_the_plugins_panel() {
         "the panel's actions come back to the contact's page"
     );
 }
+
+#[test]
+fn a_copy_of_a_synced_contact_is_deleted_and_shows_in_the_history_as_a_duplicate() {
+    let s = synced(&[]);
+    // A second Google contact carrying contact 1's CRM id, as a create whose answer was lost
+    // leaves behind: the sync deletes it.
+    let copy = json!({
+        "names": [{"givenName": "Given1", "familyName": "Family1"}],
+        "emailAddresses": [{"value": "person1@example.org"}],
+        "clientData": [{"key": "crm_contact_id", "value": s.ids[1].0.to_string()}],
+    });
+    s.g.control.create_contact(ALICE, &copy).unwrap();
+    s.g.tick(FIVE_MINUTES + 60_000);
+    let rows = s.history();
+    assert!(
+        rows.iter().any(|r| r[2] == "Google"
+            && r[3] == "deleted"
+            && r[6] == "a duplicate of a contact the plugin created"),
+        "{rows:?}"
+    );
+    let copies =
+        s.g.google_contacts(ALICE)
+            .into_iter()
+            .filter(|p| p["emailAddresses"][0]["value"] == "person1@example.org")
+            .count();
+    assert_eq!(copies, 1, "the copy is gone, the synced contact stays");
+}

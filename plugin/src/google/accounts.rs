@@ -36,8 +36,10 @@ pub struct GoogleAccounts {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) sleeper: Arc<dyn Sleeper>,
     pub(crate) retry: RetryPolicy,
-    /// For the OAuth flow before an account is known (code exchange, userinfo).
-    pub(crate) auth_http: Client,
+    /// The one HTTP client of the plugin: the OAuth flow and every account. A blocking client
+    /// keeps a pool and a background thread of its own, so one per account was a thousand
+    /// threads to wake in an idle round of a thousand accounts.
+    pub(crate) http: Client,
     accounts: Mutex<HashMap<String, Arc<AccountState>>>,
 }
 
@@ -49,14 +51,14 @@ impl GoogleAccounts {
         clock: Arc<dyn Clock>,
         sleeper: Arc<dyn Sleeper>,
     ) -> Result<Self, GoogleError> {
-        let auth_http = build_http(&config)?;
+        let http = build_http(&config)?;
         Ok(GoogleAccounts {
             config: Arc::new(config),
             store,
             clock,
             sleeper,
             retry: RetryPolicy::default(),
-            auth_http,
+            http,
             accounts: Mutex::new(HashMap::new()),
         })
     }
@@ -71,8 +73,8 @@ impl GoogleAccounts {
         &self.config
     }
 
-    /// A People API client for `email`. Cheap: clients of one account share its pool, token
-    /// cache, quota and mutation lock. Fails with `NotConnected` when no tokens are stored.
+    /// A People API client for `email`. Cheap: clients of one account share its token cache,
+    /// quota and mutation lock (and all accounts the HTTP pool). Fails with `NotConnected` when no tokens are stored.
     pub fn people(&self, email: &str) -> Result<PeopleClient, GoogleError> {
         let email = normalize_email(email);
         let existing = self.lock().get(&email).cloned();
@@ -87,7 +89,7 @@ impl GoogleAccounts {
                 {
                     return Err(GoogleError::NotConnected { email });
                 }
-                let http = build_http(&self.config)?;
+                let http = self.http.clone();
                 let oauth = OAuthApp::new(self.config.clone(), http.clone());
                 let state = Arc::new(AccountState {
                     credentials: Credentials::new(&email, self.store.clone(), self.clock.clone(), oauth),

@@ -88,7 +88,7 @@ impl GoogleAccounts {
         let state = CsrfToken::new_random_len(24).secret().clone();
         let (_, verifier) = PkceCodeChallenge::new_random_sha256();
         let verifier = verifier.secret().clone();
-        let url = OAuthApp::new(self.config.clone(), self.auth_http.clone()).authorize_url(
+        let url = OAuthApp::new(self.config.clone(), self.http.clone()).authorize_url(
             redirect_uri,
             &state,
             &verifier,
@@ -216,7 +216,7 @@ impl GoogleAccounts {
             });
         };
 
-        let oauth = OAuthApp::new(self.config.clone(), self.auth_http.clone());
+        let oauth = OAuthApp::new(self.config.clone(), self.http.clone());
         let grant = oauth.exchange_code(code, &pending.verifier, &pending.redirect_uri)?;
         let scopes: Vec<String> = grant
             .scopes
@@ -271,7 +271,7 @@ impl GoogleAccounts {
         let email = normalize_email(email);
         // Unreadable stored tokens are deleted all the same.
         if let Ok(Some(tokens)) = StoredTokens::load(self.store.as_ref(), &email) {
-            let oauth = OAuthApp::new(self.config.clone(), self.auth_http.clone());
+            let oauth = OAuthApp::new(self.config.clone(), self.http.clone());
             match oauth.revoke(&tokens.refresh_token) {
                 Ok(()) => log::info!("google: revoked the access of {email}"),
                 Err(e) => {

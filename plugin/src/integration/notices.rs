@@ -22,7 +22,7 @@ use super::filter_name;
 use crate::domain::{Binding, Reason};
 use crate::locale::{Arg, Reader};
 use crate::store::accounts::{self, AccountStatus};
-use crate::store::status::{self, HealthState};
+use crate::store::status;
 use crate::store::{bindings, Store, StoreError};
 use crate::sync::Held;
 
@@ -227,10 +227,7 @@ fn binding_notices(
 ) -> Result<(), StoreError> {
     let r = Reader::of(host, UserId(b.crm_user));
     let filter: FilterArg = ("filter", Arg::Text(filter_name(host, &r, b)));
-    let failing: Vec<status::Health> = status::health(conn, b.id, 10_000)?
-        .into_iter()
-        .filter(|h| h.state == HealthState::Failing)
-        .collect();
+    let failing: Vec<status::Health> = status::failing(conn, b.id)?;
     let said = [
         held_notice(conn, b, &r, &filter)?,
         limit_notice(&r, &filter, &failing),

@@ -2,6 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::Cached as _;
 use super::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,7 +53,7 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<Account> {
 
 /// Records a (re)connected account; reconnecting clears "reconnect needed".
 pub fn upsert(conn: &Connection, email: &str, crm_user: u64, now: i64) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO accounts (email, crm_user, status, created_at) VALUES (?1, ?2, 'ok', ?3)
          ON CONFLICT (email) DO UPDATE SET status = 'ok', crm_user = ?2",
         params![email, crm_user as i64, now],
@@ -62,18 +63,18 @@ pub fn upsert(conn: &Connection, email: &str, crm_user: u64, now: i64) -> Result
 
 pub fn get(conn: &Connection, email: &str) -> Result<Option<Account>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE email = ?1");
-    Ok(conn.query_row(&sql, [email], row).optional()?)
+    Ok(conn.query_row_cached(&sql, [email], row).optional()?)
 }
 
 pub fn of_user(conn: &Connection, crm_user: u64) -> Result<Vec<Account>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM accounts WHERE crm_user = ?1 ORDER BY email");
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map([crm_user as i64], row)?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
 pub fn set_status(conn: &Connection, email: &str, status: AccountStatus) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE accounts SET status = ?2 WHERE email = ?1",
         params![email, status.as_str()],
     )?;
@@ -82,7 +83,7 @@ pub fn set_status(conn: &Connection, email: &str, status: AccountStatus) -> Resu
 
 /// Stores the listing's new sync token (or forgets it, forcing a full listing).
 pub fn set_sync_token(conn: &Connection, email: &str, token: Option<&str>) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE accounts SET sync_token = ?2, full_listing_due = ?3 WHERE email = ?1",
         params![email, token, token.is_none() as i64],
     )?;
@@ -90,7 +91,7 @@ pub fn set_sync_token(conn: &Connection, email: &str, token: Option<&str>) -> Re
 }
 
 pub fn require_full_listing(conn: &Connection, email: &str) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE accounts SET full_listing_due = 1 WHERE email = ?1",
         [email],
     )?;
@@ -98,7 +99,7 @@ pub fn require_full_listing(conn: &Connection, email: &str) -> Result<(), StoreE
 }
 
 pub fn remove(conn: &Connection, email: &str) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM accounts WHERE email = ?1", [email])?;
-    conn.execute("DELETE FROM remote WHERE account = ?1", [email])?;
+    conn.execute_cached("DELETE FROM accounts WHERE email = ?1", [email])?;
+    conn.execute_cached("DELETE FROM remote WHERE account = ?1", [email])?;
     Ok(())
 }

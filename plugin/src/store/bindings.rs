@@ -2,6 +2,7 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::Cached as _;
 use super::{from_json, to_json, StoreError};
 use crate::domain::{Binding, BindingOptions};
 
@@ -34,7 +35,7 @@ fn finish((mut binding, options): (Binding, String)) -> Result<Binding, StoreErr
 
 fn query(conn: &Connection, filter: &str, args: impl rusqlite::Params) -> Result<Vec<Binding>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM bindings {filter} ORDER BY id");
-    let mut stmt = conn.prepare(&sql)?;
+    let mut stmt = conn.prepare_cached(&sql)?;
     let rows = stmt.query_map(args, row)?.collect::<Result<Vec<_>, _>>()?;
     rows.into_iter().map(finish).collect()
 }
@@ -73,7 +74,7 @@ pub fn enable(
         // Where its contacts stood was about the other account's Google contacts.
         super::links::forget_binding(conn, before.id, &before.account)?;
     }
-    conn.execute(
+    conn.execute_cached(
         "INSERT INTO bindings (filter_id, crm_user, account, options, enabled, needs_full, outbox_cursor, next_run_at)
          VALUES (?1, ?2, ?3, ?4, 1, 1, ?5, 0)
          ON CONFLICT (filter_id) DO UPDATE SET crm_user = ?2, account = ?3, options = ?4, enabled = 1,
@@ -85,7 +86,7 @@ pub fn enable(
 }
 
 pub fn disable(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE bindings SET enabled = 0, running = 0, held = NULL WHERE id = ?1",
         [id],
     )?;
@@ -93,7 +94,7 @@ pub fn disable(conn: &Connection, id: i64) -> Result<(), StoreError> {
 }
 
 pub fn set_options(conn: &Connection, id: i64, options: &BindingOptions) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE bindings SET options = ?2, next_run_at = 0 WHERE id = ?1",
         params![id, to_json(options)],
     )?;
@@ -101,7 +102,7 @@ pub fn set_options(conn: &Connection, id: i64, options: &BindingOptions) -> Resu
 }
 
 pub fn set_group(conn: &Connection, id: i64, group: Option<&str>) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE bindings SET group_resource = ?2 WHERE id = ?1",
         params![id, group],
     )?;
@@ -111,7 +112,7 @@ pub fn set_group(conn: &Connection, id: i64, group: Option<&str>) -> Result<(), 
 /// The name the binding's group had when we last created or renamed it.
 pub fn group_name(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
     Ok(conn
-        .query_row("SELECT group_name FROM bindings WHERE id = ?1", [id], |r| {
+        .query_row_cached("SELECT group_name FROM bindings WHERE id = ?1", [id], |r| {
             r.get(0)
         })
         .optional()?
@@ -120,7 +121,7 @@ pub fn group_name(conn: &Connection, id: i64) -> Result<Option<String>, StoreErr
 
 /// The binding's group and the name it has in Google.
 pub fn set_named_group(conn: &Connection, id: i64, group: &str, name: &str) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE bindings SET group_resource = ?2, group_name = ?3 WHERE id = ?1",
         params![id, group, name],
     )?;
@@ -136,7 +137,7 @@ pub fn finish_run(
     needs_full: bool,
     next_run_at: i64,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE bindings SET outbox_cursor = MAX(outbox_cursor, ?2), needs_full = ?3, next_run_at = ?4 WHERE id = ?1",
         params![id, outbox_cursor, needs_full as i64, next_run_at],
     )?;
@@ -144,7 +145,7 @@ pub fn finish_run(
 }
 
 pub fn request_full(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE bindings SET needs_full = 1, next_run_at = 0 WHERE id = ?1",
         [id],
     )?;
@@ -152,19 +153,19 @@ pub fn request_full(conn: &Connection, id: i64) -> Result<(), StoreError> {
 }
 
 pub fn run_now(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.execute("UPDATE bindings SET next_run_at = 0 WHERE id = ?1", [id])?;
+    conn.execute_cached("UPDATE bindings SET next_run_at = 0 WHERE id = ?1", [id])?;
     Ok(())
 }
 
 /// A mass removal waiting for the user's confirmation (JSON of what would be removed).
 pub fn held(conn: &Connection, id: i64) -> Result<Option<String>, StoreError> {
     Ok(conn
-        .query_row("SELECT held FROM bindings WHERE id = ?1", [id], |r| r.get(0))
+        .query_row_cached("SELECT held FROM bindings WHERE id = ?1", [id], |r| r.get(0))
         .optional()?
         .flatten())
 }
 
 pub fn set_held(conn: &Connection, id: i64, held: Option<&str>) -> Result<(), StoreError> {
-    conn.execute("UPDATE bindings SET held = ?2 WHERE id = ?1", params![id, held])?;
+    conn.execute_cached("UPDATE bindings SET held = ?2 WHERE id = ?1", params![id, held])?;
     Ok(())
 }

@@ -3,6 +3,7 @@
 
 use rusqlite::{params, Connection};
 
+use super::Cached as _;
 use super::{from_json, to_json, StoreError};
 use crate::domain::history::{Action, Entry, Side, Why};
 
@@ -138,7 +139,7 @@ pub fn change(conn: &Connection, binding: i64, id: i64) -> Result<Option<Change>
 }
 
 pub fn mark_undone(conn: &Connection, id: i64) -> Result<(), StoreError> {
-    conn.execute("UPDATE history SET undone = 1 WHERE id = ?1", [id])?;
+    conn.execute_cached("UPDATE history SET undone = 1 WHERE id = ?1", [id])?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::Cached as _;
 use super::{from_json, to_json, StoreError};
 use crate::mapping::Fields;
 
@@ -31,7 +32,7 @@ pub fn begin(
     intent: &ImportIntent,
     at: i64,
 ) -> Result<ImportIntent, StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "INSERT OR IGNORE INTO import_intents
              (account, resource_name, binding_id, create_key, etag, base, at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -71,7 +72,7 @@ pub fn begin(
 
 /// The imports of a binding that a run began and did not finish, oldest first.
 pub fn open(conn: &Connection, binding_id: i64) -> Result<Vec<ImportIntent>, StoreError> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT resource_name, create_key, etag, base FROM import_intents
          WHERE binding_id = ?1 ORDER BY at, resource_name",
     )?;
@@ -98,7 +99,7 @@ pub fn open(conn: &Connection, binding_id: i64) -> Result<Vec<ImportIntent>, Sto
 
 /// The Google contacts of the account with an import in flight.
 pub fn names(conn: &Connection, account: &str) -> Result<BTreeSet<String>, StoreError> {
-    let mut stmt = conn.prepare("SELECT resource_name FROM import_intents WHERE account = ?1")?;
+    let mut stmt = conn.prepare_cached("SELECT resource_name FROM import_intents WHERE account = ?1")?;
     let rows = stmt.query_map([account], |r| r.get::<_, String>(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
@@ -106,7 +107,7 @@ pub fn names(conn: &Connection, account: &str) -> Result<BTreeSet<String>, Store
 /// Google gave the contact of an import a new resource name: the import goes on under it, with
 /// its key (a new intent under the new name would create a second CRM contact).
 pub fn follow_rename(conn: &Connection, account: &str, old: &str, new: &str) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE OR IGNORE import_intents SET resource_name = ?3 WHERE account = ?1 AND resource_name = ?2",
         params![account, old, new],
     )?;
@@ -116,7 +117,7 @@ pub fn follow_rename(conn: &Connection, account: &str, old: &str, new: &str) -> 
 
 /// The import's link is written, or the import is over without one: the intent is done.
 pub fn finish(conn: &Connection, account: &str, resource_name: &str) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "DELETE FROM import_intents WHERE account = ?1 AND resource_name = ?2",
         params![account, resource_name],
     )?;

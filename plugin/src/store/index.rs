@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::Cached as _;
 use super::{from_json, to_json, StoreError};
 
 /// One Google contact of the account, as last listed or written: the index that matching reads.
@@ -38,7 +39,7 @@ pub fn put(conn: &Connection, account: &str, r: &Indexed) -> Result<(), StoreErr
 }
 
 pub fn remove(conn: &Connection, account: &str, resource_name: &str) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "DELETE FROM remote WHERE account = ?1 AND resource_name = ?2",
         params![account, resource_name],
     )?;
@@ -46,13 +47,13 @@ pub fn remove(conn: &Connection, account: &str, resource_name: &str) -> Result<(
 }
 
 pub fn clear(conn: &Connection, account: &str) -> Result<(), StoreError> {
-    conn.execute("DELETE FROM remote WHERE account = ?1", [account])?;
+    conn.execute_cached("DELETE FROM remote WHERE account = ?1", [account])?;
     Ok(())
 }
 
 pub fn count(conn: &Connection, account: &str) -> Result<u64, StoreError> {
     Ok(
-        conn.query_row("SELECT COUNT(*) FROM remote WHERE account = ?1", [account], |r| {
+        conn.query_row_cached("SELECT COUNT(*) FROM remote WHERE account = ?1", [account], |r| {
             r.get::<_, i64>(0)
         })? as u64,
     )
@@ -150,13 +151,15 @@ pub fn recent_deletions(
     since: i64,
 ) -> Result<BTreeSet<String>, StoreError> {
     let names: BTreeSet<String> = {
-        let mut stmt = conn.prepare("SELECT resource_name FROM deletions WHERE account = ?1")?;
+        let mut stmt = conn.prepare_cached("SELECT resource_name FROM deletions WHERE account = ?1")?;
         let rows = stmt.query_map([account], |r| r.get::<_, String>(0))?;
         rows.collect::<Result<_, _>>()?
     };
-    conn.execute(
-        "DELETE FROM deletions WHERE account = ?1 AND at < ?2",
-        params![account, since],
-    )?;
+    if !names.is_empty() {
+        conn.execute_cached(
+            "DELETE FROM deletions WHERE account = ?1 AND at < ?2",
+            params![account, since],
+        )?;
+    }
     Ok(names)
 }

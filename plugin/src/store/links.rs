@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::Cached as _;
 use super::{from_json, to_json, StoreError};
 use crate::domain::{ContactState, Departure, Exclusion, InFlight, Link, LinkState, Place, Sent, Standing};
 use crate::mapping::Fields;
@@ -178,7 +179,7 @@ pub fn remove(conn: &Connection, account: &str, contact_id: u64) -> Result<(), S
 }
 
 pub fn count(conn: &Connection, account: &str) -> Result<u64, StoreError> {
-    Ok(conn.query_row(
+    Ok(conn.query_row_cached(
         "SELECT COUNT(*) FROM contact_states WHERE account = ?1 AND resource_name IS NOT NULL",
         [account],
         |r| r.get::<_, i64>(0),

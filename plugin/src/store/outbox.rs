@@ -6,6 +6,7 @@
 
 use rusqlite::{params, Connection};
 
+use super::Cached as _;
 use super::StoreError;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,7 +25,8 @@ pub fn push(conn: &Connection, contact_id: u64, deleted: bool, at: i64) -> Resul
 
 /// Rows after `cursor`, oldest first.
 pub fn after(conn: &Connection, cursor: i64) -> Result<Vec<OutboxRow>, StoreError> {
-    let mut stmt = conn.prepare("SELECT id, contact_id, kind FROM outbox WHERE id > ?1 ORDER BY id")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT id, contact_id, kind FROM outbox WHERE id > ?1 ORDER BY id")?;
     let rows = stmt.query_map([cursor], |r| {
         Ok(OutboxRow {
             id: r.get(0)?,
@@ -36,22 +38,22 @@ pub fn after(conn: &Connection, cursor: i64) -> Result<Vec<OutboxRow>, StoreErro
 }
 
 pub fn last_id(conn: &Connection) -> Result<i64, StoreError> {
-    Ok(conn.query_row("SELECT COALESCE(MAX(id), 0) FROM outbox", [], |r| r.get(0))?)
+    Ok(conn.query_row_cached("SELECT COALESCE(MAX(id), 0) FROM outbox", [], |r| r.get(0))?)
 }
 
 /// Drops rows up to `up_to`, the lowest cursor of the enabled bindings (every row when there is
 /// none).
 pub fn trim(conn: &Connection, up_to: Option<i64>) -> Result<(), StoreError> {
     match up_to {
-        Some(cursor) => conn.execute("DELETE FROM outbox WHERE id <= ?1", [cursor])?,
-        None => conn.execute("DELETE FROM outbox", [])?,
+        Some(cursor) => conn.execute_cached("DELETE FROM outbox WHERE id <= ?1", [cursor])?,
+        None => conn.execute_cached("DELETE FROM outbox", [])?,
     };
     Ok(())
 }
 
 /// The lowest outbox cursor of the enabled bindings, read from the mapping file.
 pub fn lowest_cursor(mapping: &Connection) -> Result<Option<i64>, StoreError> {
-    Ok(mapping.query_row(
+    Ok(mapping.query_row_cached(
         "SELECT MIN(outbox_cursor) FROM bindings WHERE enabled = 1",
         [],
         |r| r.get(0),

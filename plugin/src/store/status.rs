@@ -2,6 +2,7 @@
 
 use rusqlite::{params, Connection};
 
+use super::Cached as _;
 use super::{from_json, to_json, StoreError};
 use crate::domain::{Counts, Reason};
 
@@ -14,15 +15,19 @@ pub struct Run {
 }
 
 pub fn start_run(conn: &Connection, binding_id: i64, now: i64) -> Result<i64, StoreError> {
-    conn.execute(
+    let tx = conn.unchecked_transaction()?;
+    let conn: &Connection = &tx;
+    conn.execute_cached(
         "INSERT INTO runs (binding_id, started_at) VALUES (?1, ?2)",
         params![binding_id, now],
     )?;
-    conn.execute(
+    conn.execute_cached(
         "UPDATE bindings SET running = 1, progress_done = 0, progress_total = 0 WHERE id = ?1",
         [binding_id],
     )?;
-    Ok(conn.last_insert_rowid())
+    let id = conn.last_insert_rowid();
+    tx.commit()?;
+    Ok(id)
 }
 
 pub fn finish_run(
@@ -33,17 +38,20 @@ pub fn finish_run(
     counts: &Counts,
     error: Option<&str>,
 ) -> Result<(), StoreError> {
-    conn.execute(
+    let tx = conn.unchecked_transaction()?;
+    let conn: &Connection = &tx;
+    conn.execute_cached(
         "UPDATE runs SET finished_at = ?2, counts = ?3, error = ?4 WHERE id = ?1",
         params![run_id, now, to_json(counts), error],
     )?;
-    conn.execute("UPDATE bindings SET running = 0 WHERE id = ?1", [binding_id])?;
+    conn.execute_cached("UPDATE bindings SET running = 0 WHERE id = ?1", [binding_id])?;
     // Keep the last hundred runs per binding.
-    conn.execute(
+    conn.execute_cached(
         "DELETE FROM runs WHERE binding_id = ?1 AND id NOT IN
              (SELECT id FROM runs WHERE binding_id = ?1 ORDER BY id DESC LIMIT 100)",
         [binding_id],
     )?;
+    tx.commit()?;
     Ok(())
 }
 
@@ -52,7 +60,7 @@ pub fn finish_run(
 /// echo of our own CRM write never hides the run that synced. A quiet run after a failed one
 /// is shown: it says the failure is over.
 pub fn last_run(conn: &Connection, binding_id: i64) -> Result<Option<Run>, StoreError> {
-    let mut stmt = conn.prepare(
+    let mut stmt = conn.prepare_cached(
         "SELECT started_at, finished_at, counts, error FROM runs
          WHERE binding_id = ?1 AND finished_at IS NOT NULL ORDER BY id DESC LIMIT 100",
     )?;
@@ -81,7 +89,7 @@ pub fn last_run(conn: &Connection, binding_id: i64) -> Result<Option<Run>, Store
 }
 
 pub fn last_success(conn: &Connection, binding_id: i64) -> Result<Option<i64>, StoreError> {
-    Ok(conn.query_row(
+    Ok(conn.query_row_cached(
         "SELECT MAX(finished_at) FROM runs WHERE binding_id = ?1 AND error IS NULL",
         [binding_id],
         |r| r.get::<_, Option<i64>>(0),
@@ -89,7 +97,7 @@ pub fn last_success(conn: &Connection, binding_id: i64) -> Result<Option<i64>, S
 }
 
 pub fn set_progress(conn: &Connection, binding_id: i64, done: u64, total: u64) -> Result<(), StoreError> {
-    conn.execute(
+    conn.execute_cached(
         "UPDATE bindings SET progress_done = ?2, progress_total = ?3 WHERE id = ?1",
         params![binding_id, done as i64, total as i64],
     )?;
@@ -98,7 +106,7 @@ pub fn set_progress(conn: &Connection, binding_id: i64, done: u64, total: u64) -
 
 /// `(running, done, total)`.
 pub fn progress(conn: &Connection, binding_id: i64) -> Result<(bool, u64, u64), StoreError> {
-    Ok(conn.query_row(
+    Ok(conn.query_row_cached(
         "SELECT running, progress_done, progress_total FROM bindings WHERE id = ?1",
         [binding_id],
         |r| {
@@ -189,7 +197,8 @@ pub fn health(conn: &Connection, binding_id: i64, limit: u32) -> Result<Vec<Heal
 }
 
 fn stored_health(conn: &Connection, binding_id: i64) -> Result<Vec<Health>, StoreError> {
-    let mut stmt = conn.prepare("SELECT contact_id, state, reason, at FROM health WHERE binding_id = ?1")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT contact_id, state, reason, at FROM health WHERE binding_id = ?1")?;
     let rows = stmt.query_map([binding_id], |r| {
         let state: String = r.get(1)?;
         Ok(Health {
@@ -204,6 +213,23 @@ fn stored_health(conn: &Connection, binding_id: i64) -> Result<Vec<Health>, Stor
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The failing contacts of a binding, by contact, as [`health`] lists them; the exclusions
+/// (every standing of the binding, decoded) are read only when some contact fails, which the
+/// notice review of a thousand quiet bindings never needs.
+pub fn failing(conn: &Connection, binding_id: i64) -> Result<Vec<Health>, StoreError> {
+    let mut stored: Vec<Health> = stored_health(conn, binding_id)?
+        .into_iter()
+        .filter(|h| h.state == HealthState::Failing)
+        .collect();
+    if stored.is_empty() {
+        return Ok(stored);
+    }
+    let excluded = super::links::exclusions(conn, binding_id)?.at;
+    stored.retain(|h| !excluded.contains_key(&h.contact_id));
+    stored.sort_by_key(|h| h.contact_id);
+    Ok(stored)
 }
 
 pub fn failing_count(conn: &Connection, binding_id: i64) -> Result<u64, StoreError> {

@@ -312,12 +312,14 @@ fn departures(
         .map(|l| (l.contact_id, plan::match_keys(&l.base)))
         .filter(|(_, keys)| !keys.is_empty())
         .collect();
-    env.store.tx(|tx| {
-        for (id, keys) in &leaving {
-            links::depart(tx, binding.id, *id, keys, env.now)?;
-        }
-        Ok(())
-    })?;
+    if !leaving.is_empty() {
+        env.store.tx(|tx| {
+            for (id, keys) in &leaving {
+                links::depart(tx, binding.id, *id, keys, env.now)?;
+            }
+            Ok(())
+        })?;
+    }
     let mut departed = stored.exclusions.keys.clone();
     departed.extend(stored.departed_before.clone());
     for (id, keys) in leaving {

@@ -211,6 +211,10 @@ pub fn indexed(remote: &dyn RemoteContact) -> Indexed {
 }
 
 fn remember(env: &Env, account: &str, view: &GoogleView) -> Result<(), StoreError> {
+    // A quiet delta (the common idle run) has nothing to remember: no empty transaction.
+    if !view.full && view.contacts.is_empty() && view.deleted.is_empty() {
+        return Ok(());
+    }
     env.store.tx(|tx| {
         if view.full {
             index::clear(tx, account)?;

@@ -132,9 +132,12 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     super::explain_miss(
         &mut section,
         "CPU time for the round",
-        "Each account's run costs the host and the plugin several milliseconds of CPU (see the note above) for \
-         one delta listing that finds nothing; where it goes was not profiled in this round (the release \
-         library carries no symbols).",
+        "Each account's run costs the host and the plugin about a millisecond of CPU for one delta listing that \
+         finds nothing. Profiled (perf, at 1,000 accounts): after the fixes of this round (indexes on the \
+         bindings, cached statements, one HTTP client, notices reviewed without decoding exclusions) what \
+         is left is the HTTP call (about a fifth), some ten small SQLite transactions of an idle run (run \
+         start and end, progress, sync token) and decoding every link of the account, which a run that \
+         finds nothing to do could skip.",
     );
     Ok(section)
 }

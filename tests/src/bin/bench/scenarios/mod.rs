@@ -176,14 +176,17 @@ pub const FULL_RUN_MEMORY: &str = "While the plan is made, three things of N con
 
 /// Why runs over an account of N synced contacts peak where they do.
 pub const LINKS_MEMORY: &str = "Every run loads every link of the account with its parsed base \
-    (`links::all`: 25,000 links, also in a run started by one CRM edit), and the host's workers take turns \
-    running them, each keeping its own malloc arena at the peak of its runs. Loading only the links a run \
-    touches would bound it; that is a change to the sync core, not made here.";
+    (`links::all`: 25,000 links, about 55 MB decoded, also in a run started by one CRM edit). The plugin \
+    hands what a run of a large account freed back to the system when the run ends (malloc_trim), so the \
+    host's workers, which take turns running them, no longer each keep the peak of their largest run; \
+    what is left is one run's own peak. Loading only the links a run touches would bound that; it is a \
+    change to the sync core, not made here.";
 
 /// Why the hook's tail is long while runs go on.
-pub const HOOK_TAIL: &str = "The hook itself only appends to the outbox; its tail is waiting for a \
-    CPU and for the mapping file while the runs the edits start load every link of the account (see the \
-    memory note) on the other core. Compare the load average at the top of the report.";
+pub const HOOK_TAIL: &str = "The hook itself only appends to the outbox, on a connection of its own \
+    (the runs read the outbox through another); its tail is waiting for a CPU while the runs the edits \
+    start decode every link of the account on the other core. Compare the load average at the top of \
+    the report.";
 
 /// The memory paragraph of a section's bounds.
 pub const MEMORY_NOTE: &str =
