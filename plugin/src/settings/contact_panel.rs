@@ -3,10 +3,10 @@
 //! that contact, in each of the user's filters, with "Undo this change" and the export.
 
 use abi::abi_stable::std_types::{ROption, RVec};
-use abi::{ContactId, InputKind, PluginError, Section, SettingsContext, SettingsView, Tone};
+use abi::{ContactId, PluginError, Section, SettingsContext, SettingsView, Tone};
 
-use super::history::{cells, columns};
-use super::widgets::{form, input, s, section, table, text};
+use super::history::{cells, columns, undo_change_form};
+use super::widgets::{s, section, table, text};
 use crate::domain::Binding;
 use crate::integration::{filter_name, store_error, Integration};
 use crate::locale::{Arg, Reader};
@@ -77,19 +77,7 @@ fn binding_section(
     let filter = b.filter_id.to_string();
     let mut widgets = vec![table(&format!("contact-history-{filter}"), &columns, rows)];
     if b.enabled {
-        widgets.push(form(
-            &format!("undo-change-{filter}"),
-            "undo_change",
-            &r.t("undo-change-submit"),
-            vec![input(
-                "change",
-                &r.t("input-undo-change"),
-                InputKind::Text,
-                "",
-                "",
-            )],
-            &[("filter", &filter)],
-        ));
+        widgets.push(undo_change_form(r, &format!("undo-change-{filter}"), &filter));
     }
     widgets.extend(super::export::button_for(integration, r, b.filter_id, &query));
     let heading = r.t_with(

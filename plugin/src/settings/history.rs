@@ -83,21 +83,21 @@ pub fn section_of(
         ));
     }
     if !changes.is_empty() {
-        widgets.push(form(
-            "undo-change",
-            "undo_change",
-            &r.t("undo-change-submit"),
-            vec![input(
-                "change",
-                &r.t("input-undo-change"),
-                InputKind::Text,
-                "",
-                "",
-            )],
-            &[("filter", &filter)],
-        ));
+        widgets.push(undo_change_form(r, "undo-change", &filter));
     }
     Ok(section("history", &r.t("section-history"), widgets))
+}
+
+/// "Undo this change": the change's number, for the filter `filter`.
+pub(super) fn undo_change_form(r: &Reader, id: &str, filter: &str) -> Widget {
+    let change = input("change", &r.t("input-undo-change"), InputKind::Text, "", "");
+    form(
+        id,
+        "undo_change",
+        &r.t("undo-change-submit"),
+        vec![change],
+        &[("filter", filter)],
+    )
 }
 
 /// The headings of a list of changes, on the page and in an export.

@@ -148,5 +148,17 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     if !errors.is_empty() {
         section.notes.push(format!("Hook errors: {}", errors.join(" | ")));
     }
+    super::explain_miss(
+        &mut section,
+        "Growth during the run (peak − before): the plugin's share",
+        FOUR_RUNS_MEMORY,
+    );
     Ok(section)
 }
+
+/// Why four first syncs at once grow the process as they do.
+const FOUR_RUNS_MEMORY: &str = "Four first syncs run at once on four worker threads, each with its own \
+    malloc arena: each holds its account's CRM view and plan (scenario 6: some 65–70 MB for one account) \
+    at the same time (212 MB and 241 MB in two reports a few commits apart; one account's first sync \
+    went from 64.9 to 70.0 MB between them, a difference not isolated). Bounding one run's peak (slicing a full run by CRM contact) is \
+    what would bring four under 200 MB; that is a change to the sync core, not made here.";
