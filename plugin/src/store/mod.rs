@@ -13,6 +13,7 @@ mod schema;
 pub mod status;
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -45,6 +46,8 @@ pub struct Store {
     main: Mutex<Connection>,
     hook: Mutex<Connection>,
     outbox: Mutex<Connection>,
+    /// The outbox cursor it was last trimmed to (0: not yet in this process).
+    outbox_trimmed: AtomicI64,
 }
 
 impl Store {
@@ -69,6 +72,7 @@ impl Store {
             main: Mutex::new(main),
             hook: Mutex::new(hook),
             outbox: Mutex::new(connect(&outbox_path)?),
+            outbox_trimmed: AtomicI64::new(0),
         })
     }
 
@@ -113,6 +117,18 @@ impl Store {
         self.outbox
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Drops the outbox rows up to `up_to`, the lowest cursor of the enabled bindings (every row
+    /// when there is none). Rows come with rising ids, so a cursor already trimmed to has no
+    /// rows left below it: every idle run of a thousand accounts asked again.
+    pub fn trim_outbox(&self, up_to: Option<i64>) -> Result<(), StoreError> {
+        if up_to.is_some_and(|cursor| self.outbox_trimmed.load(Ordering::SeqCst) == cursor) {
+            return Ok(());
+        }
+        outbox::trim(&self.outbox_conn(), up_to)?;
+        self.outbox_trimmed.store(up_to.unwrap_or(0), Ordering::SeqCst);
+        Ok(())
     }
 
     /// Runs `f` in one transaction on the jobs' connection to the outbox file.

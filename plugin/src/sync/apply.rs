@@ -131,6 +131,9 @@ impl<'a> Applier<'a> {
     }
 
     fn progress(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
         self.done += n as u64;
         // Progress is for the user's eyes; a run does not stop because it could not be shown.
         if let Err(e) = status::set_progress(&self.env.store.conn(), self.binding.id, self.done, self.total) {

@@ -284,7 +284,7 @@ fn finish_account(env: &Env, account: &str, google: &plan::GoogleView) -> Result
         accounts::require_full_listing(&env.store.conn(), account)?;
     }
     let lowest = outbox::lowest_cursor(&env.store.conn())?;
-    outbox::trim(&env.store.outbox_conn(), lowest)?;
+    env.store.trim_outbox(lowest)?;
     // Intents whose contact is still unlinked after a full listing were never created.
     if google.full {
         let still = links::intents(&env.store.conn(), account)?;
