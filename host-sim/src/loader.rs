@@ -18,7 +18,8 @@ pub struct LoadedLibrary {
 #[derive(Clone, Copy)]
 pub enum PluginModule {
     Current(PluginMod_Ref),
-    /// Built against ABI 0.1.0: loaded and called through its frozen types.
+    /// Built against ABI 0.1.0, or 0.1.1 (whose longer `HostServices` the 0.1.0 types accept):
+    /// loaded and called through the frozen 0.1.0 types.
     V0_1_0(crate::older_abi::V0_1_0Module),
 }
 

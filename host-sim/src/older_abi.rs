@@ -8,6 +8,10 @@
 //! and loads an older plugin through them. The two sides then talk through the adapters below,
 //! which hand every value over unchanged: the types of 0.1.0 and today have the same layout,
 //! which [`check_layouts`] proves with abi_stable's own checker before the plugin is started.
+//!
+//! A plugin built against 0.1.1 comes here too: its `Plugin` vtable lacks the 0.1.2 hooks, so
+//! today's types refuse it, while its `HostServices` vtable is longer than 0.1.0's, which a
+//! prefix type allows. It runs as in a 0.1.0 CRM, without the 0.1.1 services.
 
 use std::path::Path;
 
