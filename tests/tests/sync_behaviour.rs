@@ -1240,3 +1240,76 @@ fn a_contact_put_back_in_google_while_out_of_the_filter_syncs_again_when_it_retu
     s.assert_crm_edits_reach("person0@example.org", s.ids[0], "back in the filter");
     s.assert_settled();
 }
+
+#[test]
+fn a_crm_edit_is_written_on_googles_kept_copy_without_a_read_and_keeps_what_is_not_mapped() {
+    let s = synced(2, &[]);
+    // In Google: a mapped edit (notes), an e-mail's display name and another app's data, which
+    // the mapping does not cover.
+    let person = s.person_of("person0@example.org");
+    let mut client_data = person["clientData"].as_array().cloned().unwrap_or_default();
+    client_data.push(json!({"key": "other-app", "value": "7"}));
+    s.edit_google(
+        "person0@example.org",
+        json!({
+            "biographies": [{"value": "From Google", "contentType": "TEXT_PLAIN"}],
+            "emailAddresses": [{"value": "person0@example.org", "displayName": "Ann at work"}],
+            "clientData": client_data,
+        }),
+    );
+    s.next_tick();
+    assert_eq!(s.crm(s.ids[0]).notes.as_str(), "From Google");
+
+    s.g.control.reset_stats();
+    s.edit_crm(s.ids[0], |c| c.position = "Chief Buyer".into());
+    s.g.settle();
+    let stats = s.g.control.stats();
+    assert_eq!(stats.count("people.people.getBatchGet"), 0, "{stats:?}");
+    assert_eq!(stats.count("people.people.batchUpdateContacts"), 1, "{stats:?}");
+    let person = s.person_of("person0@example.org");
+    assert_eq!(person["organizations"][0]["title"], "Chief Buyer", "{person}");
+    assert_eq!(person["biographies"][0]["value"], "From Google", "{person}");
+    assert_eq!(
+        person["emailAddresses"][0]["displayName"], "Ann at work",
+        "{person}"
+    );
+    let kept = person["clientData"].as_array().cloned().unwrap_or_default();
+    assert!(kept.iter().any(|d| d["key"] == "other-app"), "{person}");
+    assert_eq!(
+        kept.len(),
+        client_data.len(),
+        "our own mark is kept too: {person}"
+    );
+    s.assert_settled();
+}
+
+#[test]
+fn a_crm_edit_written_on_a_kept_copy_that_google_changed_since_loses_neither_edit() {
+    // Google lists a change a minute (of its clock) after it happened: the kept copy is older
+    // than Google's when the CRM edit is written.
+    let s = prepared(GoogleWorld::start(|c| c.propagation_delay_ms = 60_000, |_| {}), 2);
+    s.g.enabled(s.user.id, s.filter.id, ALICE, &[]);
+    s.g.control.advance_clock(std::time::Duration::from_secs(61));
+    s.g.settle();
+    s.edit_google(
+        "person0@example.org",
+        json!({"biographies": [{"value": "late", "contentType": "TEXT_PLAIN"}]}),
+    );
+    s.edit_crm(s.ids[0], |c| c.position = "Chief Buyer".into());
+    s.g.settle();
+    assert_eq!(
+        s.person_of("person0@example.org")["biographies"][0]["value"],
+        "late",
+        "the write on the older copy replaced Google's edit"
+    );
+    s.g.control.advance_clock(std::time::Duration::from_secs(61));
+    s.next_tick();
+    s.g.control.advance_clock(std::time::Duration::from_secs(61));
+    s.next_tick();
+    let person = s.person_of("person0@example.org");
+    assert_eq!(person["organizations"][0]["title"], "Chief Buyer", "{person}");
+    assert_eq!(person["biographies"][0]["value"], "late", "{person}");
+    assert_eq!(s.crm(s.ids[0]).notes.as_str(), "late");
+    assert_eq!(s.crm(s.ids[0]).position.as_str(), "Chief Buyer");
+    s.assert_settled();
+}

@@ -90,6 +90,12 @@ impl RemoteContact for PersonContact {
     fn as_any(&self) -> &dyn Any {
         self
     }
+    fn record(&self) -> Option<String> {
+        if self.cut_by_listing() {
+            return None;
+        }
+        serde_json::to_string(&self.0).ok()
+    }
 }
 
 fn primary_or_first<'a>(items: impl Iterator<Item = (&'a Option<FieldMetadata>, &'a str)>) -> Option<String> {
@@ -241,6 +247,12 @@ impl RemoteSide for PeopleSide {
         summary
             .next_sync_token
             .ok_or_else(|| SideError::Failed("Google's contact listing ended without a sync token.".into()))
+    }
+
+    fn restore(&self, record: &str) -> Option<Remote> {
+        serde_json::from_str::<Person>(record)
+            .ok()
+            .map(PersonContact::shown)
     }
 
     fn get_many(&self, ids: &[String]) -> Result<Vec<Remote>, SideError> {

@@ -1,5 +1,6 @@
 //! What we know of the account's remote (Google) contacts, as last listed or written: the index
-//! that matching reads, and the contacts we deleted that a listing may still show.
+//! that matching reads, the provider's own record of each contact (what a write to it is built
+//! on), and the contacts we deleted that a listing may still show.
 
 use std::collections::BTreeSet;
 
@@ -19,12 +20,14 @@ pub struct Indexed {
     pub groups: Vec<String>,
 }
 
-pub fn put(conn: &Connection, account: &str, r: &Indexed) -> Result<(), StoreError> {
+/// Records a contact as Google showed it: its index entry, and `record`, the provider's own
+/// record of that version when the copy was whole (`None` forgets an older one).
+pub fn put(conn: &Connection, account: &str, r: &Indexed, record: Option<&str>) -> Result<(), StoreError> {
     let mut stmt = conn.prepare_cached(
-        "INSERT INTO remote (account, resource_name, etag, crm_marker, email_key, phone_key, groups)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        "INSERT INTO remote (account, resource_name, etag, crm_marker, email_key, phone_key, groups, record)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
          ON CONFLICT (account, resource_name) DO UPDATE SET etag = ?3, crm_marker = ?4, email_key = ?5,
-             phone_key = ?6, groups = ?7",
+             phone_key = ?6, groups = ?7, record = ?8",
     )?;
     stmt.execute(params![
         account,
@@ -33,8 +36,31 @@ pub fn put(conn: &Connection, account: &str, r: &Indexed) -> Result<(), StoreErr
         r.crm_marker.map(|m| m as i64),
         r.email_key,
         r.phone_key,
-        to_json(&r.groups)
+        to_json(&r.groups),
+        record
     ])?;
+    Ok(())
+}
+
+/// The provider's record of the contact as last listed or written, if one was kept.
+pub fn record(conn: &Connection, account: &str, resource_name: &str) -> Result<Option<String>, StoreError> {
+    Ok(conn
+        .query_row_cached(
+            "SELECT record FROM remote WHERE account = ?1 AND resource_name = ?2",
+            params![account, resource_name],
+            |r| r.get::<_, Option<String>>(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// Forgets the kept record of a contact that changed in a way we did not see (a write refused
+/// as stale, a membership change whose answer carries no record): a write to it reads first.
+pub fn forget_record(conn: &Connection, account: &str, resource_name: &str) -> Result<(), StoreError> {
+    conn.execute_cached(
+        "UPDATE remote SET record = NULL WHERE account = ?1 AND resource_name = ?2",
+        params![account, resource_name],
+    )?;
     Ok(())
 }
 

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use super::history::Recorder;
-use super::observe::indexed;
+use super::observe;
 use super::plan::{self, CrmView, GoogleView, GoogleWrite, Op, Plan};
 use super::remote::{NewContact, Remote, Update};
 use super::sides::{ItemError, ItemResult};
@@ -268,7 +268,7 @@ impl<'a> Applier<'a> {
                         };
                         links::put(tx, account, &link)?;
                         links::add_member(tx, self.binding.id, *contact_id)?;
-                        index::put(tx, account, &indexed(created.as_ref()))?;
+                        observe::keep(tx, account, created.as_ref())?;
                         status::clear_health(tx, self.binding.id, *contact_id)?;
                     }
                     Err(e) => {
@@ -336,7 +336,7 @@ impl<'a> Applier<'a> {
                 links::add_member(tx, self.binding.id, link.contact_id)?;
                 status::clear_health(tx, self.binding.id, link.contact_id)?;
             }
-            Ok(())
+            keep_answers(tx, &account, &written, &to_add)
         })?;
         self.progress(outcomes.len());
         self.settle_not_found(not_found)
@@ -718,7 +718,7 @@ impl<'a> Applier<'a> {
             let n = chunk.len();
             for (rn, result) in self.env.google.update_many(chunk, mapping)? {
                 if let Ok(remote) = result {
-                    index::put(&self.env.store.conn(), &account, &indexed(remote.as_ref()))?;
+                    observe::keep(&self.env.store.conn(), &account, remote.as_ref())?;
                 } else {
                     log::info!("Could not mark {rn} with its CRM id yet; it stays linked.");
                 }
@@ -878,6 +878,28 @@ enum Answer<'a> {
     Missing,
     Written(&'a Remote),
     Refused(&'a ItemError),
+}
+
+/// Google's records after a run's writes: what a write answered is kept (the next write to the
+/// contact is built on it); a contact whose write was refused as stale, or whose membership we
+/// changed (a new etag no answer showed us), has its record forgotten, so it is read first.
+fn keep_answers(
+    tx: &rusqlite::Connection,
+    account: &str,
+    written: &BTreeMap<String, ItemResult>,
+    regrouped: &[String],
+) -> Result<(), StoreError> {
+    for (rn, result) in written {
+        match result {
+            Ok(remote) => observe::keep(tx, account, remote.as_ref())?,
+            Err(e) if e.stale => index::forget_record(tx, account, rn)?,
+            Err(_) => {}
+        }
+    }
+    for rn in regrouped {
+        index::forget_record(tx, account, rn)?;
+    }
+    Ok(())
 }
 
 fn stale_or(e: &ItemError) -> String {

@@ -567,10 +567,12 @@ fn read_by_name(
     google: &mut plan::GoogleView,
 ) -> Result<(), SyncError> {
     // Linked contacts changed in the CRM that this listing does not show as they are now (not
-    // listed, or listed older than our last write): fetch Google's current copy so the merge is
-    // a true three-way merge with a fresh etag, and the write keeps what we do not map (a
-    // write planned on no copy of Google's rebuilt the person's mapped fields from nothing).
-    let changed: Vec<String> = crm
+    // listed, or listed older than our last write) are merged on Google's copy of the version
+    // the link agreed on, kept in the mapping file, or else read by name: the merge is then a
+    // true three-way merge, and the write keeps what we do not map (a write planned on no copy
+    // of Google's rebuilt the person's mapped fields from nothing). A kept copy may be older
+    // than Google's: its etag then has Google refuse the write as stale, and it is read.
+    let changed: Vec<&Link> = crm
         .present
         .iter()
         .filter_map(|(id, c)| {
@@ -579,10 +581,11 @@ fn read_by_name(
                 .contacts
                 .get(&link.resource_name)
                 .is_some_and(|p| evidence::fresh(p.as_ref(), link));
-            (!shown && mapping_changed(c, link, binding)).then(|| link.resource_name.clone())
+            (!shown && mapping_changed(c, link, binding)).then_some(link)
         })
         .collect();
-    observe::fetch_current(env, google, changed)?;
+    let unkept = observe::restore_kept(env, &binding.account, google, changed)?;
+    observe::fetch_current(env, google, unkept)?;
     // Members leaving on the CRM side: Google's current copy tells whether the user took them
     // out there too, which keeps them out even if they come back into the filter (found by
     // simulation seed 412: an ungroup in Google, unseen, then undone when the contact returned).

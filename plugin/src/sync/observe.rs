@@ -210,6 +210,16 @@ pub fn indexed(remote: &dyn RemoteContact) -> Indexed {
     }
 }
 
+/// Records a contact Google showed whole (listed, created or written): its index entry and
+/// the provider's record of that version.
+pub fn keep(
+    conn: &rusqlite::Connection,
+    account: &str,
+    remote: &dyn RemoteContact,
+) -> Result<(), StoreError> {
+    index::put(conn, account, &indexed(remote), remote.record().as_deref())
+}
+
 fn remember(env: &Env, account: &str, view: &GoogleView) -> Result<(), StoreError> {
     // A quiet delta (the common idle run) has nothing to remember: no empty transaction.
     if !view.full && view.contacts.is_empty() && view.deleted.is_empty() {
@@ -220,7 +230,7 @@ fn remember(env: &Env, account: &str, view: &GoogleView) -> Result<(), StoreErro
             index::clear(tx, account)?;
         }
         for remote in view.contacts.values() {
-            index::put(tx, account, &indexed(remote.as_ref()))?;
+            keep(tx, account, remote.as_ref())?;
         }
         for rn in &view.deleted {
             index::remove(tx, account, rn)?;
@@ -336,6 +346,32 @@ pub fn fetch_missing(env: &Env, google: &mut GoogleView, wanted: Vec<String>) ->
         .filter(|rn| !google.contacts.contains_key(rn))
         .collect();
     fetch(env, google, missing)
+}
+
+/// Adds to the view the kept record of each of `links` whose version is the one the link
+/// agreed on; returns the resource names of the others, which have none to go on.
+pub fn restore_kept(
+    env: &Env,
+    account: &str,
+    google: &mut GoogleView,
+    links: Vec<&Link>,
+) -> Result<Vec<String>, SyncError> {
+    let conn = env.store.conn();
+    let mut unkept = Vec::new();
+    for link in links {
+        let rn = &link.resource_name;
+        let kept = match index::record(&conn, account, rn)? {
+            Some(record) if !google.deleted.contains(rn) => env.google.restore(&record),
+            _ => None,
+        };
+        match kept.filter(|r| r.version() == link.etag && r.id() == rn.as_str()) {
+            Some(remote) => {
+                google.contacts.insert(rn.clone(), remote);
+            }
+            None => unkept.push(rn.clone()),
+        }
+    }
+    Ok(unkept)
 }
 
 /// Reads `wanted` by name even when the listing showed them: a listing may lag behind Google's

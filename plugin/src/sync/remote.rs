@@ -36,6 +36,13 @@ pub trait RemoteContact: fmt::Debug + Send + Sync {
     fn cut_by_listing(&self) -> bool;
     /// For the provider's adapter: its own record, which a write starts from.
     fn as_any(&self) -> &dyn Any;
+    /// That record as text, to keep in the mapping file and give back through
+    /// [`RemoteSide::restore`](super::sides::RemoteSide::restore): a later write to the contact
+    /// is built on it without reading the contact again. `None` when this copy is not whole (a
+    /// listing cut its lists) or the provider keeps no records.
+    fn record(&self) -> Option<String> {
+        None
+    }
 }
 
 /// A remote contact as the sync holds it: shared by the view of a run and the writes planned

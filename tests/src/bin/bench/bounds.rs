@@ -34,11 +34,11 @@ pub fn dedupe_reads_writes(n: usize) -> (u64, u64) {
     (pages(n, LIST_PAGE) + 1, pages(n, MEMBERS_BATCH) + 1)
 }
 
-/// Incremental: one `connections.list` (sync-token delta) + `ceil(k/200)` `people:batchGet` for
-/// the CRM-edited contacts (Google's current copy for a three-way merge) + `ceil(k/200)`
-/// `batchUpdateContacts`. Google-side edits cost no Google call beyond the listing.
+/// Incremental: one `connections.list` (sync-token delta) + `ceil(k/200)`
+/// `batchUpdateContacts` for the CRM edits, each built on Google's copy of the contact kept from
+/// the last listing or write (no read first). Google-side edits cost no call beyond the listing.
 pub fn incremental_calls(crm_edits: usize) -> u64 {
-    1 + pages(crm_edits, BATCH) + pages(crm_edits, BATCH)
+    1 + pages(crm_edits, BATCH)
 }
 
 /// Wall-time lower bound, in seconds, for `reads` + `writes` calls of one Google user.

@@ -165,13 +165,10 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     }
     if reads > 0 {
         section.notes.push(format!(
-            "{reads} `people:batchGet`: before updating a linked contact the plugin reads Google's current \
-             copy, 200 per call, so a burst of B edits costs about 2 × ceil(B/200) calls. The read is \
-             what the write is built on: `updatePersonFields` replaces whole fields, so a write made from \
-             the link's mapped values alone drops what the plugin does not map (an e-mail's display \
-             name, other apps' client data; tried and backed out). Keeping Google's copy of the mapped \
-             person fields with each link, updated with its etag by every listing and write answer, \
-             would let the write skip the read and bring the burst to the bound."
+            "{reads} `people:batchGet`: a CRM edit is written on Google's copy of the contact kept from \
+             its last listing or write; a contact whose kept copy is not the version its link agreed on \
+             (a listing that lagged behind our write, a membership change, a write refused as stale) is \
+             read first, 200 per call."
         ));
     }
     let errors = world.sim.hook_errors();

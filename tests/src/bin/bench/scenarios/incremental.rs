@@ -99,9 +99,11 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
     section.bounds = vec![
         format!(
         "Calls bound = 1 `connections.list` (sync-token delta, carries the Google edits) + ceil({k}/200) \
-         `people:batchGet` (Google's current copy of the CRM-edited contacts, for the three-way merge) + \
-         ceil({k}/200) `batchUpdateContacts` = {bound}. The Google edits cost no further Google call. \
-         The figure counts every call from the first edit until the tick's run is done."
+         `batchUpdateContacts` = {bound}: a CRM edit is merged and written on Google's copy of the contact \
+         kept from its last listing or write, with that copy's etag, so it needs no `people:batchGet` \
+         (a contact changed in Google since would be refused as stale, then read). The Google edits cost \
+         no further Google call. The figure counts every call from the first edit until the tick's run \
+         is done."
     ),
         "Setup: the first sync ran with no latency and no quota (the plugin keeps pacing itself at that \
          rate); the fake Google then took the bench's latency and quotas."
