@@ -153,12 +153,21 @@ fn describe(binding: &Binding, planned: &Planned, google: &GoogleView) -> Previe
 /// What each operation of the plan does, contact by contact (operations with no visible effect
 /// are left out).
 pub(super) fn items(binding: &Binding, planned: &Planned, google: &GoogleView) -> Vec<Item> {
+    each_item(binding, planned, google).collect()
+}
+
+/// [`items`], one at a time: the history of a run of 25,000 contacts never holds them all.
+pub(super) fn each_item<'a>(
+    binding: &'a Binding,
+    planned: &'a Planned,
+    google: &'a GoogleView,
+) -> impl Iterator<Item = Item> + 'a {
     let told = Told {
         mapping: &binding.options.mapping,
         planned,
         google,
     };
-    planned.plan.ops.iter().filter_map(|op| told.item(op)).collect()
+    planned.plan.ops.iter().filter_map(move |op| told.item(op))
 }
 
 struct Told<'a> {
