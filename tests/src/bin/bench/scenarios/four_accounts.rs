@@ -158,7 +158,9 @@ pub fn run(s: &Settings, progress: &Progress) -> Res<Section> {
 
 /// Why four first syncs at once grow the process as they do.
 const FOUR_RUNS_MEMORY: &str = "Four first syncs run at once on four worker threads, each with its own \
-    malloc arena: each holds its account's CRM view and plan (scenario 6: some 65–70 MB for one account) \
-    at the same time (212 MB and 241 MB in two reports a few commits apart; one account's first sync \
-    went from 64.9 to 70.0 MB between them, a difference not isolated). Bounding one run's peak (slicing a full run by CRM contact) is \
-    what would bring four under 200 MB; that is a change to the sync core, not made here.";
+    malloc arena, each holding its account's CRM view, its plan and the history entries waiting for their \
+    writes at the same time (scenario 6: some 65 MB for one account). Measured without latency on \
+    2026-12-03: 240 MB before each contact's waiting history entries were kept in a list exactly as long as \
+    it is, 211 MB after, 172 MB with no history at all; the rest is the four runs' views and plans. Bounding \
+    one run's peak (slicing a full run by CRM contact) is what would bring four well under 200 MB; that is a \
+    change to the sync core, not made here.";
