@@ -454,6 +454,11 @@ impl RemoteSide for ReadOnlyRemote<'_> {
         self.inner.get_many(ids)
     }
 
+    // A preview plans on the records a run would write on, not on reads the run would not make.
+    fn restore(&self, record: &str) -> Option<super::remote::Remote> {
+        self.inner.restore(record)
+    }
+
     fn create_many(&self, _: Vec<NewContact>, _: &FieldMapping) -> Result<Vec<ItemResult>, SideError> {
         Err(SideError::Failed(PREVIEW_WRITES_NOTHING.into()))
     }
