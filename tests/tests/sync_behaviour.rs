@@ -53,6 +53,16 @@ fn synced(n: usize, options: &[(&str, &str)]) -> Setup {
     s
 }
 
+/// As [`synced`], with Google showing a write in listings a minute (of its clock) after it
+/// happened, and that minute past for the first sync's writes.
+fn synced_with_late_listings(n: usize) -> Setup {
+    let s = prepared(GoogleWorld::start(|c| c.propagation_delay_ms = 60_000, |_| {}), n);
+    s.g.enabled(s.user.id, s.filter.id, ALICE, &[]);
+    s.g.control.advance_clock(std::time::Duration::from_secs(61));
+    s.g.settle();
+    s
+}
+
 impl Setup {
     fn group(&self) -> String {
         self.g.group(ALICE, &self.filter.name).expect("group exists")
@@ -212,11 +222,7 @@ fn google_edits_reach_the_crm_on_the_next_tick() {
 
 #[test]
 fn google_edits_shown_late_by_google_still_arrive() {
-    // Google shows a write in listings a minute (of its clock) after it happened.
-    let s = prepared(GoogleWorld::start(|c| c.propagation_delay_ms = 60_000, |_| {}), 2);
-    s.g.enabled(s.user.id, s.filter.id, ALICE, &[]);
-    s.g.control.advance_clock(std::time::Duration::from_secs(61));
-    s.g.settle();
+    let s = synced_with_late_listings(2);
     s.edit_google(
         "person1@example.org",
         json!({"biographies": [{"value": "late", "contentType": "TEXT_PLAIN"}]}),
@@ -1285,12 +1291,8 @@ fn a_crm_edit_is_written_on_googles_kept_copy_without_a_read_and_keeps_what_is_n
 
 #[test]
 fn a_crm_edit_written_on_a_kept_copy_that_google_changed_since_loses_neither_edit() {
-    // Google lists a change a minute (of its clock) after it happened: the kept copy is older
-    // than Google's when the CRM edit is written.
-    let s = prepared(GoogleWorld::start(|c| c.propagation_delay_ms = 60_000, |_| {}), 2);
-    s.g.enabled(s.user.id, s.filter.id, ALICE, &[]);
-    s.g.control.advance_clock(std::time::Duration::from_secs(61));
-    s.g.settle();
+    // The kept copy is older than Google's when the CRM edit is written.
+    let s = synced_with_late_listings(2);
     s.edit_google(
         "person0@example.org",
         json!({"biographies": [{"value": "late", "contentType": "TEXT_PLAIN"}]}),

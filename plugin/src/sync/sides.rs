@@ -69,8 +69,10 @@ pub trait RemoteSide {
     /// The resource name of the user group called `name`, created if missing.
     fn ensure_group(&self, name: &str) -> Result<String, SideError>;
     fn rename_group(&self, group: &str, name: &str) -> Result<(), SideError>;
-    /// A contact from a record [`RemoteContact::record`](super::remote::RemoteContact::record) gave; `None` if it no longer reads
-    /// (kept by an older version of the plugin, say).
+    /// The contact a record from [`RemoteContact::record`] stands for; `None` if it no longer
+    /// reads (kept by an older version of the plugin, say).
+    ///
+    /// [`RemoteContact::record`]: super::remote::RemoteContact::record
     fn restore(&self, _record: &str) -> Option<Remote> {
         None
     }
