@@ -50,8 +50,8 @@ impl Integration {
         })
     }
 
-    /// Queues a review of the notices unless one is queued and not started yet. Reviewing reads
-    /// every binding, asks the host for each filter and may write a file: too slow for a hook.
+    /// Queues a whole review of the notices unless one is queued and not started yet. Reviewing
+    /// reads every binding and may write a file: too slow for a hook.
     pub(crate) fn queue_notices(&self) -> Result<(), PluginError> {
         if !self.notices.offered() || self.notices_job_queued.swap(true, Ordering::SeqCst) {
             return Ok(());
@@ -115,7 +115,7 @@ impl Integration {
             Work::Notices => {
                 // A state change from now on needs a new review; this one reads what is there.
                 self.notices_job_queued.store(false, Ordering::SeqCst);
-                self.review_notices();
+                self.review_notices(super::notices::Scope::All);
                 Ok(())
             }
             Work::Preview {
@@ -158,13 +158,9 @@ impl Integration {
                         Ok(contacts) => super::memory::release_after_run(contacts),
                         Err(e) => log::debug!("{email}: contacts not counted: {e}"),
                     }
-                    // A run may start or end what a notice is about (reconnect, hold, limit).
-                    // The review reads every binding, so runs queue one instead of each doing
-                    // it: a round of a thousand accounts' runs then reviews once or twice, not
-                    // a thousand times (quadratic in bindings: 6 minutes of CPU at 1,000).
-                    if let Err(e) = self.queue_notices() {
-                        log::warn!("Notices were not queued for review: {e}");
-                    }
+                    // A run may start or end what its account's notices are about (reconnect,
+                    // hold, limit, failing contacts, last success).
+                    self.review_notices(super::notices::Scope::Account(email));
                     return result;
                 }
             }

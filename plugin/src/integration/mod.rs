@@ -156,11 +156,10 @@ impl Integration {
         for account in accounts.iter().filter(|a| !self.is_running(a)) {
             self.queue_account(account)?;
         }
-        // Conditions that last (no sync for a day) become notices with time alone. Every run
-        // reviews the notices when it ends, queued or under way; with none due, a job does.
-        if accounts.is_empty() {
-            self.queue_notices()?;
-        }
+        // Conditions that last (no sync for a day) become notices with time alone, and a
+        // binding's notices outlive it until a whole review: each run reviews only its own
+        // account's bindings when it ends.
+        self.queue_notices()?;
         Ok(())
     }
 
@@ -175,9 +174,9 @@ impl Integration {
     }
 
     /// Raises and withdraws notices to match the state; a failure is logged, never the hook's.
-    /// Runs in jobs only: it reads every binding and asks the host for each filter.
-    pub(crate) fn review_notices(&self) {
-        if let Err(e) = self.notices.review(&self.host, &self.store) {
+    /// Runs in jobs only: it reads the bindings in scope and may write a file.
+    pub(crate) fn review_notices(&self, scope: notices::Scope) {
+        if let Err(e) = self.notices.review(&self.host, &self.store, scope) {
             log::warn!("Notices were not reviewed: {e}");
         }
     }

@@ -1,6 +1,6 @@
 //! What users see of each binding: runs with their counts, live progress, per-contact health.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use super::Cached as _;
 use super::{from_json, to_json, StoreError};
@@ -45,13 +45,33 @@ pub fn finish_run(
         params![run_id, now, to_json(counts), error],
     )?;
     conn.execute_cached("UPDATE bindings SET running = 0 WHERE id = ?1", [binding_id])?;
-    // Keep the last hundred runs per binding.
+    keep_last_runs(conn, binding_id)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Records a run that found nothing to do, started and finished at `now`, in the caller's
+/// transaction.
+pub fn record_quiet_run(
+    conn: &Connection,
+    binding_id: i64,
+    now: i64,
+    counts: &Counts,
+) -> Result<(), StoreError> {
+    conn.execute_cached(
+        "INSERT INTO runs (binding_id, started_at, finished_at, counts) VALUES (?1, ?2, ?2, ?3)",
+        params![binding_id, now, to_json(counts)],
+    )?;
+    keep_last_runs(conn, binding_id)
+}
+
+/// Keeps the last hundred runs of the binding.
+fn keep_last_runs(conn: &Connection, binding_id: i64) -> Result<(), StoreError> {
     conn.execute_cached(
         "DELETE FROM runs WHERE binding_id = ?1 AND id NOT IN
              (SELECT id FROM runs WHERE binding_id = ?1 ORDER BY id DESC LIMIT 100)",
         [binding_id],
     )?;
-    tx.commit()?;
     Ok(())
 }
 
@@ -89,11 +109,16 @@ pub fn last_run(conn: &Connection, binding_id: i64) -> Result<Option<Run>, Store
 }
 
 pub fn last_success(conn: &Connection, binding_id: i64) -> Result<Option<i64>, StoreError> {
-    Ok(conn.query_row_cached(
-        "SELECT MAX(finished_at) FROM runs WHERE binding_id = ?1 AND error IS NULL",
-        [binding_id],
-        |r| r.get::<_, Option<i64>>(0),
-    )?)
+    // The newest first, by the index: a binding keeps a hundred runs, and the notices ask
+    // this of every binding on every tick.
+    Ok(conn
+        .query_row_cached(
+            "SELECT finished_at FROM runs WHERE binding_id = ?1 AND finished_at IS NOT NULL
+             AND error IS NULL ORDER BY id DESC LIMIT 1",
+            [binding_id],
+            |r| r.get::<_, i64>(0),
+        )
+        .optional()?)
 }
 
 pub fn set_progress(conn: &Connection, binding_id: i64, done: u64, total: u64) -> Result<(), StoreError> {

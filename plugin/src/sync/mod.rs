@@ -88,6 +88,7 @@ pub mod merge;
 pub mod observe;
 pub mod plan;
 pub mod preview;
+mod quiet;
 pub mod remote;
 pub mod sides;
 pub mod undo;
@@ -222,8 +223,8 @@ pub fn run_account(env: &Env, account: &str, listing: Listing) -> Result<Vec<(i6
     } else {
         (plan::GoogleView::default(), None)
     };
-    let waiting = waiting_creates(env, &intents);
-    let (results, all_applied) = run_bindings(env, &all, &mut google, &waiting, list)?;
+    let outbox_last = outbox::last_id(&env.store.outbox_conn())?;
+    let (results, all_applied) = run_bindings(env, &all, &mut google, &intents, outbox_last, list)?;
     // The token moves past this listing only if every binding applied it: a run stopped by a
     // failed call would otherwise never see the listed changes again (simulation seed 2997: a
     // contact added to the group in Google was never imported).
@@ -248,14 +249,25 @@ fn run_bindings(
     env: &Env,
     all: &[Binding],
     google: &mut plan::GoogleView,
-    waiting: &BTreeSet<u64>,
+    intents: &BTreeMap<u64, i64>,
+    outbox_last: i64,
     listed: bool,
 ) -> Result<(Vec<(i64, Counts)>, bool), SyncError> {
+    let waiting = waiting_creates(env, intents);
     let mut results = Vec::new();
     let mut all_applied = true;
     for binding in all {
+        let evidence = quiet::Evidence {
+            google,
+            creating: !intents.is_empty(),
+            outbox_last,
+        };
+        if evidence.quiet(env, binding)? {
+            results.push((binding.id, quiet::record(env, binding, listed)?));
+            continue;
+        }
         let run_id = status::start_run(&env.store.conn(), binding.id, env.now)?;
-        let outcome = run_binding(env, binding, run_id, google, waiting, listed);
+        let outcome = run_binding(env, binding, run_id, google, &waiting, listed);
         all_applied &= outcome.is_ok();
         let (counts, error) = match &outcome {
             Ok(counts) => (*counts, None),
