@@ -211,6 +211,19 @@ fn the_account_limit_and_a_contact_failing_for_a_day_are_raised_and_withdrawn_wh
 }
 
 #[test]
+fn a_binding_at_rest_for_days_counts_each_quiet_look_at_google_as_a_successful_sync() {
+    let s = synced(2, &[]);
+    let stale = s.key("stale");
+    let listings = || s.g.control.stats().count("people.people.connections.list");
+    let before = listings();
+    for _ in 0..50 {
+        s.g.tick(HOUR);
+    }
+    assert_eq!(listings() - before, 50, "one delta listing per tick");
+    assert!(s.history(&stale).is_empty(), "{:?}", s.shown());
+}
+
+#[test]
 fn a_sync_failing_for_more_than_a_day_is_raised_in_the_users_language_and_withdrawn_when_it_succeeds() {
     // Google's retries wait a millisecond and the quota is out of the way, so 26 failing runs
     // take little time.

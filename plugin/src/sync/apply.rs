@@ -15,6 +15,7 @@ use super::{Env, SyncError};
 use crate::domain::history::Side;
 use crate::domain::{Binding, Counts, Link, Sent, MY_CONTACTS};
 use crate::mapping::{self, Fields};
+use crate::store::history as store_history;
 use crate::store::imports::{self, ImportIntent};
 use crate::store::status::{self, HealthState};
 use crate::store::{index, links, StoreError};
@@ -24,11 +25,15 @@ const CREATE_BATCH: usize = 200;
 const UPDATE_BATCH: usize = 200;
 const DELETE_BATCH: usize = 500;
 const MEMBERS_BATCH: usize = 1000;
+/// Changes written to the history at once during a run.
+const HISTORY_BATCH: usize = 1000;
 
 pub struct Applier<'a> {
     pub env: &'a Env<'a>,
     pub binding: &'a Binding,
     pub group: &'a str,
+    /// The run whose history the changes are.
+    run: i64,
     pub counts: Counts,
     /// Contacts whose write failed in this run for a reason that may pass: looked at again in
     /// the next one.
@@ -42,11 +47,12 @@ pub struct Applier<'a> {
 }
 
 impl<'a> Applier<'a> {
-    pub fn new(env: &'a Env<'a>, binding: &'a Binding, group: &'a str) -> Self {
+    pub fn new(env: &'a Env<'a>, binding: &'a Binding, group: &'a str, run: i64) -> Self {
         Applier {
             env,
             binding,
             group,
+            run,
             counts: Counts::default(),
             retry: Vec::new(),
             unresolved: false,
@@ -125,20 +131,31 @@ impl<'a> Applier<'a> {
             for rn in &chunk {
                 self.history.copy_dropped(rn);
             }
-            self.progress(chunk.len());
+            self.progress(chunk.len())?;
         }
         Ok(())
     }
 
-    fn progress(&mut self, n: usize) {
+    /// After each batch: the progress shown, and the history of a long run written as it goes.
+    fn progress(&mut self, n: usize) -> Result<(), StoreError> {
         if n == 0 {
-            return;
+            return Ok(());
         }
         self.done += n as u64;
         // Progress is for the user's eyes; a run does not stop because it could not be shown.
         if let Err(e) = status::set_progress(&self.env.store.conn(), self.binding.id, self.done, self.total) {
             log::warn!("Binding {}: progress not recorded: {e}", self.binding.id);
         }
+        // A first sync of 25,000 contacts held as many entries until its end (14 MB per account,
+        // the four accounts' bench at once); the run's end writes the rest and trims.
+        if self.history.done.len() >= HISTORY_BATCH {
+            let done = std::mem::take(&mut self.history.done);
+            let (binding, run, now) = (self.binding.id, self.run, self.env.now);
+            self.env
+                .store
+                .tx(|tx| store_history::record(tx, binding, run, now, &done))?;
+        }
+        Ok(())
     }
 
     /// A failure that another attempt may cure (no answer, a stale etag): the contact is looked
@@ -188,7 +205,7 @@ impl<'a> Applier<'a> {
             Ok(())
         })?;
         self.counts.unlinked += unlinks.len() as u64;
-        self.progress(unlinks.len());
+        self.progress(unlinks.len())?;
         Ok(())
     }
 
@@ -216,7 +233,7 @@ impl<'a> Applier<'a> {
                 Err(e) => return Err(self.creates_unanswered(&chunk, e)),
             };
             self.record_creates(&chunk, results)?;
-            self.progress(chunk.len());
+            self.progress(chunk.len())?;
         }
         Ok(())
     }
@@ -338,7 +355,7 @@ impl<'a> Applier<'a> {
             }
             keep_answers(tx, &account, &written, &to_add)
         })?;
-        self.progress(outcomes.len());
+        self.progress(outcomes.len())?;
         self.settle_not_found(not_found)
     }
 
@@ -723,7 +740,7 @@ impl<'a> Applier<'a> {
                     log::info!("Could not mark {rn} with its CRM id yet; it stays linked.");
                 }
             }
-            self.progress(n);
+            self.progress(n)?;
         }
         Ok(())
     }
@@ -775,7 +792,7 @@ impl<'a> Applier<'a> {
         for (contact_id, _) in &removals {
             self.history.contact_done(*contact_id);
         }
-        self.progress(removals.len());
+        self.progress(removals.len())?;
         Ok(())
     }
 
@@ -797,7 +814,7 @@ impl<'a> Applier<'a> {
             for (contact_id, _) in &chunk {
                 self.history.contact_done(*contact_id);
             }
-            self.progress(chunk.len());
+            self.progress(chunk.len())?;
         }
         Ok(())
     }
