@@ -419,7 +419,7 @@ fn run_binding(
     let mut planned = observe_and_plan(env, binding, &group, google, waiting)?;
     applier.history = history::Recorder::of(binding, &planned, google);
     planned.keep_what_apply_reads();
-    let applied = applier.apply(planned.plan, &planned.crm);
+    let applied = applier.apply(planned.plan, planned.crm);
     // What was written before a failure is history too.
     record_history(env, binding, run, &applier.history.done)?;
     applied?;
