@@ -23,6 +23,7 @@
 
 use std::collections::BTreeMap;
 
+use litemap::LiteMap;
 use serde::{Deserialize, Serialize};
 
 /// A key of [`Fields`]: one of the constants in [`key`], or `custom:<CRM field key>`.
@@ -59,8 +60,12 @@ pub mod key {
 }
 
 /// Every mapped field of one contact, normalized so that equal means "nothing to sync".
+///
+/// A sorted vector rather than a `BTreeMap`, for the reason [`Parts`] is one: a contact has a
+/// handful of fields, and a B-tree's first node takes some 800 bytes. A run holds a field set
+/// per contact (every link's base, every merge): 12 MB of a 25,000-contact run (bench, dedupe).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fields(pub BTreeMap<FieldKey, FieldValue>);
+pub struct Fields(pub LiteMap<FieldKey, FieldValue>);
 
 /// A field's value. Absent or empty fields are not in [`Fields`] at all.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -220,7 +220,11 @@ impl<'a> Applier<'a> {
 
     /// Creates the contacts in Google, each from the CRM's copy, which is given back once its
     /// create is built (a first sync of 25,000 held them all until its end).
-    fn create(&mut self, creates: Vec<u64>, mut present: BTreeMap<u64, abi::Contact>) -> Result<(), SyncError> {
+    fn create(
+        &mut self,
+        creates: Vec<u64>,
+        mut present: BTreeMap<u64, abi::Contact>,
+    ) -> Result<(), SyncError> {
         for ids in chunked(creates, CREATE_BATCH) {
             let chunk: Vec<(u64, NewContact)> = ids
                 .into_iter()

@@ -27,7 +27,7 @@ pub struct Merged {
 
 pub fn merge(base: &Fields, crm: &Fields, google: &Fields, winner: Winner) -> Merged {
     let keys: BTreeSet<&String> = base.0.keys().chain(crm.0.keys()).chain(google.0.keys()).collect();
-    let mut fields = BTreeMap::new();
+    let mut fields = litemap::LiteMap::new();
     let mut conflicts = Vec::new();
     for key in keys {
         let (b, c, g) = (base.0.get(key), crm.0.get(key), google.0.get(key));
