@@ -183,8 +183,10 @@ pub struct FieldMetadata {
     /// Output only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub verified: Option<bool>,
+    /// Boxed: most items a listing keeps have their source dropped (see the People adapter's
+    /// `compact`), and an inline one took 96 bytes of every item.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub source: Option<Source>,
+    pub source: Option<Box<Source>>,
 }
 
 impl FieldMetadata {

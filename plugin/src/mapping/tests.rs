@@ -300,22 +300,22 @@ fn contact_source(primary: bool) -> Option<FieldMetadata> {
         primary: Some(primary),
         source_primary: primary,
         verified: None,
-        source: Some(Source {
+        source: Some(Box::new(Source {
             kind: "CONTACT".into(),
             id: "c42".into(),
             ..Source::default()
-        }),
+        })),
     })
 }
 
 fn profile_source() -> Option<FieldMetadata> {
     Some(FieldMetadata {
         primary: Some(false),
-        source: Some(Source {
+        source: Some(Box::new(Source {
             kind: "PROFILE".into(),
             id: "1001".into(),
             ..Source::default()
-        }),
+        })),
         ..FieldMetadata::default()
     })
 }
