@@ -167,14 +167,15 @@ pub fn explain_miss(section: &mut crate::report::Section, metric: &str, why: &st
 }
 
 /// Why a full run of N contacts peaks where it does (heaptrack of the dedupe run).
-pub const FULL_RUN_MEMORY: &str = "heaptrack of this run at 25,000 contacts (2026-12-03): at its peak the plugin \
-    held Google's listing (34 MB of parsed Persons, and 8.5 MB of the page being read), the CRM view (32 MB), \
-    the plan's merged field sets (36 MB) and the applier's lists (20 MB, with the host's log lines). Since then \
-    the CRM view is given back once planned, but for the contacts to create, and a field set is a sorted vector \
-    (`litemap`) instead of a B-tree with a node of some 800 bytes: 237.5 -> 211 MB. The rest is the listing \
-    and the plan, alive together while the plan is made; planning and applying a full run in slices of CRM \
-    contacts, each reading Google's records kept in the mapping file instead of the whole listing, would bound \
-    it. That is a change to the sync core, not made here.";
+pub const FULL_RUN_MEMORY: &str =
+    "heaptrack of this run at 25,000 contacts (2026-12-03): its peak comes once \
+    the plan is made, with Google's listing (34 MB: parsed Persons and the page being read), the CRM view \
+    (32 MB), the plan (28 MB: a merged field set and a link per contact) and the history waiting for the \
+    writes (7 MB) alive together. What was cut that day (237.5 -> 200.7 MB): the CRM view is given back once \
+    planned, but for the contacts to create; a field set is a sorted vector instead of a B-tree; a listed \
+    person drops the source its own items name. The rest needs planning and applying a full run in slices of \
+    CRM contacts, each reading Google's records kept in the mapping file instead of the whole listing: a \
+    change to the sync core, not made here.";
 
 /// Why runs over an account of N synced contacts peak where they do.
 pub const LINKS_MEMORY: &str = "Every run loads every link of the account with its parsed base \
