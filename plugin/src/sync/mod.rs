@@ -416,9 +416,8 @@ fn run_binding(
     let group = ensure_group(env, binding)?;
     let mut applier = apply::Applier::new(env, binding, &group, run);
     applier.finish_imports(google)?;
-    let mut planned = observe_and_plan(env, binding, &group, google, waiting)?;
+    let planned = observe_and_plan(env, binding, &group, google, waiting)?;
     applier.history = history::Recorder::of(binding, &planned, google);
-    planned.keep_what_apply_reads();
     let applied = applier.apply(planned.plan, planned.crm);
     // What was written before a failure is history too.
     record_history(env, binding, run, &applier.history.done)?;
@@ -433,6 +432,7 @@ fn run_binding(
     google.fetched.clear();
     finish_binding(
         env,
+        &env.store.conn(),
         binding,
         planned.cursor,
         listed,
@@ -478,24 +478,6 @@ pub(crate) struct Planned {
     pub held: bool,
     /// Contacts were left alone (with a reason).
     pub skipped: bool,
-}
-
-impl Planned {
-    /// Gives back the CRM contacts the applier does not read: it reads those it creates in
-    /// Google, the rest of its writes carry what they write. A first sync that joins 25,000
-    /// contacts held them all while it wrote (32 MB, the bench's dedupe scenario).
-    fn keep_what_apply_reads(&mut self) {
-        let creates: BTreeSet<u64> = self
-            .plan
-            .ops
-            .iter()
-            .filter_map(|op| match op {
-                plan::Op::Create { contact_id } => Some(*contact_id),
-                _ => None,
-            })
-            .collect();
-        self.crm.present.retain(|id, _| creates.contains(id));
-    }
 }
 
 /// Observes both sides for the binding and plans its run; evidence is recorded in the mapping
@@ -667,10 +649,11 @@ fn record_skipped(env: &Env, binding: &Binding, the_plan: &plan::Plan) -> Result
     Ok(!the_plan.skipped.is_empty())
 }
 
-/// After an applied plan: departures a late enough listing has shown are forgotten, the
-/// binding's outbox cursor and next run move.
+/// After an applied plan, on `conn` (a quiet run's transaction, say): departures a late enough
+/// listing has shown are forgotten, the binding's outbox cursor and next run move.
 fn finish_binding(
     env: &Env,
+    conn: &rusqlite::Connection,
     binding: &Binding,
     cursor: i64,
     listed: bool,
@@ -678,7 +661,7 @@ fn finish_binding(
     skipped: bool,
 ) -> Result<(), StoreError> {
     if listed {
-        links::forget_departures(&env.store.conn(), binding.id, env.lag().visible_before)?;
+        links::forget_departures(conn, binding.id, env.lag().visible_before)?;
     }
     // Only a run that looked at Google moves the next look; CRM-only runs leave it.
     let next = if listed {
@@ -690,14 +673,14 @@ fn finish_binding(
     // outbox rows); otherwise the outbox is done.
     let again = held || skipped;
     bindings::finish_run(
-        &env.store.conn(),
+        conn,
         binding.id,
         cursor,
         again,
         if skipped { env.now } else { next },
     )?;
     if held {
-        accounts::require_full_listing(&env.store.conn(), &binding.account)?;
+        accounts::require_full_listing(conn, &binding.account)?;
     }
     Ok(())
 }

@@ -9,9 +9,9 @@
 //! listing late enough has shown. At 1,000 accounts at rest this is most of a round's CPU.
 
 use crate::domain::{Binding, Counts};
-use crate::store::{bindings, imports, links, status, StoreError};
+use crate::store::{bindings, imports, status, StoreError};
 
-use super::{ensure_group, plan, Env, SyncError};
+use super::{ensure_group, finish_binding, plan, Env, SyncError};
 
 /// What the account's run found, beside the binding's own rows.
 pub(super) struct Evidence<'a> {
@@ -44,12 +44,7 @@ pub(super) fn record(env: &Env, binding: &Binding, listed: bool) -> Result<Count
     let counts = Counts::default();
     env.store.tx(|tx| {
         status::record_quiet_run(tx, binding.id, env.now, &counts)?;
-        if listed {
-            links::forget_departures(tx, binding.id, env.lag().visible_before)?;
-            let next = env.now + binding.options.interval_ms.max(1000);
-            bindings::finish_run(tx, binding.id, binding.outbox_cursor, false, next)?;
-        }
-        Ok(())
+        finish_binding(env, tx, binding, binding.outbox_cursor, listed, false, false)
     })?;
     Ok(counts)
 }
