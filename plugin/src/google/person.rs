@@ -197,6 +197,40 @@ impl FieldMetadata {
     }
 }
 
+/// An item of one of a Person's fields: each carries its own metadata (primary, source).
+pub trait FieldItem {
+    fn metadata(&self) -> &Option<FieldMetadata>;
+    fn metadata_mut(&mut self) -> &mut Option<FieldMetadata>;
+}
+
+macro_rules! field_items {
+    ($($t:ty),*) => {$(
+        impl FieldItem for $t {
+            fn metadata(&self) -> &Option<FieldMetadata> {
+                &self.metadata
+            }
+            fn metadata_mut(&mut self) -> &mut Option<FieldMetadata> {
+                &mut self.metadata
+            }
+        }
+    )*};
+}
+field_items!(
+    Name,
+    EmailAddress,
+    PhoneNumber,
+    Gender,
+    Birthday,
+    Biography,
+    Organization,
+    Address,
+    Url,
+    ImClient,
+    ClientData,
+    UserDefined,
+    Membership
+);
+
 /// `Name`. `displayName`/`displayNameLastFirst` are derived by Google.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]

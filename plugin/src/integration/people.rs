@@ -6,7 +6,7 @@ use std::any::Any;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::google::person::{FieldMetadata, Membership, Person, MAPPED_PERSON_FIELDS};
+use crate::google::person::{FieldItem, FieldMetadata, Membership, Person, MAPPED_PERSON_FIELDS};
 use crate::google::{GoogleError, PeopleClient};
 use crate::mapping::{self, FieldMapping, Fields};
 use crate::sync::remote::{NewContact, Remote, RemoteContact, Update};
@@ -117,25 +117,29 @@ fn update_time_ms(person: &Person) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
-/// Gives back the spare room serde leaves in a listed person's lists. A list grows to room for
-/// four items on its first one, and most of a contact's lists hold one (a name, an email, a
-/// membership): for a listing of 25,000 contacts kept for the whole run that room was about
-/// 2.6 KB a person, 65 MB in all (the dedupe scenario of the bench, heaptrack).
+/// Gives back what a listed person holds that the sync never reads: a listing of 25,000
+/// contacts is kept for the whole run (the dedupe scenario of the bench, heaptrack).
+/// - the spare room serde leaves in its lists: a list grows to room for four items on its first
+///   one, and most of a contact's lists hold one (a name, an email, a membership): about 2.6 KB
+///   a person;
+/// - the source each of the contact's own items names (`CONTACT` and the contact's id): an item
+///   without one is the contact's own to the mapping too, and writes send theirs without one:
+///   about 400 bytes a person. Items of other sources (a Google profile) keep theirs and stay
+///   read-only.
 fn compact(person: &mut Person) {
-    drop_own_sources(person);
-    person.names.shrink_to_fit();
-    person.email_addresses.shrink_to_fit();
-    person.phone_numbers.shrink_to_fit();
-    person.genders.shrink_to_fit();
-    person.birthdays.shrink_to_fit();
-    person.biographies.shrink_to_fit();
-    person.organizations.shrink_to_fit();
-    person.addresses.shrink_to_fit();
-    person.urls.shrink_to_fit();
-    person.im_clients.shrink_to_fit();
-    person.client_data.shrink_to_fit();
-    person.user_defined.shrink_to_fit();
-    person.memberships.shrink_to_fit();
+    compact_items(&mut person.names);
+    compact_items(&mut person.email_addresses);
+    compact_items(&mut person.phone_numbers);
+    compact_items(&mut person.genders);
+    compact_items(&mut person.birthdays);
+    compact_items(&mut person.biographies);
+    compact_items(&mut person.organizations);
+    compact_items(&mut person.addresses);
+    compact_items(&mut person.urls);
+    compact_items(&mut person.im_clients);
+    compact_items(&mut person.client_data);
+    compact_items(&mut person.user_defined);
+    compact_items(&mut person.memberships);
     if let Some(metadata) = person.metadata.as_mut() {
         metadata.sources.shrink_to_fit();
         metadata.previous_resource_names.shrink_to_fit();
@@ -143,35 +147,15 @@ fn compact(person: &mut Person) {
     }
 }
 
-/// Google names the source of every item (`CONTACT` and the contact's id for its own data).
-/// An item without one is the contact's own to the mapping too (`is_contact_source`), and writes
-/// send theirs without one, so that copy is dropped: about 400 bytes a listed person (the
-/// dedupe run, heaptrack). Items of other sources (a Google profile) keep theirs and stay
-/// read-only.
-fn drop_own_sources(person: &mut Person) {
-    fn own(meta: &mut Option<FieldMetadata>) {
-        if let Some(m) = meta.as_mut() {
-            if m.source.as_ref().is_some_and(|s| s.kind == "CONTACT") {
+fn compact_items<T: FieldItem>(items: &mut Vec<T>) {
+    for item in items.iter_mut() {
+        if mapping::is_contact_source(item.metadata()) {
+            if let Some(m) = item.metadata_mut() {
                 m.source = None;
             }
         }
     }
-    person.names.iter_mut().for_each(|i| own(&mut i.metadata));
-    person
-        .email_addresses
-        .iter_mut()
-        .for_each(|i| own(&mut i.metadata));
-    person.phone_numbers.iter_mut().for_each(|i| own(&mut i.metadata));
-    person.genders.iter_mut().for_each(|i| own(&mut i.metadata));
-    person.birthdays.iter_mut().for_each(|i| own(&mut i.metadata));
-    person.biographies.iter_mut().for_each(|i| own(&mut i.metadata));
-    person.organizations.iter_mut().for_each(|i| own(&mut i.metadata));
-    person.addresses.iter_mut().for_each(|i| own(&mut i.metadata));
-    person.urls.iter_mut().for_each(|i| own(&mut i.metadata));
-    person.im_clients.iter_mut().for_each(|i| own(&mut i.metadata));
-    person.client_data.iter_mut().for_each(|i| own(&mut i.metadata));
-    person.user_defined.iter_mut().for_each(|i| own(&mut i.metadata));
-    person.memberships.iter_mut().for_each(|i| own(&mut i.metadata));
+    items.shrink_to_fit();
 }
 
 /// The Person a create sends: the mapped fields, our mark, the group.

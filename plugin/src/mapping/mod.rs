@@ -37,6 +37,7 @@ pub use fields::{
     changed_person_fields, key, person_field_of, person_fields_of, FieldKey, FieldValue, Fields, Item,
 };
 pub use from_google::google_fields;
+pub(crate) use items::is_contact_source;
 pub use to_google::fields_to_person;
 
 /// The `clientData` key of our marker: its value is the CRM contact id, so we find our contacts

@@ -11,8 +11,8 @@
 //! other sources (the person's Google profile) are not written back, being read-only.
 
 use crate::google::person::{
-    Address, Biography, Birthday, Date, EmailAddress, FieldMetadata, Gender, ImClient, Name, Organization,
-    Person, PhoneNumber, Url, UserDefined,
+    Address, Biography, Birthday, Date, EmailAddress, FieldItem, FieldMetadata, Gender, ImClient, Name,
+    Organization, Person, PhoneNumber, Url, UserDefined,
 };
 
 use super::fields::{key, Fields, Item};
@@ -120,30 +120,10 @@ pub fn fields_to_person(f: &Fields, base: &Person, mapping: &FieldMapping) -> Pe
     p
 }
 
-/// An item of a multi-valued Person field.
-trait FieldItem: Clone + Default {
-    fn metadata(&self) -> &Option<FieldMetadata>;
-    fn metadata_mut(&mut self) -> &mut Option<FieldMetadata>;
-}
-
-macro_rules! field_items {
-    ($($t:ty),*) => {$(
-        impl FieldItem for $t {
-            fn metadata(&self) -> &Option<FieldMetadata> {
-                &self.metadata
-            }
-            fn metadata_mut(&mut self) -> &mut Option<FieldMetadata> {
-                &mut self.metadata
-            }
-        }
-    )*};
-}
-field_items!(EmailAddress, PhoneNumber, Address, Url, ImClient);
-
 /// Rebuilds a multi-valued field: one item per `Fields` item, in write order (primary first), each
 /// starting from the contact's existing item of the same identity (to keep the parts we do not
 /// map) or from scratch, with no metadata but the primary flag.
-fn rebuild<T: FieldItem>(
+fn rebuild<T: FieldItem + Clone + Default>(
     new: &[Item],
     base: &[T],
     key_of: impl Fn(&T) -> String,
