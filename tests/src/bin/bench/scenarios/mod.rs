@@ -172,7 +172,7 @@ pub const FULL_RUN_MEMORY: &str =
     the plan is made, with Google's listing (34 MB: parsed Persons and the page being read), the CRM view \
     (32 MB), the plan (28 MB: a merged field set and a link per contact) and the history waiting for the \
     writes (7 MB) alive together. What was cut that day (237.5 -> 200.7 MB): the CRM view is given back once \
-    planned, but for the contacts to create; a field set is a sorted vector instead of a B-tree; a listed \
+    the run's creates are built, before any other write; a field set is a sorted vector instead of a B-tree; a listed \
     person drops the source its own items name. The rest needs planning and applying a full run in slices of \
     CRM contacts, each reading Google's records kept in the mapping file instead of the whole listing: a \
     change to the sync core, not made here.";
