@@ -84,6 +84,7 @@ pub fn crm_fields(c: &Contact, mapping: &FieldMapping) -> Fields {
             .map_or("", |cf| cf.value.as_str());
         f.set_one(&key::custom(custom), items::multiline(value));
     }
+    f.shrink_to_fit();
     f
 }
 

@@ -64,8 +64,17 @@ pub mod key {
 /// A sorted vector rather than a `BTreeMap`, for the reason [`Parts`] is one: a contact has a
 /// handful of fields, and a B-tree's first node takes some 800 bytes. A run holds a field set
 /// per contact (every link's base, every merge): 12 MB of a 25,000-contact run (bench, dedupe).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Fields(pub LiteMap<FieldKey, FieldValue>);
+
+impl<'de> Deserialize<'de> for Fields {
+    /// Read without spare room: the mapping file's bases are read by the thousand.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let mut fields = Fields(LiteMap::deserialize(deserializer)?);
+        fields.shrink_to_fit();
+        Ok(fields)
+    }
+}
 
 /// A field's value. Absent or empty fields are not in [`Fields`] at all.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -143,6 +152,10 @@ impl Parts {
     pub fn iter(&self) -> impl Iterator<Item = (&String, &String)> {
         self.0.iter().map(|(n, v)| (n, v))
     }
+
+    fn shrink_to_fit(&mut self) {
+        self.0.shrink_to_fit();
+    }
 }
 
 impl Serialize for Parts {
@@ -190,6 +203,25 @@ impl Item {
 pub const PRIMARY: &str = "primary";
 
 impl Fields {
+    /// Gives back the spare room a built field set holds: a list grows to room for four
+    /// entries on its first, and most of a contact's fields and items hold two or three. A run
+    /// keeps a field set per contact it plans (25,000 in the bench's dedupe scenario), so this
+    /// is called on every set that is kept: a merge, a side's view of a contact, a stored base.
+    pub fn shrink_to_fit(&mut self) {
+        let mut entries = std::mem::take(&mut self.0).into_tuple_vec();
+        entries.shrink_to_fit();
+        for (_, value) in &mut entries {
+            match value {
+                FieldValue::One(item) => item.data.shrink_to_fit(),
+                FieldValue::Many(items) => {
+                    items.shrink_to_fit();
+                    items.iter_mut().for_each(|i| i.data.shrink_to_fit());
+                }
+            }
+        }
+        self.0 = LiteMap::from_sorted_store_unchecked(entries);
+    }
+
     pub fn get(&self, key: &str) -> Option<&FieldValue> {
         self.0.get(key)
     }

@@ -108,6 +108,7 @@ pub fn google_fields(p: &Person, mapping: &FieldMapping) -> Fields {
             f.set_one(&key::custom(custom), items::multiline(&u.value));
         }
     }
+    f.shrink_to_fit();
     f
 }
 

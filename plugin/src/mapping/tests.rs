@@ -464,6 +464,19 @@ proptest! {
         prop_assert_eq!(back.emails.iter().filter(|e| e.primary).count(), usize::from(!back.emails.is_empty()));
     }
 
+    /// A field set read back from the mapping file is the one stored, without spare room.
+    #[test]
+    fn a_stored_field_set_reads_back_equal_and_exactly_sized(c in contact(), m in mapping()) {
+        let fields = crm_fields(&c, &m);
+        let back: Fields = serde_json::from_str(&serde_json::to_string(&fields).unwrap()).unwrap();
+        prop_assert_eq!(&back, &fields);
+        for (_, value) in back.0.iter() {
+            if let FieldValue::Many(items) = value {
+                prop_assert_eq!(items.capacity(), items.len());
+            }
+        }
+    }
+
     /// What Google echoes after a create compares equal to what was sent: zero writes next time.
     #[test]
     fn google_echo_after_create_equals_what_was_sent(c in contact(), m in mapping()) {

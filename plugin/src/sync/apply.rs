@@ -4,7 +4,7 @@
 //! is found and linked instead of created again; imports into the CRM carry a key recorded
 //! before the CRM is asked, and the CRM answers a repeated key with the contact it made.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::history::Recorder;
 use super::observe;
@@ -27,6 +27,8 @@ const DELETE_BATCH: usize = 500;
 const MEMBERS_BATCH: usize = 1000;
 /// Changes written to the history at once during a run.
 const HISTORY_BATCH: usize = 1000;
+/// A plan of at most this many operations is logged one operation a line.
+const PLAN_LINES: usize = 1000;
 
 pub struct Applier<'a> {
     pub env: &'a Env<'a>,
@@ -69,26 +71,44 @@ impl<'a> Applier<'a> {
     /// Applies every operation; a failure of a whole call stops the run (the next run picks up
     /// where this one stopped), a failure of one contact is recorded and the rest goes on.
     pub fn apply(&mut self, plan: Plan, crm: CrmView) -> Result<(), SyncError> {
+        // Only the contacts to create are read from the CRM view; the rest goes first, before
+        // anything else of the run is held (the peak of a run that creates nothing).
+        let to_create = to_create(&plan.ops, crm.present);
         self.counts.conflicts += plan.conflicts;
         self.rejoin(&plan.rejoins)?;
         self.total = plan.ops.len() as u64;
         // Progress counts this plan's operations only, not the imports finished before it.
         self.done = 0;
-        for op in &plan.ops {
-            log::debug!("binding {}: {}", self.binding.id, op.summary());
-        }
+        self.log_plan(&plan.ops);
         let by_kind = ByKind::of(plan.ops);
         for (contact_id, reason) in by_kind.refusals {
             self.fail(contact_id, &reason.text());
         }
         self.unlink(by_kind.unlinks)?;
-        self.create(by_kind.creates, crm.present)?;
+        self.create(by_kind.creates, to_create)?;
         self.sync(by_kind.syncs)?;
         self.import(by_kind.imports)?;
         self.remove_from_group(by_kind.removals)?;
         self.delete(by_kind.deletes)?;
         self.drop_copies(by_kind.copies)?;
         Ok(())
+    }
+
+    /// Each operation on a line of its own, for a plan short enough to read that way; a long
+    /// one (a first sync) is told in counts: 25,000 lines would fill the host's log (8.6 MB
+    /// of host-sim's, bench, dedupe) and push out everything before them.
+    fn log_plan(&self, ops: &[Op]) {
+        if ops.len() <= PLAN_LINES {
+            for op in ops {
+                log::debug!("binding {}: {}", self.binding.id, op.summary());
+            }
+            return;
+        }
+        let mut kinds: BTreeMap<&str, usize> = BTreeMap::new();
+        for op in ops {
+            *kinds.entry(op.kind()).or_default() += 1;
+        }
+        log::debug!("binding {}: {} operations: {kinds:?}", self.binding.id, ops.len());
     }
 
     /// Ends the exclusions of strays put back into the group: each is linked and a member
@@ -829,6 +849,19 @@ impl<'a> Applier<'a> {
 }
 
 /// A plan's operations by kind, in plan order: each kind is applied in its own batches.
+/// The CRM view's contacts that the plan creates in Google.
+fn to_create(ops: &[Op], mut present: BTreeMap<u64, abi::Contact>) -> BTreeMap<u64, abi::Contact> {
+    let creates: BTreeSet<u64> = ops
+        .iter()
+        .filter_map(|op| match op {
+            Op::Create { contact_id } => Some(*contact_id),
+            _ => None,
+        })
+        .collect();
+    present.retain(|id, _| creates.contains(id));
+    present
+}
+
 #[derive(Default)]
 struct ByKind {
     creates: Vec<u64>,

@@ -50,10 +50,9 @@ pub fn merge(base: &Fields, crm: &Fields, google: &Fields, winner: Winner) -> Me
             fields.insert(key.clone(), value);
         }
     }
-    Merged {
-        fields: Fields(fields),
-        conflicts,
-    }
+    let mut fields = Fields(fields);
+    fields.shrink_to_fit();
+    Merged { fields, conflicts }
 }
 
 fn items(value: Option<&FieldValue>) -> BTreeMap<&str, &Item> {

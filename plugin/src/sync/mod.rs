@@ -418,7 +418,19 @@ fn run_binding(
     applier.finish_imports(google)?;
     let planned = observe_and_plan(env, binding, &group, google, waiting)?;
     applier.history = history::Recorder::of(binding, &planned, google);
-    let applied = applier.apply(planned.plan, planned.crm);
+    // What the plan was made from goes before the writes begin: the account's links and the
+    // matches are not read again, and the CRM view is trimmed to the contacts to create.
+    let Planned {
+        plan,
+        crm,
+        matches,
+        links,
+        cursor,
+        held,
+        skipped,
+    } = planned;
+    drop((matches, links));
+    let applied = applier.apply(plan, crm);
     // What was written before a failure is history too.
     record_history(env, binding, run, &applier.history.done)?;
     applied?;
@@ -430,15 +442,7 @@ fn run_binding(
     // Reads by name are current only until this binding's own writes: the next binding of the
     // account must not take them for Google's state after those writes.
     google.fetched.clear();
-    finish_binding(
-        env,
-        &env.store.conn(),
-        binding,
-        planned.cursor,
-        listed,
-        planned.held,
-        planned.skipped,
-    )?;
+    finish_binding(env, &env.store.conn(), binding, cursor, listed, held, skipped)?;
     Ok(applier.counts)
 }
 

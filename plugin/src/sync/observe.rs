@@ -249,17 +249,22 @@ pub fn crm(env: &Env, binding: &Binding) -> Result<(CrmView, i64), SyncError> {
         ..CrmView::default()
     };
     if binding.needs_full {
+        let mut listed = Vec::new();
         let mut after = 0;
         loop {
             let page = env.crm.filter_page(filter, user, after, CRM_PAGE)?;
             let Some(last_contact) = page.last() else { break };
             after = last_contact.id.0;
             let done = page.len() < CRM_PAGE as usize;
-            view.present.extend(page.into_iter().map(|c| (c.id.0, c)));
+            listed.extend(page.into_iter().map(|c| (c.id.0, c)));
             if done {
                 break;
             }
         }
+        // Collected at once, a map fills its nodes; inserted one by one in order, it leaves
+        // each node about half empty, and a contact takes 600 bytes of one (11 MB of a
+        // 25,000-contact filter, bench, dedupe).
+        view.present = listed.into_iter().collect();
         return Ok((view, last));
     }
     let rows = outbox::after(&env.store.outbox_conn(), binding.outbox_cursor)?;

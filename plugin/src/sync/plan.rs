@@ -225,6 +225,21 @@ impl Op {
         }
     }
 
+    /// What kind of operation it is, in a word.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::Create { .. } => "create",
+            Op::Sync { .. } => "sync",
+            Op::Import { .. } => "import",
+            Op::RemoveFromGroup { .. } => "remove from group",
+            Op::Delete { .. } => "delete",
+            Op::DropCopy { .. } => "delete copy",
+            Op::PutStrayOut { .. } => "put stray out",
+            Op::Unlink { .. } => "unlink",
+            Op::Refuse { .. } => "refuse",
+        }
+    }
+
     /// One line for the log.
     pub fn summary(&self) -> String {
         match self {
