@@ -27,8 +27,10 @@ const DELETE_BATCH: usize = 500;
 const MEMBERS_BATCH: usize = 1000;
 /// Changes written to the history at once during a run.
 const HISTORY_BATCH: usize = 1000;
-/// A plan of at most this many operations is logged one operation a line.
-const PLAN_LINES: usize = 1000;
+/// A plan of at most this many operations is logged one operation a line (the simulation's
+/// plans are; a burst of edits' are not, and their lines competed with the edits' hooks for the
+/// host's log).
+const PLAN_LINES: usize = 100;
 
 pub struct Applier<'a> {
     pub env: &'a Env<'a>,
@@ -95,8 +97,8 @@ impl<'a> Applier<'a> {
     }
 
     /// Each operation on a line of its own, for a plan short enough to read that way; a long
-    /// one (a first sync) is told in counts: 25,000 lines would fill the host's log (8.6 MB
-    /// of host-sim's, bench, dedupe) and push out everything before them.
+    /// one is told in counts: a first sync's 25,000 lines would fill the host's log (8.6 MB of
+    /// host-sim's, bench, dedupe) and push out everything before them.
     fn log_plan(&self, ops: &[Op]) {
         if ops.len() <= PLAN_LINES {
             for op in ops {
