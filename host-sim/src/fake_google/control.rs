@@ -216,8 +216,23 @@ impl FakeGoogleControl {
 
     /// Replaces the updatable fields present in `person` (memberships included); no etag needed.
     pub fn edit_contact(&self, account: &str, resource_name: &str, person: &Value) -> ApiResult<Value> {
+        self.edit_contact_with(account, resource_name, |_| person.clone())
+            .map(|(_, saved)| saved)
+    }
+
+    /// Edits a contact from what Google holds at that instant, as a user saving it in the web UI
+    /// does: `edit` gets the contact and gives the Person to write (as [`Self::edit_contact`]),
+    /// and no other write lands in between. Returns the contact before and after the edit.
+    pub fn edit_contact_with(
+        &self,
+        account: &str,
+        resource_name: &str,
+        edit: impl FnOnce(&Value) -> Value,
+    ) -> ApiResult<(Value, Value)> {
         self.with_account(account, |acct, now, cfg| {
             let id = contact_id(resource_name)?.to_string();
+            let before = people::render_live(acct, &id, &all_fields())?;
+            let person = edit(&before);
             let mask: Vec<String> = person
                 .as_object()
                 .map(|m| {
@@ -227,10 +242,10 @@ impl FakeGoogleControl {
                         .collect()
                 })
                 .unwrap_or_default();
-            let data = prepare_update(acct, &id, person, &mask, "person", false)?;
+            let data = prepare_update(acct, &id, &person, &mask, "person", false)?;
             people::check_contact_size(&data, cfg.max_contact_bytes)?;
             acct.write_contact(&id, Some(data), now, cfg.lag());
-            people::render_live(acct, &id, &all_fields())
+            Ok((before, people::render_live(acct, &id, &all_fields())?))
         })
     }
 

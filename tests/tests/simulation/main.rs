@@ -271,6 +271,28 @@ impl Run {
         self.sim.crm().all_contacts()
     }
 
+    /// The slots of the CRM contact with this label (none if it has none).
+    fn crm_slots(&self, label: &str) -> person::Slots {
+        self.crm_contacts()
+            .into_iter()
+            .find(|r| r.contact.name.given.as_str() == label)
+            .map(|r| person::slots(&r.contact))
+            .unwrap_or_default()
+    }
+
+    /// Judges the slots both sides agreed on right before an edit, and makes them its base, as
+    /// [`Run::observe`] does between steps: a background run may have brought both sides to one
+    /// value since, and an edit from there changes that value, not the older base.
+    fn settle_agreed(&mut self, label: &str, crm: &person::Slots, google: &person::Slots) {
+        let policy = self.world.policy;
+        let Some(t) = self.tracked.get_mut(label).filter(|t| t.unjudged.is_none()) else {
+            return;
+        };
+        if let Err(e) = t.resolve(crm, google, policy) {
+            panic!("{label}, before an edit in Google: {e}");
+        }
+    }
+
     fn pick_crm(&mut self) -> Option<ContactRecord> {
         let all = self.crm_contacts();
         (!all.is_empty()).then(|| all[self.rng.gen_range(0..all.len())].clone())
@@ -478,26 +500,23 @@ impl Run {
         let Some((rn, label)) = self.pick_member() else {
             return;
         };
-        let Ok(current) = self.google.control().contact(ALICE, &rn) else {
-            return;
-        };
         let step = self.ops.len();
-        let mut c = person::from_google(&current);
-        let before = person::slots(&c);
-        let what = person::edit(&mut self.rng, &mut c, step);
+        let crm_before = self.crm_slots(&label);
         self.align_clocks();
-        if let Ok(saved) = self
-            .google
-            .control()
-            .edit_contact(ALICE, &rn, &person::to_google(&c))
-        {
+        // Edited from what Google holds when the edit is saved: a background run may write the
+        // contact right before, and an edit made from an older read would undo that write
+        // unrecorded (simulation seed 66382: the CRM's edit, just delivered, was cleared so).
+        let (rng, mut what) = (&mut self.rng, String::new());
+        let edited = self.google.control().edit_contact_with(ALICE, &rn, |current| {
+            let mut c = person::from_google(current);
+            what = person::edit(rng, &mut c, step);
+            person::to_google(&c)
+        });
+        if let Ok((current, saved)) = edited {
+            let before = person::slots(&person::from_google(&current));
             let after = person::slots(&person::from_google(&saved));
-            let crm = self
-                .crm_contacts()
-                .into_iter()
-                .find(|r| r.contact.name.given.as_str() == label)
-                .map(|r| person::slots(&r.contact))
-                .unwrap_or_default();
+            let crm = self.crm_slots(&label);
+            self.settle_agreed(&label, &crm_before, &before);
             if let Some(t) = self.tracked.get_mut(&label) {
                 t.record(Side::Google, &before, &after, update_time(&saved));
                 if t.unbased {
