@@ -614,14 +614,19 @@ pub(crate) fn rejoin_base(remote: Option<&Remote>, contact_id: u64, bases: &BTre
 /// own Google contact deleted and the match in the group: the user created it again.
 fn created_again<'a>(input: &'a Input, id: u64) -> Option<&'a str> {
     let link = input.links.get(&id)?;
-    let gone = input.google.deleted.contains(&link.resource_name)
-        || (input.google.gone(&link.resource_name) && settled(input, link));
-    if !gone {
+    if !shown_gone(input, link) {
         return None;
     }
     let rn = input.matches.get(&id)?;
     let remote = input.google.contacts.get(rn)?;
     (!remote.deleted() && remote.in_group(input.group)).then_some(rn.as_str())
+}
+
+/// Whether this run shows a linked contact's Google contact deleted: a tombstone, or absent
+/// from a full listing that can show our last write to it.
+fn shown_gone(input: &Input, link: &Link) -> bool {
+    input.google.deleted.contains(&link.resource_name)
+        || (input.google.gone(&link.resource_name) && settled(input, link))
 }
 
 /// The Google contact of an excluded CRM contact (its own, or one matched by CRM id, e-mail or

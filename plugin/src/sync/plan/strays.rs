@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use abi::Contact;
 
-use super::{match_keys, rejoin_base, GoogleView, Input, Op, Rejoin, Walk};
+use super::{match_keys, rejoin_base, shown_gone, GoogleView, Input, Op, Rejoin, Walk};
 use crate::domain::{Link, MY_CONTACTS};
 use crate::mapping::FieldMapping;
 
@@ -71,7 +71,7 @@ pub(super) fn plan_strays(input: &Input, walk: &mut Walk) {
         present: &input.crm.present,
     };
     for (contact_id, rn) in candidates(&scope, input.google) {
-        if !input.crm.outside.contains(&contact_id) {
+        if !input.crm.outside.contains(&contact_id) || may_be_created_again(input, contact_id, rn) {
             continue;
         }
         if let Some(rejoin) = rejoin(input, contact_id, rn) {
@@ -82,6 +82,30 @@ pub(super) fn plan_strays(input: &Input, walk: &mut Walk) {
             resource_name: rn.to_string(),
         });
     }
+}
+
+/// Whether a stray carrying no CRM id may be its contact created again in Google while the
+/// listing does not show yet that the user deleted the contact's linked Google contact first:
+/// the contact is still linked to another one, which this run does not show gone, and the
+/// listing cannot show a write as recent as the stray's (the deletion came before it). It stays
+/// in the group until the listing can tell: the linked one then shows deleted, and the stray is
+/// the contact's own, which it joins when it comes back into the filter (`plan_gone`, seed
+/// 9232), or it shows alive, and the stray is a copy the user made. (Simulation seed 66873:
+/// taken out of the group first, the contact created again was then taken for one the user had
+/// taken out, and its CRM contact, back in the filter, was excluded for good.)
+fn may_be_created_again(input: &Input, contact_id: u64, rn: &str) -> bool {
+    let Some(remote) = input.google.contacts.get(rn).filter(|r| r.crm_id().is_none()) else {
+        return false;
+    };
+    let linked_elsewhere = input
+        .links
+        .get(&contact_id)
+        .is_some_and(|l| l.resource_name != rn && !shown_gone(input, l));
+    let unseen = !input.lag.shows(remote.updated_ms().unwrap_or(0));
+    if linked_elsewhere && unseen {
+        log::debug!("{rn} (of {contact_id}) stays in the group until the listing shows its contact's link");
+    }
+    linked_elsewhere && unseen
 }
 
 /// The end of a stray's exclusion, when Google shows it changed (put back) since.

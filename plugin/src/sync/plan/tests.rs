@@ -961,6 +961,36 @@ fn a_google_contact_with_the_email_of_a_departed_contact_is_put_out_not_imported
 }
 
 #[test]
+fn a_stray_that_may_be_its_contact_created_again_stays_in_the_group_until_the_listing_can_tell() {
+    // Simulation seed 66873: taken out of the group before the listing showed the contact's
+    // linked Google contact deleted, it was later taken for one the user had taken out.
+    let mut w = World::new();
+    w.synced(5);
+    w.crm.present.remove(&5);
+    w.crm.outside.insert(5);
+    let keys = super::match_keys(&fields(&contact(5, &email(5), "", 0)));
+    w.departed.extend(keys.into_iter().map(|k| (k, 5)));
+    w.google_lists(copy_of(5, "", "people/again", true, JUST_NOW, false));
+    assert!(
+        strays_of(&w.plan()).is_empty(),
+        "people/c5 may be deleted: a listing cannot tell yet"
+    );
+    w.google_lists(copy_of(5, "", "people/again", true, LONG_AGO, false));
+    assert_eq!(
+        strays_of(&w.plan()),
+        vec![(5, "people/again")],
+        "listed alive long after: a copy the user made"
+    );
+    w.google_lists(copy_of(5, "", "people/again", true, JUST_NOW, false));
+    w.google.deleted.insert(rn(5));
+    assert_eq!(
+        strays_of(&w.plan()),
+        vec![(5, "people/again")],
+        "shown deleted: the contact created again, out while its contact is"
+    );
+}
+
+#[test]
 fn strays_are_neither_linked_contacts_nor_contacts_of_the_filter_nor_in_my_contacts() {
     type Setup = fn(&mut World);
     let rows: [(&str, Setup); 3] = [
