@@ -166,30 +166,37 @@ pub fn explain_miss(section: &mut crate::report::Section, metric: &str, why: &st
     }
 }
 
-/// Why a full run of N contacts peaks where it does (heaptrack of the dedupe run).
+/// Why a full run of N contacts peaks where it does (heaptrack and glibc's `malloc_stats` of the
+/// dedupe run).
 pub const FULL_RUN_MEMORY: &str =
-    "heaptrack of this run at 25,000 contacts (2026-12-03): its peak comes once \
-    the plan is made, with Google's listing (34 MB: parsed Persons and the page being read), the CRM view \
-    (32 MB), the plan (28 MB: a merged field set and a link per contact) and the history waiting for the \
-    writes (7 MB) alive together. What was cut that day (237.5 -> 200.7 MB): the CRM view is given back once \
-    the run's creates are built, before any other write; a field set is a sorted vector instead of a B-tree; a listed \
-    person drops the source its own items name. The rest needs planning and applying a full run in slices of \
-    CRM contacts, each reading Google's records kept in the mapping file instead of the whole listing: a \
-    change to the sync core, not made here.";
+    "At 25,000 contacts (2026-12-03, glibc's malloc_stats at the run's peak): the run's worker \
+    thread holds about 90 MB in use, alive together once the plan is made: Google's listing (34 MB of \
+    parsed Persons), the CRM view (20 MB), the plan (a merged field set and a link per contact, 19 MB), \
+    the history waiting for the writes (7 MB), the matches (2 MB); its allocator keeps another 33 MB it \
+    freed (the listing's pages, the planning's temporaries), of which handing back what it can at the \
+    peak's two steps (malloc_trim) saved only 8 MB; the host's own arena holds 45 MB (the CRM's 25,000 \
+    contacts, its log). Cut so far (238.3 -> 188.6 MB): field sets are sorted vectors without spare \
+    room, a listed person drops the source its own items name, the CRM listing is collected into its \
+    map at once, the CRM view and the links are given back before the writes. Under 150 MB needs a full \
+    run that never holds the whole listing, the whole CRM view and the whole plan at once: reading the \
+    CRM filter a page at a time and planning, recording and applying each page against Google's records \
+    kept in the mapping file. A change to the sync core, not made here.";
 
 /// Why runs over an account of N synced contacts peak where they do.
 pub const LINKS_MEMORY: &str = "Every run loads every link of the account with its parsed base \
-    (`links::all`: 25,000 links, about 55 MB decoded, also in a run started by one CRM edit). The plugin \
-    hands what a run of a large account freed back to the system when the run ends (malloc_trim), so the \
-    host's workers, which take turns running them, no longer each keep the peak of their largest run; \
-    what is left is one run's own peak. Loading only the links a run touches would bound that; it is a \
-    change to the sync core, not made here.";
+    (`links::all`: 25,000 links, also in a run started by one CRM edit). The plugin hands what a run \
+    of a large account freed back to the system when the run ends (malloc_trim), so the host's workers, \
+    which take turns running them, do not each keep the peak of their largest run; what is left is one \
+    run's own peak. Loading only the links a run touches would bound that; it is a change to the sync \
+    core, not made here.";
 
 /// Why the hook's tail is long while runs go on.
-pub const HOOK_TAIL: &str = "The hook itself only appends to the outbox, on a connection of its own \
-    (the runs read the outbox through another); its tail is waiting for a CPU while the runs the edits \
-    start decode every link of the account on the other core. Compare the load average at the top of \
-    the report.";
+pub const HOOK_TAIL: &str = "The hook appends to the outbox on a connection of its own and writes one \
+    line to the host's log. Its tail is the machine's load, not the plugin's runs: perf of the burst \
+    (2026-12-03) found the runs using under a tenth of the two cores, decoding links a tenth of that; \
+    on a quiet machine (load average under 0.3) the builds of that day and the day before all gave a \
+    p99 of 40-53 us, and with other work on the machine the same builds gave 131-247 us. Compare the \
+    load average at the top of the report.";
 
 /// The memory paragraph of a section's bounds.
 pub const MEMORY_NOTE: &str =
