@@ -23,6 +23,7 @@ pub const PLUGIN_NAME: &str = "google-contacts";
 
 #[export_root_module]
 pub fn get_library() -> PluginMod_Ref {
+    crate::allocator::tune();
     PluginMod { name, new }.leak_into_prefix()
 }
 

@@ -7,6 +7,7 @@
 //! file, [`sync`] decides and applies changes, [`settings`] is what users see, in their
 //! language and time ([`locale`]).
 
+mod allocator;
 pub mod domain;
 pub mod ffi;
 #[cfg(any(test, feature = "test-hooks"))]
