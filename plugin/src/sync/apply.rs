@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::history::Recorder;
 use super::observe;
-use super::plan::{self, CrmView, GoogleView, GoogleWrite, Op, Plan};
+use super::plan::{self, CrmView, GoogleView, GoogleWrite, Op, Plan, Present};
 use super::remote::{NewContact, Remote, Update};
 use super::sides::{ItemError, ItemResult};
 use super::{Env, SyncError};
@@ -244,11 +244,7 @@ impl<'a> Applier<'a> {
     /// create is built (a first sync of 25,000 held them all until its end); the rest of the CRM
     /// view goes when the creates are done, as no later write reads it (a run joining 25,000
     /// contacts held them all while it wrote: 32 MB, the bench's dedupe scenario).
-    fn create(
-        &mut self,
-        creates: Vec<u64>,
-        mut present: BTreeMap<u64, abi::Contact>,
-    ) -> Result<(), SyncError> {
+    fn create(&mut self, creates: Vec<u64>, mut present: Present) -> Result<(), SyncError> {
         for ids in chunked(creates, CREATE_BATCH) {
             let chunk: Vec<(u64, NewContact)> = ids
                 .into_iter()
@@ -852,7 +848,7 @@ impl<'a> Applier<'a> {
 
 /// A plan's operations by kind, in plan order: each kind is applied in its own batches.
 /// The CRM view's contacts that the plan creates in Google.
-fn to_create(ops: &[Op], mut present: BTreeMap<u64, abi::Contact>) -> BTreeMap<u64, abi::Contact> {
+fn to_create(ops: &[Op], mut present: Present) -> Present {
     let creates: BTreeSet<u64> = ops
         .iter()
         .filter_map(|op| match op {
@@ -860,7 +856,7 @@ fn to_create(ops: &[Op], mut present: BTreeMap<u64, abi::Contact>) -> BTreeMap<u
             _ => None,
         })
         .collect();
-    present.retain(|id, _| creates.contains(id));
+    present.retain(|id| creates.contains(id));
     present
 }
 

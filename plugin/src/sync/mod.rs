@@ -592,12 +592,12 @@ fn read_by_name(
         .present
         .iter()
         .filter_map(|(id, c)| {
-            let link = stored.links.get(id)?;
+            let link = stored.links.get(&id)?;
             let shown = google
                 .contacts
                 .get(&link.resource_name)
                 .is_some_and(|p| evidence::fresh(p.as_ref(), link));
-            (!shown && mapping_changed(c, link, binding)).then_some(link)
+            (!shown && mapping_changed(&c, link, binding)).then_some(link)
         })
         .collect();
     let unkept = observe::restore_kept(env, &binding.account, google, changed)?;

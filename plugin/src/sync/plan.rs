@@ -12,6 +12,7 @@ use super::merge::{merge, Winner};
 use super::remote::{Remote, Update};
 use crate::domain::{Binding, ConflictPolicy, Counts, DeleteMode, Direction, Link, Reason, Sent};
 use crate::mapping::{self, FieldValue, Fields};
+pub use present::Present;
 
 /// Why a contact no longer belongs to the binding on the CRM side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,7 +29,7 @@ pub struct CrmView {
     /// Every contact of the filter was listed (so a linked member not listed has left).
     pub full: bool,
     /// Contacts in the filter that the binding's user may see.
-    pub present: BTreeMap<u64, Contact>,
+    pub present: Present,
     pub gone: BTreeMap<u64, Gone>,
     /// Contacts the CRM shows outside the filter as the binding's user sees it, asked about
     /// because a Google contact in the group belongs to them ([`strays`]).
@@ -350,9 +351,9 @@ pub fn plan(input: &Input) -> Plan {
         linked: input.links.values().map(|l| l.resource_name.as_str()).collect(),
         ..Walk::default()
     };
-    for (&id, contact) in &input.crm.present {
+    for (id, contact) in input.crm.present.iter() {
         walk.handled.insert(id);
-        plan_present(input, &mut walk, id, contact);
+        plan_present(input, &mut walk, id, &contact);
     }
     // Contacts gone from the CRM side.
     for (&id, gone) in &input.crm.gone {
@@ -993,6 +994,7 @@ fn plan_import(input: &Input, rn: &str, remote: &Remote) -> Option<Op> {
 }
 
 pub mod landed;
+mod present;
 pub mod strays;
 #[cfg(test)]
 mod tests;

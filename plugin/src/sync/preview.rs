@@ -299,7 +299,7 @@ impl Told<'_> {
             .crm
             .present
             .get(&contact_id)
-            .map(|c| mapping::crm_fields(c, self.mapping))
+            .map(|c| mapping::crm_fields(&c, self.mapping))
             .unwrap_or_default()
     }
 

@@ -12,9 +12,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use abi::Contact;
-
-use super::{match_keys, rejoin_base, shown_gone, GoogleView, Input, Op, Rejoin, Walk};
+use super::{match_keys, rejoin_base, shown_gone, GoogleView, Input, Op, Present, Rejoin, Walk};
 use crate::domain::{Link, MY_CONTACTS};
 use crate::mapping::FieldMapping;
 
@@ -25,7 +23,7 @@ pub struct Scope<'a> {
     pub mapping: &'a FieldMapping,
     pub links: &'a BTreeMap<u64, Link>,
     pub departed: &'a BTreeMap<String, u64>,
-    pub present: &'a BTreeMap<u64, Contact>,
+    pub present: &'a Present,
 }
 
 /// The Google contacts that are strays if the CRM shows their contact outside the filter:
