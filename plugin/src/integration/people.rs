@@ -23,68 +23,94 @@ pub struct PeopleSide(pub PeopleClient);
 /// A Person, as the sync reads it: what a run asks of every contact, read once, and the person
 /// itself as JSON text, read again when its fields are compared or a write starts from it.
 ///
-/// A full run holds the account's whole listing while it plans: 25,000 parsed Persons took
-/// about 50 MB of the dedupe scenario's peak (bench), the same persons as text about a third of
-/// that. A run reads a listed person's fields once or twice, a few microseconds each.
+/// A full run holds the account's whole listing while it plans. As parsed Persons, 25,000
+/// contacts took about 50 MB of the dedupe scenario's peak (bench). As text they take a third of
+/// that, if the text is one allocation: the names and etags, kept as strings of their own, were
+/// spread over the memory each page's parsing had used and freed, and held 13 MB of it. A run
+/// reads a listed person's fields once or twice, a few microseconds each.
 #[derive(Debug)]
 pub struct PersonContact {
-    id: String,
-    etag: String,
+    /// The resource name, the etag, the groups' resource names (each ended by a newline, which
+    /// none holds), then the person as [`Person`]'s own serialization writes it.
+    text: Box<str>,
+    /// Where in `text` the resource name, the etag and the groups end.
+    ends: [u32; 3],
     updated_ms: Option<i64>,
     deleted: bool,
+    /// Empty but in a delta that reports a rename.
     former_ids: Vec<String>,
-    groups: Vec<String>,
     crm_id: Option<u64>,
     cut_by_listing: bool,
-    /// The whole person, as [`Person`]'s own serialization writes it (which reads back equal).
-    json: Box<str>,
 }
 
 impl PersonContact {
     /// Wraps a person Google showed.
     pub fn shown(mut person: Person) -> Remote {
-        drop_own_sources(&mut person);
-        let metadata = person.metadata.as_ref();
-        let mut groups: Vec<String> = person
+        drop_unread(&mut person);
+        // Strings, numbers and lists only: serde_json cannot fail on them.
+        let json = serde_json::to_string(&person).expect("a Person serializes");
+        let groups: Vec<&str> = person
             .memberships
             .iter()
             .filter_map(|m| m.contact_group_membership.as_ref())
-            .map(|g| g.contact_group_resource_name.clone())
+            .map(|g| g.contact_group_resource_name.as_str())
             .collect();
-        groups.shrink_to_fit();
+        let groups_len: usize = groups.iter().map(|g| g.len() + 1).sum();
+        let mut text =
+            String::with_capacity(person.resource_name.len() + person.etag.len() + groups_len + json.len());
+        let mut ends = [0; 3];
+        text.push_str(&person.resource_name);
+        ends[0] = text.len() as u32;
+        text.push_str(&person.etag);
+        ends[1] = text.len() as u32;
+        for group in groups {
+            text.push_str(group);
+            text.push('\n');
+        }
+        ends[2] = text.len() as u32;
+        text.push_str(&json);
         Arc::new(PersonContact {
+            text: text.into_boxed_str(),
+            ends,
             updated_ms: update_time_ms(&person),
             deleted: person.is_deleted(),
-            former_ids: metadata
+            former_ids: person
+                .metadata
+                .as_ref()
                 .map(|m| m.previous_resource_names.clone())
                 .unwrap_or_default(),
-            groups,
             crm_id: mapping::crm_id_of(&person).map(|id| id.0),
             cut_by_listing: person.email_addresses.len() >= LISTED_ITEMS_CAP
                 || person.phone_numbers.len() >= LISTED_ITEMS_CAP,
-            // Strings, numbers and lists only: serde_json cannot fail on them.
-            json: serde_json::to_string(&person)
-                .expect("a Person serializes")
-                .into_boxed_str(),
-            id: person.resource_name.clone(),
-            etag: person.etag.clone(),
         })
+    }
+
+    fn part(&self, from: usize, to: usize) -> &str {
+        &self.text[from..to]
+    }
+
+    fn group_names(&self) -> impl Iterator<Item = &str> {
+        self.part(self.ends[1] as usize, self.ends[2] as usize).lines()
+    }
+
+    fn json(&self) -> &str {
+        &self.text[self.ends[2] as usize..]
     }
 
     /// The person as Google showed it.
     fn person(&self) -> Person {
         // Text this type wrote from a Person (`shown`), which reads back equal
-        // (`a_listed_person_reads_back_as_google_showed_it`).
-        serde_json::from_str(&self.json).expect("a Person's own JSON reads back")
+        // (`a_listed_person_reads_back_as_google_showed_it_but_for_its_display_forms`).
+        serde_json::from_str(self.json()).expect("a Person's own JSON reads back")
     }
 }
 
 impl RemoteContact for PersonContact {
     fn id(&self) -> &str {
-        &self.id
+        self.part(0, self.ends[0] as usize)
     }
     fn version(&self) -> &str {
-        &self.etag
+        self.part(self.ends[0] as usize, self.ends[1] as usize)
     }
     fn updated_ms(&self) -> Option<i64> {
         self.updated_ms
@@ -96,10 +122,10 @@ impl RemoteContact for PersonContact {
         &self.former_ids
     }
     fn groups(&self) -> Vec<String> {
-        self.groups.clone()
+        self.group_names().map(str::to_string).collect()
     }
     fn in_group(&self, group: &str) -> bool {
-        self.groups.iter().any(|g| g == group)
+        self.group_names().any(|g| g == group)
     }
     fn crm_id(&self) -> Option<u64> {
         self.crm_id
@@ -135,7 +161,7 @@ impl RemoteContact for PersonContact {
         if self.cut_by_listing {
             return None;
         }
-        Some(self.json.to_string())
+        Some(self.json().to_string())
     }
 }
 
@@ -158,11 +184,15 @@ fn update_time_ms(person: &Person) -> Option<i64> {
         .map(|t| t.timestamp_millis())
 }
 
-/// Drops what a listed person holds that the sync never reads, before it is kept for the run:
-/// the source each of the contact's own items names (`CONTACT` and the contact's id), about 400
-/// bytes a person. An item without one is the contact's own to the mapping too, and writes send
-/// theirs without one. Items of other sources (a Google profile) keep theirs and stay read-only.
-fn drop_own_sources(person: &mut Person) {
+/// Drops what a listed person holds that the sync never reads, before it is kept for the run
+/// (about a quarter of its text):
+/// - the source each of the contact's own items names (`CONTACT` and the contact's id): an item
+///   without one is the contact's own to the mapping too, and writes send theirs without one.
+///   Items of other sources (a Google profile) keep theirs and stay read-only;
+/// - the values Google formats for display (`displayName`, `formattedType`, `formattedValue`,
+///   …) and the group ids beside the group names: output only, so Google ignores them in a
+///   write, and the mapping never reads them.
+fn drop_unread(person: &mut Person) {
     own_sources(&mut person.names);
     own_sources(&mut person.email_addresses);
     own_sources(&mut person.phone_numbers);
@@ -176,6 +206,37 @@ fn drop_own_sources(person: &mut Person) {
     own_sources(&mut person.client_data);
     own_sources(&mut person.user_defined);
     own_sources(&mut person.memberships);
+    if let Some(metadata) = person.metadata.as_mut() {
+        metadata.object_type = None;
+    }
+    for name in &mut person.names {
+        (name.display_name, name.display_name_last_first) = (None, None);
+    }
+    person
+        .email_addresses
+        .iter_mut()
+        .for_each(|e| e.formatted_type = None);
+    person
+        .phone_numbers
+        .iter_mut()
+        .for_each(|p| p.formatted_type = None);
+    person.genders.iter_mut().for_each(|g| g.formatted_value = None);
+    person
+        .organizations
+        .iter_mut()
+        .for_each(|o| o.formatted_type = None);
+    for address in &mut person.addresses {
+        (address.formatted_value, address.formatted_type) = (None, None);
+    }
+    person.urls.iter_mut().for_each(|u| u.formatted_type = None);
+    for im in &mut person.im_clients {
+        (im.formatted_type, im.formatted_protocol) = (None, None);
+    }
+    for membership in &mut person.memberships {
+        if let Some(group) = membership.contact_group_membership.as_mut() {
+            group.contact_group_id = None;
+        }
+    }
 }
 
 fn own_sources<T: FieldItem>(items: &mut [T]) {
@@ -501,7 +562,7 @@ mod tests {
     }
 
     #[test]
-    fn a_listed_person_reads_back_as_google_showed_it() {
+    fn a_listed_person_reads_back_as_google_showed_it_but_for_its_display_forms() {
         let profile = FieldMetadata {
             source: Some(Box::new(Source {
                 kind: "PROFILE".into(),
@@ -554,7 +615,11 @@ mod tests {
             .as_any()
             .downcast_ref::<PersonContact>()
             .map(PersonContact::person);
-        assert_eq!(kept.as_ref(), Some(&person));
+        // All but what Google formats for display.
+        let mut shown = person.clone();
+        shown.names[0].display_name = None;
+        shown.phone_numbers[0].formatted_type = None;
+        assert_eq!(kept.as_ref(), Some(&shown));
         assert_eq!((remote.id(), remote.version()), ("people/c9", "e9"));
         assert_eq!(remote.updated_ms(), Some(1_796_292_000_123));
         assert_eq!(remote.former_ids(), ["people/c8".to_string()]);
@@ -566,6 +631,6 @@ mod tests {
             mapping::google_fields(&person, &Default::default())
         );
         let record = remote.record().unwrap_or_default();
-        assert_eq!(serde_json::from_str::<Person>(&record).ok(), Some(person));
+        assert_eq!(serde_json::from_str::<Person>(&record).ok(), Some(shown));
     }
 }
