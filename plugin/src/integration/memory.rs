@@ -1,10 +1,13 @@
 //! Handing the memory a large run freed back to the system.
 //!
 //! A run decodes every link of its account (25,000 links with their bases are some 50 MB) and
-//! frees it when it ends. glibc keeps freed memory in the arena of the thread that used it, and
-//! the host lends the plugin a different worker thread for each job: without handing it back,
-//! every worker keeps the peak of the largest run it ran, and the CRM process grows by several
-//! runs' peaks instead of one (bench scenarios 3 and 5: 150 MB for a run of 100 edits).
+//! frees it when it ends, on whichever worker thread the host lent it: each job may run on a
+//! different one. The plugin's own allocator (`allocator`) gives back freed pages as it goes, but
+//! keeps some per thread for reuse; what the host allocated for the run on that thread (the
+//! pages of CRM contacts it handed over) is in glibc's arena of the thread, which keeps it.
+//! Without handing both back, every worker keeps the peak of the largest run it ran, and the CRM
+//! process grows by several runs' peaks instead of one (bench scenarios 3 and 5: 150 MB for a
+//! run of 100 edits).
 
 /// Accounts with at least this many contacts in Google make runs worth trimming after; below
 /// it a run frees too little to matter, and a thousand small accounts' runs stay cheap.
@@ -18,8 +21,17 @@ pub fn release_after_run(contacts: u64) {
     }
 }
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn trim() {
+    // SAFETY: mi_collect only frees what the calling thread's heap holds unused; it is safe to
+    // call from any thread at any time.
+    unsafe {
+        libmimalloc_sys::mi_collect(true);
+    }
+    trim_host_arenas();
+}
+
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn trim_host_arenas() {
     // SAFETY: malloc_trim only releases free pages of the allocator's arenas; it is safe to
     // call from any thread at any time.
     unsafe {
@@ -28,4 +40,4 @@ fn trim() {
 }
 
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
-fn trim() {}
+fn trim_host_arenas() {}

@@ -166,29 +166,28 @@ pub fn explain_miss(section: &mut crate::report::Section, metric: &str, why: &st
     }
 }
 
-/// Why a full run of N contacts peaks where it does (heaptrack and glibc's `malloc_stats` of the
-/// dedupe run).
+/// Why a full run of N contacts peaks where it does (smaps of the dedupe run).
 pub const FULL_RUN_MEMORY: &str =
-    "At 25,000 contacts (2026-12-03, glibc's malloc_stats at the run's peak): the run's worker \
-    thread holds about 90 MB in use, alive together once the plan is made: Google's listing (34 MB of \
-    parsed Persons), the CRM view (20 MB), the plan (a merged field set and a link per contact, 19 MB), \
-    the history waiting for the writes (7 MB), the matches (2 MB); its allocator keeps another 33 MB it \
-    freed (the listing's pages, the planning's temporaries), of which handing back what it can at the \
-    peak's two steps (malloc_trim) saved only 8 MB; the host's own arena holds 45 MB (the CRM's 25,000 \
-    contacts, its log). Cut so far (238.3 -> 188.6 MB): field sets are sorted vectors without spare \
-    room, a listed person drops the source its own items name, the CRM listing is collected into its \
-    map at once, the CRM view and the links are given back before the writes. Under 150 MB needs a full \
-    run that never holds the whole listing, the whole CRM view and the whole plan at once: reading the \
-    CRM filter a page at a time and planning, recording and applying each page against Google's records \
-    kept in the mapping file. A change to the sync core, not made here.";
+    "At 25,000 contacts (2026-12-03, /proc/<pid>/smaps of host-sim at the run's peak, 139.9 MB): the \
+    host's own heap holds 45 MB (the CRM's 25,000 contacts, its log), the binaries 15 MB, glibc's \
+    arenas of the workers 7 MB, and the plugin's allocator (mimalloc) 69 MB, alive together once the \
+    plan is made: Google's listing (28 MB, each person one allocation of its JSON text), the CRM view \
+    (about 10 MB of text), the plan (a merged field set and a link per contact, 19 MB), the history \
+    waiting for the writes (7 MB), the matches (2 MB). Cut so far (238.3 -> 139.9 MB): field sets are \
+    sorted vectors without spare room, the plugin's own allocator hands freed pages back at once, \
+    listed persons and CRM contacts are kept as text, the CRM view and the links are given back before \
+    the writes. Below that needs a full run that never holds the whole listing, the whole CRM view and \
+    the whole plan at once: reading the CRM filter a page at a time and planning, recording and \
+    applying each page against Google's records kept in the mapping file.";
 
 /// Why runs over an account of N synced contacts peak where they do.
 pub const LINKS_MEMORY: &str = "Every run loads every link of the account with its parsed base \
-    (`links::all`: 25,000 links, also in a run started by one CRM edit). The plugin hands what a run \
-    of a large account freed back to the system when the run ends (malloc_trim), so the host's workers, \
-    which take turns running them, do not each keep the peak of their largest run; what is left is one \
-    run's own peak. Loading only the links a run touches would bound that; it is a change to the sync \
-    core, not made here.";
+    (`links::all`: 25,000 links, also in a run started by one CRM edit). The plugin's allocator \
+    hands freed pages back as it goes, and when a run of a large account ends the plugin hands back \
+    what its worker thread still holds (mi_collect, and malloc_trim for what the host allocated on \
+    it), so the host's workers, which take turns running them, do not each keep the peak of their \
+    largest run; what is left is one run's own peak. Loading only the links a run touches would bound \
+    that; it is a change to the sync core, not made here.";
 
 /// Why the hook's tail is long while runs go on.
 pub const HOOK_TAIL: &str = "The hook appends to the outbox on a connection of its own and writes one \
