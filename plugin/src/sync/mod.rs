@@ -430,6 +430,7 @@ fn run_binding(
         skipped,
     } = planned;
     drop((matches, links));
+    let undecided = !plan.undecided.is_empty();
     let applied = applier.apply(plan, crm);
     // What was written before a failure is history too.
     record_history(env, binding, run, &applier.history.done)?;
@@ -438,7 +439,10 @@ fn run_binding(
     // meanwhile: an incremental run would otherwise never see it (found by simulation seed 2051,
     // an update whose answer was lost for a contact outside the group).
     retry_later(env, &applier.retry)?;
-    google.unresolved |= applier.unresolved;
+    // Strays left in the group until a listing can tell whose they are are listed again by the
+    // next run's full listing: an incremental one shows them only if they change (simulation
+    // seed 68932: one stayed in the group for good).
+    google.unresolved |= applier.unresolved || undecided;
     // Reads by name are current only until this binding's own writes: the next binding of the
     // account must not take them for Google's state after those writes.
     google.fetched.clear();

@@ -48,8 +48,9 @@ pub struct GoogleView {
     /// Contacts read by name in this run: such reads are current, unlike listings, so what they
     /// show is trusted even right after our own write.
     pub fetched: BTreeSet<String>,
-    /// A write of this run found a linked name Google no longer resolves: only a full listing
-    /// tells a rename (the contact under a new name, with our CRM id) from a deletion.
+    /// This run left open what only a full listing settles: a write found a linked name Google
+    /// no longer resolves (a full listing tells a rename, the contact under a new name with our
+    /// CRM id, from a deletion), or a binding left a stray undecided (`Plan::undecided`).
     pub unresolved: bool,
 }
 
@@ -292,6 +293,10 @@ pub struct Plan {
     pub skipped: Vec<(u64, Reason)>,
     /// Exclusions that end before anything is applied (held removals included).
     pub rejoins: Vec<Rejoin>,
+    /// Strays left in the group until a listing can tell whose they are (contact id, resource
+    /// name; see `strays::may_be_created_again`). An incremental listing shows a contact again
+    /// only once it changes, so a run that leaves any asks for a full listing next.
+    pub undecided: Vec<(u64, String)>,
 }
 
 /// A stray the user put (back) into the group after its contact was excluded: the user asking

@@ -971,9 +971,15 @@ fn a_stray_that_may_be_its_contact_created_again_stays_in_the_group_until_the_li
     let keys = super::match_keys(&fields(&contact(5, &email(5), "", 0)));
     w.departed.extend(keys.into_iter().map(|k| (k, 5)));
     w.google_lists(copy_of(5, "", "people/again", true, JUST_NOW, false));
+    let plan = w.plan();
     assert!(
-        strays_of(&w.plan()).is_empty(),
+        strays_of(&plan).is_empty(),
         "people/c5 may be deleted: a listing cannot tell yet"
+    );
+    assert_eq!(
+        plan.undecided,
+        vec![(5, "people/again".to_string())],
+        "to be listed again"
     );
     w.google_lists(copy_of(5, "", "people/again", true, LONG_AGO, false));
     assert_eq!(
@@ -988,6 +994,50 @@ fn a_stray_that_may_be_its_contact_created_again_stays_in_the_group_until_the_li
         vec![(5, "people/again")],
         "shown deleted: the contact created again, out while its contact is"
     );
+}
+
+#[test]
+fn a_stray_left_in_the_group_until_the_listing_can_tell_is_named_undecided_and_decided_later() {
+    // Simulation seed 68932: deleted in Google unseen, created again there, then deleted in the
+    // CRM. The run that saw the CRM deletion could not tell the stray's owner yet and deleted the
+    // contact's linked Google contact, which took the link away; no later incremental listing
+    // showed the stray again, and it stayed in the group for good. Undecided, it is named so the
+    // run asks for a full listing, which shows it again.
+    let mut w = World::with(|o| o.delete_mode = DeleteMode::Delete);
+    w.synced(5);
+    w.crm.present.remove(&5);
+    w.crm.gone.insert(5, Gone::Deleted);
+    w.crm.outside.insert(5);
+    let keys = super::match_keys(&fields(&contact(5, &email(5), "", 0)));
+    w.departed.extend(keys.into_iter().map(|k| (k, 5)));
+    w.google.contacts.remove(&rn(5));
+    w.google_lists(copy_of(5, "", "people/again", true, JUST_NOW, false));
+    let plan = w.plan();
+    assert!(
+        strays_of(&plan).is_empty(),
+        "people/c5 may be deleted: a listing cannot tell yet"
+    );
+    assert_eq!(plan.undecided, vec![(5, "people/again".to_string())]);
+    assert!(
+        plan.ops
+            .iter()
+            .any(|op| matches!(op, Op::Delete { contact_id: 5, .. })),
+        "its linked Google contact goes with the CRM contact: {:?}",
+        plan.ops
+    );
+    // The next run: the delete took the link away, and the full listing shows the stray again.
+    w.links.remove(&5);
+    w.members.remove(&5);
+    w.crm.gone.clear();
+    w.google.full = true;
+    let plan = w.plan();
+    assert_eq!(
+        strays_of(&plan),
+        vec![(5, "people/again")],
+        "its contact left: put out"
+    );
+    assert!(plan.undecided.is_empty());
+    never_touches_the_crm(&plan);
 }
 
 #[test]
