@@ -504,28 +504,43 @@ fn observe_and_plan(
     read_by_name(env, binding, group, &crm, &stored, google)?;
     let departed = departures(env, binding, &stored, &crm)?;
     crm.outside = outside(env, binding, group, &stored, &departed, &crm, google)?;
-    let mut the_plan = plan::plan(&plan::Input {
-        binding,
-        group,
-        links: &stored.links,
-        members: &stored.members,
-        shared: &stored.shared,
-        crm: &crm,
-        google,
-        matches: &matches,
-        waiting,
-        excluded: &stored.exclusions.since,
-        excluded_bases: &stored.exclusions.bases,
-        excluded_keys: &stored.exclusions.keys,
-        sent: &stored.sent,
-        departed: &departed,
-        lag: env.lag(),
-        account: plan::AccountSize {
-            held: index::count(&env.store.conn(), &binding.account)?,
-            limit: env.rules.max_contacts,
-        },
-        now: env.now,
-    });
+    let held_in_account = index::count(&env.store.conn(), &binding.account)?;
+    let plan_on = |google: &plan::GoogleView| {
+        plan::plan(&plan::Input {
+            binding,
+            group,
+            links: &stored.links,
+            members: &stored.members,
+            shared: &stored.shared,
+            crm: &crm,
+            google,
+            matches: &matches,
+            waiting,
+            excluded: &stored.exclusions.since,
+            excluded_bases: &stored.exclusions.bases,
+            excluded_keys: &stored.exclusions.keys,
+            sent: &stored.sent,
+            departed: &departed,
+            lag: env.lag(),
+            account: plan::AccountSize {
+                held: held_in_account,
+                limit: env.rules.max_contacts,
+            },
+            now: env.now,
+        })
+    };
+    let mut the_plan = plan_on(google);
+    if !the_plan.to_read.is_empty() {
+        // Imports rest on Google's current copy: the names a listing showed are read, those
+        // that no longer resolve (renamed or deleted since) leave the view, and the binding is
+        // planned again on what the reads showed.
+        let names: BTreeSet<String> = std::mem::take(&mut the_plan.to_read).into_iter().collect();
+        observe::fetch_current(env, google, names.iter().cloned().collect())?;
+        google
+            .contacts
+            .retain(|rn, _| !names.contains(rn) || google.fetched.contains(rn));
+        the_plan = plan_on(google);
+    }
     let held = hold_mass_removal(env, binding, &stored.members, &mut the_plan)?;
     let skipped = record_skipped(env, binding, &the_plan)?;
     Ok(Planned {

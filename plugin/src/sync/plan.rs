@@ -297,6 +297,9 @@ pub struct Plan {
     /// name; see `strays::may_be_created_again`). An incremental listing shows a contact again
     /// only once it changes, so a run that leaves any asks for a full listing next.
     pub undecided: Vec<(u64, String)>,
+    /// Google contacts to import that only a listing showed: read by name first, then planned
+    /// again (see [`plan_import`]).
+    pub to_read: Vec<String>,
 }
 
 /// A stray the user put (back) into the group after its contact was excluded: the user asking
@@ -528,7 +531,11 @@ fn plan_imports(input: &Input, walk: &mut Walk) {
             continue;
         }
         if let Some(op) = plan_import(input, rn, remote) {
-            walk.plan.ops.push(op);
+            if input.google.fetched.contains(rn) {
+                walk.plan.ops.push(op);
+            } else {
+                walk.plan.to_read.push(rn.clone());
+            }
         }
     }
 }
@@ -982,6 +989,14 @@ fn match_keys_of_links(input: &Input) -> BTreeSet<String> {
     input.links.values().flat_map(|l| match_keys(&l.base)).collect()
 }
 
+/// The import of an unlinked Google contact in the group. It is made from a read by name, which
+/// is current, never from a listing alone: a listing lags behind Google, and the name it shows
+/// may be one Google has replaced since (a rename). Imported under that dead name, the contact
+/// could not be marked with its new CRM id (the mark answers "not found"), and the link named a
+/// contact no listing shows any more: a full listing, which names no former names, then showed
+/// it as a new unmarked contact, imported a second time once its e-mail was gone (simulation
+/// seeds 69885, 69746). A name that no longer resolves is not imported; the listing that shows
+/// the contact's new name brings it.
 fn plan_import(input: &Input, rn: &str, remote: &Remote) -> Option<Op> {
     // A contact carrying our CRM id was made from a CRM contact: if that contact is not in the
     // filter as the user sees it (deleted, hidden, moved out), it is not brought back as a copy.

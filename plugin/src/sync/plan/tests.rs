@@ -438,7 +438,27 @@ fn an_unlinked_crm_contact_matched_in_google_is_joined_not_created() {
 fn a_google_contact_in_the_group_that_no_crm_contact_is_linked_to_is_imported() {
     let mut w = World::new();
     w.google_lists(copy_of(9, "", &rn(9), true, LONG_AGO, false));
+    w.google.fetched.insert(rn(9));
     let plan = w.plan();
+    assert!(
+        matches!(&plan.ops[..], [Op::Import { resource_name, .. }] if *resource_name == rn(9)),
+        "{plan:#?}"
+    );
+}
+
+/// Simulation seeds 69885, 69746: a listing showed a Google contact under a name Google had
+/// just replaced (renamed); imported under it, the contact could never be marked with its CRM
+/// id, and a later full listing showed it as a new contact, imported a second time.
+#[test]
+fn a_google_contact_only_listed_is_read_by_name_before_it_is_imported() {
+    let mut w = World::new();
+    w.google_lists(copy_of(9, "", &rn(9), true, LONG_AGO, false));
+    let plan = w.plan();
+    assert!(plan.ops.is_empty(), "{plan:#?}");
+    assert_eq!(plan.to_read, vec![rn(9)]);
+    w.google.fetched.insert(rn(9));
+    let plan = w.plan();
+    assert!(plan.to_read.is_empty(), "{plan:#?}");
     assert!(
         matches!(&plan.ops[..], [Op::Import { resource_name, .. }] if *resource_name == rn(9)),
         "{plan:#?}"
