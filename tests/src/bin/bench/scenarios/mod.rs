@@ -191,11 +191,12 @@ pub const LINKS_MEMORY: &str = "Every run loads every link of the account with i
 
 /// Why the hook's tail is long while runs go on.
 pub const HOOK_TAIL: &str = "The hook appends to the outbox on a connection of its own and writes one \
-    line to the host's log. Its tail is the machine's load, not the plugin's runs: perf of the burst \
-    (2026-12-03) found the runs using under a tenth of the two cores, decoding links a tenth of that; \
-    on a quiet machine (load average under 0.3) the builds of that day and the day before all gave a \
-    p99 of 40-53 us, and with other work on the machine the same builds gave 131-247 us. Compare the \
-    load average at the top of the report.";
+    line to the host's log. Its tail is the machine's load and kind, not the plugin's runs: perf of the \
+    burst (2026-12-03) found the runs using under a tenth of the two cores; on a quiet Intel Xeon \
+    machine the builds of that day gave a burst p99 of 40-53 us, and 131-247 us with other work on the \
+    machine; on the AMD EPYC machine of that evening, where the CRM's own update alone is 1.4 times \
+    slower, the builds before and after that evening's changes gave the same figures under the same \
+    load (quiet: 180 us; loaded: 330-430 us). Compare the load average at the top of the report.";
 
 /// The memory paragraph of a section's bounds.
 pub const MEMORY_NOTE: &str =
