@@ -609,14 +609,18 @@ fn read_by_name(
     // than Google's: its etag then has Google refuse the write as stale, and it is read.
     let changed: Vec<&Link> = crm
         .present
-        .iter()
-        .filter_map(|(id, c)| {
-            let link = stored.links.get(&id)?;
+        .keys()
+        .filter_map(|id| {
+            let link = stored.links.get(id)?;
             let shown = google
                 .contacts
                 .get(&link.resource_name)
                 .is_some_and(|p| evidence::fresh(p.as_ref(), link));
-            (!shown && mapping_changed(&c, link, binding)).then_some(link)
+            // Only a contact the listing does not show is read from its text.
+            if shown {
+                return None;
+            }
+            mapping_changed(&crm.present.get(id)?, link, binding).then_some(link)
         })
         .collect();
     let unkept = observe::restore_kept(env, &binding.account, google, changed)?;

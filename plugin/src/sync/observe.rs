@@ -301,7 +301,7 @@ pub fn matches(
     // A contact whose Google contact this view shows deleted is matched too: the user may have
     // created it again (the planner joins them when the new one is in the group).
     let unlinked = |id: &u64| links.get(id).is_none_or(|l| google.gone(&l.resource_name));
-    for (id, contact) in crm.present.iter().filter(|(id, _)| unlinked(id)) {
+    for (id, contact) in crm.present.iter_where(unlinked) {
         let fields = mapping::crm_fields(&contact, &Default::default());
         let email = fields
             .items(mapping::key::EMAILS)

@@ -58,6 +58,17 @@ impl Present {
     pub fn iter(&self) -> impl Iterator<Item = (u64, Contact)> + '_ {
         self.0.iter().map(|(id, t)| (*id, read(t)))
     }
+
+    /// The contacts whose id `keep` accepts, in id order: only those are read.
+    pub fn iter_where<'a>(
+        &'a self,
+        mut keep: impl FnMut(&u64) -> bool + 'a,
+    ) -> impl Iterator<Item = (u64, Contact)> + 'a {
+        self.0
+            .iter()
+            .filter(move |(id, _)| keep(id))
+            .map(|(id, t)| (*id, read(t)))
+    }
 }
 
 impl FromIterator<(u64, Contact)> for Present {
@@ -104,6 +115,7 @@ mod tests {
         assert_eq!(present.get(&7), Some(contact.clone()));
         assert_eq!(present.keys().copied().collect::<Vec<_>>(), [7, 8]);
         assert_eq!(present.iter().next(), Some((7, contact.clone())));
+        assert_eq!(present.iter_where(|id| *id == 8).count(), 1);
         assert_eq!(present.remove(&7), Some(contact));
         assert_eq!(present.len(), 1);
     }
